@@ -1,0 +1,21 @@
+// Package graph is chaintrace's normalized, chain-independent model of value movements,
+// and (in store*.go) the embedded badger store that persists it.
+//
+// Every chain adapter (package chains/...) turns its chain's native data into a stream of
+// Blocks; everything past chains/ — the store, labels, the taint engine in package trace —
+// sees only these types and never a chain's native ones (no wire.MsgTx, no types.Receipt).
+//
+// The model has two shapes of transaction, one per accounting model:
+//
+//   - UTXOTx (Bitcoin): inputs spend Outpoints whose value and address are resolved, outputs
+//     create new ones; the fee is inputs minus outputs.
+//   - AccountTx (Ethereum): a sender, a gas fee charged first, a status, and the transaction's
+//     value Transfers in execution order (call value, internal transfers from the call trace,
+//     ERC-20 Transfer logs; mints for rewards and withdrawals).
+//
+// Amounts are exact integers in base units (satoshi, wei, token units) held in a 256-bit
+// unsigned integer (Amount); the model never uses floating point. Addresses are canonical
+// text (see ParseAddress): lower-case 0x-hex on Ethereum, the encoded address on Bitcoin
+// (bech32 in lower case). A movement's place in its chain's history is a Position, which
+// orders all movements of one chain totally.
+package graph
