@@ -1,0 +1,132 @@
+// Command scenario runs the taint methods on a scenario or conformance-vector file (the
+// format of the taint specification §11) and prints one JSON object {"<method>": result}.
+//
+//	go run ./examples/scenario testdata/vectors/U02_peel_chain.json
+//	go run ./examples/scenario -method fifo -check testdata/vectors/U02_peel_chain.json
+//	go run ./examples/scenario -table testdata/vectors/A04_account_erc20_token.json
+//	go run ./examples/scenario -explain p4:0 -method haircut testdata/vectors/U02_peel_chain.json
+//
+// With -check it compares every result with the file's "expected" block and reports each
+// difference; the exit status is 1 if any differ. Errors go to stderr with a non-zero
+// exit status.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/scenario"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scenario", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	method := fs.String("method", "", "run only this method (poison, haircut, fifo, lifo, tiho, seniority)")
+	check := fs.Bool("check", false, "compare each result with the file's expected result and report differences")
+	table := fs.Bool("table", false, "print readable tables instead of JSON")
+	explain := fs.String("explain", "", "print the evidence paths of this output, transfer or deposit reference")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: scenario [-method M] [-check] [-table] [-explain REF] FILE\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	sc, err := scenario.Load(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, "scenario:", err)
+		return 1
+	}
+	for _, w := range sc.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	methods := sc.Methods
+	if *method != "" {
+		m, err := trace.MethodByName(*method)
+		if err != nil {
+			fmt.Fprintln(stderr, "scenario:", err)
+			return 2
+		}
+		if !m.Supports(sc.Model) {
+			fmt.Fprintf(stderr, "scenario: method %s is not defined for the %s model\n", *method, sc.Model)
+			return 2
+		}
+		methods = []string{*method}
+	}
+	results := map[string]*trace.Result{}
+	for _, m := range methods {
+		res, err := sc.Run(m)
+		if err != nil {
+			fmt.Fprintln(stderr, "scenario:", err)
+			return 1
+		}
+		results[m] = res
+	}
+	switch {
+	case *explain != "":
+		out := map[string]any{}
+		for m, res := range results {
+			paths, err := res.Evidence(*explain)
+			if err != nil {
+				out[m] = err.Error()
+				continue
+			}
+			out[m] = paths
+		}
+		writeJSON(stdout, out)
+	case *table:
+		for _, m := range methods {
+			fmt.Fprintln(stdout, results[m].String())
+		}
+	default:
+		writeJSON(stdout, results)
+	}
+	if !*check {
+		return 0
+	}
+	failed := 0
+	for _, m := range methods {
+		diffs, err := sc.Check(m, results[m])
+		if err != nil {
+			fmt.Fprintln(stderr, "check:", err)
+			failed++
+			continue
+		}
+		for _, d := range diffs {
+			fmt.Fprintf(stderr, "check %s %s: %s\n", sc.Name, m, d)
+		}
+		if len(diffs) > 0 {
+			failed++
+		} else {
+			fmt.Fprintf(stderr, "check %s %s: ok\n", sc.Name, m)
+		}
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func writeJSON(w io.Writer, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintln(os.Stderr, "scenario:", err)
+		return
+	}
+	w.Write(buf.Bytes())
+}

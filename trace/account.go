@@ -1,0 +1,269 @@
+package trace
+
+import (
+	"fmt"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/holiman/uint256"
+)
+
+// applyAccountTx replays one account-model transaction (spec §3.2, §8): the fee first,
+// then, if the transaction succeeded, its transfers in execution order.
+func (e *Engine) applyAccountTx(b *graph.Block, tx *graph.AccountTx) error {
+	pos := graph.Position{Height: b.Height, TxIndex: tx.Index, Seq: -1}
+	if !tx.Fee.IsZero() {
+		x := graph.Transfer{ID: tx.FeeTransferID(), Asset: feeAsset(b.Chain), From: tx.From, To: FeeSink, Amount: tx.Fee}
+		if err := e.transfer(b, tx, &x, pos); err != nil {
+			return err
+		}
+	}
+	if !tx.Success {
+		return nil // a failed transaction moves nothing but its fee
+	}
+	for i := range tx.Transfers {
+		x := &tx.Transfers[i]
+		pos.Seq = int32(i)
+		if x.Reverted {
+			continue
+		}
+		if err := e.transfer(b, tx, x, pos); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func feeAsset(c graph.Chain) graph.Asset {
+	if c == "" {
+		return graph.ETH
+	}
+	return c.NativeAsset()
+}
+
+// transfer processes one transfer (spec §8.2).
+func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer, pos graph.Position) error {
+	e.stats.Transfers++
+	seeds := e.xferSeeds[x.ID]
+	if x.Amount.IsZero() || x.From == x.To {
+		for _, si := range seeds {
+			e.seedUsed[si] = true
+		}
+		return nil // self-transfers and zero transfers move nothing (step 1)
+	}
+	amount := x.Amount
+	moved := e.moved[:0]
+	e.parents = e.parents[:0]
+	mint := x.Kind.IsMint() || x.From == graph.ZeroAddress
+	// Step 2: debit.
+	if !mint {
+		h := e.holding(x.From, x.Asset)
+		if h.bal.Lt(&amount) {
+			if !e.cfg.Params.ImplicitBalances {
+				return fmt.Errorf("block %d tx %s transfer %s: %w: %s holds %s %s, sends %s", b.Height, tx.Hash, x.ID, ErrOverdraft, x.From, h.bal.Dec(), x.Asset, amount.Dec())
+			}
+			// Clean funds from before the window cover the shortfall: the oldest units.
+			var short uint256.Int
+			short.Sub(&amount, &h.bal)
+			if e.kind == sequence {
+				h.st = append([]seg{{c: cleanComp, amt: short}}, h.st...)
+				h.st = mergeRuns(h.st)
+			}
+			h.bal.Add(&h.bal, &short)
+			e.stats.ImplicitBalanceDebits++
+		}
+		ai, known := e.lookup(x.From)
+		if known && e.addrs[ai].seedSrc != 0 {
+			// A source account: everything it sends is tainted (spec §5.2).
+			a := &e.addrs[ai]
+			e.seedUsed[a.seedIdx] = true
+			moved = append(moved, seg{c: comp{src: a.seedSrc}, amt: amount})
+			e.injected[a.seedSrc].Add(&e.injected[a.seedSrc], &amount)
+			e.parents = append(e.parents, a.seedMov)
+		} else if len(h.st) > 0 {
+			h.st, moved = e.method.take(&e.sp, h.st, &h.bal, &amount, moved)
+			// Evidence: the arrivals that brought each component that now leaves.
+			for _, g := range moved {
+				if g.c.clean() {
+					continue
+				}
+				for _, c := range h.contrib {
+					if c.c == g.c {
+						e.parents = append(e.parents, c.mov)
+						break
+					}
+				}
+			}
+		}
+		h.bal.Sub(&h.bal, &amount)
+		if known && e.addrs[ai].seedSrc != 0 && e.kind == sequence {
+			// A source account's own taint is not tracked: keep its sequence one clean
+			// run that matches the balance.
+			h.st = h.st[:0]
+			if !h.bal.IsZero() {
+				h.st = append(h.st, seg{c: cleanComp, amt: h.bal})
+			}
+		}
+		if len(h.st) == 0 {
+			h.contrib = h.contrib[:0]
+		}
+	}
+	// Step 3: every tainted component moves one hop.
+	tainted := false
+	for i := range moved {
+		if !moved[i].c.clean() {
+			moved[i].c.hop++
+			tainted = true
+		}
+	}
+	if !tainted {
+		moved = moved[:0]
+	} else {
+		e.stats.TaintedTxs++
+	}
+	// Step 4: transfer seeds.
+	if len(seeds) > 0 {
+		if e.kind != sourceSet && len(moved) > 0 {
+			e.sinkAll(SinkOverridden, moved, &amount)
+		}
+		var seeded []seg
+		if e.kind == sourceSet {
+			seeded = append(seeded, moved...)
+		}
+		var left uint256.Int
+		left.Set(&amount)
+		first := -1
+		for _, si := range seeds {
+			s := e.cfg.Seeds[si]
+			e.seedUsed[si] = true
+			if left.IsZero() {
+				continue
+			}
+			var n uint256.Int
+			if s.Amount == nil || s.Amount.Gt(&left) {
+				n.Set(&left)
+			} else {
+				n.Set(s.Amount)
+			}
+			if n.IsZero() {
+				continue
+			}
+			src := e.srcID[s.Source]
+			switch e.kind {
+			case sourceSet:
+				seeded = setAdd(seeded, comp{src: src})
+			case composition:
+				seeded = compAdd(seeded, comp{src: src}, &n)
+			default:
+				seeded = appendSeg(seeded, seg{c: comp{src: src}, amt: n})
+			}
+			e.injected[src].Add(&e.injected[src], &n)
+			left.Sub(&left, &n)
+			if first < 0 {
+				first = si
+			}
+		}
+		if first >= 0 {
+			if e.kind == sequence && !left.IsZero() {
+				seeded = appendSeg(seeded, seg{c: cleanComp, amt: left})
+			}
+			node := e.ev.seedNode(first, e.cfg.Seeds[first], x.ID)
+			if e.kind != sourceSet {
+				e.parents = e.parents[:0]
+			}
+			e.parents = append(e.parents, node)
+			moved = append(moved[:0], seeded...)
+		}
+	}
+	// Step 5: prune.
+	if len(moved) > 0 {
+		moved = e.prune(moved, &amount)
+	}
+	e.moved = moved
+	var mov int32 = -1
+	var taint uint256.Int
+	if len(moved) > 0 {
+		taint = e.taintAmount(moved, &amount)
+		mov = e.ev.add(movement{
+			kind: movTransfer, ref: x.ID, tx: tx.Hash, pos: pos, from: x.From, to: x.To, asset: x.Asset,
+			value: amount, taint: e.aggregate(moved, &amount), parents: e.ev.parents(e.parents),
+		})
+	}
+	// Step 6: credit.
+	switch {
+	case x.To == FeeSink:
+		if len(moved) > 0 {
+			e.sinkAll(SinkFees, moved, &amount)
+		}
+		return nil
+	case x.To == graph.ZeroAddress:
+		if len(moved) > 0 {
+			e.sinkAll(SinkBurned, moved, &amount)
+		}
+		return nil
+	}
+	ti, known := e.lookup(x.To)
+	internal := false
+	if known && e.addrs[ti].exchange >= 0 {
+		if fi, ok := e.lookup(x.From); ok && e.addrs[fi].exchange == e.addrs[ti].exchange {
+			internal = true
+		}
+	}
+	isSeed := known && e.addrs[ti].seedSrc != 0
+	if !isSeed && !internal {
+		if !known {
+			ti = e.addr(x.To)
+			known = true
+		}
+		a := &e.addrs[ti]
+		a.receives = true
+		a.received.Add(&a.received, &amount)
+		a.tainted.Add(&a.tainted, &taint)
+	}
+	h := e.holding(x.To, x.Asset)
+	h.bal.Add(&h.bal, &amount)
+	credit := moved
+	switch {
+	case isSeed:
+		if len(moved) > 0 {
+			e.sinkAll(SinkReturnedToSeed, moved, &amount)
+		}
+		credit = nil
+	case e.addrs[ti].exchange >= 0 && !internal:
+		e.deposit(e.addrs[ti].exchange, mov, &amount, moved)
+		if e.cfg.Params.StopAtExchanges {
+			if len(moved) > 0 {
+				e.sinkAll(SinkExchangeAbsorbed, moved, &amount)
+			}
+			credit = nil
+		}
+	}
+	switch {
+	case len(credit) > 0:
+		h.st = e.method.put(h.st, credit)
+		for _, g := range credit {
+			if g.c.clean() {
+				continue
+			}
+			amt := g.amt
+			if e.kind == sourceSet {
+				amt = amount
+			}
+			found := false
+			for k := range h.contrib {
+				if h.contrib[k].c == g.c {
+					found = true
+					if amt.Gt(&h.contrib[k].amt) {
+						h.contrib[k].mov, h.contrib[k].amt = mov, amt
+					}
+					break
+				}
+			}
+			if !found {
+				h.contrib = append(h.contrib, contribution{c: g.c, mov: mov, amt: amt})
+			}
+		}
+	case e.kind == sequence:
+		h.st = appendSeg(h.st, seg{c: cleanComp, amt: amount})
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package trace
+
+import (
+	"sort"
+
+	"github.com/holiman/uint256"
+)
+
+// comp is a taint component: a (source, hop) pair. src is an index into the engine's
+// source table, 1-based and in bytewise order of the source names, so comparing src
+// values compares names; src 0 is CLEAN.
+type comp struct {
+	src uint32
+	hop uint32
+}
+
+func (c comp) clean() bool { return c.src == 0 }
+
+func (c comp) less(d comp) bool {
+	if c.src != d.src {
+		return c.src < d.src
+	}
+	return c.hop < d.hop
+}
+
+var cleanComp = comp{}
+
+// seg is a run of units of one component. A holding's state is a []seg whose meaning
+// depends on the method: a sequence (FIFO/LIFO/TIHO/seniority; clean runs included, oldest
+// first), a composition (haircut; tainted components only, sorted, clean implicit) or a
+// source set (poison; amt unused, hop is the minimum hop).
+type seg struct {
+	c   comp
+	amt uint256.Int
+}
+
+// appendSeg appends s to a sequence, merging it into the last run when the component is
+// the same, so that sequences stay short.
+func appendSeg(seq []seg, s seg) []seg {
+	if s.amt.IsZero() {
+		return seq
+	}
+	if n := len(seq); n > 0 && seq[n-1].c == s.c {
+		seq[n-1].amt.Add(&seq[n-1].amt, &s.amt)
+		return seq
+	}
+	return append(seq, s)
+}
+
+// compAdd adds amt of component c to a sorted composition.
+func compAdd(cs []seg, c comp, amt *uint256.Int) []seg {
+	if amt.IsZero() {
+		return cs
+	}
+	i := sort.Search(len(cs), func(i int) bool { return !cs[i].c.less(c) })
+	if i < len(cs) && cs[i].c == c {
+		cs[i].amt.Add(&cs[i].amt, amt)
+		return cs
+	}
+	cs = append(cs, seg{})
+	copy(cs[i+1:], cs[i:])
+	cs[i] = seg{c: c, amt: *amt}
+	return cs
+}
+
+// compSub subtracts amt of component c from a sorted composition, dropping it at zero.
+// The caller guarantees amt ≤ the held amount.
+func compSub(cs []seg, c comp, amt *uint256.Int) []seg {
+	if amt.IsZero() {
+		return cs
+	}
+	for i := range cs {
+		if cs[i].c == c {
+			cs[i].amt.Sub(&cs[i].amt, amt)
+			if cs[i].amt.IsZero() {
+				return append(cs[:i], cs[i+1:]...)
+			}
+			return cs
+		}
+	}
+	return cs
+}
+
+// setAdd adds component c to a poison source set, keeping the minimum hop per source.
+func setAdd(set []seg, c comp) []seg {
+	for i := range set {
+		if set[i].c.src == c.src {
+			if c.hop < set[i].c.hop {
+				set[i].c.hop = c.hop
+			}
+			return set
+		}
+	}
+	i := sort.Search(len(set), func(i int) bool { return set[i].c.src > c.src })
+	set = append(set, seg{})
+	copy(set[i+1:], set[i:])
+	set[i] = seg{c: c}
+	return set
+}
+
+// taintOf sums the tainted units of a sequence or composition.
+func taintOf(ss []seg) uint256.Int {
+	var t uint256.Int
+	for i := range ss {
+		if !ss[i].c.clean() {
+			t.Add(&t, &ss[i].amt)
+		}
+	}
+	return t
+}
+
+// apportioner computes Hamilton (largest-remainder) apportionment, spec §6. It keeps its
+// scratch space between calls so the hot path does not allocate.
+type apportioner struct {
+	rem  []uint256.Int
+	idx  []int
+	part []uint256.Int
+}
+
+// withdraw splits a units out of pool (components plus clean units; total P = Σpool) and
+// returns the parts in pool order: parts[i] for pool[i], parts[len(pool)] for clean.
+// Each part lies in {floor(q), ceil(q)} of its exact share q = a·pool[c]/P, the parts sum
+// to a, and ties in the remainder go to taint first, then by source name, then by hop.
+// The returned slice is reused by the next call.
+func (ap *apportioner) withdraw(pool []seg, clean *uint256.Int, a *uint256.Int) []uint256.Int {
+	n := len(pool) + 1
+	if cap(ap.part) < n {
+		ap.part = make([]uint256.Int, n)
+		ap.rem = make([]uint256.Int, n)
+		ap.idx = make([]int, n)
+	}
+	part, rem := ap.part[:n], ap.rem[:n]
+	var total uint256.Int
+	total.Set(clean)
+	for i := range pool {
+		total.Add(&total, &pool[i].amt)
+	}
+	if a.Eq(&total) { // everything moves
+		for i := range pool {
+			part[i] = pool[i].amt
+		}
+		part[n-1] = *clean
+		return part
+	}
+	var sum uint256.Int
+	idx := ap.idx[:0]
+	for i := 0; i < n; i++ {
+		v := clean
+		if i < len(pool) {
+			v = &pool[i].amt
+		}
+		if v.IsZero() || a.IsZero() {
+			part[i].Clear()
+			rem[i].Clear()
+			continue
+		}
+		// a·v < 2^512 cannot overflow MulDivOverflow's 512-bit intermediate, and the
+		// quotient ≤ a fits in 256 bits.
+		part[i].MulDivOverflow(a, v, &total)
+		rem[i].MulMod(a, v, &total)
+		sum.Add(&sum, &part[i])
+		if !rem[i].IsZero() {
+			idx = append(idx, i)
+		}
+	}
+	var r uint256.Int
+	r.Sub(a, &sum)
+	if r.IsZero() {
+		return part
+	}
+	// R < number of components, so it fits in an int.
+	R := int(r.Uint64())
+	// Order by remainder descending; ties: tainted before clean (clean is index n-1),
+	// then source, then hop — pool order is already (source, hop) order.
+	// Insertion sort: the number of components is small, and sort.Slice would allocate.
+	for x := 1; x < len(idx); x++ {
+		for y := x; y > 0 && remBefore(rem, idx[y], idx[y-1]); y-- {
+			idx[y], idx[y-1] = idx[y-1], idx[y]
+		}
+	}
+	one := uint256.NewInt(1)
+	for k := 0; k < R && k < len(idx); k++ {
+		part[idx[k]].Add(&part[idx[k]], one)
+	}
+	return part
+}
+
+// remBefore reports whether component i gets a leftover unit before component j.
+func remBefore(rem []uint256.Int, i, j int) bool {
+	if c := rem[i].Cmp(&rem[j]); c != 0 {
+		return c > 0
+	}
+	return i < j
+}

@@ -1,0 +1,33 @@
+// Package trace computes how the taint of illicit funds propagates through a chain's
+// history, exactly as chaintrace's taint specification (docs/taint-spec.md, v1) defines it.
+//
+// One chronological replay engine serves every method. An Engine is configured with a
+// Config — the accounting model, the Method (poison, haircut, FIFO, LIFO, TIHO on UTXO
+// chains; poison, haircut, FIFO, LIFO, seniority on account chains), the seeds (addresses,
+// outpoints or single transfers, each with a source name such as "lazarus-bybit-2025"), the
+// exchange labels that act as sinks, and the pruning parameters — and is then fed
+// graph.Blocks in chain order:
+//
+//	eng, err := trace.NewEngine(cfg)
+//	for each block { err = eng.ApplyBlock(&block) }
+//	res := eng.Result()
+//
+// The engine never knows where blocks come from: a scenario file (package trace/scenario),
+// a chain adapter (chains/...) or the store (graph.Store). Replay streams a BlockSource.
+//
+// Taint is tracked per component (source, hop). All amounts are exact integers in base
+// units; haircut splits use Hamilton (largest-remainder) apportionment with the spec's
+// taint-favouring tie rule, so results are identical on every machine and taint is
+// conserved exactly: for every method but poison, what was injected equals what is still
+// held plus what went into sinks (fees, burned, exchange_absorbed, returned_to_seed,
+// pruned_dust, pruned_hops, overridden). Result.CheckConservation verifies it.
+//
+// A Result holds what the spec calls the result object (tainted outputs or transfers,
+// unspent outputs or holdings, sinks, exposure per exchange, per-address shares); its
+// JSON encoding is exactly that object. Beyond the spec, Result.Evidence explains any
+// tainted output, transfer or exchange deposit as the chain of movements from a seed that
+// carried the taint, with transaction references and amounts per step.
+//
+// An Engine is not safe for concurrent use; a Result is immutable once returned and may be
+// shared between goroutines.
+package trace

@@ -1,0 +1,737 @@
+package trace
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+	"strconv"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/holiman/uint256"
+)
+
+// Sink identifies where taint leaves the tracked graph (spec §9.1).
+type Sink uint8
+
+// The sinks, in the order results list them.
+const (
+	SinkFees Sink = iota
+	SinkBurned
+	SinkExchangeAbsorbed
+	SinkReturnedToSeed
+	SinkPrunedDust
+	SinkPrunedHops
+	SinkOverridden
+	numSinks
+)
+
+var sinkNames = [numSinks]string{"fees", "burned", "exchange_absorbed", "returned_to_seed", "pruned_dust", "pruned_hops", "overridden"}
+
+func (s Sink) String() string {
+	if s < numSinks {
+		return sinkNames[s]
+	}
+	return "sink(" + strconv.Itoa(int(s)) + ")"
+}
+
+// addrInfo is what the engine knows about one address: its role and its receipts.
+type addrInfo struct {
+	seedSrc  uint32 // source of the first address seed; 0 = not a seed address
+	seedIdx  int32  // that seed's index in Config.Seeds
+	seedMov  int32  // evidence node of the seed (account model)
+	exchange int32  // exchange label index; -1 = none
+	received uint256.Int
+	tainted  uint256.Int
+	receives bool
+}
+
+type utxo struct {
+	addr  graph.Address
+	value uint256.Int
+	st    []seg
+	mov   int32 // evidence node of the stored state; -1 when clean
+}
+
+type holdKey struct {
+	addr  graph.Address
+	asset graph.Asset
+}
+
+type contribution struct {
+	c   comp
+	mov int32
+	amt uint256.Int
+}
+
+type holding struct {
+	bal     uint256.Int
+	st      []seg
+	contrib []contribution // largest tainted arrival per component, for evidence
+}
+
+// Stats counts what the engine saw; it helps judge how complete a trace is.
+type Stats struct {
+	Blocks    uint64 `json:"blocks"`
+	Txs       uint64 `json:"txs"`
+	Transfers uint64 `json:"transfers"`
+	// TaintedTxs counts transactions with at least one tainted input or debit.
+	TaintedTxs uint64 `json:"tainted_txs"`
+	// OutsideWindowInputs counts UTXO inputs that spent outputs created before the
+	// replayed window; they are treated as clean initial holdings (spec §8.1, §3).
+	OutsideWindowInputs uint64 `json:"outside_window_inputs"`
+	// ImplicitBalanceDebits counts account debits that exceeded the known balance and were
+	// covered by clean pre-window funds (Params.ImplicitBalances).
+	ImplicitBalanceDebits uint64 `json:"implicit_balance_debits"`
+	// UnusedSeeds lists seeds that matched nothing in the replayed data.
+	UnusedSeeds []string `json:"unused_seeds,omitempty"`
+}
+
+// Engine replays blocks under one taint method. Create it with NewEngine.
+type Engine struct {
+	cfg      Config
+	model    graph.Model
+	method   Method
+	kind     stateKind
+	sources  []string // sources[0] is "" (CLEAN)
+	srcID    map[string]uint32
+	exLabels []string
+
+	addrIdx map[graph.Address]int32
+	addrs   []addrInfo
+
+	// UTXO state.
+	utxos   map[graph.Outpoint]utxo
+	opSeeds map[graph.Outpoint][]int
+
+	// Account state.
+	holdIdx   map[holdKey]int32
+	holds     []holding
+	xferSeeds map[string][]int
+
+	seedUsed []bool
+	injected []uint256.Int
+	sinks    [numSinks][]uint256.Int
+
+	ev       evidence
+	exposure []exposureAcc
+
+	started bool
+	last    graph.Position
+	stats   Stats
+
+	sp      splitter
+	ins     []inState
+	inMovs  []int32
+	inAddrs []graph.Address
+	values  []uint256.Int
+	outs    [][]seg
+	moved   []seg
+	srcTot  []uint256.Int
+	parents []int32
+}
+
+// NewEngine validates cfg and returns an engine ready for ApplyBlock.
+func NewEngine(cfg Config) (*Engine, error) {
+	if cfg.Model != graph.UTXO && cfg.Model != graph.Account {
+		return nil, fmt.Errorf("%w: model %q (want utxo or account)", ErrBadConfig, cfg.Model)
+	}
+	m, err := MethodByName(cfg.Method)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Supports(cfg.Model) {
+		return nil, fmt.Errorf("%w: method %s is not defined for the %s model", ErrBadConfig, cfg.Method, cfg.Model)
+	}
+	if cfg.Params.MinFraction != nil && cfg.Params.MinFraction.Den.IsZero() {
+		return nil, fmt.Errorf("%w: min_fraction has a zero denominator", ErrBadConfig)
+	}
+	e := &Engine{
+		cfg: cfg, model: cfg.Model, method: m, kind: m.kind(),
+		srcID:   map[string]uint32{},
+		addrIdx: map[graph.Address]int32{},
+	}
+	// Sources are numbered in bytewise name order so that comparing ids compares names,
+	// as the rounding tie rule and the result order require.
+	names := map[string]bool{}
+	for i, s := range cfg.Seeds {
+		if s.Source == "" {
+			return nil, fmt.Errorf("%w: seed %d (%s) has no source", ErrBadConfig, i, s)
+		}
+		names[s.Source] = true
+	}
+	e.sources = append(e.sources, "")
+	for n := range names {
+		e.sources = append(e.sources, n)
+	}
+	sort.Strings(e.sources[1:])
+	for i, n := range e.sources {
+		if i > 0 {
+			e.srcID[n] = uint32(i)
+		}
+	}
+	e.injected = make([]uint256.Int, len(e.sources))
+	for k := range e.sinks {
+		e.sinks[k] = make([]uint256.Int, len(e.sources))
+	}
+	e.seedUsed = make([]bool, len(cfg.Seeds))
+
+	// Exchanges, in label order.
+	for l := range cfg.Exchanges {
+		e.exLabels = append(e.exLabels, l)
+	}
+	sort.Strings(e.exLabels)
+	e.exposure = make([]exposureAcc, len(e.exLabels))
+	for li, l := range e.exLabels {
+		for _, a := range cfg.Exchanges[l] {
+			ai := e.addr(a)
+			if e.addrs[ai].exchange >= 0 && e.addrs[ai].exchange != int32(li) {
+				return nil, fmt.Errorf("%w: address %s is in exchanges %s and %s", ErrBadConfig, a, e.exLabels[e.addrs[ai].exchange], l)
+			}
+			e.addrs[ai].exchange = int32(li)
+		}
+	}
+
+	e.utxos = map[graph.Outpoint]utxo{}
+	e.opSeeds = map[graph.Outpoint][]int{}
+	e.holdIdx = map[holdKey]int32{}
+	e.xferSeeds = map[string][]int{}
+	for i, s := range cfg.Seeds {
+		n := 0
+		if s.Address != "" {
+			n++
+		}
+		if s.Outpoint != nil {
+			n++
+		}
+		if s.Transfer != "" {
+			n++
+		}
+		if n != 1 {
+			return nil, fmt.Errorf("%w: seed %d must name exactly one of address, outpoint, transfer", ErrBadConfig, i)
+		}
+		src := e.srcID[s.Source]
+		switch {
+		case s.Address != "":
+			ai := e.addr(s.Address)
+			if e.addrs[ai].exchange >= 0 {
+				return nil, fmt.Errorf("%w: seed %d: address %s is also an exchange (%s)", ErrBadConfig, i, s.Address, e.exLabels[e.addrs[ai].exchange])
+			}
+			if e.addrs[ai].seedSrc == 0 { // the first seed wins (spec §12.11)
+				e.addrs[ai].seedSrc = src
+				e.addrs[ai].seedIdx = int32(i)
+				e.addrs[ai].seedMov = e.ev.seedNode(i, s, string(s.Address))
+			}
+		case s.Outpoint != nil:
+			if e.model != graph.UTXO {
+				return nil, fmt.Errorf("%w: seed %d: outpoint seeds need the utxo model", ErrBadConfig, i)
+			}
+			e.opSeeds[*s.Outpoint] = append(e.opSeeds[*s.Outpoint], i)
+		default:
+			if e.model != graph.Account {
+				return nil, fmt.Errorf("%w: seed %d: transfer seeds need the account model", ErrBadConfig, i)
+			}
+			e.xferSeeds[s.Transfer] = append(e.xferSeeds[s.Transfer], i)
+		}
+	}
+	return e, nil
+}
+
+// Method returns the engine's method.
+func (e *Engine) Method() Method { return e.method }
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// addr returns the index of a's info, creating it.
+func (e *Engine) addr(a graph.Address) int32 {
+	if i, ok := e.addrIdx[a]; ok {
+		return i
+	}
+	i := int32(len(e.addrs))
+	e.addrs = append(e.addrs, addrInfo{exchange: -1, seedMov: -1})
+	e.addrIdx[a] = i
+	return i
+}
+
+func (e *Engine) lookup(a graph.Address) (int32, bool) {
+	i, ok := e.addrIdx[a]
+	return i, ok
+}
+
+// ---- initial state ----
+
+// Fund declares an output that exists before the replayed window (a UTXO model initial
+// holding). It is clean unless a seed names its outpoint or address.
+func (e *Engine) Fund(op graph.Outpoint, addr graph.Address, value graph.Amount) error {
+	if e.model != graph.UTXO {
+		return fmt.Errorf("%w: Fund needs the utxo model", ErrModel)
+	}
+	if e.started {
+		return fmt.Errorf("%w: Fund(%s) after blocks were applied", ErrBadConfig, op)
+	}
+	if _, dup := e.utxos[op]; dup {
+		return fmt.Errorf("funding %s: %w: declared twice", op, ErrDoubleSpend)
+	}
+	e.utxos[op] = e.fundingUTXO(op, addr, &value)
+	return nil
+}
+
+// fundingUTXO builds an initial holding, applying address and outpoint seeds.
+func (e *Engine) fundingUTXO(op graph.Outpoint, addr graph.Address, value *uint256.Int) utxo {
+	u := utxo{addr: addr, value: *value}
+	u.st, u.mov = e.applyOutputSeeds(op, addr, value, nil, -1)
+	return u
+}
+
+// applyOutputSeeds returns the seeded state of an output (address seed first if its
+// address is a seed address, then outpoint seeds in listed order, capped at the value),
+// or st and mov unchanged when no seed applies.
+func (e *Engine) applyOutputSeeds(op graph.Outpoint, addr graph.Address, value *uint256.Int, st []seg, mov int32) ([]seg, int32) {
+	var list []int
+	if ai, ok := e.lookup(addr); ok && e.addrs[ai].seedSrc != 0 {
+		list = append(list, int(e.addrs[ai].seedIdx))
+	}
+	list = append(list, e.opSeeds[op]...)
+	if len(list) == 0 || value.IsZero() {
+		return st, mov
+	}
+	var left uint256.Int
+	left.Set(value)
+	out := e.sp.alloc(len(list) + 1)
+	var first = -1
+	for _, si := range list {
+		s := e.cfg.Seeds[si]
+		e.seedUsed[si] = true
+		if left.IsZero() {
+			continue // the first seeds already cover the value; the rest are ignored
+		}
+		var n uint256.Int
+		if s.Address != "" || s.Amount == nil || s.Amount.Gt(&left) {
+			n.Set(&left)
+		} else {
+			n.Set(s.Amount)
+		}
+		if n.IsZero() {
+			continue
+		}
+		src := e.srcID[s.Source]
+		if e.kind == sourceSet {
+			out = setAdd(out, comp{src: src})
+		} else if e.kind == composition {
+			out = compAdd(out, comp{src: src}, &n)
+		} else {
+			out = appendSeg(out, seg{c: comp{src: src}, amt: n})
+		}
+		e.injected[src].Add(&e.injected[src], &n)
+		left.Sub(&left, &n)
+		if first < 0 {
+			first = si
+		}
+	}
+	if first < 0 {
+		return st, mov
+	}
+	if e.kind == sequence && !left.IsZero() {
+		out = appendSeg(out, seg{c: cleanComp, amt: left})
+	}
+	node := e.ev.seedNode(first, e.cfg.Seeds[first], op.String())
+	e.ev.movs[node].to = addr
+	e.ev.movs[node].value = *value
+	e.ev.movs[node].taint = e.aggregate(out, value)
+	return out, node
+}
+
+// SetBalance declares an account's balance of an asset before the replayed window (an
+// account model initial holding): clean, and the oldest units (spec §8.1).
+func (e *Engine) SetBalance(addr graph.Address, asset graph.Asset, amount graph.Amount) error {
+	if e.model != graph.Account {
+		return fmt.Errorf("%w: SetBalance needs the account model", ErrModel)
+	}
+	if e.started {
+		return fmt.Errorf("%w: SetBalance(%s, %s) after blocks were applied", ErrBadConfig, addr, asset)
+	}
+	h := e.holding(addr, asset)
+	h.bal = amount
+	h.st = h.st[:0]
+	if e.kind == sequence && !amount.IsZero() {
+		h.st = append(h.st, seg{c: cleanComp, amt: amount})
+	}
+	return nil
+}
+
+func (e *Engine) holding(addr graph.Address, asset graph.Asset) *holding {
+	k := holdKey{addr, asset}
+	i, ok := e.holdIdx[k]
+	if !ok {
+		i = int32(len(e.holds))
+		e.holds = append(e.holds, holding{})
+		e.holdIdx[k] = i
+	}
+	return &e.holds[i]
+}
+
+// ---- replay ----
+
+// ApplyBlock replays one block. Blocks must come in chain order; transactions inside a
+// block in index order. On error the engine's state is undefined: start a new engine.
+func (e *Engine) ApplyBlock(b *graph.Block) error {
+	if b.Chain != "" && b.Chain.Model() != e.model {
+		return fmt.Errorf("block %d: %w: %s block on a %s engine", b.Height, ErrModel, b.Chain, e.model)
+	}
+	if e.model == graph.UTXO && len(b.AccountTxs) > 0 || e.model == graph.Account && len(b.UTXOTxs) > 0 {
+		return fmt.Errorf("block %d: %w", b.Height, ErrModel)
+	}
+	e.stats.Blocks++
+	for i := range b.UTXOTxs {
+		tx := &b.UTXOTxs[i]
+		if err := e.order(b.Height, tx.Index, tx.TxID); err != nil {
+			return err
+		}
+		if err := e.applyUTXOTx(b, tx); err != nil {
+			return err
+		}
+	}
+	for i := range b.AccountTxs {
+		tx := &b.AccountTxs[i]
+		if err := e.order(b.Height, tx.Index, tx.Hash); err != nil {
+			return err
+		}
+		if err := e.applyAccountTx(b, tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) order(h uint64, idx uint32, ref string) error {
+	p := graph.Position{Height: h, TxIndex: idx}
+	if e.started && !e.last.Less(p) {
+		return fmt.Errorf("block %d tx %s (index %d): %w: comes after %s", h, ref, idx, ErrOutOfOrder, e.last)
+	}
+	e.started = true
+	e.last = p
+	e.stats.Txs++
+	return nil
+}
+
+func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
+	e.ins = e.ins[:0]
+	e.inMovs = e.inMovs[:0]
+	e.inAddrs = e.inAddrs[:0]
+	var inSum, outSum uint256.Int
+	tainted := false
+	for i := range tx.Inputs {
+		in := &tx.Inputs[i]
+		u, ok := e.utxos[in.Prev]
+		if !ok {
+			if !in.Resolved {
+				return fmt.Errorf("block %d tx %s input %d: %w %s", b.Height, tx.TxID, i, ErrUnknownOutpoint, in.Prev)
+			}
+			// Created before the window: a clean initial holding unless seeded.
+			u = e.fundingUTXO(in.Prev, in.Address, &in.Value)
+			e.stats.OutsideWindowInputs++
+		} else if in.Resolved && !in.Value.Eq(&u.value) {
+			return fmt.Errorf("block %d tx %s input %d: %w: %s is %s, input says %s", b.Height, tx.TxID, i, ErrValueMismatch, in.Prev, u.value.Dec(), in.Value.Dec())
+		}
+		delete(e.utxos, in.Prev)
+		if _, o := inSum.AddOverflow(&inSum, &u.value); o {
+			return fmt.Errorf("block %d tx %s: input sum overflows", b.Height, tx.TxID)
+		}
+		if len(u.st) > 0 {
+			tainted = true
+			for k := range u.st {
+				u.st[k].c.hop++ // every tainted component moves one hop (spec §7.1)
+			}
+			e.inMovs = append(e.inMovs, u.mov)
+		}
+		e.ins = append(e.ins, inState{st: u.st, value: u.value})
+		e.inAddrs = append(e.inAddrs, u.addr) // for the self-change and internal-movement rules
+	}
+	e.values = e.values[:0]
+	for i := range tx.Outputs {
+		if _, o := outSum.AddOverflow(&outSum, &tx.Outputs[i].Value); o {
+			return fmt.Errorf("block %d tx %s: output sum overflows", b.Height, tx.TxID)
+		}
+		e.values = append(e.values, tx.Outputs[i].Value)
+	}
+	var fee uint256.Int
+	if !tx.Coinbase || len(tx.Inputs) > 0 {
+		if outSum.Gt(&inSum) {
+			return fmt.Errorf("block %d tx %s: %w (in %s, out %s)", b.Height, tx.TxID, ErrOverspend, inSum.Dec(), outSum.Dec())
+		}
+		fee.Sub(&inSum, &outSum)
+	}
+	n := len(tx.Outputs)
+	if cap(e.outs) < n+1 {
+		e.outs = make([][]seg, n+1)
+	}
+	e.outs = e.outs[:n+1]
+	for i := range e.outs {
+		e.outs[i] = nil
+	}
+	if tainted {
+		e.method.split(&e.sp, e.ins, e.values, &fee, e.outs)
+		e.stats.TaintedTxs++
+	}
+	pos := graph.Position{Height: b.Height, TxIndex: tx.Index}
+	for i := range tx.Outputs {
+		out := &tx.Outputs[i]
+		op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
+		st := e.outs[i]
+		if len(st) > 0 && !hasTaint(st) {
+			st = nil // an all-CLEAN sequence is stored as clean
+		}
+		if len(st) > 0 {
+			st = e.prune(st, &out.Value)
+		}
+		var mov int32 = -1
+		var taint uint256.Int
+		if len(st) > 0 {
+			taint = e.taintAmount(st, &out.Value)
+			mov = e.ev.add(movement{
+				kind: movOutput, ref: op.String(), tx: tx.TxID, pos: pos, to: out.Address, asset: graph.BTC,
+				value: out.Value, taint: e.aggregate(st, &out.Value), parents: e.ev.parents(e.inMovs),
+			})
+		}
+		ai, known := e.lookup(out.Address)
+		selfChange := false
+		internal := false
+		for _, a := range e.inAddrs {
+			if a == out.Address {
+				selfChange = true
+			}
+			if known && e.addrs[ai].exchange >= 0 {
+				if aj, ok := e.lookup(a); ok && e.addrs[aj].exchange == e.addrs[ai].exchange {
+					internal = true
+				}
+			}
+		}
+		if !out.Value.IsZero() && !(known && e.addrs[ai].seedSrc != 0) && !selfChange && !internal {
+			if !known {
+				ai = e.addr(out.Address)
+				known = true
+			}
+			a := &e.addrs[ai]
+			a.receives = true
+			a.received.Add(&a.received, &out.Value)
+			a.tainted.Add(&a.tainted, &taint)
+		}
+		if known && e.addrs[ai].exchange >= 0 && !internal && !out.Value.IsZero() {
+			e.deposit(e.addrs[ai].exchange, mov, &out.Value, st)
+			if e.cfg.Params.StopAtExchanges && len(st) > 0 {
+				e.sinkAll(SinkExchangeAbsorbed, st, &out.Value)
+				st, mov = nil, -1
+			}
+		}
+		if known && e.addrs[ai].seedSrc != 0 && len(st) > 0 {
+			e.sinkAll(SinkReturnedToSeed, st, &out.Value)
+			st, mov = nil, -1
+		}
+		if len(e.opSeeds[op]) > 0 && len(st) > 0 && !(known && e.addrs[ai].seedSrc != 0) {
+			e.sinkAll(SinkOverridden, st, &out.Value)
+			st, mov = nil, -1
+		}
+		st, mov = e.applyOutputSeeds(op, out.Address, &out.Value, st, mov)
+		if out.Unspendable && len(st) == 0 {
+			continue // never spent, carries nothing: no need to keep it
+		}
+		if _, dup := e.utxos[op]; dup {
+			return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, ErrDoubleSpend, op)
+		}
+		e.utxos[op] = utxo{addr: out.Address, value: out.Value, st: st, mov: mov}
+	}
+	if fst := e.outs[n]; len(fst) > 0 {
+		e.sinkAll(SinkFees, fst, &fee)
+	}
+	return nil
+}
+
+// prune applies max_hops and then the dust rule to the state of one output or transfer
+// worth value (spec §9.2), converting pruned components to CLEAN in place.
+func (e *Engine) prune(st []seg, value *uint256.Int) []seg {
+	p := &e.cfg.Params
+	if p.MaxHops != nil {
+		changed := false
+		for i := range st {
+			if !st[i].c.clean() && st[i].c.hop > *p.MaxHops {
+				amt := st[i].amt
+				if e.kind == sourceSet {
+					amt = *value
+				}
+				s := &e.sinks[SinkPrunedHops][st[i].c.src]
+				s.Add(s, &amt)
+				st[i].c = cleanComp
+				changed = true
+			}
+		}
+		if changed {
+			st = e.normalize(st)
+		}
+	}
+	if p.MinTaint.IsZero() && p.MinFraction == nil {
+		return st
+	}
+	// Per source totals t_s.
+	tot := e.srcTotals(st, value)
+	changed := false
+	for src := 1; src < len(tot); src++ {
+		t := &tot[src]
+		if t.IsZero() {
+			continue
+		}
+		prune := t.Lt(&p.MinTaint)
+		if !prune && p.MinFraction != nil {
+			// t/value < num/den  ⇔  t·den < num·value (exact, 512-bit safe via big-free compare)
+			prune = fracLess(t, value, &p.MinFraction.Num, &p.MinFraction.Den)
+		}
+		if !prune {
+			continue
+		}
+		s := &e.sinks[SinkPrunedDust][src]
+		s.Add(s, t)
+		for i := range st {
+			if st[i].c.src == uint32(src) {
+				st[i].c = cleanComp
+			}
+		}
+		changed = true
+	}
+	if changed {
+		st = e.normalize(st)
+	}
+	return st
+}
+
+// normalize drops CLEAN entries from sets and compositions and merges CLEAN runs in
+// sequences; a state that is all CLEAN becomes nil.
+func (e *Engine) normalize(st []seg) []seg {
+	if e.kind != sequence {
+		j := 0
+		for i := range st {
+			if !st[i].c.clean() {
+				st[j] = st[i]
+				j++
+			}
+		}
+		st = st[:j]
+		if e.kind == composition {
+			// Components pruned to clean may have left duplicates of nothing; keep sorted.
+			sort.Slice(st, func(a, b int) bool { return st[a].c.less(st[b].c) })
+		}
+	} else {
+		st = mergeRuns(st)
+	}
+	for i := range st {
+		if !st[i].c.clean() {
+			return st
+		}
+	}
+	return nil
+}
+
+// srcTotals returns t_s per source for a state worth value (poison: the full value).
+func (e *Engine) srcTotals(st []seg, value *uint256.Int) []uint256.Int {
+	if cap(e.srcTot) < len(e.sources) {
+		e.srcTot = make([]uint256.Int, len(e.sources))
+	}
+	tot := e.srcTot[:len(e.sources)]
+	for i := range tot {
+		tot[i].Clear()
+	}
+	for i := range st {
+		c := st[i].c
+		if c.clean() {
+			continue
+		}
+		if e.kind == sourceSet {
+			tot[c.src] = *value
+		} else {
+			tot[c.src].Add(&tot[c.src], &st[i].amt)
+		}
+	}
+	return tot
+}
+
+// sinkAll moves the taint of a state worth value into sink k, per source.
+func (e *Engine) sinkAll(k Sink, st []seg, value *uint256.Int) {
+	tot := e.srcTotals(st, value)
+	for src := 1; src < len(tot); src++ {
+		if !tot[src].IsZero() {
+			e.sinks[k][src].Add(&e.sinks[k][src], &tot[src])
+		}
+	}
+}
+
+// taintAmount is the tainted part of a state worth value: for poison the whole value.
+func (e *Engine) taintAmount(st []seg, value *uint256.Int) uint256.Int {
+	if e.kind == sourceSet {
+		if len(st) > 0 {
+			return *value
+		}
+		return uint256.Int{}
+	}
+	return taintOf(st)
+}
+
+// aggregate returns the tainted components of a state, summed per component and sorted by
+// (source, hop); for poison each source's amount is the full value.
+func (e *Engine) aggregate(st []seg, value *uint256.Int) []seg {
+	var out []seg
+	for i := range st {
+		if st[i].c.clean() {
+			continue
+		}
+		amt := st[i].amt
+		if e.kind == sourceSet {
+			amt = *value
+			out = append(out, seg{c: st[i].c, amt: amt})
+			continue
+		}
+		out = compAdd(out, st[i].c, &amt)
+	}
+	return out
+}
+
+// fracLess reports whether t/v < num/den, exactly.
+func fracLess(t, v, num, den *uint256.Int) bool {
+	if v.IsZero() {
+		return false
+	}
+	var lhsHi, rhsHi uint256.Int
+	lhs := mulFull(t, den, &lhsHi)
+	rhs := mulFull(num, v, &rhsHi)
+	if c := lhsHi.Cmp(&rhsHi); c != 0 {
+		return c < 0
+	}
+	return lhs.Lt(&rhs)
+}
+
+// mulFull returns the low 256 bits of x·y and stores the high 256 bits in hi.
+func mulFull(x, y, hi *uint256.Int) uint256.Int {
+	var lo uint256.Int
+	var full [8]uint64
+	// Schoolbook 256×256 → 512.
+	for i := 0; i < 4; i++ {
+		var carry uint64
+		for j := 0; j < 4; j++ {
+			h, l := bits.Mul64(x[i], y[j])
+			l, c1 := bits.Add64(l, full[i+j], 0)
+			l, c2 := bits.Add64(l, carry, 0)
+			full[i+j] = l
+			carry = h + c1 + c2
+		}
+		full[i+4] = carry
+	}
+	lo = uint256.Int{full[0], full[1], full[2], full[3]}
+	*hi = uint256.Int{full[4], full[5], full[6], full[7]}
+	return lo
+}
+
+func hasTaint(st []seg) bool {
+	for i := range st {
+		if !st[i].c.clean() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,214 @@
+package trace
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/holiman/uint256"
+)
+
+type movKind uint8
+
+const (
+	movSeed movKind = iota
+	movOutput
+	movTransfer
+)
+
+// movement is one tainted arrival (an output or a transfer) or a seed, kept so that any
+// figure can be explained. parents are the movements whose taint it carries on.
+type movement struct {
+	kind    movKind
+	seed    int32 // seed index, for seed nodes
+	ref     string
+	tx      string
+	pos     graph.Position
+	from    graph.Address
+	to      graph.Address
+	asset   graph.Asset
+	value   uint256.Int
+	taint   []seg
+	parents []int32
+}
+
+type evidence struct {
+	movs []movement
+	slab []int32
+}
+
+func (ev *evidence) add(m movement) int32 {
+	ev.movs = append(ev.movs, m)
+	return int32(len(ev.movs) - 1)
+}
+
+func (ev *evidence) seedNode(i int, s Seed, ref string) int32 {
+	return ev.add(movement{kind: movSeed, seed: int32(i), ref: ref, to: s.Address})
+}
+
+// parents copies ids (without -1 and duplicates) into slab memory.
+func (ev *evidence) parents(ids []int32) []int32 {
+	n := 0
+	for _, id := range ids {
+		if id >= 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if len(ev.slab)+n > cap(ev.slab) {
+		c := 8192
+		if n > c {
+			c = n
+		}
+		ev.slab = make([]int32, 0, c)
+	}
+	start := len(ev.slab)
+outer:
+	for _, id := range ids {
+		if id < 0 {
+			continue
+		}
+		for _, p := range ev.slab[start:] {
+			if p == id {
+				continue outer
+			}
+		}
+		ev.slab = append(ev.slab, id)
+	}
+	return ev.slab[start:len(ev.slab):len(ev.slab)]
+}
+
+// Step is one movement on an evidence path.
+type Step struct {
+	// Kind is "seed" for the path's origin, "output" (UTXO) or "transfer" (account).
+	Kind string `json:"kind"`
+	// Ref is the output ("txid:vout"), transfer id, or for a seed what it names (address,
+	// outpoint or transfer).
+	Ref    string        `json:"ref"`
+	Tx     string        `json:"tx,omitempty"`
+	Height uint64        `json:"height,omitempty"`
+	From   graph.Address `json:"from,omitempty"`
+	To     graph.Address `json:"to,omitempty"`
+	Asset  graph.Asset   `json:"asset,omitempty"`
+	Value  string        `json:"value,omitempty"`
+	// Hop and Amount: the taint of the path's source this movement carried, at that hop.
+	Hop    uint32 `json:"hop"`
+	Amount string `json:"amount,omitempty"`
+	// Seed describes the seed, for the origin step: its source and where it came from.
+	Seed string `json:"seed,omitempty"`
+}
+
+// Path explains one component (source, hop) of a tainted movement: the chain of movements
+// from a seed, each of which carried taint of Source at the preceding hop. Under haircut
+// and poison taint mixes, so other paths may carry the same source; the path chosen
+// follows, at each step back, the parent that carried the most.
+type Path struct {
+	Source string `json:"source"`
+	Hop    uint32 `json:"hop"`
+	Amount string `json:"amount"`
+	Steps  []Step `json:"steps"` // from the seed to the explained movement
+	// Complete is false if the chain could not be followed back to a seed (it then
+	// starts at the earliest movement found).
+	Complete bool `json:"complete"`
+}
+
+// ErrNoEvidence is returned by Evidence for a reference that carried no taint.
+var ErrNoEvidence = errors.New("no tainted movement with that reference")
+
+// Evidence explains a tainted output ("txid:vout"), transfer id or exchange deposit
+// reference: one Path per (source, hop) component of its taint.
+func (r *Result) Evidence(ref string) ([]Path, error) {
+	id, ok := r.movIndex[ref]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNoEvidence, ref)
+	}
+	m := &r.movs[id]
+	var paths []Path
+	for _, g := range m.taint {
+		p := Path{Source: r.sources[g.c.src], Hop: g.c.hop, Amount: g.amt.Dec()}
+		p.Steps, p.Complete = r.walk(id, g.c)
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// walk follows component c of movement id back to a seed.
+func (r *Result) walk(id int32, c comp) ([]Step, bool) {
+	var rev []Step
+	complete := false
+	for steps := 0; steps < 1_000_000; steps++ {
+		m := &r.movs[id]
+		rev = append(rev, r.step(m, c))
+		if m.kind == movSeed {
+			complete = true
+			break
+		}
+		next := int32(-1)
+		var best uint256.Int
+		for _, p := range m.parents {
+			pm := &r.movs[p]
+			if pm.kind == movSeed {
+				if r.seeds[pm.seed].Source == r.sources[c.src] {
+					next = p
+					break
+				}
+				continue
+			}
+			if c.hop == 0 {
+				continue
+			}
+			for _, g := range pm.taint {
+				if g.c.src == c.src && g.c.hop == c.hop-1 && (next < 0 || g.amt.Gt(&best)) {
+					next, best = p, g.amt
+				}
+			}
+		}
+		if next < 0 {
+			break
+		}
+		if pm := &r.movs[next]; pm.kind != movSeed {
+			c.hop--
+		}
+		id = next
+	}
+	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+		rev[i], rev[j] = rev[j], rev[i]
+	}
+	return rev, complete
+}
+
+func (r *Result) step(m *movement, c comp) Step {
+	s := Step{Ref: m.ref, Tx: m.tx, Height: m.pos.Height, From: m.from, To: m.to, Asset: m.asset, Hop: c.hop}
+	switch m.kind {
+	case movSeed:
+		s.Kind = "seed"
+		s.Hop = 0
+		sd := r.seeds[m.seed]
+		s.Seed = sd.String()
+		if sd.Origin != "" {
+			s.Seed += "; " + sd.Origin
+		}
+		if !m.value.IsZero() {
+			s.Value = m.value.Dec()
+		}
+		for _, g := range m.taint {
+			if g.c.src == c.src {
+				s.Amount = g.amt.Dec()
+			}
+		}
+		return s
+	case movOutput:
+		s.Kind = "output"
+	default:
+		s.Kind = "transfer"
+	}
+	s.Value = m.value.Dec()
+	for _, g := range m.taint {
+		if g.c == c {
+			s.Amount = g.amt.Dec()
+		}
+	}
+	return s
+}

@@ -1,0 +1,76 @@
+package trace
+
+import "github.com/holiman/uint256"
+
+// exposureAcc accumulates one exchange's exposure (spec §10.2).
+type exposureAcc struct {
+	any         bool
+	received    uint256.Int
+	tainted     uint256.Int
+	direct      uint256.Int
+	indirect    uint256.Int
+	bySource    map[uint32]*uint256.Int
+	bySourceHop map[comp]*uint256.Int
+	deposits    []int32
+}
+
+// deposit records an arrival of value at an address of exchange label li, carrying state
+// st (evidence node mov, -1 when clean).
+func (e *Engine) deposit(li int32, mov int32, value *uint256.Int, st []seg) {
+	x := &e.exposure[li]
+	x.any = true
+	x.received.Add(&x.received, value)
+	if len(st) == 0 {
+		return
+	}
+	if x.bySource == nil {
+		x.bySource = map[uint32]*uint256.Int{}
+		x.bySourceHop = map[comp]*uint256.Int{}
+	}
+	add := func(m map[uint32]*uint256.Int, k uint32, v *uint256.Int) {
+		if m[k] == nil {
+			m[k] = new(uint256.Int)
+		}
+		m[k].Add(m[k], v)
+	}
+	addC := func(k comp, v *uint256.Int) {
+		if x.bySourceHop[k] == nil {
+			x.bySourceHop[k] = new(uint256.Int)
+		}
+		x.bySourceHop[k].Add(x.bySourceHop[k], v)
+	}
+	if e.kind == sourceSet {
+		// Poison counts the deposit's full value once, and for every source present.
+		x.tainted.Add(&x.tainted, value)
+		minHop := ^uint32(0)
+		for _, g := range st {
+			add(x.bySource, g.c.src, value)
+			addC(g.c, value)
+			if g.c.hop < minHop {
+				minHop = g.c.hop
+			}
+		}
+		if minHop <= 1 {
+			x.direct.Add(&x.direct, value)
+		} else {
+			x.indirect.Add(&x.indirect, value)
+		}
+	} else {
+		for _, g := range st {
+			if g.c.clean() {
+				continue
+			}
+			x.tainted.Add(&x.tainted, &g.amt)
+			add(x.bySource, g.c.src, &g.amt)
+			addC(g.c, &g.amt)
+			if g.c.hop <= 1 {
+				x.direct.Add(&x.direct, &g.amt)
+			} else {
+				x.indirect.Add(&x.indirect, &g.amt)
+			}
+		}
+	}
+	if mov >= 0 {
+		x.deposits = append(x.deposits, mov)
+	}
+}

@@ -1,0 +1,366 @@
+package trace
+
+import (
+	"encoding/json"
+	"math/big"
+	"sort"
+	"strings"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/holiman/uint256"
+)
+
+// Component is an amount of taint from one source at one hop.
+type Component struct {
+	Source string       `json:"source"`
+	Hop    uint32       `json:"hop"`
+	Amount graph.Amount `json:"-"`
+}
+
+// MarshalJSON writes the amount as a decimal string, as the spec's result object does.
+func (c Component) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Source string `json:"source"`
+		Hop    uint32 `json:"hop"`
+		Amount string `json:"amount"`
+	}{c.Source, c.Hop, c.Amount.Dec()})
+}
+
+// Output is a tainted UTXO output: in Result.Outputs the composition that arrived when it
+// was created (after pruning, before exchange absorption or seed re-seeding); in
+// Result.Unspent the taint it still holds.
+type Output struct {
+	Outpoint string
+	Address  graph.Address
+	Value    graph.Amount
+	Taint    []Component
+	Tainted  graph.Amount // Σ taint; for poison the full value
+}
+
+// TransferTaint is a tainted account-model transfer (fee pseudo-transfers included, with
+// To = FeeSink), after the hop +1, seeding and pruning.
+type TransferTaint struct {
+	ID      string
+	From    graph.Address
+	To      graph.Address
+	Asset   graph.Asset
+	Amount  graph.Amount
+	Taint   []Component
+	Tainted graph.Amount
+}
+
+// Holding is a tainted (address, asset) balance at the end of the replay.
+type Holding struct {
+	Address graph.Address
+	Asset   graph.Asset
+	Balance graph.Amount
+	Taint   []Component
+	Tainted graph.Amount
+}
+
+// Deposit is a tainted arrival at an exchange address.
+type Deposit struct {
+	Ref     string
+	Address graph.Address
+	Value   graph.Amount
+	Taint   []Component
+	Tainted graph.Amount
+}
+
+// Exposure is one exchange's exposure (spec §10.2).
+type Exposure struct {
+	Exchange      string
+	ReceivedTotal graph.Amount
+	TaintedTotal  graph.Amount
+	Direct        graph.Amount // taint that arrived at hop ≤ 1
+	Indirect      graph.Amount // taint that arrived at hop ≥ 2
+	BySource      map[string]graph.Amount
+	BySourceHop   []Component
+	Deposits      []Deposit // tainted deposits, in chronological order
+}
+
+// Share is TaintedTotal / ReceivedTotal as a reduced fraction.
+func (x *Exposure) Share() string { return ratio(&x.TaintedTotal, &x.ReceivedTotal) }
+
+// AddressStats is what an address received and how much of it was tainted (spec §10.3).
+type AddressStats struct {
+	Address         graph.Address
+	Received        graph.Amount
+	TaintedReceived graph.Amount
+}
+
+// Share is TaintedReceived / Received as a reduced fraction.
+func (a *AddressStats) Share() string { return ratio(&a.TaintedReceived, &a.Received) }
+
+// Result is the outcome of a replay: the spec's result object plus provenance. Its JSON
+// encoding (MarshalJSON) is exactly the spec's result object; use Report for more.
+type Result struct {
+	Model  graph.Model
+	Method string
+	Params Params
+
+	Outputs   map[string]*Output        // UTXO: tainted outputs as they arrived
+	Unspent   map[string]*Output        // UTXO: tainted outputs still unspent
+	Transfers map[string]*TransferTaint // account: tainted transfers
+	Holdings  map[string]*Holding       // account: tainted holdings, key "address|asset"
+	// Sinks maps a sink name (fees, burned, …) to the taint per source that went there.
+	Sinks     map[string]map[string]graph.Amount
+	Exposure  map[string]*Exposure
+	Addresses map[graph.Address]*AddressStats
+	// Injected is the taint each source brought in (seeds, re-seeds, source-account sends).
+	Injected map[string]graph.Amount
+	Stats    Stats
+
+	sources  []string
+	seeds    []Seed
+	movs     []movement
+	movIndex map[string]int32
+}
+
+// Sources returns the source names, sorted.
+func (r *Result) Sources() []string { return append([]string(nil), r.sources[1:]...) }
+
+// Seeds returns the seeds the trace was configured with.
+func (r *Result) Seeds() []Seed { return append([]Seed(nil), r.seeds...) }
+
+func ratio(num, den *uint256.Int) string {
+	if num.IsZero() || den.IsZero() {
+		return "0"
+	}
+	q := new(big.Rat).SetFrac(num.ToBig(), den.ToBig())
+	if q.IsInt() {
+		return q.Num().String()
+	}
+	return q.String()
+}
+
+func (e *Engine) components(ss []seg) []Component {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]Component, 0, len(ss))
+	for _, g := range ss {
+		out = append(out, Component{Source: e.sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
+	}
+	return out
+}
+
+// Result returns the result of everything replayed so far. The engine may go on
+// replaying; the returned Result does not change.
+func (e *Engine) Result() *Result {
+	r := &Result{
+		Model: e.model, Method: e.method.Name(), Params: e.cfg.Params,
+		Sinks: map[string]map[string]graph.Amount{}, Exposure: map[string]*Exposure{},
+		Addresses: map[graph.Address]*AddressStats{}, Injected: map[string]graph.Amount{},
+		Stats: e.stats, sources: e.sources, seeds: e.cfg.Seeds, movs: e.ev.movs[:len(e.ev.movs):len(e.ev.movs)],
+		movIndex: map[string]int32{},
+	}
+	for i, used := range e.seedUsed {
+		if !used {
+			r.Stats.UnusedSeeds = append(r.Stats.UnusedSeeds, e.cfg.Seeds[i].String())
+		}
+	}
+	if e.model == graph.UTXO {
+		r.Outputs, r.Unspent = map[string]*Output{}, map[string]*Output{}
+	} else {
+		r.Transfers, r.Holdings = map[string]*TransferTaint{}, map[string]*Holding{}
+	}
+	for i := range e.ev.movs {
+		m := &e.ev.movs[i]
+		if m.kind == movSeed {
+			continue
+		}
+		r.movIndex[m.ref] = int32(i)
+		tainted := e.taintAmount(m.taint, &m.value)
+		if m.kind == movOutput {
+			r.Outputs[m.ref] = &Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: e.components(m.taint), Tainted: tainted}
+		} else {
+			r.Transfers[m.ref] = &TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: e.components(m.taint), Tainted: tainted}
+		}
+	}
+	for op, u := range e.utxos {
+		if len(u.st) == 0 {
+			continue
+		}
+		agg := e.aggregate(u.st, &u.value)
+		r.Unspent[op.String()] = &Output{Outpoint: op.String(), Address: u.addr, Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(u.st, &u.value)}
+	}
+	for k, i := range e.holdIdx {
+		h := &e.holds[i]
+		if len(h.st) == 0 || h.bal.IsZero() {
+			continue
+		}
+		if ai, ok := e.lookup(k.addr); ok && e.addrs[ai].seedSrc != 0 {
+			continue // source accounts are excluded
+		}
+		t := e.taintAmount(h.st, &h.bal)
+		if t.IsZero() {
+			continue
+		}
+		r.Holdings[string(k.addr)+"|"+string(k.asset)] = &Holding{Address: k.addr, Asset: k.asset, Balance: h.bal, Taint: e.components(e.aggregate(h.st, &h.bal)), Tainted: t}
+	}
+	for k := Sink(0); k < numSinks; k++ {
+		for src := 1; src < len(e.sources); src++ {
+			if v := e.sinks[k][src]; !v.IsZero() {
+				if r.Sinks[k.String()] == nil {
+					r.Sinks[k.String()] = map[string]graph.Amount{}
+				}
+				r.Sinks[k.String()][e.sources[src]] = v
+			}
+		}
+	}
+	for src := 1; src < len(e.sources); src++ {
+		r.Injected[e.sources[src]] = e.injected[src]
+	}
+	for li, x := range e.exposure {
+		if !x.any {
+			continue
+		}
+		ex := &Exposure{Exchange: e.exLabels[li], ReceivedTotal: x.received, TaintedTotal: x.tainted, Direct: x.direct, Indirect: x.indirect, BySource: map[string]graph.Amount{}}
+		for src, v := range x.bySource {
+			ex.BySource[e.sources[src]] = *v
+		}
+		keys := make([]comp, 0, len(x.bySourceHop))
+		for c := range x.bySourceHop {
+			keys = append(keys, c)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+		for _, c := range keys {
+			ex.BySourceHop = append(ex.BySourceHop, Component{Source: e.sources[c.src], Hop: c.hop, Amount: *x.bySourceHop[c]})
+		}
+		for _, id := range x.deposits {
+			m := &e.ev.movs[id]
+			ex.Deposits = append(ex.Deposits, Deposit{Ref: m.ref, Address: m.to, Value: m.value, Taint: e.components(m.taint), Tainted: e.taintAmount(m.taint, &m.value)})
+		}
+		r.Exposure[ex.Exchange] = ex
+	}
+	for a, i := range e.addrIdx {
+		ai := &e.addrs[i]
+		if !ai.receives || ai.seedSrc != 0 {
+			continue
+		}
+		r.Addresses[a] = &AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted}
+	}
+	return r
+}
+
+// ---- JSON: exactly the spec's result object (§10, §11) ----
+
+type jsonComp struct {
+	Source string `json:"source"`
+	Hop    uint32 `json:"hop"`
+	Amount string `json:"amount"`
+}
+
+func jsonComps(cs []Component) []jsonComp {
+	out := make([]jsonComp, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, jsonComp{c.Source, c.Hop, c.Amount.Dec()})
+	}
+	return out
+}
+
+func jsonAmounts(m map[string]graph.Amount) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v.Dec()
+	}
+	return out
+}
+
+// SpecJSON returns the spec's result object as generic JSON values.
+func (r *Result) specObject() map[string]any {
+	obj := map[string]any{}
+	type outJSON struct {
+		Address string     `json:"address"`
+		Value   string     `json:"value"`
+		Taint   []jsonComp `json:"taint"`
+		Tainted string     `json:"tainted,omitempty"`
+	}
+	if r.Model == graph.UTXO {
+		outs := map[string]outJSON{}
+		for k, o := range r.Outputs {
+			outs[k] = outJSON{string(o.Address), o.Value.Dec(), jsonComps(o.Taint), o.Tainted.Dec()}
+		}
+		uns := map[string]outJSON{}
+		for k, o := range r.Unspent {
+			uns[k] = outJSON{Address: string(o.Address), Value: o.Value.Dec(), Taint: jsonComps(o.Taint)}
+		}
+		obj["outputs"], obj["unspent"] = outs, uns
+	} else {
+		type xferJSON struct {
+			From    string     `json:"from"`
+			To      string     `json:"to"`
+			Asset   string     `json:"asset"`
+			Amount  string     `json:"amount"`
+			Taint   []jsonComp `json:"taint"`
+			Tainted string     `json:"tainted"`
+		}
+		type holdJSON struct {
+			Balance string     `json:"balance"`
+			Taint   []jsonComp `json:"taint"`
+		}
+		xs := map[string]xferJSON{}
+		for k, x := range r.Transfers {
+			xs[k] = xferJSON{string(x.From), string(x.To), string(x.Asset), x.Amount.Dec(), jsonComps(x.Taint), x.Tainted.Dec()}
+		}
+		hs := map[string]holdJSON{}
+		for k, h := range r.Holdings {
+			hs[k] = holdJSON{h.Balance.Dec(), jsonComps(h.Taint)}
+		}
+		obj["transfers"], obj["holdings"] = xs, hs
+	}
+	sinks := map[string]map[string]string{}
+	for k, m := range r.Sinks {
+		sinks[k] = jsonAmounts(m)
+	}
+	obj["sinks"] = sinks
+	type depJSON struct {
+		Ref     string     `json:"ref"`
+		Address string     `json:"address"`
+		Value   string     `json:"value"`
+		Taint   []jsonComp `json:"taint"`
+	}
+	type expJSON struct {
+		Received    string            `json:"received_total"`
+		Tainted     string            `json:"tainted_total"`
+		Direct      string            `json:"direct"`
+		Indirect    string            `json:"indirect"`
+		Share       string            `json:"share"`
+		BySource    map[string]string `json:"by_source"`
+		BySourceHop []jsonComp        `json:"by_source_hop"`
+		Deposits    []depJSON         `json:"deposits"`
+	}
+	exp := map[string]expJSON{}
+	for k, x := range r.Exposure {
+		deps := []depJSON{}
+		for _, d := range x.Deposits {
+			deps = append(deps, depJSON{d.Ref, string(d.Address), d.Value.Dec(), jsonComps(d.Taint)})
+		}
+		exp[k] = expJSON{x.ReceivedTotal.Dec(), x.TaintedTotal.Dec(), x.Direct.Dec(), x.Indirect.Dec(), x.Share(), jsonAmounts(x.BySource), jsonComps(x.BySourceHop), deps}
+	}
+	obj["exposure"] = exp
+	type addrJSON struct {
+		Received string `json:"received"`
+		Tainted  string `json:"tainted_received"`
+		Share    string `json:"share"`
+	}
+	addrs := map[string]addrJSON{}
+	for k, a := range r.Addresses {
+		addrs[string(k)] = addrJSON{a.Received.Dec(), a.TaintedReceived.Dec(), a.Share()}
+	}
+	obj["addresses"] = addrs
+	return obj
+}
+
+// MarshalJSON encodes the spec's result object: outputs/unspent (UTXO) or
+// transfers/holdings (account), sinks, exposure and addresses, amounts as decimal strings
+// and shares as reduced fractions. Map keys are sorted, so the encoding is deterministic.
+func (r *Result) MarshalJSON() ([]byte, error) { return json.Marshal(r.specObject()) }
+
+// String renders the result as readable tables (see Table).
+func (r *Result) String() string {
+	var b strings.Builder
+	r.writeTables(&b)
+	return b.String()
+}
