@@ -1,0 +1,231 @@
+package labels
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/chaintrace/chaintrace/graph"
+)
+
+// etherscanExchanges maps Etherscan's exchange label ids to the exchange's name.
+var etherscanExchanges = map[string]string{
+	"binance": "Binance", "binance-deposit": "Binance", "bitfinex": "Bitfinex", "bithumb": "Bithumb",
+	"bitstamp": "Bitstamp", "bittrex": "Bittrex", "coinbase": "Coinbase", "crypto-com": "Crypto.com",
+	"ftx": "FTX", "gate-io": "Gate.io", "gemini": "Gemini", "hitbtc": "HitBTC", "huobi": "Huobi",
+	"kraken": "Kraken", "kucoin": "KuCoin", "okx": "OKX", "okex": "OKX", "poloniex": "Poloniex",
+	"upbit": "Upbit", "bybit": "Bybit", "bitmex": "BitMEX", "bitget": "Bitget", "mexc": "MEXC",
+	"gate": "Gate.io", "bitflyer": "bitFlyer", "coinone": "Coinone", "korbit": "Korbit",
+}
+
+// etherscanCategories maps the other Etherscan label ids this package gives a category.
+var etherscanCategories = map[string]Category{
+	"tornado-cash": CategoryMixer, "ethereum-mixer": CategoryMixer, "mixer": CategoryMixer,
+	"bridge": CategoryBridge, "ofac-sanctions-lists": CategorySanctioned, "blocked": CategoryBlocked,
+	"exchange": CategoryExchange, "dex": CategoryDeFi, "defi": CategoryDeFi,
+	"hot-wallet": CategoryExchange, "cold-wallet": CategoryExchange, "fiat-gateway": CategoryExchange,
+	"heist": CategoryActor, "exploiter": CategoryActor, "phish-hack": CategoryActor,
+}
+
+// etherscanLabel gives the category and entity an Etherscan label id implies, or ok=false
+// when this package does not classify it.
+func etherscanLabel(id, nameTag string) (cat Category, entity string, ok bool) {
+	if e, ok := etherscanExchanges[id]; ok {
+		return CategoryExchange, e, true
+	}
+	cat, ok = etherscanCategories[id]
+	if !ok {
+		return "", "", false
+	}
+	switch id {
+	case "tornado-cash":
+		entity = "Tornado Cash"
+	case "hot-wallet", "cold-wallet", "fiat-gateway":
+		// Generic labels: the owner is the name tag's first word ("Kraken 4" → Kraken).
+		entity = firstWord(nameTag)
+	default:
+		entity = nameTag
+	}
+	if entity == "" {
+		entity = "Etherscan " + id
+	}
+	return cat, entity, true
+}
+
+func firstWord(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " :"); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// ParseEtherscanCSV reads one Etherscan label page as scraped by brianleect/etherscan-labels
+// (header ",Address,Name Tag,Balance,Txn Count"): every row is an address carrying labelID
+// (the file's name, e.g. "binance"). Exchanges get their exchange's name as entity; other
+// classified ids (tornado-cash, bridge, ofac-sanctions-lists, …) the name tag; an unclassified
+// id is CategoryOther. Confidence is opt.Confidence, default web_crawl (a label cloud scrape).
+func ParseEtherscanCSV(r io.Reader, name, labelID string, opt Options) (*Batch, error) {
+	cr := csv.NewReader(r)
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, errAt(name, 0, fmt.Errorf("%w: empty file, no header row", ErrMalformed))
+	}
+	if err != nil {
+		return nil, csvErr(name, err)
+	}
+	if len(header) < 3 || header[1] != "Address" || header[2] != "Name Tag" {
+		return nil, errAt(name, 1, fmt.Errorf("%w: header %q is not Etherscan's \",Address,Name Tag,…\"", ErrMalformed, strings.Join(header, ",")))
+	}
+	conf := opt.Confidence
+	if conf == "" {
+		conf = ConfidenceWebCrawl
+	}
+	b := &Batch{}
+	dd := newDedup(name)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvErr(name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		c := opt.Chain
+		if c == "" {
+			c = graph.Ethereum
+		}
+		addr, err := parseAddress(c, rec[1])
+		if err != nil {
+			if opt.SkipInvalid {
+				b.warn(WarnInvalid, name, line, rec[1], "address left out: %v", err)
+				continue
+			}
+			return nil, errAt(name, line, err)
+		}
+		tag := strings.TrimSpace(rec[2])
+		cat, entity, ok := etherscanLabel(labelID, tag)
+		if !ok {
+			cat, entity = CategoryOther, opt.or(tag, "Etherscan "+labelID)
+		}
+		if opt.Category != "" {
+			cat = opt.Category
+		}
+		l := Label{
+			Chain: c, Address: addr, Entity: opt.or(opt.Entity, entity), Name: tag, Category: cat,
+			Nexus: opt.Nexus, Incident: opt.Incident, Tags: []string{labelID}, Confidence: conf,
+			Listed: opt.Listed,
+			Source: Source{Document: opt.or(opt.Document, "Etherscan label "+labelID),
+				URL: opt.or(opt.URL, "https://etherscan.io/accounts/label/"+labelID), File: name, Line: line},
+		}
+		keep, err := dd.check(b, &l, line)
+		if err != nil {
+			return nil, err
+		}
+		if keep {
+			b.Labels = append(b.Labels, l)
+		}
+	}
+	return b, nil
+}
+
+// ParseEtherscanJSON reads brianleect/etherscan-labels' combined account labels: a JSON
+// object address → {"name": …, "labels": […]}. An address gets one label per category its
+// label ids imply (exchange ids → CategoryExchange with the exchange's name; see
+// ParseEtherscanCSV); an address none of whose ids is classified gets one CategoryOther
+// label named by its name tag. Labels come out in address order (JSON objects are unordered;
+// line numbers are not tracked for this format).
+func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
+	var raw map[string]struct {
+		Name   string   `json:"name"`
+		Labels []string `json:"labels"`
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, errAt(name, 0, fmt.Errorf("%w: read: %w", ErrMalformed, err))
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return nil, errAt(name, lineAt(data, se.Offset), fmt.Errorf("%w: %w", ErrMalformed, err))
+		case errors.As(err, &te):
+			return nil, errAt(name, lineAt(data, te.Offset), fmt.Errorf("%w: %w", ErrMalformed, err))
+		}
+		return nil, errAt(name, 0, fmt.Errorf("%w: %w", ErrMalformed, err))
+	}
+	conf := opt.Confidence
+	if conf == "" {
+		conf = ConfidenceWebCrawl
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b := &Batch{}
+	seen := map[graph.Address]string{}
+	for _, k := range keys {
+		v := raw[k]
+		c := opt.Chain
+		if c == "" {
+			c = graph.Ethereum
+		}
+		addr, err := parseAddress(c, k)
+		if err != nil {
+			return nil, errAt(name, 0, fmt.Errorf("key %q: %w", k, err))
+		}
+		if prev, dup := seen[addr]; dup {
+			// Two spellings of one address (case): the same account twice.
+			return nil, errAt(name, 0, fmt.Errorf("%w: %s is listed as %q and %q", ErrConflictingEntity, addr, prev, k))
+		}
+		seen[addr] = k
+		ids := append([]string(nil), v.Labels...)
+		emitted := map[Category]bool{}
+		for _, id := range ids {
+			cat, entity, ok := etherscanLabel(id, v.Name)
+			if !ok || emitted[cat] {
+				continue
+			}
+			emitted[cat] = true
+			b.Labels = append(b.Labels, Label{
+				Chain: c, Address: addr, Entity: entity, Name: v.Name, Category: cat, Nexus: opt.Nexus,
+				Incident: opt.Incident, Tags: ids, Confidence: conf, Listed: opt.Listed,
+				Source: Source{Document: opt.or(opt.Document, "Etherscan label cloud ("+filepath.Base(name)+")"),
+					URL: opt.or(opt.URL, "https://etherscan.io/accounts/label/"+id), File: name},
+			})
+		}
+		if len(emitted) == 0 {
+			entity := v.Name
+			if entity == "" {
+				entity = "Etherscan " + strings.Join(ids, "/")
+			}
+			b.Labels = append(b.Labels, Label{
+				Chain: c, Address: addr, Entity: entity, Name: v.Name, Category: CategoryOther, Nexus: opt.Nexus,
+				Incident: opt.Incident, Tags: ids, Confidence: conf, Listed: opt.Listed,
+				Source: Source{Document: opt.or(opt.Document, "Etherscan label cloud ("+filepath.Base(name)+")"),
+					URL: opt.URL, File: name},
+			})
+		}
+	}
+	return b, nil
+}
+
+// lineAt is the 1-based line of byte offset off in data.
+func lineAt(data []byte, off int64) int {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	if off < 0 {
+		off = 0
+	}
+	return 1 + bytes.Count(data[:off], []byte("\n"))
+}
