@@ -1,0 +1,988 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// StoreFormatVersion is the version of the store's key layout and record formats. A store
+// written with another version is refused with ErrIncompatibleStore.
+const StoreFormatVersion = 1
+
+// storeMagic starts the format marker, so that a badger directory written by some other
+// program is recognised as "not a chaintrace store" rather than misread.
+const storeMagic = "chaintrace.graph.Store\x00"
+
+// Errors of the store. Every error the store returns wraps one of these or a badger error,
+// and names the chain, block, transaction or record it is about.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrStoreClosed       = errors.New("store is closed")
+	ErrIncompatibleStore = errors.New("incompatible store")
+	ErrCorruptStore      = errors.New("corrupt store")
+	ErrBadBlock          = errors.New("malformed block")
+	ErrUnknownOutpoint   = errors.New("unknown outpoint")
+	ErrDoubleSpend       = errors.New("outpoint already spent")
+	ErrPrevoutMismatch   = errors.New("input disagrees with the stored output it spends")
+	ErrParentMismatch    = errors.New("block does not connect to the stored chain")
+	ErrGap               = errors.New("block does not follow the stored tip")
+	ErrBlockTooBig       = errors.New("block too big for one store transaction")
+	ErrStoreNotEmpty     = errors.New("store is not empty")
+	ErrNoAddressIndex    = errors.New("store was created without the address index")
+)
+
+// StoreOptions configures OpenStore. Zero values select the defaults, which suit a 24 GB
+// machine that also runs other work: about 0.5 GB of caches and up to 4×64 MB memtables.
+type StoreOptions struct {
+	// Dir is the store's directory (created if missing). Ignored when InMemory is set.
+	Dir string
+	// InMemory keeps everything in memory (tests, scratch work); nothing is written to disk.
+	InMemory bool
+	// SyncWrites fsyncs every block before WriteBlock returns, so that a power loss, not
+	// only a process crash, keeps every acknowledged block. It costs throughput.
+	SyncWrites bool
+
+	// WindowStarts declares, per chain, the height where the ingested history starts.
+	// With a window declared, a Bitcoin input whose outpoint the store does not know is
+	// taken to predate the window (it is counted in WriteStats.OutsideWindow) instead of
+	// being an ErrUnknownOutpoint. See also SetWindowStart.
+	WindowStarts map[Chain]uint64
+
+	// MemTableSize is the size of one memtable (default 64 MB). A block's writes must fit in
+	// 15% of it: raise it if WriteBlock returns ErrBlockTooBig.
+	MemTableSize int64
+	// NumMemtables is how many memtables may be held in memory (default 4).
+	NumMemtables int
+	// BlockCacheSize caches decompressed table blocks (default 256 MB).
+	BlockCacheSize int64
+	// IndexCacheSize caches table indexes and bloom filters (default 256 MB). Negative keeps
+	// every index in memory, which is fastest and grows with the store.
+	IndexCacheSize int64
+	// NoCompression stores table blocks uncompressed (default: Snappy).
+	NoCompression bool
+	// SkipVerifyOnOpen skips reading every table to check its checksums when the store is
+	// opened. The check costs one sequential read of the store (about 1 s per GB) and is
+	// what turns a damaged file into ErrCorruptStore at open: badger's reads treat an
+	// unreadable table block as a missing key.
+	SkipVerifyOnOpen bool
+	// NoAddressIndex skips the address → movements index: ingest is faster and the store
+	// smaller; Movements then fails with ErrNoAddressIndex. The choice is fixed when the store
+	// is created: opening it later with the other setting is an ErrIncompatibleStore.
+	NoAddressIndex bool
+}
+
+func (o StoreOptions) badgerOptions() badger.Options {
+	bo := badger.DefaultOptions(o.Dir)
+	if o.InMemory {
+		bo = badger.DefaultOptions("").WithInMemory(true)
+	}
+	bo = bo.WithLoggingLevel(badger.WARNING).
+		WithSyncWrites(o.SyncWrites).
+		// One writer, serialized by the store: badger's conflict detection is pure overhead.
+		WithDetectConflicts(false).
+		WithNumVersionsToKeep(1).
+		// Every table block read from disk is checked against its checksum. (OnTableRead is
+		// not used: badger v4.9.6 dereferences nil in a background goroutine when a damaged
+		// table fails to decode, which would crash the process; see verifyTables.)
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithNumCompactors(2).
+		WithMetricsEnabled(false)
+	bo = bo.WithMemTableSize(orDefault(o.MemTableSize, 64<<20))
+	bo = bo.WithNumMemtables(int(orDefault(int64(o.NumMemtables), 4)))
+	bo = bo.WithBlockCacheSize(orDefault(o.BlockCacheSize, 256<<20))
+	switch {
+	case o.IndexCacheSize < 0:
+		bo = bo.WithIndexCacheSize(0)
+	default:
+		bo = bo.WithIndexCacheSize(orDefault(o.IndexCacheSize, 256<<20))
+	}
+	if o.NoCompression {
+		bo = bo.WithCompression(options.None)
+	}
+	return bo
+}
+
+func orDefault(v, def int64) int64 {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Store is the persistent transaction graph of one or more chains: blocks in chain order,
+// the outpoint index (Bitcoin prevout resolution), the address → movements index, and
+// namespaced records (labels, engine checkpoints, trace results). It is an embedded badger
+// database: a directory, no server.
+//
+// A Store is safe for concurrent use. Writes of blocks are serialized; readers see
+// consistent snapshots and never wait for a writer.
+type Store struct {
+	db   *badger.DB
+	opts StoreOptions
+
+	writeMu sync.Mutex // serializes block writes, rewinds and window changes
+	recMu   sync.Mutex // serializes record writes (chunk generations, store_records.go)
+
+	recordGen atomic.Uint64 // generation numbers of chunked records; starts at the open time
+
+	mu      sync.RWMutex // guards closed and chains
+	closed  bool
+	chains  map[Chain]byte
+	byID    map[byte]Chain
+	cursors map[Chain]cursor // cache of committed cursors, written under writeMu
+}
+
+// OpenStore opens (or creates) a store. Opening a directory written by an incompatible
+// version, or by another program, fails with ErrIncompatibleStore; a damaged one with
+// ErrCorruptStore.
+func OpenStore(ctx context.Context, opts StoreOptions) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !opts.InMemory && opts.Dir == "" {
+		return nil, errors.New("graph: OpenStore: StoreOptions.Dir is empty (set Dir, or InMemory for a scratch store)")
+	}
+	db, err := badger.Open(opts.badgerOptions())
+	if err != nil {
+		return nil, classifyOpenError(opts.Dir, err)
+	}
+	if !opts.InMemory && !opts.SkipVerifyOnOpen {
+		if err := verifyTables(db); err != nil {
+			closeQuietly(db)
+			return nil, fmt.Errorf("graph: open store %s: %w: %w", opts.Dir, ErrCorruptStore, err)
+		}
+	}
+	s := &Store{db: db, opts: opts, chains: map[Chain]byte{}, byID: map[byte]Chain{}, cursors: map[Chain]cursor{}}
+	s.recordGen.Store(uint64(time.Now().UnixNano()))
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	for c, h := range opts.WindowStarts {
+		if err := s.SetWindowStart(ctx, c, h); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// verifyTables checks the checksum of every table block. Badger panics on some damaged
+// tables instead of returning an error; this runs in the caller's goroutine, so the panic
+// is recovered and reported as damage.
+func verifyTables(db *badger.DB) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("table checksum verification failed: %v", r)
+		}
+	}()
+	return db.VerifyChecksum()
+}
+
+// closeQuietly closes db after a failed open; a damaged database may fail to close cleanly
+// (or panic), which must not hide the open error.
+func closeQuietly(db *badger.DB) {
+	defer func() { _ = recover() }()
+	_ = db.Close()
+}
+
+// classifyOpenError tells damage apart from other failures (a lock held by another process,
+// permissions), which keep only badger's error.
+func classifyOpenError(dir string, err error) error {
+	msg := strings.ToLower(err.Error())
+	for _, w := range []string{"checksum", "corrupt", "manifest", "magic", "truncate", "invalid", "unexpected eof", "bad magic"} {
+		if strings.Contains(msg, w) {
+			if strings.Contains(msg, "unsupported version") || strings.Contains(msg, "external magic") {
+				return fmt.Errorf("graph: open store %s: %w: %w", dir, ErrIncompatibleStore, err)
+			}
+			return fmt.Errorf("graph: open store %s: %w: %w", dir, ErrCorruptStore, err)
+		}
+	}
+	return fmt.Errorf("graph: open store %s: %w", dir, err)
+}
+
+func formatMarker() []byte {
+	return binary.BigEndian.AppendUint32([]byte(storeMagic), StoreFormatVersion)
+}
+
+// init checks (or writes) the format marker and loads the chain ids.
+func (s *Store) init(ctx context.Context) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(metaFormatKey)
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+			it := txn.NewIterator(badger.IteratorOptions{})
+			it.Rewind()
+			nonEmpty := it.Valid()
+			it.Close()
+			if nonEmpty {
+				return fmt.Errorf("graph: open store %s: %w: the database holds data but no chaintrace format marker (not a chaintrace store)", s.opts.Dir, ErrIncompatibleStore)
+			}
+			if s.opts.NoAddressIndex {
+				if err := txn.Set(metaNoAddrKey, []byte{1}); err != nil {
+					return err
+				}
+			}
+			return txn.Set(metaFormatKey, formatMarker())
+		case err != nil:
+			return fmt.Errorf("graph: open store %s: read format marker: %w", s.opts.Dir, err)
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return fmt.Errorf("graph: open store %s: read format marker: %w", s.opts.Dir, err)
+		}
+		if !bytes.HasPrefix(v, []byte(storeMagic)) || len(v) != len(storeMagic)+4 {
+			return fmt.Errorf("graph: open store %s: %w: unrecognised format marker %q", s.opts.Dir, ErrIncompatibleStore, v)
+		}
+		if ver := binary.BigEndian.Uint32(v[len(storeMagic):]); ver != StoreFormatVersion {
+			return fmt.Errorf("graph: open store %s: %w: written in store format %d, this build reads format %d", s.opts.Dir, ErrIncompatibleStore, ver, StoreFormatVersion)
+		}
+		_, err = txn.Get(metaNoAddrKey)
+		if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		if created := err == nil; created != s.opts.NoAddressIndex {
+			return fmt.Errorf("graph: open store %s: %w: StoreOptions.NoAddressIndex is %v but the store was created with %v", s.opts.Dir, ErrIncompatibleStore, s.opts.NoAddressIndex, created)
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: metaChainsPrefix, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			c := Chain(it.Item().Key()[len(metaChainsPrefix):])
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if len(v) != 1 || v[0] == 0 {
+				return fmt.Errorf("graph: open store %s: %w: chain id record of %q is %x", s.opts.Dir, ErrCorruptStore, c, v)
+			}
+			if other, dup := s.byID[v[0]]; dup {
+				return fmt.Errorf("graph: open store %s: %w: chains %q and %q share id %d", s.opts.Dir, ErrCorruptStore, other, c, v[0])
+			}
+			s.chains[c], s.byID[v[0]] = v[0], c
+		}
+		return nil
+	})
+}
+
+// Close flushes and closes the store. It waits for running readers.
+func (s *Store) Close() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.db.Close()
+}
+
+// read runs fn in a read-only snapshot. The chain id is 0 (ok false) if the chain has never
+// been written.
+func (s *Store) read(ctx context.Context, c Chain, fn func(txn *badger.Txn, id byte, ok bool) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrStoreClosed
+	}
+	id, ok := s.chains[c]
+	return s.db.View(func(txn *badger.Txn) error { return fn(txn, id, ok) })
+}
+
+// chainIDForWrite returns c's id, assigning one (written in txn) for a new chain. The caller
+// holds writeMu and calls commitChain after txn commits.
+func (s *Store) chainIDForWrite(txn *badger.Txn, c Chain) (byte, bool, error) {
+	if c == "" {
+		return 0, false, fmt.Errorf("%w: empty chain name", ErrBadBlock)
+	}
+	s.mu.RLock()
+	id, ok := s.chains[c]
+	n := len(s.chains)
+	s.mu.RUnlock()
+	if ok {
+		return id, false, nil
+	}
+	if n >= 255 {
+		return 0, false, fmt.Errorf("graph: store: cannot register chain %q: 255 chains already", c)
+	}
+	id = byte(n + 1)
+	return id, true, txn.Set(metaChainKey(c), []byte{id})
+}
+
+func (s *Store) commitChain(c Chain, id byte) {
+	s.mu.Lock()
+	s.chains[c], s.byID[id] = id, c
+	s.mu.Unlock()
+}
+
+func (s *Store) checkOpen() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrStoreClosed
+	}
+	return nil
+}
+
+// loadCursor returns c's committed cursor (writeMu held).
+func (s *Store) loadCursor(c Chain) (cursor, error) {
+	if cur, ok := s.cursors[c]; ok {
+		return cur, nil
+	}
+	var cur cursor
+	err := s.read(context.Background(), c, func(txn *badger.Txn, id byte, ok bool) error {
+		if !ok {
+			return nil
+		}
+		var err error
+		cur, err = getCursor(txn, id, c)
+		return err
+	})
+	if err != nil {
+		return cursor{}, err
+	}
+	s.cursors[c] = cur
+	return cur, nil
+}
+
+func getCursor(txn *badger.Txn, id byte, c Chain) (cursor, error) {
+	item, err := txn.Get(cursorKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return cursor{}, nil
+	}
+	if err != nil {
+		return cursor{}, err
+	}
+	var cur cursor
+	err = item.Value(func(v []byte) error {
+		var derr error
+		cur, derr = decodeCursor(v)
+		return derr
+	})
+	if err != nil {
+		return cursor{}, fmt.Errorf("graph: store: %w: cursor of %s: %w", ErrCorruptStore, c, err)
+	}
+	return cur, nil
+}
+
+// Tip returns the height and hash of c's last stored block; ok is false when c has none.
+func (s *Store) Tip(ctx context.Context, c Chain) (height uint64, hash string, ok bool, err error) {
+	err = s.read(ctx, c, func(txn *badger.Txn, id byte, known bool) error {
+		if !known {
+			return nil
+		}
+		cur, err := getCursor(txn, id, c)
+		if err != nil {
+			return err
+		}
+		height, hash, ok = cur.TipHeight, cur.TipHash, cur.HasTip
+		return nil
+	})
+	return height, hash, ok, err
+}
+
+// WindowStart returns the window start declared for c (see StoreOptions.WindowStarts).
+func (s *Store) WindowStart(ctx context.Context, c Chain) (height uint64, ok bool, err error) {
+	err = s.read(ctx, c, func(txn *badger.Txn, id byte, known bool) error {
+		if !known {
+			return nil
+		}
+		cur, err := getCursor(txn, id, c)
+		height, ok = cur.WindowStart, cur.HasWindow
+		return err
+	})
+	return height, ok, err
+}
+
+// SetWindowStart declares that c's ingested history starts at height: from now on an
+// input spending an outpoint the store does not know is outside the window (counted in
+// WriteStats.OutsideWindow, left unresolved, and treated by the engine like an initial
+// holding) rather than an ErrUnknownOutpoint.
+func (s *Store) SetWindowStart(ctx context.Context, c Chain, height uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	cur, err := s.loadCursor(c)
+	if err != nil {
+		return err
+	}
+	cur.HasWindow, cur.WindowStart = true, height
+	var id byte
+	var isNew bool
+	err = s.db.Update(func(txn *badger.Txn) error {
+		var err error
+		if id, isNew, err = s.chainIDForWrite(txn, c); err != nil {
+			return err
+		}
+		return txn.Set(cursorKey(id), encodeCursor(cur))
+	})
+	if err != nil {
+		return fmt.Errorf("graph: store: set window start of %s: %w", c, err)
+	}
+	if isNew {
+		s.commitChain(c, id)
+	}
+	s.cursors[c] = cur
+	return nil
+}
+
+// BlockHash returns the hash of c's stored block at height; ok is false if there is none.
+func (s *Store) BlockHash(ctx context.Context, c Chain, height uint64) (hash string, ok bool, err error) {
+	err = s.read(ctx, c, func(txn *badger.Txn, id byte, known bool) error {
+		if !known {
+			return nil
+		}
+		var b Block
+		found, err := getBlock(txn, id, c, height, &b)
+		hash, ok = b.Hash, found
+		return err
+	})
+	return hash, ok, err
+}
+
+// Block returns c's stored block at height, or an error wrapping ErrNotFound.
+func (s *Store) Block(ctx context.Context, c Chain, height uint64) (*Block, error) {
+	b := &Block{}
+	err := s.read(ctx, c, func(txn *badger.Txn, id byte, known bool) error {
+		found := false
+		if known {
+			var err error
+			if found, err = getBlock(txn, id, c, height, b); err != nil {
+				return err
+			}
+		}
+		if !found {
+			return fmt.Errorf("graph: store: block %d of %s: %w", height, c, ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func getBlock(txn *badger.Txn, id byte, c Chain, height uint64, b *Block) (bool, error) {
+	item, err := txn.Get(blockKey(nil, id, height))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	err = item.Value(func(v []byte) error { return decodeBlock(v, b) })
+	if err != nil {
+		return false, blockDecodeError(c, height, err)
+	}
+	b.Chain, b.Height = c, height
+	return true, nil
+}
+
+func blockDecodeError(c Chain, height uint64, err error) error {
+	if errors.Is(err, ErrIncompatibleStore) {
+		return fmt.Errorf("graph: store: block %d of %s: %w", height, c, err)
+	}
+	return fmt.Errorf("graph: store: %w: block %d of %s: %w", ErrCorruptStore, height, c, err)
+}
+
+// Blocks calls fn with c's stored blocks of heights from..to (inclusive) in chain order,
+// from one consistent snapshot: a concurrent writer or reorg is not seen halfway. Each call
+// gets a fresh Block that fn may keep. An error from fn stops the scan and is returned.
+func (s *Store) Blocks(ctx context.Context, c Chain, from, to uint64, fn func(*Block) error) error {
+	if from > to {
+		return nil
+	}
+	return s.read(ctx, c, func(txn *badger.Txn, id byte, known bool) error {
+		if !known {
+			return nil
+		}
+		prefix := blockPrefix(id)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		n := 0
+		for it.Seek(blockKey(nil, id, from)); it.Valid(); it.Next() {
+			item := it.Item()
+			h, err := blockKeyHeight(item.Key())
+			if err != nil {
+				return err
+			}
+			if h > to {
+				return nil
+			}
+			if n++; n%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			b := &Block{Chain: c, Height: h}
+			if err := item.Value(func(v []byte) error { return decodeBlock(v, b) }); err != nil {
+				return blockDecodeError(c, h, err)
+			}
+			if err := fn(b); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+}
+
+// WriteStats describes what one WriteBlock did.
+type WriteStats struct {
+	// AlreadyStored: the same block (height and hash) was already stored; nothing changed.
+	AlreadyStored bool
+	// RolledBack is the number of stored blocks dropped because the new block forks off
+	// below the tip (a reorg).
+	RolledBack int
+	// Resolved is the number of Bitcoin inputs whose address and value were filled in from
+	// the outpoint index.
+	Resolved int
+	// OutsideWindow is the number of inputs spending outpoints that predate the declared
+	// window start: they stay unresolved and are treated as clean initial holdings.
+	OutsideWindow int
+}
+
+// WriteBlock stores b atomically together with its chain's cursor; see WriteBlockStats.
+func (s *Store) WriteBlock(ctx context.Context, b *Block) error {
+	_, err := s.WriteBlockStats(ctx, b)
+	return err
+}
+
+// WriteBlockStats stores b atomically together with its chain's ingest cursor, and updates
+// the outpoint and address indexes in the same transaction. A crash leaves either all of it
+// or none of it.
+//
+// Bitcoin inputs with Resolved false get their Address and Value from the outpoint index,
+// and b is updated in place, so the caller can hand the same block to the engine. An input
+// spending an unknown outpoint is an ErrUnknownOutpoint unless a window start is declared
+// for the chain (then it is counted in OutsideWindow). Spending an outpoint twice is an
+// ErrDoubleSpend, and a resolved input that disagrees with the stored output an
+// ErrPrevoutMismatch.
+//
+// Linking: b normally extends the tip (b.Parent is the tip's hash). A block at or below the
+// tip whose Parent is the stored hash at b.Height-1 is a reorg: the store rolls back to that
+// fork point, undoing spends and index entries, then writes b. A block whose Parent matches
+// nothing stored is an ErrParentMismatch: the caller finds the fork point (compare BlockHash
+// with its node) and sends the new branch from there. Blocks without a Parent (scenario
+// files) are linked by height alone: higher heights extend the chain, gaps allowed; a lower
+// or equal height replaces the blocks from that height on. Re-sending a stored block
+// (same height and hash) changes nothing.
+func (s *Store) WriteBlockStats(ctx context.Context, b *Block) (WriteStats, error) {
+	var st WriteStats
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	if err := validateBlock(b); err != nil {
+		return st, err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return st, err
+	}
+	cur, err := s.loadCursor(b.Chain)
+	if err != nil {
+		return st, err
+	}
+	if cur.HasTip {
+		switch {
+		case b.Height > cur.TipHeight:
+			if b.Parent != "" && b.Height == cur.TipHeight+1 && cur.TipHash != "" && b.Parent != cur.TipHash {
+				return st, fmt.Errorf("graph: store: block %d (%s) of %s: %w: its parent is %s, the stored block %d is %s",
+					b.Height, b.Hash, b.Chain, ErrParentMismatch, b.Parent, cur.TipHeight, cur.TipHash)
+			}
+			if b.Parent != "" && b.Height > cur.TipHeight+1 {
+				return st, fmt.Errorf("graph: store: block %d (%s) of %s: %w: the tip is %d, blocks %d..%d are missing",
+					b.Height, b.Hash, b.Chain, ErrGap, cur.TipHeight, cur.TipHeight+1, b.Height-1)
+			}
+		default: // at or below the tip
+			stored, ok, err := s.hashAt(ctx, b.Chain, b.Height)
+			if err != nil {
+				return st, err
+			}
+			if ok && b.Hash != "" && stored == b.Hash {
+				st.AlreadyStored = true
+				return st, nil
+			}
+			if b.Parent != "" && b.Height > 0 {
+				parent, ok, err := s.hashAt(ctx, b.Chain, b.Height-1)
+				if err != nil {
+					return st, err
+				}
+				if ok && parent != b.Parent {
+					return st, fmt.Errorf("graph: store: block %d (%s) of %s: %w: its parent is %s, the stored block %d is %s (the fork is deeper: send the new branch from the fork point)",
+						b.Height, b.Hash, b.Chain, ErrParentMismatch, b.Parent, b.Height-1, parent)
+				}
+			}
+			var n int
+			if b.Height == 0 {
+				n, err = s.rewind(ctx, b.Chain, 0, true)
+			} else {
+				n, err = s.rewind(ctx, b.Chain, b.Height-1, false)
+			}
+			st.RolledBack = n
+			if err != nil {
+				return st, fmt.Errorf("graph: store: roll back %s for block %d (%s): %w", b.Chain, b.Height, b.Hash, err)
+			}
+			if cur, err = s.loadCursor(b.Chain); err != nil {
+				return st, err
+			}
+		}
+	}
+	if err := s.writeBlock(b, cur, &st); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+func (s *Store) hashAt(ctx context.Context, c Chain, height uint64) (string, bool, error) {
+	return s.BlockHash(ctx, c, height)
+}
+
+// validateBlock rejects blocks the indexes could not represent faithfully.
+func validateBlock(b *Block) error {
+	if b == nil {
+		return fmt.Errorf("%w: nil block", ErrBadBlock)
+	}
+	if b.Chain == "" {
+		return fmt.Errorf("%w: block %d (%s) has no chain", ErrBadBlock, b.Height, b.Hash)
+	}
+	if b.Chain.Model() == UTXO && len(b.AccountTxs) > 0 {
+		return fmt.Errorf("%w: block %d (%s) of %s (UTXO model) has account transactions", ErrBadBlock, b.Height, b.Hash, b.Chain)
+	}
+	if b.Chain.Model() == Account && len(b.UTXOTxs) > 0 {
+		return fmt.Errorf("%w: block %d (%s) of %s (account model) has UTXO transactions", ErrBadBlock, b.Height, b.Hash, b.Chain)
+	}
+	for i := range b.UTXOTxs {
+		if i > 0 && b.UTXOTxs[i].Index <= b.UTXOTxs[i-1].Index {
+			return fmt.Errorf("%w: block %d (%s) of %s: tx %s has index %d after index %d (indexes must increase)",
+				ErrBadBlock, b.Height, b.Hash, b.Chain, b.UTXOTxs[i].TxID, b.UTXOTxs[i].Index, b.UTXOTxs[i-1].Index)
+		}
+		if b.UTXOTxs[i].TxID == "" {
+			return fmt.Errorf("%w: block %d (%s) of %s: tx at index %d has no id", ErrBadBlock, b.Height, b.Hash, b.Chain, b.UTXOTxs[i].Index)
+		}
+		if n := len(b.UTXOTxs[i].Inputs) + len(b.UTXOTxs[i].Outputs); n > 1<<31-1 {
+			return fmt.Errorf("%w: block %d of %s: tx %s has %d inputs and outputs", ErrBadBlock, b.Height, b.Chain, b.UTXOTxs[i].TxID, n)
+		}
+	}
+	for i := range b.AccountTxs {
+		if i > 0 && b.AccountTxs[i].Index <= b.AccountTxs[i-1].Index {
+			return fmt.Errorf("%w: block %d (%s) of %s: tx %s has index %d after index %d (indexes must increase)",
+				ErrBadBlock, b.Height, b.Hash, b.Chain, b.AccountTxs[i].Hash, b.AccountTxs[i].Index, b.AccountTxs[i-1].Index)
+		}
+		if len(b.AccountTxs[i].Transfers) > 1<<31-1 {
+			return fmt.Errorf("%w: block %d of %s: tx %s has too many transfers", ErrBadBlock, b.Height, b.Chain, b.AccountTxs[i].Hash)
+		}
+	}
+	return nil
+}
+
+// writeBlock writes b in one transaction (writeMu held, linking already checked).
+func (s *Store) writeBlock(b *Block, cur cursor, st *WriteStats) error {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	id, isNew, err := s.chainIDForWrite(txn, b.Chain)
+	if err != nil {
+		return err
+	}
+	w := blockWriter{txn: txn, id: id, b: b, noAddr: s.opts.NoAddressIndex}
+	if err := w.apply(cur.HasWindow, st); err != nil {
+		return err
+	}
+	rec := encodeBlock(w.buf[:0], b)
+	if err := txn.Set(blockKey(nil, id, b.Height), rec); err != nil {
+		return s.txnError(b, err)
+	}
+	next := cur
+	next.HasTip, next.TipHeight, next.TipHash = true, b.Height, b.Hash
+	if err := txn.Set(cursorKey(id), encodeCursor(next)); err != nil {
+		return s.txnError(b, err)
+	}
+	if err := txn.Commit(); err != nil {
+		return s.txnError(b, err)
+	}
+	if isNew {
+		s.commitChain(b.Chain, id)
+	}
+	s.cursors[b.Chain] = next
+	return nil
+}
+
+func (s *Store) txnError(b *Block, err error) error {
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("graph: store: block %d (%s) of %s with %d transactions: %w (raise StoreOptions.MemTableSize): %w",
+			b.Height, b.Hash, b.Chain, b.TxCount(), ErrBlockTooBig, err)
+	}
+	return fmt.Errorf("graph: store: write block %d (%s) of %s: %w", b.Height, b.Hash, b.Chain, err)
+}
+
+// blockWriter applies (or undoes) one block's index entries inside a transaction.
+type blockWriter struct {
+	txn    *badger.Txn
+	id     byte
+	b      *Block
+	noAddr bool
+	buf    []byte
+}
+
+func (w *blockWriter) set(k, v []byte) error {
+	if err := w.txn.Set(k, v); err != nil {
+		return w.err(err)
+	}
+	return nil
+}
+
+func (w *blockWriter) err(err error) error {
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("graph: store: block %d (%s) of %s with %d transactions: %w (raise StoreOptions.MemTableSize): %w",
+			w.b.Height, w.b.Hash, w.b.Chain, w.b.TxCount(), ErrBlockTooBig, err)
+	}
+	return fmt.Errorf("graph: store: block %d (%s) of %s: %w", w.b.Height, w.b.Hash, w.b.Chain, err)
+}
+
+// getOutpoint reads an outpoint record; found is false if absent.
+func getOutpoint(txn *badger.Txn, key []byte, op Outpoint) (outpointRecord, bool, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return outpointRecord{}, false, nil
+	}
+	if err != nil {
+		return outpointRecord{}, false, err
+	}
+	var r outpointRecord
+	err = item.Value(func(v []byte) error {
+		var derr error
+		r, derr = decodeOutpoint(v, op.Index)
+		return derr
+	})
+	if err != nil {
+		return r, false, fmt.Errorf("%w: outpoint %s: %w", ErrCorruptStore, op, err)
+	}
+	return r, true, nil
+}
+
+// apply resolves and spends b's inputs, records its outputs and movements.
+func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
+	b := w.b
+	for i := range b.UTXOTxs {
+		tx := &b.UTXOTxs[i]
+		if !tx.Coinbase {
+			for j := range tx.Inputs {
+				in := &tx.Inputs[j]
+				key := outpointKey(nil, w.id, in.Prev)
+				r, found, err := getOutpoint(w.txn, key, in.Prev)
+				if err != nil {
+					return w.err(err)
+				}
+				switch {
+				case found && r.Spent:
+					return fmt.Errorf("graph: store: block %d (%s) of %s: tx %s input %d: %w: %s was spent by tx %s in block %d",
+						b.Height, b.Hash, b.Chain, tx.TxID, j, ErrDoubleSpend, in.Prev, r.SpentBy, r.SpentAt.Height)
+				case found && r.ValueKnown && !in.Resolved:
+					in.Address, in.Value, in.Resolved = r.Address, r.Value, true
+					st.Resolved++
+				case found && r.ValueKnown && in.Resolved:
+					if in.Address != r.Address || in.Value != r.Value {
+						return fmt.Errorf("graph: store: block %d (%s) of %s: tx %s input %d: %w: it says %s pays %s to %q, the store has %s to %q",
+							b.Height, b.Hash, b.Chain, tx.TxID, j, ErrPrevoutMismatch, in.Prev, in.Value.Dec(), in.Address, r.Value.Dec(), r.Address)
+					}
+				case !found && in.Resolved:
+					// The caller knows the spent output (an adapter with prevouts, a scenario's
+					// funding): remember it, without a creator.
+					r = outpointRecord{ValueKnown: true, Address: in.Address, Value: in.Value}
+				case !found && hasWindow:
+					st.OutsideWindow++
+					r = outpointRecord{}
+				case !found:
+					return fmt.Errorf("graph: store: block %d (%s) of %s: tx %s input %d: %w: %s is not in the store (declare the chain's window start if the history starts later)",
+						b.Height, b.Hash, b.Chain, tx.TxID, j, ErrUnknownOutpoint, in.Prev)
+				}
+				r.Spent, r.SpentBy = true, tx.TxID
+				r.SpentAt = Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(j)}
+				w.buf = encodeOutpoint(w.buf[:0], &r)
+				if err := w.set(key, append([]byte(nil), w.buf...)); err != nil {
+					return err
+				}
+			}
+		}
+		for j := range tx.Outputs {
+			out := &tx.Outputs[j]
+			r := outpointRecord{
+				Created: true, ValueKnown: true, Coinbase: tx.Coinbase, Unspendable: out.Unspendable,
+				CreatedAt: Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(j)},
+				Address:   out.Address, Value: out.Value,
+			}
+			w.buf = encodeOutpoint(w.buf[:0], &r)
+			if err := w.set(outpointKey(nil, w.id, Outpoint{TxID: tx.TxID, Index: uint32(j)}), append([]byte(nil), w.buf...)); err != nil {
+				return err
+			}
+		}
+	}
+	if w.noAddr {
+		return nil
+	}
+	var ferr error
+	forEachMovement(b, func(m *Movement) bool {
+		k := movementKey(nil, w.id, m.Address, m.Position, m.Credit)
+		ferr = w.set(k, encodeMovement(nil, m))
+		return ferr == nil
+	})
+	return ferr
+}
+
+// undo removes b's index entries and un-spends what it spent (inside a rewind transaction).
+func (w *blockWriter) undo() error {
+	b := w.b
+	if !w.noAddr {
+		var ferr error
+		forEachMovement(b, func(m *Movement) bool {
+			if err := w.txn.Delete(movementKey(nil, w.id, m.Address, m.Position, m.Credit)); err != nil {
+				ferr = w.err(err)
+			}
+			return ferr == nil
+		})
+		if ferr != nil {
+			return ferr
+		}
+	}
+	for i := len(b.UTXOTxs) - 1; i >= 0; i-- {
+		tx := &b.UTXOTxs[i]
+		for j := range tx.Outputs {
+			if err := w.txn.Delete(outpointKey(nil, w.id, Outpoint{TxID: tx.TxID, Index: uint32(j)})); err != nil {
+				return w.err(err)
+			}
+		}
+		if tx.Coinbase {
+			continue
+		}
+		for j := len(tx.Inputs) - 1; j >= 0; j-- {
+			in := &tx.Inputs[j]
+			key := outpointKey(nil, w.id, in.Prev)
+			r, found, err := getOutpoint(w.txn, key, in.Prev)
+			if err != nil {
+				return w.err(err)
+			}
+			if !found || !r.Spent || r.SpentBy != tx.TxID || r.SpentAt.Height != b.Height {
+				return w.err(fmt.Errorf("%w: tx %s input %d: outpoint %s is not recorded as spent by it", ErrCorruptStore, tx.TxID, j, in.Prev))
+			}
+			if !r.Created {
+				if err := w.txn.Delete(key); err != nil {
+					return w.err(err)
+				}
+				continue
+			}
+			r.Spent, r.SpentBy, r.SpentAt = false, "", Position{}
+			if err := w.set(key, encodeOutpoint(nil, &r)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Rewind drops every block of c above height, undoing their spends and index entries.
+// Blocks are dropped one per transaction, newest first, so a crash during a long rewind
+// leaves a consistent, shorter chain.
+func (s *Store) Rewind(ctx context.Context, c Chain, height uint64) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	_, err := s.rewind(ctx, c, height, false)
+	return err
+}
+
+// rewind drops c's blocks above height (all of them if all is set); writeMu held.
+func (s *Store) rewind(ctx context.Context, c Chain, height uint64, all bool) (int, error) {
+	n := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		cur, err := s.loadCursor(c)
+		if err != nil {
+			return n, err
+		}
+		if !cur.HasTip || (!all && cur.TipHeight <= height) {
+			return n, nil
+		}
+		if err := s.dropTip(c, cur); err != nil {
+			return n, err
+		}
+		n++
+	}
+}
+
+// dropTip removes c's tip block in one transaction and moves the cursor to the block below.
+func (s *Store) dropTip(c Chain, cur cursor) error {
+	s.mu.RLock()
+	id := s.chains[c]
+	s.mu.RUnlock()
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	b := &Block{}
+	found, err := getBlock(txn, id, c, cur.TipHeight, b)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("graph: store: %w: the cursor of %s names block %d, which is not stored", ErrCorruptStore, c, cur.TipHeight)
+	}
+	w := blockWriter{txn: txn, id: id, b: b, noAddr: s.opts.NoAddressIndex}
+	if err := w.undo(); err != nil {
+		return err
+	}
+	if err := txn.Delete(blockKey(nil, id, cur.TipHeight)); err != nil {
+		return w.err(err)
+	}
+	next := cur
+	next.HasTip, next.TipHeight, next.TipHash = false, 0, ""
+	// The new tip is the highest block below (heights may have gaps in scenario chains).
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: blockPrefix(id), Reverse: true})
+	if cur.TipHeight > 0 {
+		for it.Seek(blockKey(nil, id, cur.TipHeight-1)); it.Valid(); it.Next() {
+			h, err := blockKeyHeight(it.Item().Key())
+			if err != nil {
+				it.Close()
+				return err
+			}
+			if h >= cur.TipHeight {
+				continue
+			}
+			var pb Block
+			if err := it.Item().Value(func(v []byte) error { return decodeBlock(v, &pb) }); err != nil {
+				it.Close()
+				return blockDecodeError(c, h, err)
+			}
+			next.HasTip, next.TipHeight, next.TipHash = true, h, pb.Hash
+			break
+		}
+	}
+	it.Close()
+	if err := txn.Set(cursorKey(id), encodeCursor(next)); err != nil {
+		return w.err(err)
+	}
+	if err := txn.Commit(); err != nil {
+		return w.err(err)
+	}
+	s.cursors[c] = next
+	return nil
+}
