@@ -296,11 +296,18 @@ func (r *ethReader) block(blk ethBlock) (*graph.Block, error) {
 		}
 		b.AccountTxs = append(b.AccountTxs, atx)
 	}
-	if mints, err := r.blockMints(blk, blockTraces); err != nil {
+	rewards, withdrawals, err := r.blockMints(blk, blockTraces)
+	if err != nil {
 		return nil, err
-	} else if len(mints) > 0 {
+	}
+	if len(rewards) > 0 {
 		b.AccountTxs = append(b.AccountTxs, graph.AccountTx{
-			Hash: blk.hash, Index: uint32(len(txs)), From: graph.ZeroAddress, Success: true, Transfers: mints,
+			Hash: blk.hash + ".rewards", Index: uint32(len(b.AccountTxs)), From: graph.ZeroAddress, Success: true, Transfers: rewards,
+		})
+	}
+	if len(withdrawals) > 0 {
+		b.AccountTxs = append(b.AccountTxs, graph.AccountTx{
+			Hash: blk.hash + ".withdrawals", Index: uint32(len(b.AccountTxs)), From: graph.ZeroAddress, Success: true, Transfers: withdrawals,
 		})
 	}
 	return b, nil
@@ -360,8 +367,8 @@ func (r *ethReader) transaction(n uint64, t *ethTx, traces []ethTrace, tokens []
 	switch {
 	case rc.status >= 0:
 		atx.Success = rc.status == 1
-		if top != nil && top.failed == atx.Success {
-			return atx, top.p.errf(ErrInconsistent, "receipt status %d but the top-level trace %s", rc.status, failedWord(top.failed))
+		if top != nil && top.failed && atx.Success {
+			return atx, top.p.errf(ErrInconsistent, "receipt status 1 but the top-level trace failed (%s)", clip(top.errText))
 		}
 	case top != nil:
 		atx.Success = !top.failed
@@ -370,25 +377,31 @@ func (r *ethReader) transaction(n uint64, t *ethTx, traces []ethTrace, tokens []
 		r.opt.warn(Warning{File: rc.p.file, Line: rc.p.line, Block: n, Tx: t.hash,
 			Msg: "receipt has no status (pre-Byzantium) and there is no top-level trace: assumed successful"})
 	}
-	reverted := !atx.Success
+	if top != nil && top.hasValue && !top.value.Eq(&t.value) {
+		return atx, top.p.errf(ErrInconsistent, "top-level trace value %s differs from the transaction value %s", top.value.Dec(), t.value.Dec())
+	}
+	if !atx.Success {
+		// A failed transaction moves nothing but its fee; it has no logs either.
+		if len(tokens) > 0 {
+			return atx, tokens[0].p.errf(ErrInconsistent, "token transfer in a failed transaction (failed transactions have no logs)")
+		}
+		return atx, nil
+	}
 
-	// 1. top-level call value
-	to := t.to
-	if to == "" { // contract creation: the value goes to the new contract
-		to = rc.contract
+	// 1. top-level call value; a contract creation pays the new contract
+	to, kind := t.to, graph.KindCall
+	if to == "" {
+		to, kind = rc.contract, graph.KindCreate
 		if to == "" && top != nil {
 			to = top.to
 		}
 	}
-	if top != nil && top.hasValue && !top.value.Eq(&t.value) {
-		return atx, top.p.errf(ErrInconsistent, "top-level trace value %s differs from the transaction value %s", top.value.Dec(), t.value.Dec())
-	}
 	if !t.value.IsZero() {
-		if to == "" && !reverted {
+		if to == "" {
 			return atx, t.p.errf(ErrIncomplete, "contract creation with value but no contract address (receipt contract_address or create trace)")
 		}
 		atx.Transfers = append(atx.Transfers, graph.Transfer{
-			ID: t.hash + ".0", Asset: graph.ETH, From: t.from, To: to, Amount: t.value, Kind: graph.KindCall, Reverted: reverted,
+			ID: t.hash + ".0", Asset: graph.ETH, From: t.from, To: to, Amount: t.value, Kind: kind,
 		})
 	}
 
@@ -435,7 +448,7 @@ func (r *ethReader) transaction(n uint64, t *ethTx, traces []ethTrace, tokens []
 		if tr.value.IsZero() {
 			continue
 		}
-		rev := reverted || failed
+		rev := failed
 		if (tr.from == "" || tr.to == "") && !rev {
 			return atx, tr.p.errf(ErrIncompleteTrace, "%s trace [%s] moves %s wei but lacks from or to address", tr.traceType, joinAddr(tr.addr, ","), tr.value.Dec())
 		}
@@ -452,9 +465,6 @@ func (r *ethReader) transaction(n uint64, t *ethTx, traces []ethTrace, tokens []
 		if i > 0 && tokens[i-1].logIndex == tt.logIndex {
 			return atx, tt.p.errf(ErrDuplicate, "log index %d twice", tt.logIndex)
 		}
-		if !atx.Success {
-			return atx, tt.p.errf(ErrInconsistent, "token transfer in a failed transaction (failed transactions have no logs)")
-		}
 		if tt.value.IsZero() || r.opt.NonFungibleTokens[tt.token] {
 			continue
 		}
@@ -469,8 +479,7 @@ func (r *ethReader) transaction(n uint64, t *ethTx, traces []ethTrace, tokens []
 // blockMints turns block-scoped movements into transfers of the block's pseudo-transaction:
 // block and uncle rewards (Parity reward traces), genesis allocations, the DAO fork's
 // irregular state change, then beacon-chain withdrawals by withdrawal index.
-func (r *ethReader) blockMints(blk ethBlock, traces []ethTrace) ([]graph.Transfer, error) {
-	var out []graph.Transfer
+func (r *ethReader) blockMints(blk ethBlock, traces []ethTrace) (out, withdrawals []graph.Transfer, err error) {
 	// Order: trace_index (stream) if all have one, else the trace_id suffix (reward_<block>_<k>),
 	// else file order, so that CSV and JSON of the same export agree.
 	slices.SortStableFunc(traces, func(a, b ethTrace) int {
@@ -481,13 +490,13 @@ func (r *ethReader) blockMints(blk ethBlock, traces []ethTrace) ([]graph.Transfe
 	})
 	for k, tr := range traces {
 		if !tr.hasValue {
-			return nil, tr.p.errf(ErrIncompleteTrace, "%s trace without value", tr.traceType)
+			return nil, nil, tr.p.errf(ErrIncompleteTrace, "%s trace without value", tr.traceType)
 		}
 		if tr.value.IsZero() || tr.failed {
 			continue
 		}
 		if tr.to == "" {
-			return nil, tr.p.errf(ErrIncompleteTrace, "%s trace without to_address", tr.traceType)
+			return nil, nil, tr.p.errf(ErrIncompleteTrace, "%s trace without to_address", tr.traceType)
 		}
 		t := graph.Transfer{Asset: graph.ETH, From: graph.ZeroAddress, To: tr.to, Amount: tr.value}
 		switch tr.traceType {
@@ -495,7 +504,7 @@ func (r *ethReader) blockMints(blk ethBlock, traces []ethTrace) ([]graph.Transfe
 			t.ID, t.Kind = blk.hash+".r"+strconv.Itoa(k), graph.KindReward
 		case "daofork":
 			if tr.from == "" {
-				return nil, tr.p.errf(ErrIncompleteTrace, "daofork trace without from_address")
+				return nil, nil, tr.p.errf(ErrIncompleteTrace, "daofork trace without from_address")
 			}
 			t.ID, t.Kind, t.From = blk.hash+".daofork"+strconv.Itoa(k), graph.KindInternal, tr.from
 		}
@@ -506,19 +515,19 @@ func (r *ethReader) blockMints(blk ethBlock, traces []ethTrace) ([]graph.Transfe
 	gweiWei := graph.NewAmount(1_000_000_000)
 	for i, w := range ws {
 		if i > 0 && ws[i-1].index == w.index {
-			return nil, blk.p.errf(ErrDuplicate, "withdrawal index %d twice", w.index)
+			return nil, nil, blk.p.errf(ErrDuplicate, "withdrawal index %d twice", w.index)
 		}
 		if w.gwei == 0 {
 			continue
 		}
 		amt := graph.NewAmount(w.gwei)
 		amt.Mul(&amt, &gweiWei)
-		out = append(out, graph.Transfer{
-			ID: blk.hash + ".w" + strconv.FormatUint(w.index, 10), Asset: graph.ETH, From: graph.ZeroAddress,
+		withdrawals = append(withdrawals, graph.Transfer{
+			ID: blk.hash + ".w" + strconv.Itoa(i), Asset: graph.ETH, From: graph.ZeroAddress,
 			To: w.address, Amount: amt, Kind: graph.KindWithdrawal,
 		})
 	}
-	return out, nil
+	return out, withdrawals, nil
 }
 
 func traceIDSeq(id string) int64 {
@@ -546,13 +555,6 @@ func joinAddr(a []uint32, sep string) string {
 		b.WriteString(strconv.FormatUint(uint64(v), 10))
 	}
 	return b.String()
-}
-
-func failedWord(f bool) string {
-	if f {
-		return "failed"
-	}
-	return "succeeded"
 }
 
 func cmpU64(a, b uint64) int {

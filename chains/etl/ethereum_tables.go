@@ -15,10 +15,10 @@ import (
 
 func cols(extra []column, cs ...column) []column { return append(cs, extra...) }
 
-func req(name string) column         { return column{name: name, required: true} }
-func opt(name string) column         { return column{name: name} }
+func req(name string) column          { return column{name: name, required: true} }
+func opt(name string) column          { return column{name: name} }
 func list(name string, r bool) column { return column{name: name, required: r, kind: kList} }
-func raw(name string) column         { return column{name: name, kind: kRaw} }
+func raw(name string) column          { return column{name: name, kind: kRaw} }
 
 var ethBlocksSchema = newSchema("blocks", "block", cols(streamExtras,
 	req("number"), req("hash"), opt("parent_hash"), opt("nonce"), opt("sha3_uncles"), opt("logs_bloom"),
@@ -550,29 +550,23 @@ func parseEthLog(r *rowReader) (l ethLog, n uint64, err error) {
 		return l, 0, withTx(dataF.err("%q is not 0x-prefixed hex", clip(data)), txHash)
 	}
 	l.transfer.txHash = txHash
-	// ethereum-etl's rule (eth_token_transfers_service.py): a Transfer log whose topics and
-	// 32-byte data words make exactly four words is a token transfer (from, to, value).
-	// Four topics and no data is the ERC-721 form (the token id is indexed): not fungible,
-	// skipped, as the RPC adapter does.
-	if len(topics) == 0 || topics[0] != transferTopic || len(topics) == 4 {
+	// An ERC-20 Transfer has three topics (signature, from, to) and the amount as its one
+	// 32-byte data word. ERC-721 indexes the token id too (four topics): not a fungible
+	// amount, skipped. Other encodings (unindexed parameters) are skipped as well. This is
+	// exactly the RPC adapter's rule (chains/ethereum), so both give the same Blocks.
+	if len(topics) != 3 || topics[0] != transferTopic || len(data) != 2+64 {
 		return l, n, nil
 	}
-	hexData := data[2:]
-	if len(hexData)%64 != 0 || len(topics)+len(hexData)/64 != 4 {
-		return l, n, nil
+	from, to := topics[1][2:], topics[2][2:]
+	if strings.Trim(from[:24], "0") != "" || strings.Trim(to[:24], "0") != "" {
+		return l, n, nil // "addresses" with dirty high bytes: not a standard Transfer
 	}
-	words := make([]string, 0, 3)
-	words = append(words, topics[1:]...)
-	for i := 0; i < len(hexData); i += 64 {
-		words = append(words, hexData[i:i+64])
-	}
-	word := func(w string) string { return strings.TrimPrefix(w, "0x") }
 	l.transfer.token = addr
-	l.transfer.from = graph.Address("0x" + word(words[0])[24:])
-	l.transfer.to = graph.Address("0x" + word(words[1])[24:])
+	l.transfer.from = graph.Address("0x" + from[24:])
+	l.transfer.to = graph.Address("0x" + to[24:])
 	var v graph.Amount
 	b := make([]byte, 32)
-	if _, err := hexDecode(b, word(words[2])); err != nil {
+	if _, err := hexDecode(b, data[2:]); err != nil {
 		return l, 0, withTx(dataF.err("bad value word: %v", err), txHash)
 	}
 	v.SetBytes32(b)
