@@ -66,9 +66,16 @@ func ParseCSV(r io.Reader, name string, opt Options) (*Batch, error) {
 	b := &Batch{}
 	col := map[string]int{}
 	var ignored []string
+	hasEntity := false
+	for _, h := range header {
+		hasEntity = hasEntity || strings.EqualFold(strings.TrimSpace(h), "entity")
+	}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		f, ok := csvColumns[strings.ReplaceAll(h, " ", "_")]
+		if h == "name" && hasEntity {
+			f = "name" // beside an entity column, "name" is the source's tag text (WriteCSV)
+		}
 		if !ok {
 			ignored = append(ignored, fmt.Sprintf("%q", h))
 			continue

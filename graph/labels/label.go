@@ -207,7 +207,9 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-func errAt(file string, line int, err error) error { return &ParseError{File: file, Line: line, Err: err} }
+func errAt(file string, line int, err error) error {
+	return &ParseError{File: file, Line: line, Err: err}
+}
 
 // WarningKind classifies a recoverable problem.
 type WarningKind string
@@ -277,8 +279,9 @@ func (b *Batch) warn(k WarningKind, file string, line int, addr, format string, 
 	b.Warnings = append(b.Warnings, Warning{Kind: k, File: file, Line: line, Address: addr, Reason: fmt.Sprintf(format, args...)})
 }
 
-// dedup tracks the addresses seen in one file: the same address with the same entity again
-// is a warning (and dropped); with another entity it is an error naming both lines.
+// dedup tracks the addresses seen in one file: the same address in the same category from
+// the same source document with the same entity again is a warning (and dropped); with
+// another entity it is an error naming both lines.
 type dedup struct {
 	file string
 	seen map[dedupKey]dedupVal
@@ -291,6 +294,7 @@ type dedupKey struct {
 	chain graph.Chain
 	addr  graph.Address
 	cat   Category
+	doc   string // a multi-source file (the curated sets) may hold one address per source
 }
 
 type dedupVal struct {
@@ -304,7 +308,7 @@ func newDedup(file string) *dedup { return &dedup{file: file, seen: map[dedupKey
 // conflicting one. Category is part of the key: one source may say an address is both an
 // exchange and sanctioned; that is reported by Set.Conflicts, not here.
 func (d *dedup) check(b *Batch, l *Label, line int) (keep bool, err error) {
-	k := dedupKey{l.Chain, l.Address, l.Category}
+	k := dedupKey{l.Chain, l.Address, l.Category, l.Source.Document}
 	if prev, ok := d.seen[k]; ok {
 		if strings.EqualFold(prev.entity, l.Entity) {
 			b.warn(WarnDuplicate, d.file, line, string(l.Address), "%s %s again (first on line %d); kept the first", l.Chain, l.Address, prev.line)
