@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+
+	"github.com/chaintrace/chaintrace/graph"
 )
 
 // RecordStore is the part of graph.Store that persists labels: namespaced key/value records
@@ -13,6 +15,14 @@ type RecordStore interface {
 	PutRecord(ctx context.Context, ns string, key, value []byte) error
 	Records(ctx context.Context, ns string, fn func(key, value []byte) error) error
 }
+
+// batchRecordStore is implemented by graph.Store: several records in one transaction. Save
+// uses it when available (one transaction per saveBatch labels instead of one per label).
+type batchRecordStore interface {
+	PutRecords(ctx context.Context, ns string, recs []graph.Record) error
+}
+
+const saveBatch = 1024
 
 // Namespace is the record namespace labels are kept in by default.
 const Namespace = "labels"
@@ -43,6 +53,19 @@ func (s *Set) Save(ctx context.Context, st RecordStore, ns string) error {
 	if ns == "" {
 		ns = Namespace
 	}
+	bs, batched := st.(batchRecordStore)
+	var pending []graph.Record
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := bs.PutRecords(ctx, ns, pending)
+		pending = pending[:0]
+		if err != nil {
+			return fmt.Errorf("labels: save: %w", err)
+		}
+		return nil
+	}
 	for i := range s.labels {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -52,9 +75,22 @@ func (s *Set) Save(ctx context.Context, st RecordStore, ns string) error {
 		if err != nil {
 			return fmt.Errorf("labels: encode %s %s: %w", l.Chain, l.Address, err)
 		}
-		if err := st.PutRecord(ctx, ns, recordKey(l, v), v); err != nil {
+		k := recordKey(l, v)
+		if batched {
+			pending = append(pending, graph.Record{Key: k, Value: v})
+			if len(pending) == saveBatch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := st.PutRecord(ctx, ns, k, v); err != nil {
 			return fmt.Errorf("labels: save %s %s: %w", l.Chain, l.Address, err)
 		}
+	}
+	if batched {
+		return flush()
 	}
 	return nil
 }
