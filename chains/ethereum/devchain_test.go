@@ -534,3 +534,5 @@ func checkTrace(t *testing.T, s *scenario, blocks []*graph.Block) {
 		t.Error("no tainted internal transfer in the result")
 	}
 }
+
+func bigInt(n uint64) *big.Int { return new(big.Int).SetUint64(n) }
