@@ -388,6 +388,9 @@ func ReadBitcoin(ctx context.Context, src BitcoinExport, fn func(*graph.Block) e
 			}
 			blk = blocks.item
 			blocks.has = false
+			if err := blocks.peek(); err != nil {
+				return err // the blocks table's own order is checked before its rows are joined
+			}
 		} else {
 			if err := txs.peek(); err != nil {
 				return err

@@ -161,6 +161,9 @@ func (r *ethReader) run(ctx context.Context, fn func(*graph.Block) error) error 
 		}
 		blk := r.blocks.item
 		r.blocks.has = false
+		if err := r.blocks.peek(); err != nil {
+			return err // the blocks table's own order is checked before its rows are joined
+		}
 		if r.havePrev && blk.number <= r.prev.number {
 			sentinel, what := ErrOutOfOrder, "comes after"
 			if blk.number == r.prev.number {
