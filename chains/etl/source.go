@@ -268,7 +268,7 @@ func (r *rowReader) next() (bool, error) {
 				r.row[c] = f
 			}
 		}
-		return true, nil
+		return true, r.checkType()
 	case r.br != nil:
 		return r.nextJSON()
 	}
@@ -351,12 +351,18 @@ func (r *rowReader) nextJSON() (bool, error) {
 					Err: fmt.Errorf("%w: %s needs field %q", ErrMissingColumn, r.sch.table, col.name)}
 			}
 		}
-		if t, ok := r.sch.index["type"]; ok && r.row[t] != "" && r.row[t] != r.sch.jsonType {
-			return false, &Error{File: r.name, Line: r.line, Column: "type",
-				Err: fmt.Errorf("%w: line holds a %q item, %s holds %q items", ErrBadValue, r.row[t], r.sch.table, r.sch.jsonType)}
-		}
-		return true, nil
+		return true, r.checkType()
 	}
+}
+
+// checkType rejects a row whose stream "type" field names another table (a combined
+// stream file given as one table).
+func (r *rowReader) checkType() error {
+	if t, ok := r.sch.index["type"]; ok && r.row[t] != "" && r.row[t] != r.sch.jsonType {
+		return &Error{File: r.name, Line: r.line, Column: "type",
+			Err: fmt.Errorf("%w: row holds a %q item, %s holds %q items", ErrBadValue, clip(r.row[t]), r.sch.table, r.sch.jsonType)}
+	}
+	return nil
 }
 
 // jsonText turns one JSON value into the text the CSV exporters write for it: strings
