@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -89,7 +88,26 @@ type btcTx struct {
 	index     uint64
 }
 
-func parseBtcTx(r *rowReader, ignoreUnknown bool) (t btcTx, n uint64, err error) {
+// addrCache remembers canonical forms of addresses already parsed: addresses repeat a lot
+// and decoding base58/bech32 with checksums dominates otherwise.
+type addrCache map[string]graph.Address
+
+func (c addrCache) parse(f field, s string) (graph.Address, error) {
+	if a, ok := c[s]; ok {
+		return a, nil
+	}
+	a, err := graph.ParseAddress(graph.Bitcoin, s)
+	if err != nil {
+		return "", f.err("%w", err)
+	}
+	if len(c) >= 1<<16 {
+		clear(c)
+	}
+	c[s] = a
+	return a, nil
+}
+
+func parseBtcTx(r *rowReader, ignoreUnknown bool, cache addrCache) (t btcTx, n uint64, err error) {
 	t.p = r.pos()
 	if t.tx.TxID, err = fld(r, cBtHash).btcHash(); err != nil {
 		return t, 0, err
@@ -171,9 +189,9 @@ func parseBtcTx(r *rowReader, ignoreUnknown bool) (t btcTx, n uint64, err error)
 				return t, 0, withTx(in.field("value").err("input sum overflows"), h)
 			}
 			if addrs := in.list("addresses"); len(addrs) == 1 {
-				a, err := graph.ParseAddress(graph.Bitcoin, addrs[0])
+				a, err := cache.parse(in.field("addresses"), addrs[0])
 				if err != nil {
-					return t, 0, withTx(in.field("addresses").err("%v", err), h)
+					return t, 0, withTx(err, h)
 				}
 				txin.Address, txin.Value, txin.Resolved = a, v, true
 			}
@@ -208,7 +226,7 @@ func parseBtcTx(r *rowReader, ignoreUnknown bool) (t btcTx, n uint64, err error)
 			return t, 0, withTx(out.field("script_hex").err("%q is not hex", clip(script)), h)
 		}
 		o.Unspendable = strings.HasPrefix(script, "6a") || out.field("type").s == "nulldata"
-		if o.Address, err = outputAddress(out, script); err != nil {
+		if o.Address, err = outputAddress(out, script, cache); err != nil {
 			return t, 0, withTx(err, h)
 		}
 		t.tx.Outputs = append(t.tx.Outputs, o)
@@ -239,14 +257,10 @@ func parseBtcTx(r *rowReader, ignoreUnknown bool) (t btcTx, n uint64, err error)
 //     address, "nonstandard" + the first 40 hex digits of sha256(script). So a bare multisig
 //     output is one holding, as the script that guards it is one, and every export of it
 //     (old or new bitcoind) names it the same way.
-func outputAddress(out nested, script string) (graph.Address, error) {
+func outputAddress(out nested, script string, cache addrCache) (graph.Address, error) {
 	addrs := out.list("addresses")
 	if len(addrs) == 1 {
-		a, err := graph.ParseAddress(graph.Bitcoin, addrs[0])
-		if err != nil {
-			return "", out.field("addresses").err("%v", err)
-		}
-		return a, nil
+		return cache.parse(out.field("addresses"), addrs[0])
 	}
 	b, err := hex.DecodeString(script)
 	if err != nil {
@@ -297,19 +311,23 @@ func parseNested(f field, sch nestedSchema, ignoreUnknown bool) ([]nested, error
 	if f.s == "" {
 		return nil, nil
 	}
-	var items []map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(f.s), &items); err != nil {
-		return nil, f.err("not a list of objects: %v", err)
+	raw := []byte(f.s) // a kRaw value of a line that json.Valid accepted
+	if raw[0] != '[' {
+		return nil, f.err("not a list of objects")
 	}
-	out := make([]nested, len(items))
-	for i, it := range items {
-		n := nested{p: f.p, name: fmt.Sprintf("%s[%d]", sch.name, i), vals: make(map[string]string, len(it))}
-		for k, v := range it {
+	var out []nested
+	err := scanArray(raw, func(elem []byte) error {
+		if elem[0] != '{' {
+			return f.err("not a list of objects")
+		}
+		n := nested{p: f.p, name: fmt.Sprintf("%s[%d]", sch.name, len(out)), vals: make(map[string]string, 8)}
+		err := scanObject(elem, func(key, v []byte) error {
+			k := string(key)
 			if !sch.fields[k] {
 				if ignoreUnknown {
-					continue
+					return nil
 				}
-				return nil, &Error{File: f.p.file, Line: f.p.line, Column: n.name + "." + k,
+				return &Error{File: f.p.file, Line: f.p.line, Column: n.name + "." + k,
 					Err: fmt.Errorf("%w: %q is not a field of %s", ErrUnknownColumn, k, sch.name)}
 			}
 			kind := kScalar
@@ -318,11 +336,16 @@ func parseNested(f field, sch nestedSchema, ignoreUnknown bool) ([]nested, error
 			}
 			s, err := jsonText(v, kind)
 			if err != nil {
-				return nil, &Error{File: f.p.file, Line: f.p.line, Column: n.name + "." + k, Err: err}
+				return &Error{File: f.p.file, Line: f.p.line, Column: n.name + "." + k, Err: err}
 			}
 			n.vals[k] = s
-		}
-		out[i] = n
+			return nil
+		})
+		out = append(out, n)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -367,7 +390,8 @@ func ReadBitcoin(ctx context.Context, src BitcoinExport, fn func(*graph.Block) e
 	if rr.format != FormatJSON {
 		return &Error{File: src.Transactions.Name, Err: fmt.Errorf("%w: bitcoin-etl exports are JSON lines", ErrUnsupportedFormat)}
 	}
-	txs := newTableIter(rr, func(r *rowReader) (btcTx, uint64, error) { return parseBtcTx(r, opt.IgnoreUnknownColumns) })
+	cache := addrCache{}
+	txs := newTableIter(rr, func(r *rowReader) (btcTx, uint64, error) { return parseBtcTx(r, opt.IgnoreUnknownColumns, cache) })
 
 	var (
 		prev     btcBlock

@@ -140,7 +140,6 @@ type rowReader struct {
 
 	br   *bufio.Reader
 	buf  []byte
-	obj  map[string]json.RawMessage
 	line int
 
 	row  []string
@@ -319,31 +318,36 @@ func (r *rowReader) nextJSON() (bool, error) {
 		if len(line) == 0 {
 			continue
 		}
-		clear(r.obj)
-		if r.obj == nil {
-			r.obj = make(map[string]json.RawMessage, len(r.sch.cols))
-		}
-		if err := json.Unmarshal(line, &r.obj); err != nil {
+		if !json.Valid(line) || line[0] != '{' {
+			var probe map[string]json.RawMessage
+			err := json.Unmarshal(line, &probe)
+			if err == nil {
+				err = fmt.Errorf("not a JSON object")
+			}
 			return false, &Error{File: r.name, Line: r.line, Err: fmt.Errorf("%w: %v", ErrBadRow, err)}
 		}
 		for i := range r.seen {
 			r.seen[i] = false
 		}
-		for k, v := range r.obj {
-			c, ok := r.sch.index[k]
+		err = scanObject(line, func(key, v []byte) error {
+			c, ok := r.sch.index[string(key)]
 			if !ok {
 				if r.ignoreUnknown {
-					continue
+					return nil
 				}
-				return false, &Error{File: r.name, Line: r.line, Column: k,
-					Err: fmt.Errorf("%w: %q is not a field of %s", ErrUnknownColumn, k, r.sch.table)}
+				return &Error{File: r.name, Line: r.line, Column: string(key),
+					Err: fmt.Errorf("%w: %q is not a field of %s", ErrUnknownColumn, key, r.sch.table)}
 			}
 			r.seen[c] = true
 			s, err := jsonText(v, r.sch.cols[c].kind)
 			if err != nil {
-				return false, &Error{File: r.name, Line: r.line, Column: k, Err: err}
+				return &Error{File: r.name, Line: r.line, Column: string(key), Err: err}
 			}
 			r.row[c] = s
+			return nil
+		})
+		if err != nil {
+			return false, err
 		}
 		for c, col := range r.sch.cols {
 			if col.required && !r.seen[c] {
@@ -387,6 +391,10 @@ func jsonText(v json.RawMessage, kind colKind) (string, error) {
 			return "false", nil
 		}
 	case '"':
+		// the line was validated when it was parsed: a string without escapes is its bytes
+		if len(v) >= 2 && v[len(v)-1] == '"' && bytes.IndexByte(v[1:len(v)-1], '\\') < 0 && bytes.IndexByte(v[1:len(v)-1], '"') < 0 {
+			return string(v[1 : len(v)-1]), nil
+		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
 			return "", fmt.Errorf("%w: %v", ErrBadValue, err)
@@ -396,23 +404,23 @@ func jsonText(v json.RawMessage, kind colKind) (string, error) {
 		switch kind {
 		case kRaw:
 			return string(v), nil
-		case kList:
-			var items []json.RawMessage
-			if err := json.Unmarshal(v, &items); err != nil {
-				return "", fmt.Errorf("%w: %v", ErrBadValue, err)
-			}
-			parts := make([]string, len(items))
-			for i, it := range items {
+		case kList: // v is part of a line json.Valid accepted
+			var parts []string
+			err := scanArray(v, func(it []byte) error {
 				s, err := jsonText(it, kScalar)
 				if err != nil {
-					return "", err
+					return err
 				}
 				if strings.Contains(s, ",") {
-					return "", fmt.Errorf("%w: list item %q contains a comma", ErrBadValue, s)
+					return fmt.Errorf("%w: list item %q contains a comma", ErrBadValue, clip(s))
 				}
-				parts[i] = s
+				parts = append(parts, s)
+				return nil
+			})
+			if len(parts) == 1 {
+				return parts[0], err
 			}
-			return strings.Join(parts, ","), nil
+			return strings.Join(parts, ","), err
 		}
 		return "", fmt.Errorf("%w: a list where a single value belongs", ErrBadValue)
 	case '{':
@@ -426,4 +434,104 @@ func jsonText(v json.RawMessage, kind colKind) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: %.40q is not a JSON value", ErrBadValue, v)
+}
+
+// scanObject calls fn with each key (unescaped) and raw value of a JSON object that
+// json.Valid has accepted; it allocates nothing for keys without escapes.
+func scanObject(b []byte, fn func(key, val []byte) error) error {
+	i := skipWS(b, 0) + 1 // past '{'
+	for {
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] == '}' {
+			return nil
+		}
+		if b[i] == ',' {
+			i = skipWS(b, i+1)
+		}
+		end := skipString(b, i)
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			if err := json.Unmarshal(b[i:end], &k); err != nil {
+				return fmt.Errorf("%w: %v", ErrBadRow, err)
+			}
+			key = []byte(k)
+		}
+		i = skipWS(b, end)
+		i = skipWS(b, i+1) // past ':'
+		vend := skipValue(b, i)
+		if err := fn(key, b[i:vend]); err != nil {
+			return err
+		}
+		i = vend
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return len(b)
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// scanArray calls fn with each raw element of a JSON array that json.Valid has accepted.
+func scanArray(b []byte, fn func(elem []byte) error) error {
+	i := skipWS(b, 0) + 1 // past '['
+	for {
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] == ']' {
+			return nil
+		}
+		if b[i] == ',' {
+			i = skipWS(b, i+1)
+		}
+		end := skipValue(b, i)
+		if err := fn(b[i:end]); err != nil {
+			return err
+		}
+		i = end
+	}
 }
