@@ -1,0 +1,153 @@
+package bitcoin
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/chaintrace/chaintrace/graph"
+)
+
+// DecodeBlock decodes one serialized block (the bytes of a blk-file frame or of
+// getblock <hash> 0) at the given height into a graph.Block: txids, inputs with their spent
+// outpoints (unresolved: the store fills in value and address), outputs with canonical
+// addresses. It checks the merkle root against the transactions, so a corrupted block is an
+// error wrapping ErrBadBlock or ErrTruncated, never a silently wrong record.
+func DecodeBlock(raw []byte, height uint64, net *chaincfg.Params) (*graph.Block, error) {
+	var msg wire.MsgBlock
+	buf := bytes.NewBuffer(raw)
+	locs, err := msg.DeserializeTxLoc(buf)
+	if err != nil {
+		return nil, decodeError(height, err)
+	}
+	if buf.Len() != 0 {
+		return nil, fmt.Errorf("%w: block at height %d: %d trailing bytes after %d transactions",
+			ErrBadBlock, height, buf.Len(), len(msg.Transactions))
+	}
+	txids := make([]chainhash.Hash, len(msg.Transactions))
+	for i, tx := range msg.Transactions {
+		if tx.HasWitness() {
+			txids[i] = tx.TxHash() // the txid excludes the witness: re-serialize without it
+		} else {
+			txids[i] = chainhash.DoubleHashH(raw[locs[i].TxStart : locs[i].TxStart+locs[i].TxLen])
+		}
+	}
+	return normalize(&msg, txids, height, net)
+}
+
+func decodeError(height uint64, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: block at height %d: %v", ErrTruncated, height, err)
+	}
+	return fmt.Errorf("%w: block at height %d: %v", ErrBadBlock, height, err)
+}
+
+// NormalizeBlock is DecodeBlock for a block already decoded by btcd's wire package.
+func NormalizeBlock(msg *wire.MsgBlock, height uint64, net *chaincfg.Params) (*graph.Block, error) {
+	txids := make([]chainhash.Hash, len(msg.Transactions))
+	for i, tx := range msg.Transactions {
+		txids[i] = tx.TxHash()
+	}
+	return normalize(msg, txids, height, net)
+}
+
+func normalize(msg *wire.MsgBlock, txids []chainhash.Hash, height uint64, net *chaincfg.Params) (*graph.Block, error) {
+	hash := msg.Header.BlockHash()
+	if len(msg.Transactions) == 0 {
+		return nil, fmt.Errorf("%w: block %s at height %d has no transactions", ErrBadBlock, hash, height)
+	}
+	if root := merkleRoot(txids); root != msg.Header.MerkleRoot {
+		return nil, fmt.Errorf("%w: block %s at height %d: merkle root %s does not match its transactions (%s)",
+			ErrBadBlock, hash, height, msg.Header.MerkleRoot, root)
+	}
+	b := &graph.Block{
+		Chain:   graph.Bitcoin,
+		Height:  height,
+		Hash:    hash.String(),
+		Parent:  msg.Header.PrevBlock.String(),
+		Time:    msg.Header.Timestamp.Unix(),
+		UTXOTxs: make([]graph.UTXOTx, len(msg.Transactions)),
+	}
+	if height == 0 {
+		b.Parent = "" // the genesis block has no parent; its PrevBlock is all zeros
+	}
+	// One backing array for all inputs and one for all outputs of the block: two
+	// allocations instead of two per transaction.
+	nIn, nOut := 0, 0
+	for _, tx := range msg.Transactions {
+		nIn += len(tx.TxIn)
+		nOut += len(tx.TxOut)
+	}
+	ins := make([]graph.TxIn, 0, nIn)
+	outs := make([]graph.TxOut, 0, nOut)
+	for i, tx := range msg.Transactions {
+		t := &b.UTXOTxs[i]
+		t.TxID = txids[i].String()
+		t.Index = uint32(i)
+		if i == 0 {
+			if !isCoinbase(tx) {
+				return nil, fmt.Errorf("%w: block %s: first transaction %s is not a coinbase", ErrBadBlock, hash, t.TxID)
+			}
+			t.Coinbase = true
+		} else {
+			start := len(ins)
+			for j, in := range tx.TxIn {
+				if in.PreviousOutPoint.Index == wire.MaxPrevOutIndex && in.PreviousOutPoint.Hash == (chainhash.Hash{}) {
+					return nil, fmt.Errorf("%w: block %s: tx %s input %d spends the null outpoint outside the coinbase",
+						ErrBadBlock, hash, t.TxID, j)
+				}
+				ins = append(ins, graph.TxIn{Prev: graph.Outpoint{
+					TxID:  in.PreviousOutPoint.Hash.String(),
+					Index: in.PreviousOutPoint.Index,
+				}})
+			}
+			t.Inputs = ins[start:len(ins):len(ins)]
+		}
+		start := len(outs)
+		for j, out := range tx.TxOut {
+			if out.Value < 0 || out.Value > btcutil.MaxSatoshi {
+				return nil, fmt.Errorf("%w: block %s: tx %s output %d has value %d outside 0..%d satoshi",
+					ErrBadBlock, hash, t.TxID, j, out.Value, int64(btcutil.MaxSatoshi))
+			}
+			addr, _, unspendable := ScriptAddress(out.PkScript, net)
+			outs = append(outs, graph.TxOut{Address: addr, Value: graph.NewAmount(uint64(out.Value)), Unspendable: unspendable})
+		}
+		t.Outputs = outs[start:len(outs):len(outs)]
+	}
+	return b, nil
+}
+
+func isCoinbase(tx *wire.MsgTx) bool {
+	return len(tx.TxIn) == 1 && tx.TxIn[0].PreviousOutPoint.Index == wire.MaxPrevOutIndex &&
+		tx.TxIn[0].PreviousOutPoint.Hash == chainhash.Hash{}
+}
+
+// merkleRoot computes the Bitcoin merkle root of txids (the last hash of an odd level is
+// paired with itself).
+func merkleRoot(txids []chainhash.Hash) chainhash.Hash {
+	if len(txids) == 1 {
+		return txids[0]
+	}
+	level := make([]chainhash.Hash, len(txids))
+	copy(level, txids)
+	var pair [64]byte
+	for len(level) > 1 {
+		next := level[:0]
+		for i := 0; i < len(level); i += 2 {
+			j := i + 1
+			if j == len(level) {
+				j = i
+			}
+			copy(pair[:32], level[i][:])
+			copy(pair[32:], level[j][:])
+			next = append(next, chainhash.DoubleHashH(pair[:]))
+		}
+		level = next
+	}
+	return level[0]
+}
