@@ -535,3 +535,30 @@ func readCSVColumn(t *testing.T, file, col, where, substr string) []string {
 func mkdirFor(p string) error { return os.MkdirAll(filepath.Dir(p), 0o755) }
 
 func writeFile(p, text string) error { return os.WriteFile(p, []byte(text), 0o644) }
+
+// Queries may run concurrently on a set nobody adds to (run with -race).
+func TestConcurrentQueries(t *testing.T) {
+	want, _ := loadCurated(t, dprkSeedsFile).Seeds(SeedQuery{Nexus: NexusDPRK}, time.Time{})
+	s := loadCurated(t, dprkSeedsFile) // fresh: the first queries race to order its keys
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 20; i++ {
+				seeds, _ := s.Seeds(SeedQuery{Nexus: NexusDPRK}, time.Time{})
+				if len(seeds) != len(want) {
+					done <- errors.New("seed count differs")
+					return
+				}
+				_, _ = s.Sinks("", CategoryMixer, day("2023-01-01"))
+				_ = s.Conflicts(time.Time{})
+				_ = s.LabelsOf(graph.Ethereum, "0xA160cdAB225685dA1d56aa342Ad8841c3b53f291", day("2023-01-01"))
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -22,6 +23,8 @@ type Set struct {
 	labels   []Label
 	index    map[addrKey][]int
 	warnings []Warning
+	sorted   []addrKey // index's keys in order; nil after an Add
+	mu       sync.Mutex
 }
 
 // NewSet returns an empty set.
@@ -37,6 +40,9 @@ func (s *Set) Add(ls ...Label) error {
 	}
 	for _, l := range ls {
 		k := addrKey{l.Chain, l.Address}
+		if _, seen := s.index[k]; !seen {
+			s.sorted = nil
+		}
 		s.index[k] = append(s.index[k], len(s.labels))
 		s.labels = append(s.labels, l)
 	}
@@ -110,6 +116,9 @@ type Seed struct {
 	Chain   graph.Chain
 	Address graph.Address
 	Source  string
+	// Origin cites the label that made the seed (document, URL, file:line), for
+	// trace.Seed.Origin: every result can say why an address was a seed.
+	Origin string
 }
 
 // SeedQuery selects the labels that make seeds. Every non-empty field must match.
@@ -208,7 +217,7 @@ func (s *Set) Seeds(q SeedQuery, asOf time.Time) ([]Seed, []Conflict) {
 			conflicts = append(conflicts, c)
 			continue
 		}
-		seeds = append(seeds, Seed{Chain: k.chain, Address: k.addr, Source: best.SeedSource()})
+		seeds = append(seeds, Seed{Chain: k.chain, Address: k.addr, Source: best.SeedSource(), Origin: best.Source.String()})
 	}
 	return seeds, conflicts
 }
@@ -286,7 +295,15 @@ func (s *Set) conflictAt(k addrKey, asOf time.Time) (Conflict, bool) {
 	return Conflict{}, false
 }
 
+// sortedKeys returns the labelled addresses in order. The order is computed on the first
+// query after an Add and kept; a Set is not modified concurrently with queries (see Set),
+// but queries may run concurrently, so the computation is guarded.
 func (s *Set) sortedKeys() []addrKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sorted != nil {
+		return s.sorted
+	}
 	keys := make([]addrKey, 0, len(s.index))
 	for k := range s.index {
 		keys = append(keys, k)
@@ -297,6 +314,7 @@ func (s *Set) sortedKeys() []addrKey {
 		}
 		return keys[i].addr < keys[j].addr
 	})
+	s.sorted = keys
 	return keys
 }
 
