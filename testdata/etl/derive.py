@@ -77,6 +77,16 @@ def ethereum():
             cp(f"{ETH}/test_export_receipts_job/receipts_with_logs/expected_{t}.{ext}", f"{b}/{t}.{ext}")
     cp(f"{ETH}/test_export_token_transfers_job/block_with_transfers/expected_token_transfers.csv", f"{b}/token_transfers.csv")
 
+    # the JSON-RPC responses ethereum-etl exported block 483920 from (copies), for the
+    # cross-check against the RPC adapter (chains/ethereum)
+    for f in ["test_export_blocks_job/block_with_logs/web3_response.eth_getBlockByNumber_0x76250_true.json"] + [
+            f"test_export_receipts_job/receipts_with_logs/web3_response.eth_getTransactionReceipt_{h}.json" for h in [
+                "0x04cbcb236043d8fb7839e07bbc7f5eed692fb2ca55d897f1101eac3e3ad4fab8",
+                "0xcea6f89720cc1d2f46cc7a935463ae0b99dd5fad9c91bb7357de5421511cee49",
+                "0x463d53f0ad57677a3b430a007c1c31d15d62c37fab5eee598551697c297c235c",
+                "0x05287a561f218418892ab053adfb3d919860988b19458c570c5c30f51c146f02"]]:
+        cp(f"{ETH}/{f}", f"{b}/rpc/{os.path.basename(f)}")
+
     # blocks 17173049-17173050: export_blocks CSV and JSON, stream JSON (transactions with
     # receipt_* fields, logs, token transfers); receipts and token transfers re-laid as CSV
     b = os.path.join(d, "blocks_17173049_17173050")
@@ -101,6 +111,9 @@ def ethereum():
     b = os.path.join(d, "blocks_1755634_1755635")
     for t in ["blocks", "transactions", "logs", "token_transfers"]:
         cp(f"{ETH}/test_stream/blocks_1755634_1755635/expected_{t}.json", f"{b}/{t}.json")
+    for f in os.listdir(f"{ETH}/test_stream/blocks_1755634_1755635"):
+        if f.startswith("web3_response.eth_get") and "latest" not in f:
+            cp(f"{ETH}/test_stream/blocks_1755634_1755635/{f}", f"{b}/rpc/{f}")
 
     # traces: parity (export_traces) and geth (extract_geth_traces) of the same blocks, and
     # the streamed parity traces of 508110 and 2112234
