@@ -450,12 +450,15 @@ func (bf *BlockFiles) FirstHeight() uint64 { return bf.first }
 // TipHeight is the height of the best chain's last block.
 func (bf *BlockFiles) TipHeight() uint64 { return bf.first + uint64(len(bf.chain)) - 1 }
 
+// BestHeight is TipHeight; with BlockHash and Range it makes BlockFiles a Node for Ingest.
+func (bf *BlockFiles) BestHeight(context.Context) (uint64, error) { return bf.TipHeight(), nil }
+
 // BlockHash returns the display-hex hash of the best chain's block at height.
-func (bf *BlockFiles) BlockHash(height uint64) (string, bool) {
+func (bf *BlockFiles) BlockHash(_ context.Context, height uint64) (string, error) {
 	if height < bf.first || height > bf.TipHeight() {
-		return "", false
+		return "", fmt.Errorf("bitcoin: height %d outside the block files' chain %d..%d", height, bf.first, bf.TipHeight())
 	}
-	return bf.chain[height-bf.first].hash.String(), true
+	return bf.chain[height-bf.first].hash.String(), nil
 }
 
 // ReadRaw returns the serialized block at height (deobfuscated).

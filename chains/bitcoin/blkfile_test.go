@@ -239,8 +239,8 @@ func TestBlockFilesErrors(t *testing.T) {
 		bf, err := bitcoin.OpenBlockFiles(context.Background(), dir, bitcoin.BlockFilesOptions{Net: net, StartHeight: 11})
 		require.NoError(t, err)
 		defer bf.Close()
-		h, ok := bf.BlockHash(11)
-		require.True(t, ok)
+		h, err := bf.BlockHash(context.Background(), 11)
+		require.NoError(t, err)
 		var msg wire.MsgBlock
 		require.NoError(t, msg.Deserialize(bytes.NewReader(raws[10])))
 		require.Equal(t, msg.BlockHash().String(), h)

@@ -1,0 +1,227 @@
+package bitcoin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/chaintrace/chaintrace/chains/bitcoin"
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/stretchr/testify/require"
+)
+
+// btcd is built once per test binary from the module's tool dependency (go.mod pins
+// github.com/btcsuite/btcd v0.25.0), so the test needs no pre-installed node.
+var (
+	btcdOnce sync.Once
+	btcdPath string
+	btcdErr  error
+	btcdDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if btcdDir != "" {
+		os.RemoveAll(btcdDir)
+	}
+	os.Exit(code)
+}
+
+func btcdBinary(t *testing.T) string {
+	t.Helper()
+	btcdOnce.Do(func() {
+		btcdDir, btcdErr = os.MkdirTemp("", "chaintrace-btcd-")
+		if btcdErr != nil {
+			return
+		}
+		btcdPath = filepath.Join(btcdDir, "btcd")
+		if runtime.GOOS == "windows" {
+			btcdPath += ".exe"
+		}
+		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		if _, err := os.Stat(goBin); err != nil {
+			goBin = "go"
+		}
+		cmd := exec.Command(goBin, "build", "-o", btcdPath, "github.com/btcsuite/btcd")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			btcdErr = fmt.Errorf("go build btcd: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, btcdErr)
+	return btcdPath
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// regtestNode is a btcd --regtest process on loopback, mining to miningAddr.
+type regtestNode struct {
+	rpc  *bitcoin.RPC
+	cmd  *exec.Cmd
+	host string
+	net  *chaincfg.Params
+}
+
+func startBtcd(t *testing.T, miningAddr btcutil.Address) *regtestNode {
+	t.Helper()
+	bin := btcdBinary(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	host := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin, "--regtest", "--datadir="+filepath.Join(dir, "data"), "--logdir="+filepath.Join(dir, "log"),
+		"--rpcuser=chaintrace", "--rpcpass=chaintrace", "--rpclisten="+host, "--notls", "--nolisten",
+		"--miningaddr="+miningAddr.EncodeAddress(), "--debuglevel=warn")
+	var logBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
+	require.NoError(t, cmd.Start())
+	n := &regtestNode{cmd: cmd, host: host, net: &chaincfg.RegressionNetParams}
+	t.Cleanup(func() {
+		if n.rpc != nil {
+			n.rpc.Close()
+		}
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var err error
+	for {
+		n.rpc, err = bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: host, User: "chaintrace", Pass: "chaintrace",
+			Net: &chaincfg.RegressionNetParams, Retries: 1, Backoff: 50 * time.Millisecond})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("btcd did not answer on %s: %v\n%s", host, err, logBuf.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n
+}
+
+func (n *regtestNode) generate(t *testing.T, blocks uint32) {
+	t.Helper()
+	_, err := n.rpc.Client().Generate(blocks)
+	require.NoError(t, err)
+}
+
+func (n *regtestNode) send(t *testing.T, tx *wire.MsgTx) string {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, tx.Serialize(&buf))
+	res, err := n.rpc.Client().RawRequest("sendrawtransaction", []json.RawMessage{jsonString(hex.EncodeToString(buf.Bytes()))})
+	require.NoError(t, err, "sendrawtransaction %s", tx.TxHash())
+	return string(res)
+}
+
+// wallet is a key this test controls, with its regtest address (P2PKH or P2WPKH).
+type wallet struct {
+	name    string
+	priv    *btcec.PrivateKey
+	addr    btcutil.Address
+	script  []byte
+	segwit  bool
+	netAddr graph.Address
+}
+
+func newWallet(t *testing.T, name string, segwit bool) *wallet {
+	t.Helper()
+	seed := chainhash.HashB([]byte("chaintrace regtest key " + name))
+	priv, pub := btcec.PrivKeyFromBytes(seed)
+	var addr btcutil.Address
+	var err error
+	h := btcutil.Hash160(pub.SerializeCompressed())
+	if segwit {
+		addr, err = btcutil.NewAddressWitnessPubKeyHash(h, &chaincfg.RegressionNetParams)
+	} else {
+		addr, err = btcutil.NewAddressPubKeyHash(h, &chaincfg.RegressionNetParams)
+	}
+	require.NoError(t, err)
+	script, err := txscript.PayToAddrScript(addr)
+	require.NoError(t, err)
+	return &wallet{name: name, priv: priv, addr: addr, script: script, segwit: segwit, netAddr: graph.Address(addr.EncodeAddress())}
+}
+
+// coin is an output a wallet can spend.
+type coin struct {
+	op    wire.OutPoint
+	value int64
+	owner *wallet
+}
+
+type payment struct {
+	to    *wallet
+	value int64
+}
+
+// spend builds and signs a transaction spending coins into payments (in this order).
+func spend(t *testing.T, coins []coin, pays ...payment) (*wire.MsgTx, []coin) {
+	t.Helper()
+	tx := wire.NewMsgTx(2)
+	prev := txscript.NewMultiPrevOutFetcher(nil)
+	for _, c := range coins {
+		tx.AddTxIn(wire.NewTxIn(&c.op, nil, nil))
+		prev.AddPrevOut(c.op, wire.NewTxOut(c.value, c.owner.script))
+	}
+	for _, p := range pays {
+		tx.AddTxOut(wire.NewTxOut(p.value, p.to.script))
+	}
+	hashes := txscript.NewTxSigHashes(tx, prev)
+	for i, c := range coins {
+		if c.owner.segwit {
+			w, err := txscript.WitnessSignature(tx, hashes, i, c.value, c.owner.script, txscript.SigHashAll, c.owner.priv, true)
+			require.NoError(t, err)
+			tx.TxIn[i].Witness = w
+		} else {
+			sig, err := txscript.SignatureScript(tx, i, c.owner.script, txscript.SigHashAll, c.owner.priv, true)
+			require.NoError(t, err)
+			tx.TxIn[i].SignatureScript = sig
+		}
+	}
+	// Check every signature with the script engine before the node does.
+	for i, c := range coins {
+		vm, err := txscript.NewEngine(c.owner.script, tx, i, txscript.StandardVerifyFlags, nil, hashes, c.value, prev)
+		require.NoError(t, err)
+		require.NoError(t, vm.Execute(), "input %d", i)
+	}
+	h := tx.TxHash()
+	out := make([]coin, len(pays))
+	for i, p := range pays {
+		out[i] = coin{op: wire.OutPoint{Hash: h, Index: uint32(i)}, value: p.value, owner: p.to}
+	}
+	return tx, out
+}
+
+func jsonString(s string) json.RawMessage {
+	b, _ := json.Marshal(s)
+	return b
+}
