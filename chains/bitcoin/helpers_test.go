@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
 )
@@ -79,3 +80,5 @@ func mainnet1to255(t testing.TB) string {
 	}
 	return dir
 }
+
+func timeUnix(s int64) time.Time { return time.Unix(s, 0) }

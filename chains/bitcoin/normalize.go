@@ -57,6 +57,12 @@ func NormalizeBlock(msg *wire.MsgBlock, height uint64, net *chaincfg.Params) (*g
 }
 
 func normalize(msg *wire.MsgBlock, txids []chainhash.Hash, height uint64, net *chaincfg.Params) (*graph.Block, error) {
+	return normalizeTxs(msg, txids, height, net, true)
+}
+
+// normalizeTxs normalizes a block; firstIsCoinbase says whether transaction 0 must be a
+// coinbase (false only for DecodeTx of a plain transaction).
+func normalizeTxs(msg *wire.MsgBlock, txids []chainhash.Hash, height uint64, net *chaincfg.Params, firstIsCoinbase bool) (*graph.Block, error) {
 	hash := msg.Header.BlockHash()
 	if len(msg.Transactions) == 0 {
 		return nil, fmt.Errorf("%w: block %s at height %d has no transactions", ErrBadBlock, hash, height)
@@ -89,7 +95,7 @@ func normalize(msg *wire.MsgBlock, txids []chainhash.Hash, height uint64, net *c
 		t := &b.UTXOTxs[i]
 		t.TxID = txids[i].String()
 		t.Index = uint32(i)
-		if i == 0 {
+		if i == 0 && firstIsCoinbase {
 			if !isCoinbase(tx) {
 				return nil, fmt.Errorf("%w: block %s: first transaction %s is not a coinbase", ErrBadBlock, hash, t.TxID)
 			}
@@ -150,4 +156,29 @@ func merkleRoot(txids []chainhash.Hash) chainhash.Hash {
 		level = next
 	}
 	return level[0]
+}
+
+// DecodeTx decodes one serialized transaction (e.g. from getrawtransaction) into a
+// graph.UTXOTx with index 0; a coinbase is recognized by its null outpoint.
+func DecodeTx(raw []byte, net *chaincfg.Params) (graph.UTXOTx, error) {
+	var tx wire.MsgTx
+	r := bytes.NewReader(raw)
+	if err := tx.Deserialize(r); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return graph.UTXOTx{}, fmt.Errorf("%w: transaction: %v", ErrTruncated, err)
+		}
+		return graph.UTXOTx{}, fmt.Errorf("%w: transaction: %v", ErrBadBlock, err)
+	}
+	if r.Len() != 0 {
+		return graph.UTXOTx{}, fmt.Errorf("%w: transaction %s: %d trailing bytes", ErrBadBlock, tx.TxHash(), r.Len())
+	}
+	// Normalize it as the only transaction of a block with a matching merkle root.
+	msg := wire.MsgBlock{Transactions: []*wire.MsgTx{&tx}}
+	txid := tx.TxHash()
+	msg.Header.MerkleRoot = txid
+	b, err := normalizeTxs(&msg, []chainhash.Hash{txid}, 0, net, isCoinbase(&tx))
+	if err != nil {
+		return graph.UTXOTx{}, err
+	}
+	return b.UTXOTxs[0], nil
 }

@@ -225,4 +225,3 @@ func TestRegtestNodeIngestTraceReorg(t *testing.T) {
 		check(t, method, eng.Result())
 	}
 }
-

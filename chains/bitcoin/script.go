@@ -18,16 +18,16 @@ type ScriptClass uint8
 
 // Script classes. Bare multisig and everything unrecognized get a pseudo-address.
 const (
-	NonStandard    ScriptClass = iota // no address: pseudo-address "nonstandard" + hash
-	PubKey                            // P2PK: shown as the P2PKH address of its key
-	PubKeyHash                        // P2PKH
-	ScriptHash                        // P2SH
-	WitnessV0PKH                      // P2WPKH
-	WitnessV0SH                       // P2WSH
-	WitnessV1Taproot                  // P2TR
-	WitnessUnknown                    // segwit v1..v16 program of another length or version
-	MultiSig                          // bare multisig: pseudo-address like non-standard
-	NullData                          // OP_RETURN (or over-long script): provably unspendable
+	NonStandard      ScriptClass = iota // no address: pseudo-address "nonstandard" + hash
+	PubKey                              // P2PK: shown as the P2PKH address of its key
+	PubKeyHash                          // P2PKH
+	ScriptHash                          // P2SH
+	WitnessV0PKH                        // P2WPKH
+	WitnessV0SH                         // P2WSH
+	WitnessV1Taproot                    // P2TR
+	WitnessUnknown                      // segwit v1..v16 program of another length or version
+	MultiSig                            // bare multisig: pseudo-address like non-standard
+	NullData                            // OP_RETURN (or over-long script): provably unspendable
 )
 
 var scriptClassNames = [...]string{
