@@ -140,6 +140,7 @@ type Store struct {
 	chains  map[Chain]byte
 	byID    map[byte]Chain
 	cursors map[Chain]cursor // cache of committed cursors, written under writeMu
+	bulk    *BulkLoader      // the unfinished bulk load, if any
 }
 
 // OpenStore opens (or creates) a store. Opening a directory written by an incompatible
@@ -274,8 +275,17 @@ func (s *Store) init(ctx context.Context) error {
 	})
 }
 
-// Close flushes and closes the store. It waits for running readers.
+// Close flushes and closes the store. It waits for running readers, and abandons an
+// unfinished bulk load.
 func (s *Store) Close() error {
+	// An unfinished bulk load holds writeMu: abandon it (Close must not run concurrently
+	// with the loader's Add or Finish).
+	s.mu.RLock()
+	bulk := s.bulk
+	s.mu.RUnlock()
+	if bulk != nil {
+		bulk.Abort()
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()

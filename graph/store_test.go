@@ -753,3 +753,97 @@ func TestStoreContext(t *testing.T) {
 	b := linked("a", 3, 1, "a2")[0]
 	require.ErrorIs(t, st.WriteBlock(ctx, &b), context.Canceled)
 }
+
+func TestStoreBulkLoadEqualsWriteBlock(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		blocks []Block
+		window bool
+		budget int
+	}{
+		{"utxo in memory", GenerateUTXO(7, 3000, 100).Unresolved(), false, 0},
+		{"utxo spilled runs", GenerateUTXO(8, 3000, 100).Unresolved(), false, 64 << 10},
+		{"account", GenerateAccount(7, 3000, 50).Blocks, false, 64 << 10},
+		{"utxo window", GenerateUTXO(9, 3000, 100).Unresolved()[5:], true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.blocks[0].Chain
+			setup := func(st *Store) {
+				if tc.window {
+					require.NoError(t, st.SetWindowStart(ctx, c, tc.blocks[0].Height))
+				}
+			}
+			want := openMem(t)
+			setup(want)
+			writeAll(t, want, tc.blocks)
+
+			got := openDir(t, t.TempDir())
+			defer got.Close()
+			setup(got)
+			bl, err := got.NewBulkLoader(ctx, BulkOptions{TempDir: t.TempDir(), MemoryBudget: tc.budget})
+			require.NoError(t, err)
+			defer bl.Abort()
+			for i := range tc.blocks {
+				b := CloneBlock(&tc.blocks[i])
+				require.NoError(t, bl.Add(ctx, &b))
+			}
+			stats, err := bl.Finish(ctx)
+			require.NoError(t, err)
+			require.Equal(t, len(tc.blocks), stats.Blocks)
+			if tc.budget > 0 {
+				require.Greater(t, stats.Runs, 2, "the external sort spilled")
+			}
+			require.Equal(t, dump(t, want), dump(t, got))
+			_, err = got.Verify(ctx, c)
+			require.NoError(t, err)
+
+			// The store carries on with ordinary writes and reorgs.
+			require.NoError(t, got.Rewind(ctx, c, tc.blocks[len(tc.blocks)/2].Height))
+			require.NoError(t, want.Rewind(ctx, c, tc.blocks[len(tc.blocks)/2].Height))
+			require.Equal(t, dump(t, want), dump(t, got))
+			_, err = got.Verify(ctx, c)
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestStoreBulkLoadRefusals(t *testing.T) {
+	ctx := context.Background()
+	st := openDir(t, t.TempDir())
+	defer st.Close()
+	require.NoError(t, st.PutRecord(ctx, "labels", []byte("k"), []byte("v")))
+	_, err := st.NewBulkLoader(ctx, BulkOptions{})
+	require.ErrorIs(t, err, ErrStoreNotEmpty)
+	require.NoError(t, st.DeleteRecord(ctx, "labels", []byte("k")))
+
+	// A double spend inside the load is found at the merge; the store is left empty and usable.
+	blocks := linked("a", 0, 4, "")
+	dbl := linked("a", 4, 1, "a3")[0]
+	dbl.UTXOTxs[1].Inputs[0].Prev = Outpoint{"cb-a2", 0} // spent by t-a3 already
+	dbl.UTXOTxs[1].Inputs[0].Address, dbl.UTXOTxs[1].Inputs[0].Value, dbl.UTXOTxs[1].Inputs[0].Resolved = "Ma", NewAmount(50), true
+	bl, err := st.NewBulkLoader(ctx, BulkOptions{TempDir: t.TempDir()})
+	require.NoError(t, err)
+	for i := range blocks {
+		require.NoError(t, bl.Add(ctx, &blocks[i]))
+	}
+	require.NoError(t, bl.Add(ctx, &dbl))
+	_, err = bl.Finish(ctx)
+	require.ErrorIs(t, err, ErrDoubleSpend)
+	_, _, ok, err := st.Tip(ctx, Bitcoin)
+	require.NoError(t, err)
+	require.False(t, ok)
+	writeAll(t, st, linked("a", 0, 4, ""))
+	_, err = st.Verify(ctx, Bitcoin)
+	require.NoError(t, err)
+
+	// Out of order.
+	st2 := openMem(t)
+	bl, err = st2.NewBulkLoader(ctx, BulkOptions{})
+	require.NoError(t, err)
+	b := linked("a", 0, 3, "")
+	require.NoError(t, bl.Add(ctx, &b[0]))
+	require.ErrorIs(t, bl.Add(ctx, &b[2]), ErrParentMismatch)
+	bl.Abort()
+	writeAll(t, st2, linked("a", 0, 3, ""))
+}

@@ -1,0 +1,188 @@
+package graph
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Store benchmarks. Sizes come from the environment so that the full-size runs
+// (1M transactions / 1M transfers, as in the issue) are explicit:
+//
+//	CHAINTRACE_BENCH_TX=1000000 go test ./graph -run '^$' -bench 'Store' -benchtime 1x
+//
+// The default (100k) keeps an accidental -bench run short. Plain `go test` runs no benchmark.
+
+func benchSize(b *testing.B) int {
+	if v := os.Getenv("CHAINTRACE_BENCH_TX"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("CHAINTRACE_BENCH_TX=%q is not a positive integer", v)
+		}
+		return n
+	}
+	return 100_000
+}
+
+var (
+	genMu    sync.Mutex
+	genUTXO  = map[int]*GenUTXO{}
+	genAcct  = map[int]*GenAccount{}
+	genUnres = map[int][]Block{}
+)
+
+func benchUTXO(n int) (*GenUTXO, []Block) {
+	genMu.Lock()
+	defer genMu.Unlock()
+	if genUTXO[n] == nil {
+		genUTXO[n] = GenerateUTXO(42, n, 2500)
+		genUnres[n] = genUTXO[n].Unresolved()
+	}
+	return genUTXO[n], genUnres[n]
+}
+
+func benchAccount(n int) *GenAccount {
+	genMu.Lock()
+	defer genMu.Unlock()
+	if genAcct[n] == nil {
+		genAcct[n] = GenerateAccount(42, n, 200)
+	}
+	return genAcct[n]
+}
+
+// peakHeap samples the Go heap while running f and returns the peak above the heap at start.
+func peakHeap(f func()) uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > base && ms.HeapAlloc-base > peak.Load() {
+				peak.Store(ms.HeapAlloc - base)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	close(stop)
+	<-done
+	return peak.Load()
+}
+
+func dirSize(b *testing.B, dir string) int64 {
+	var total int64
+	err := filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			total += info.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return total
+}
+
+func countTxs(blocks []Block) int {
+	n := 0
+	for i := range blocks {
+		n += blocks[i].TxCount()
+	}
+	return n
+}
+
+// ingest writes blocks into a fresh on-disk store and reports tx/s, bytes/tx and peak heap.
+func ingest(b *testing.B, blocks []Block, units int, unit string, opts StoreOptions, bulk bool) {
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dir := b.TempDir()
+		opts.Dir = dir
+		st, err := OpenStore(ctx, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		work := make([]Block, len(blocks))
+		for j := range blocks {
+			work[j] = CloneBlock(&blocks[j])
+		}
+		b.StartTimer()
+		start := time.Now()
+		peak := peakHeap(func() {
+			if bulk {
+				bl, err := st.NewBulkLoader(ctx, BulkOptions{TempDir: b.TempDir()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for j := range work {
+					if err := bl.Add(ctx, &work[j]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := bl.Finish(ctx); err != nil {
+					b.Fatal(err)
+				}
+				return
+			}
+			for j := range work {
+				if err := st.WriteBlock(ctx, &work[j]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		size := dirSize(b, dir)
+		b.ReportMetric(float64(units)/elapsed.Seconds(), unit+"/s")
+		b.ReportMetric(float64(size)/float64(units), "disk-B/"+unit)
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		b.StartTimer()
+	}
+}
+
+func BenchmarkStoreIngestUTXO(b *testing.B) {
+	_, blocks := benchUTXO(benchSize(b))
+	ingest(b, blocks, countTxs(blocks), "tx", StoreOptions{}, false)
+}
+
+func BenchmarkStoreIngestUTXONoAddressIndex(b *testing.B) {
+	_, blocks := benchUTXO(benchSize(b))
+	ingest(b, blocks, countTxs(blocks), "tx", StoreOptions{NoAddressIndex: true}, false)
+}
+
+func BenchmarkStoreIngestAccount(b *testing.B) {
+	g := benchAccount(benchSize(b))
+	ingest(b, g.Blocks, g.Transfers, "transfer", StoreOptions{}, false)
+}
+
+func BenchmarkStoreBulkLoadUTXO(b *testing.B) {
+	_, blocks := benchUTXO(benchSize(b))
+	ingest(b, blocks, countTxs(blocks), "tx", StoreOptions{}, true)
+}
+
+func BenchmarkStoreBulkLoadAccount(b *testing.B) {
+	g := benchAccount(benchSize(b))
+	ingest(b, g.Blocks, g.Transfers, "transfer", StoreOptions{}, true)
+}
