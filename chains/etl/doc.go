@@ -67,7 +67,8 @@
 //     three topics and one 32-byte data word; four topics (ERC-721, token id indexed) and
 //     other layouts are skipped. From token_transfers alone ERC-20 and ERC-721 cannot be
 //     told apart (ethereum-etl puts both there): every row is kept as a fungible amount
-//     except those of Options.NonFungibleTokens. Give logs when you can.
+//     except those of Options.NonFungibleTokens, which ReadNonFungibleTokens fills from a
+//     contracts table (is_erc721). Give logs when you can.
 //
 // Block-level mints come after the block's transactions, each group in a pseudo-
 // transaction with From = graph.ZeroAddress, no fee and Success: "<block>.rewards"

@@ -1,6 +1,7 @@
 package etl
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -599,4 +600,50 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return 255
+}
+
+// ---- contracts ----
+
+var ethContractSchema = newSchema("contracts", "contract", cols(streamExtras,
+	req("address"), opt("bytecode"), list("function_sighashes", false), opt("is_erc20"), req("is_erc721"),
+	opt("block_number"), opt("block_timestamp"), opt("block_hash"))...)
+
+var (
+	cCtAddr   = ethContractSchema.col("address")
+	cCtERC721 = ethContractSchema.col("is_erc721")
+)
+
+// ReadNonFungibleTokens reads an ethereum-etl contracts table (or BigQuery's
+// crypto_ethereum.contracts) and returns the contracts flagged is_erc721: the
+// Options.NonFungibleTokens to use when token transfers come from token_transfers.
+// The table may be in any order.
+func ReadNonFungibleTokens(ctx context.Context, src Source, opt Options) (map[graph.Address]bool, error) {
+	rr, err := newRowReader(src, ethContractSchema, opt.IgnoreUnknownColumns)
+	if err != nil {
+		return nil, err
+	}
+	out := map[graph.Address]bool{}
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		ok, err := rr.next()
+		if err != nil || !ok {
+			return out, err
+		}
+		is, _, err := fld(rr, cCtERC721).optBool()
+		if err != nil {
+			return nil, err
+		}
+		if !is {
+			continue
+		}
+		a, err := fld(rr, cCtAddr).ethAddress()
+		if err != nil {
+			return nil, err
+		}
+		out[a] = true
+	}
 }

@@ -437,3 +437,64 @@ func fmtSscanLog(id, txHash string, li *int) (int, error) {
 }
 
 func itoa(i int) string { return big.NewInt(int64(i)).String() }
+
+// Internal transfers come in pre-order of the call tree: trace_address compared number by
+// number ([9] before [10]); a failed frame reverts its subtree even when the rows below it
+// carry no status (geth); delegatecall and staticcall move nothing.
+func TestEthereumTraceOrderAndReverts(t *testing.T) {
+	const (
+		h    = "0xea1093d492a1dcb1bef708f771a99a96ff05dcab81ca76c31940300177fcf49f"
+		a, b = "0x39fa8c5f2793459d6622857e7d9fbb4bd91766d3", "0xc083e9947cf02b8ffc7d3090ae9aea72df98fd47"
+	)
+	hdr := "block_number,transaction_hash,transaction_index,from_address,to_address,value,input,output,trace_type,call_type,reward_type,gas,gas_used,subtraces,trace_address,error,status,trace_id\n"
+	row := func(addr, callType, value, errText string) string {
+		if strings.Contains(addr, ",") {
+			addr = `"` + addr + `"`
+		}
+		return "1000000,,0," + b + "," + a + "," + value + ",0x,0x,call," + callType + ",,0,0,0," + addr + "," + errText + ",,\n"
+	}
+	traces := hdr +
+		row("10", "call", "5", "") + row("1,0", "call", "3", "") + row("1", "call", "2", "execution reverted") +
+		"1000000,,0," + a + "," + b + ",100000000000000000000,0x,0x,call,call,,0,0,4,,,,\n" +
+		row("2", "delegatecall", "4", "") + row("9", "call", "6", "") + row("0", "call", "1", "") + row("2,0", "staticcall", "0", "") +
+		"1000000,,1,0x32be343b94f860124dc4fee278fdcbd38c102d88,0xdf190dc7190dfba737d7777a163445b7fff16133,437194980000000000,0x,0x,call,call,,0,0,0,,,,\n"
+	d := "ethereum/traces_1000000/"
+	bs := mustRead(t, etl.EthereumExport{Blocks: open(t, d+"blocks.csv"), Transactions: open(t, d+"transactions.csv"),
+		Receipts: open(t, d+"receipts.csv"), Traces: etl.StringSource("traces.csv", etl.FormatCSV, traces), NoTokenTransfers: true})
+	tx := findTx(t, &bs[0], h)
+	want := []struct {
+		id       string
+		amount   string
+		reverted bool
+	}{{".0", "100000000000000000000", false}, {".t0", "1", false}, {".t1", "2", true}, {".t1_0", "3", true}, {".t9", "6", false}, {".t10", "5", false}}
+	if len(tx.Transfers) != len(want) {
+		t.Fatalf("%s", dump(bs))
+	}
+	for i, w := range want {
+		tr := tx.Transfers[i]
+		if tr.ID != h+w.id || tr.Amount.Dec() != w.amount || tr.Reverted != w.reverted {
+			t.Errorf("transfer %d: %s %s reverted=%v, want %s %s %v", i, tr.ID, tr.Amount.Dec(), tr.Reverted, w.id, w.amount, w.reverted)
+		}
+	}
+}
+
+// The contracts table names the ERC-721 contracts whose token_transfers rows to skip.
+func TestReadNonFungibleTokens(t *testing.T) {
+	for _, d := range []string{"ethereum/traces_508110/contracts.json", "ethereum/traces_2112234/contracts.json"} {
+		m, err := etl.ReadNonFungibleTokens(ctx, open(t, d), etl.Options{})
+		if err != nil || len(m) != 0 { // real contracts: a DAO-like contract and an ERC-20
+			t.Errorf("%s: %v %v", d, m, err)
+		}
+	}
+	csvText := "address,bytecode,function_sighashes,is_erc20,is_erc721,block_number\n" +
+		"0xed5af388653567af2f388e6224dc7c4b3241c544,0x60,\"0x06fdde03,0x095ea7b3\",False,True,14000000\n" +
+		"0xdbdacfc9eb9d42559ac1efbdb40460c728139e6a,0x60,0x06fdde03,True,False,2112234\n"
+	m, err := etl.ReadNonFungibleTokens(ctx, etl.StringSource("contracts.csv", etl.FormatAuto, csvText), etl.Options{})
+	if err != nil || len(m) != 1 || !m["0xed5af388653567af2f388e6224dc7c4b3241c544"] {
+		t.Errorf("%v %v", m, err)
+	}
+	_, err = etl.ReadNonFungibleTokens(ctx, etl.StringSource("contracts.csv", etl.FormatAuto, strings.Replace(csvText, "False,True", "False,Yes", 1)), etl.Options{})
+	if !errors.Is(err, etl.ErrBadValue) {
+		t.Errorf("want ErrBadValue, got %v", err)
+	}
+}

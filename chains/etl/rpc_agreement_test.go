@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/chaintrace/chaintrace/chains/etl"
 	"github.com/chaintrace/chaintrace/chains/ethereum"
+	"github.com/chaintrace/chaintrace/chains/etl"
 	"github.com/chaintrace/chaintrace/graph"
 )
 

@@ -129,6 +129,7 @@ def ethereum():
         s = f"{ETH}/test_stream/blocks_{n}_{n}"
         b = os.path.join(d, f"traces_{n}")
         cp(f"{s}/expected_traces.json", f"{b}/traces.json")
+        cp(f"{s}/expected_contracts.json", f"{b}/contracts.json")
         blk = json.load(open(f"{s}/web3_response.eth_getBlockByNumber_{hexn}_false.json"))["result"]
         resp = json.load(open(f"{s}/web3_response.trace_block_{hexn}.json"))["result"]
         trace_block_rows(b, n, blk["hash"], blk["parentHash"], int(blk["timestamp"], 16), resp)
