@@ -55,7 +55,7 @@
 // testdata/labels/curated holds two versioned sets built from the real files in
 // testdata/labels by curated_test.go (go test -run TestCurated -update regenerates them;
 // the test fails if they drift from their sources): dprk-seeds-v1.csv (OFAC, FBI and
-// researcher attributions, one call: LoadFile) and exchanges-v1.csv. Set.Save and LoadStore
+// researcher attributions) and exchanges-v1.csv, each loaded with one call: LoadSet. Set.Save and LoadStore
 // persist a set in any RecordStore — graph.Store in practice — as versioned JSON records.
 //
 // Package labels depends on graph only; package trace may use it, never the reverse.

@@ -12,14 +12,8 @@ import (
 
 // Load the curated DPRK seed set with one call and ask for the seeds of one incident.
 func Example() {
-	ctx := context.Background()
-	b, err := labels.LoadFile(ctx, "../../testdata/labels/curated/dprk-seeds-v1.csv", labels.Options{})
+	set, err := labels.LoadSet(context.Background(), "../../testdata/labels/curated/dprk-seeds-v1.csv")
 	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	set := labels.NewSet()
-	if err := set.AddBatch(b); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -99,6 +99,23 @@ func TestSDNRealFiles(t *testing.T) {
 		t.Errorf("LAZARUS GROUP: %d labels, want 8", lz)
 	}
 
+	// Seeds for an actor, by name or by SDN id; for a program.
+	set := NewSet()
+	if err := set.AddBatch(b); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []SeedQuery{{Entity: "lazarus group"}, {Entity: "SDN-27307"}, {Entity: "LAZARUS", Chain: graph.Ethereum, MinConfidence: 60}} {
+		if seeds, _ := set.Seeds(q, time.Time{}); len(seeds) != 8 || seeds[0].Source != "lazarus-group" {
+			t.Errorf("seeds for %+v: %d (%+v)", q, len(seeds), seeds)
+		}
+	}
+	if seeds, _ := set.Seeds(SeedQuery{Program: "dprk"}, time.Time{}); len(seeds) != 149 { // 150 minus SIM Hyon Sop's (NPWMD)
+		t.Errorf("seeds under a DPRK program: %d, want 149", len(seeds))
+	}
+	if seeds, _ := set.Seeds(SeedQuery{Entity: "LAZARUS", MinConfidence: 61}, time.Time{}); len(seeds) != 0 {
+		t.Errorf("authority_data is level 60: %d seeds above it", len(seeds))
+	}
+
 	// Cross-check: the compiled list of DPRK-linked SDN addresses (rows from the slice).
 	compiled := must(t)(LoadFile(context.Background(), td+"dprk-attribution/ofac_sdn_dprk_linked_digital_currency_addresses.csv",
 		Options{Category: CategorySanctioned, Confidence: ConfidenceAuthorityData, Nexus: NexusDPRK}))
@@ -560,5 +577,32 @@ func TestConcurrentQueries(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestVersioned(t *testing.T) {
+	a := Label{Chain: graph.Bitcoin, Address: "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", Entity: "X", Category: CategorySanctioned, Confidence: ConfidenceAuthorityData}
+	b := a
+	b.Address = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
+	got, err := Versioned(
+		ListVersion{day("2021-01-01"), []Label{a}},
+		ListVersion{day("2022-01-01"), []Label{b}},
+		ListVersion{day("2023-01-01"), []Label{a, b}}, // a re-listed: a second interval
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !got[0].Withdrawn.Equal(day("2022-01-01")) || !got[1].Listed.Equal(day("2022-01-01")) ||
+		!got[1].Withdrawn.IsZero() || !got[2].Listed.Equal(day("2023-01-01")) || got[2].Address != a.Address {
+		t.Errorf("%+v", got)
+	}
+	if _, err := Versioned(ListVersion{Labels: []Label{a}}); !errors.Is(err, ErrBadDate) {
+		t.Errorf("undated version: %v", err)
+	}
+	if _, err := Versioned(ListVersion{day("2021-01-01"), nil}, ListVersion{day("2021-01-01"), nil}); !errors.Is(err, ErrBadDate) {
+		t.Errorf("two versions of one day: %v", err)
+	}
+	if err := NewSet().Add(Label{Chain: graph.Ethereum, Address: "0xA160cdAB225685dA1d56aa342Ad8841c3b53f291", Entity: "X", Category: CategoryMixer, Confidence: ConfidenceUnknown}); !errors.Is(err, ErrBadAddress) {
+		t.Errorf("non-canonical address accepted: %v", err)
 	}
 }

@@ -79,3 +79,20 @@ func LoadFile(ctx context.Context, path string, opt Options) (*Batch, error) {
 	}
 	return b, nil
 }
+
+// LoadSet reads files in this package's own format — the curated sets — or any other
+// format LoadFile recognizes with default options, into one new Set: the one call that
+// loads a curated set. The files' warnings are kept (Set.Warnings).
+func LoadSet(ctx context.Context, paths ...string) (*Set, error) {
+	s := NewSet()
+	for _, p := range paths {
+		b, err := LoadFile(ctx, p, Options{})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.AddBatch(b); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return s, nil
+}

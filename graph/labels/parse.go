@@ -77,8 +77,15 @@ func resolveChain(code, addr string, strict bool) (c graph.Chain, skip string, e
 	return "", fmt.Sprintf("currency %q is not a chain chaintrace models", code), nil
 }
 
+const maxAddressLen = 100
+
 // parseAddress canonicalizes addr on chain c, wrapping graph's errors with ErrBadAddress.
 func parseAddress(c graph.Chain, addr string) (graph.Address, error) {
+	// No address of any chain is longer (bech32 caps at 90 characters); a longer string is
+	// rejected before base58 decoding, whose cost grows with the square of the length.
+	if len(addr) > maxAddressLen {
+		return "", fmt.Errorf("%w: %d characters is longer than any address", ErrBadAddress, len(addr))
+	}
 	a, err := graph.ParseAddress(c, addr)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadAddress, err)

@@ -59,8 +59,8 @@ func (s *Set) AddBatch(b *Batch) error {
 }
 
 func validLabel(l *Label) error {
-	where := fmt.Sprintf("label %s %s", l.Chain, l.Address)
-	a, err := graph.ParseAddress(l.Chain, string(l.Address))
+	where := fmt.Sprintf("label %s %.100s", l.Chain, l.Address)
+	a, err := parseAddress(l.Chain, string(l.Address))
 	if err != nil {
 		return fmt.Errorf("%s: %w: %w", where, ErrBadAddress, err)
 	}
@@ -98,7 +98,7 @@ func (s *Set) Addresses() int { return len(s.index) }
 // zero), in the order they were added. The address is canonicalized first, so an EIP-55 or
 // upper-case spelling finds the same labels.
 func (s *Set) LabelsOf(c graph.Chain, a graph.Address, asOf time.Time) []Label {
-	if ca, err := graph.ParseAddress(c, string(a)); err == nil {
+	if ca, err := parseAddress(c, string(a)); err == nil {
 		a = ca
 	}
 	var out []Label
