@@ -586,14 +586,16 @@ func (s *Store) WriteBlock(ctx context.Context, b *Block) error {
 // ErrDoubleSpend, and a resolved input that disagrees with the stored output an
 // ErrPrevoutMismatch.
 //
-// Linking: b normally extends the tip (b.Parent is the tip's hash). A block at or below the
-// tip whose Parent is the stored hash at b.Height-1 is a reorg: the store rolls back to that
-// fork point, undoing spends and index entries, then writes b. A block whose Parent matches
-// nothing stored is an ErrParentMismatch: the caller finds the fork point (compare BlockHash
-// with its node) and sends the new branch from there. Blocks without a Parent (scenario
-// files) are linked by height alone: higher heights extend the chain, gaps allowed; a lower
-// or equal height replaces the blocks from that height on. Re-sending a stored block
-// (same height and hash) changes nothing.
+// Linking: b normally extends the tip (b.Parent is the tip's hash; a higher height whose
+// Parent is not the tip is ErrParentMismatch, or ErrGap when heights are skipped). A block
+// at or below the tip whose Parent is the hash of the stored block below it is a reorg: the
+// store rolls back to that fork point, undoing spends and index entries, then writes b. A
+// block whose Parent is not the stored block below it is an ErrParentMismatch: the fork is
+// deeper, so the caller finds the fork point (compare BlockHash with its node) and sends the
+// new branch from there. Blocks without a Parent are linked by height alone: a higher
+// height extends the chain, a lower or equal one replaces the blocks from that height on.
+// Heights may skip (scenario chains). Re-sending a stored block (same height and hash)
+// changes nothing.
 func (s *Store) WriteBlockStats(ctx context.Context, b *Block) (WriteStats, error) {
 	var st WriteStats
 	if err := ctx.Err(); err != nil {
@@ -614,16 +616,17 @@ func (s *Store) WriteBlockStats(ctx context.Context, b *Block) (WriteStats, erro
 	if cur.HasTip {
 		switch {
 		case b.Height > cur.TipHeight:
-			if b.Parent != "" && b.Height == cur.TipHeight+1 && cur.TipHash != "" && b.Parent != cur.TipHash {
+			linked := b.Parent == "" || cur.TipHash == "" || b.Parent == cur.TipHash
+			switch {
+			case !linked && b.Height == cur.TipHeight+1:
 				return st, fmt.Errorf("graph: store: block %d (%s) of %s: %w: its parent is %s, the stored block %d is %s",
 					b.Height, b.Hash, b.Chain, ErrParentMismatch, b.Parent, cur.TipHeight, cur.TipHash)
-			}
-			if b.Parent != "" && b.Height > cur.TipHeight+1 {
-				return st, fmt.Errorf("graph: store: block %d (%s) of %s: %w: the tip is %d, blocks %d..%d are missing",
-					b.Height, b.Hash, b.Chain, ErrGap, cur.TipHeight, cur.TipHeight+1, b.Height-1)
+			case !linked:
+				return st, fmt.Errorf("graph: store: block %d (%s) of %s: %w: the tip is %d (%s), and the block's parent %s is not it",
+					b.Height, b.Hash, b.Chain, ErrGap, cur.TipHeight, cur.TipHash, b.Parent)
 			}
 		default: // at or below the tip
-			stored, ok, err := s.hashAt(ctx, b.Chain, b.Height)
+			stored, ok, err := s.BlockHash(ctx, b.Chain, b.Height)
 			if err != nil {
 				return st, err
 			}
@@ -631,22 +634,17 @@ func (s *Store) WriteBlockStats(ctx context.Context, b *Block) (WriteStats, erro
 				st.AlreadyStored = true
 				return st, nil
 			}
-			if b.Parent != "" && b.Height > 0 {
-				parent, ok, err := s.hashAt(ctx, b.Chain, b.Height-1)
-				if err != nil {
-					return st, err
-				}
-				if ok && parent != b.Parent {
-					return st, fmt.Errorf("graph: store: block %d (%s) of %s: %w: its parent is %s, the stored block %d is %s (the fork is deeper: send the new branch from the fork point)",
-						b.Height, b.Hash, b.Chain, ErrParentMismatch, b.Parent, b.Height-1, parent)
-				}
+			// The fork point is the stored block below b (at b.Height-1 on a real chain;
+			// scenario chains may skip heights).
+			below, belowHash, hasBelow, err := s.blockBelow(ctx, b.Chain, b.Height)
+			if err != nil {
+				return st, err
 			}
-			var n int
-			if b.Height == 0 {
-				n, err = s.rewind(ctx, b.Chain, 0, true)
-			} else {
-				n, err = s.rewind(ctx, b.Chain, b.Height-1, false)
+			if hasBelow && b.Parent != "" && belowHash != "" && belowHash != b.Parent {
+				return st, fmt.Errorf("graph: store: block %d (%s) of %s: %w: its parent is %s, the stored block %d is %s (the fork is deeper: send the new branch from the fork point)",
+					b.Height, b.Hash, b.Chain, ErrParentMismatch, b.Parent, below, belowHash)
 			}
+			n, err := s.rewind(ctx, b.Chain, below, !hasBelow)
 			st.RolledBack = n
 			if err != nil {
 				return st, fmt.Errorf("graph: store: roll back %s for block %d (%s): %w", b.Chain, b.Height, b.Hash, err)
@@ -662,8 +660,32 @@ func (s *Store) WriteBlockStats(ctx context.Context, b *Block) (WriteStats, erro
 	return st, nil
 }
 
-func (s *Store) hashAt(ctx context.Context, c Chain, height uint64) (string, bool, error) {
-	return s.BlockHash(ctx, c, height)
+// blockBelow returns the height and hash of c's highest stored block below height.
+func (s *Store) blockBelow(ctx context.Context, c Chain, height uint64) (h uint64, hash string, ok bool, err error) {
+	if height == 0 {
+		return 0, "", false, nil
+	}
+	err = s.read(ctx, c, func(txn *badger.Txn, id byte, known bool) error {
+		if !known {
+			return nil
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: blockPrefix(id), Reverse: true, PrefetchValues: false})
+		defer it.Close()
+		it.Seek(blockKey(nil, id, height-1))
+		if !it.Valid() {
+			return nil
+		}
+		if h, err = blockKeyHeight(it.Item().Key()); err != nil {
+			return err
+		}
+		var b Block
+		if err := it.Item().Value(func(v []byte) error { return decodeBlock(v, &b) }); err != nil {
+			return blockDecodeError(c, h, err)
+		}
+		hash, ok = b.Hash, true
+		return nil
+	})
+	return h, hash, ok, err
 }
 
 // validateBlock rejects blocks the indexes could not represent faithfully.

@@ -162,7 +162,7 @@ func (l *BulkLoader) Add(ctx context.Context, b *Block) error {
 		if b.Height <= p.Height {
 			return fmt.Errorf("graph: store: bulk load of %s: %w: block %d after block %d (blocks must come in chain order)", l.chain, ErrGap, b.Height, p.Height)
 		}
-		if b.Parent != "" && (b.Height != p.Height+1 || (p.Hash != "" && b.Parent != p.Hash)) {
+		if b.Parent != "" && p.Hash != "" && b.Parent != p.Hash {
 			return fmt.Errorf("graph: store: bulk load of %s: block %d (%s): %w: parent %s, previous block %d (%s)", l.chain, b.Height, b.Hash, ErrParentMismatch, b.Parent, p.Height, p.Hash)
 		}
 	}
