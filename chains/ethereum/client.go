@@ -170,12 +170,7 @@ func (c *Client) Blocks(ctx context.Context, from, to uint64) ([]*Decoded, error
 	out := make([]*Decoded, 0, to-from+1)
 	for lo := from; ; {
 		hi := min(to, lo+uint64(c.opts.BlocksPerBatch)-1)
-		var ds []*Decoded
-		err := c.retry(ctx, fmt.Sprintf("blocks %d..%d", lo, hi), func() error {
-			var err error
-			ds, err = c.fetch(ctx, lo, hi)
-			return err
-		})
+		ds, err := c.fetchSplitting(ctx, lo, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -185,6 +180,37 @@ func (c *Client) Blocks(ctx context.Context, from, to uint64) ([]*Decoded, error
 		}
 		lo = hi + 1
 	}
+}
+
+// fetchSplitting fetches lo..hi with retries; when the node refuses the batch as too large
+// (geth limits batches to 1000 calls and 25 MB of response by default, and mainnet traces
+// are big), it halves the range until the node accepts it.
+func (c *Client) fetchSplitting(ctx context.Context, lo, hi uint64) ([]*Decoded, error) {
+	var ds []*Decoded
+	err := c.retry(ctx, fmt.Sprintf("blocks %d..%d", lo, hi), func() error {
+		var err error
+		ds, err = c.fetch(ctx, lo, hi)
+		return err
+	})
+	if err == nil || hi == lo || !isTooLarge(err) {
+		return ds, err
+	}
+	mid := lo + (hi-lo)/2
+	c.opts.Logger.Info("ethereum: batch too large for the node, splitting", "from", lo, "to", hi)
+	left, err := c.fetchSplitting(ctx, lo, mid)
+	if err != nil {
+		return nil, err
+	}
+	right, err := c.fetchSplitting(ctx, mid+1, hi)
+	if err != nil {
+		return nil, err
+	}
+	return append(left, right...), nil
+}
+
+func isTooLarge(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "too large") || strings.Contains(msg, "batch limit") || strings.Contains(msg, "limit exceeded")
 }
 
 // call is one JSON-RPC call of a round.

@@ -121,3 +121,30 @@ func TestDevChainReorg(t *testing.T) {
 	}
 	_ = graph.Ethereum
 }
+
+// A node with a strict batch limit: the client halves its batches until the node accepts
+// them, and still gets every block.
+func TestDevChainBatchLimit(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := startNode(t, devnode.Config{Accounts: 2, BatchRequestLimit: 5})
+	a, b := n.Account(0), n.Account(1)
+	for i := 0; i < 6; i++ {
+		need(n.Send(ctx, a, devnode.Tx{To: &b.Address, Value: devnode.Ether(1)}))
+		need(n.Commit(ctx))
+	}
+	var logged bytes.Buffer
+	c := need(ethereum.Dial(ctx, n.HTTPURL(), ethereum.Options{BlocksPerBatch: 8, Logger: slog.New(slog.NewTextHandler(&logged, nil))}))
+	defer c.Close()
+	st := &memStore{}
+	res, err := ethereum.Ingest(ctx, c, st, ethereum.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Blocks != 7 || len(st.all()) != 7 || res.NoTraces {
+		t.Errorf("%+v", res)
+	}
+	if !strings.Contains(logged.String(), "batch too large for the node, splitting") {
+		t.Errorf("no split was logged: %s", logged.String())
+	}
+}

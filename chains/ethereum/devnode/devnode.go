@@ -36,6 +36,10 @@ type Config struct {
 	// FeeRecipient receives the priority fees of sealed blocks; default a fixed address that
 	// is none of the accounts (so their balances are not disturbed by tips).
 	FeeRecipient common.Address
+	// BatchRequestLimit and BatchResponseMaxSize override the node's JSON-RPC batch limits
+	// (geth's defaults: 1000 calls, 25 MB), to test clients against stricter providers.
+	BatchRequestLimit    int
+	BatchResponseMaxSize int
 }
 
 // Account is a pre-funded key.
@@ -111,6 +115,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		if cfg.NoDebug {
 			nodeConf.HTTPModules = []string{"eth", "net", "web3", "dev"}
 		}
+	}
+	if cfg.BatchRequestLimit > 0 {
+		nodeConf.BatchRequestLimit = cfg.BatchRequestLimit
+	}
+	if cfg.BatchResponseMaxSize > 0 {
+		nodeConf.BatchResponseMaxSize = cfg.BatchResponseMaxSize
 	}
 	stack, err := node.New(&nodeConf)
 	if err != nil {
