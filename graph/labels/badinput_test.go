@@ -199,3 +199,40 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+func TestEtherscanJSONErrors(t *testing.T) {
+	good := `{
+  "0x3f5ce5fbfe3e9af3971dd833d26ba9b5c936f0be": {"name": "Binance", "labels": ["binance", "exchange"]},
+  "0x12d66f87a04a9e220743712ce6d9bb1b5616b8fc": {"name": "Tornado.Cash: 0.1 ETH", "labels": ["tornado-cash"]},
+  "0x3F5CE5FBFE3E9AF3971DD833D26BA9B5C936F0BE": {"name": "Binance", "labels": ["binance", "exchange"]}
+}`
+	b, err := ParseEtherscanJSON(strings.NewReader(good), "l.json", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Labels) != 2 || b.Labels[0].Source.Line != 2 || b.Labels[1].Source.Line != 3 || b.Labels[1].Category != CategoryMixer || b.Count(WarnDuplicate) != 1 {
+		t.Errorf("labels %+v warnings %+v", b.Labels, b.Warnings)
+	}
+	for _, c := range []struct {
+		text string
+		line int
+		want error
+	}{
+		{strings.Replace(good, `"Binance", "labels": ["binance", "exchange"]}
+}`, `"Kraken", "labels": ["kraken"]}
+}`, 1), 4, ErrConflictingEntity},
+		{strings.Replace(good, "0x12d66f87", "0x12d66f8", 1), 3, ErrBadAddress},
+		{strings.Replace(good, `["tornado-cash"]`, `"tornado-cash"`, 1), 3, ErrMalformed},
+		{strings.Replace(good, `},
+  "0x3F5CE`, `}
+  "0x3F5CE`, 1), 4, ErrMalformed},
+		{good + "\n[]", 6, ErrMalformed},
+		{"[]", 1, ErrMalformed},
+	} {
+		_, err := ParseEtherscanJSON(strings.NewReader(c.text), "l.json", Options{})
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != c.line || !errors.Is(err, c.want) {
+			t.Errorf("%v: want line %d, %v", err, c.line, c.want)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -140,10 +139,9 @@ func ParseEtherscanCSV(r io.Reader, name, labelID string, opt Options) (*Batch, 
 // object address → {"name": …, "labels": […]}. An address gets one label per category its
 // label ids imply (exchange ids → CategoryExchange with the exchange's name; see
 // ParseEtherscanCSV); an address none of whose ids is classified gets one CategoryOther
-// label named by its name tag. Labels come out in address order (JSON objects are unordered;
-// line numbers are not tracked for this format).
+// label named by its name tag. Labels come out in file order, each with the line of its key.
 func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
-	var raw map[string]struct {
+	type entry struct {
 		Name   string   `json:"name"`
 		Labels []string `json:"labels"`
 	}
@@ -151,43 +149,67 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 	if err != nil {
 		return nil, errAt(name, 0, fmt.Errorf("%w: read: %w", ErrMalformed, err))
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	jsonErr := func(err error) error {
 		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return nil, errAt(name, lineAt(data, se.Offset), fmt.Errorf("%w: %w", ErrMalformed, err))
-		case errors.As(err, &te):
-			return nil, errAt(name, lineAt(data, te.Offset), fmt.Errorf("%w: %w", ErrMalformed, err))
+		off := dec.InputOffset()
+		if errors.As(err, &se) {
+			off = se.Offset
 		}
-		return nil, errAt(name, 0, fmt.Errorf("%w: %w", ErrMalformed, err))
+		return errAt(name, lineAt(data, off), fmt.Errorf("%w: JSON: %w", ErrMalformed, err))
+	}
+	if tok, err := dec.Token(); err != nil {
+		return nil, jsonErr(err)
+	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errAt(name, lineAt(data, dec.InputOffset()), fmt.Errorf("%w: JSON: top level is not an object", ErrMalformed))
 	}
 	conf := opt.Confidence
 	if conf == "" {
 		conf = ConfidenceWebCrawl
 	}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
+	c := opt.Chain
+	if c == "" {
+		c = graph.Ethereum
 	}
-	sort.Strings(keys)
+	doc := opt.or(opt.Document, "Etherscan label cloud ("+filepath.Base(name)+")")
 	b := &Batch{}
-	seen := map[graph.Address]string{}
-	for _, k := range keys {
-		v := raw[k]
-		c := opt.Chain
-		if c == "" {
-			c = graph.Ethereum
+	type first struct {
+		key  string
+		line int
+		e    entry
+	}
+	seen := map[graph.Address]first{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, jsonErr(err)
+		}
+		k, _ := tok.(string) // object keys are always strings
+		line := lineAt(data, dec.InputOffset())
+		var v entry
+		if err := dec.Decode(&v); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) { // its offset is not absolute in a stream: use the key's line
+				return nil, errAt(name, line, fmt.Errorf("%w: JSON: %w", ErrMalformed, err))
+			}
+			return nil, jsonErr(err)
 		}
 		addr, err := parseAddress(c, k)
 		if err != nil {
-			return nil, errAt(name, 0, fmt.Errorf("key %q: %w", k, err))
+			if opt.SkipInvalid {
+				b.warn(WarnInvalid, name, line, k, "address left out: %v", err)
+				continue
+			}
+			return nil, errAt(name, line, err)
 		}
 		if prev, dup := seen[addr]; dup {
-			// Two spellings of one address (case): the same account twice.
-			return nil, errAt(name, 0, fmt.Errorf("%w: %s is listed as %q and %q", ErrConflictingEntity, addr, prev, k))
+			if prev.e.Name == v.Name && equalStringSlices(prev.e.Labels, v.Labels) {
+				b.warn(WarnDuplicate, name, line, k, "%s again (first on line %d); kept the first", addr, prev.line)
+				continue
+			}
+			return nil, errAt(name, line, fmt.Errorf("%w: %s is %q %v here but %q %v on line %d", ErrConflictingEntity, addr, v.Name, v.Labels, prev.e.Name, prev.e.Labels, prev.line))
 		}
-		seen[addr] = k
+		seen[addr] = first{k, line, v}
 		ids := append([]string(nil), v.Labels...)
 		emitted := map[Category]bool{}
 		for _, id := range ids {
@@ -199,8 +221,7 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 			b.Labels = append(b.Labels, Label{
 				Chain: c, Address: addr, Entity: entity, Name: v.Name, Category: cat, Nexus: opt.Nexus,
 				Incident: opt.Incident, Tags: ids, Confidence: conf, Listed: opt.Listed,
-				Source: Source{Document: opt.or(opt.Document, "Etherscan label cloud ("+filepath.Base(name)+")"),
-					URL: opt.or(opt.URL, "https://etherscan.io/accounts/label/"+id), File: name},
+				Source: Source{Document: doc, URL: opt.or(opt.URL, "https://etherscan.io/accounts/label/"+id), File: name, Line: line},
 			})
 		}
 		if len(emitted) == 0 {
@@ -208,15 +229,35 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 			if entity == "" {
 				entity = "Etherscan " + strings.Join(ids, "/")
 			}
+			if strings.TrimSpace(entity) == "Etherscan" {
+				entity = "Etherscan (unlabelled)"
+			}
 			b.Labels = append(b.Labels, Label{
 				Chain: c, Address: addr, Entity: entity, Name: v.Name, Category: CategoryOther, Nexus: opt.Nexus,
 				Incident: opt.Incident, Tags: ids, Confidence: conf, Listed: opt.Listed,
-				Source: Source{Document: opt.or(opt.Document, "Etherscan label cloud ("+filepath.Base(name)+")"),
-					URL: opt.URL, File: name},
+				Source: Source{Document: doc, URL: opt.URL, File: name, Line: line},
 			})
 		}
 	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, jsonErr(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errAt(name, lineAt(data, dec.InputOffset()), fmt.Errorf("%w: JSON: data after the object", ErrMalformed))
+	}
 	return b, nil
+}
+
+func equalStringSlices(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // lineAt is the 1-based line of byte offset off in data.
