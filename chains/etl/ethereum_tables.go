@@ -425,7 +425,10 @@ func parseEthTrace(r *rowReader) (t ethTrace, n uint64, err error) {
 	if i, ok, err := fld(r, cTrIndex).optUint64(); err != nil {
 		return t, 0, withTx(err, t.txHash)
 	} else if ok {
-		t.traceIndex = int64(i & (1<<62 - 1))
+		if i >= 1<<62 {
+			return t, 0, withTx(fld(r, cTrIndex).err("trace index %d out of range", i), t.txHash)
+		}
+		t.traceIndex = int64(i)
 	}
 	return t, n, nil
 }

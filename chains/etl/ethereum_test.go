@@ -498,3 +498,22 @@ func TestReadNonFungibleTokens(t *testing.T) {
 		t.Errorf("want ErrBadValue, got %v", err)
 	}
 }
+
+// Reading stops when the context is cancelled, and when the callback fails.
+func TestEthereumStops(t *testing.T) {
+	d := "ethereum/blocks_1755634_1755635/"
+	exp := func() etl.EthereumExport {
+		return etl.EthereumExport{Blocks: open(t, d+"blocks.json"), Transactions: open(t, d+"transactions.json"), Logs: open(t, d+"logs.json"), NoTraces: true}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := etl.ReadEthereum(cctx, exp(), func(*graph.Block) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := etl.ReadEthereum(ctx, exp(), func(*graph.Block) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("callback error: %v after %d blocks", err, n)
+	}
+}
