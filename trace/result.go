@@ -2,6 +2,8 @@ package trace
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/big"
 	"sort"
 	"strings"
@@ -363,4 +365,52 @@ func (r *Result) String() string {
 	var b strings.Builder
 	r.writeTables(&b)
 	return b.String()
+}
+
+// ErrNotConserved is returned by CheckConservation.
+var ErrNotConserved = errors.New("taint not conserved")
+
+// CheckConservation verifies spec §9.3 for every source: injected = Σ taint still held +
+// Σ over sinks. Poison is not amount-conserving and always passes.
+func (r *Result) CheckConservation() error {
+	if r.Method == Poison {
+		return nil
+	}
+	held := map[string]*uint256.Int{}
+	add := func(m map[string]*uint256.Int, k string, v *uint256.Int) {
+		if m[k] == nil {
+			m[k] = new(uint256.Int)
+		}
+		m[k].Add(m[k], v)
+	}
+	for _, o := range r.Unspent {
+		for _, c := range o.Taint {
+			add(held, c.Source, &c.Amount)
+		}
+	}
+	for _, h := range r.Holdings {
+		for _, c := range h.Taint {
+			add(held, c.Source, &c.Amount)
+		}
+	}
+	for _, m := range r.Sinks {
+		for s, v := range m {
+			add(held, s, &v)
+		}
+	}
+	var errs []string
+	for _, s := range r.sources[1:] {
+		inj := r.Injected[s]
+		got := held[s]
+		if got == nil {
+			got = new(uint256.Int)
+		}
+		if !inj.Eq(got) {
+			errs = append(errs, fmt.Sprintf("source %s: injected %s, held + sinks %s", s, inj.Dec(), got.Dec()))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %s", ErrNotConserved, strings.Join(errs, "; "))
+	}
+	return nil
 }
