@@ -180,12 +180,14 @@ func (e *Engine) Result() *Result {
 			r.Transfers[m.ref] = &TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: e.components(m.taint), Tainted: tainted}
 		}
 	}
-	for op, u := range e.utxos {
-		if len(u.st) == 0 {
+	for _, u := range e.utxos {
+		if u.st < 0 {
 			continue
 		}
-		agg := e.aggregate(u.st, &u.value)
-		r.Unspent[op.String()] = &Output{Outpoint: op.String(), Address: u.addr, Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(u.st, &u.value)}
+		ts := &e.states[u.st]
+		agg := e.aggregate(ts.st, &u.value)
+		op := ts.op.String()
+		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrNames[u.addr], Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(ts.st, &u.value)}
 	}
 	for k, i := range e.holdIdx {
 		h := &e.holds[i]
@@ -236,12 +238,22 @@ func (e *Engine) Result() *Result {
 		}
 		r.Exposure[ex.Exchange] = ex
 	}
-	for a, i := range e.addrIdx {
+	n := 0
+	for i := range e.addrs {
+		if e.addrs[i].receives && e.addrs[i].seedSrc == 0 {
+			n++
+		}
+	}
+	r.Addresses = make(map[graph.Address]*AddressStats, n)
+	stats := make([]AddressStats, 0, n) // one allocation for all of them
+	for i := range e.addrs {
 		ai := &e.addrs[i]
 		if !ai.receives || ai.seedSrc != 0 {
 			continue
 		}
-		r.Addresses[a] = &AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted}
+		a := e.addrNames[i]
+		stats = append(stats, AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted})
+		r.Addresses[a] = &stats[len(stats)-1]
 	}
 	return r
 }
