@@ -162,20 +162,21 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 				first = si
 			}
 		}
+		// The seeded units replace what the method computed (already moved to overridden);
+		// with a zero amount the transfer arrives clean.
+		if e.kind != sourceSet {
+			e.parents = e.parents[:0]
+		}
 		if first >= 0 {
 			if e.kind == sequence && !left.IsZero() {
 				seeded = appendSeg(seeded, seg{c: cleanComp, amt: left})
 			}
-			node := e.ev.seedNode(first, e.cfg.Seeds[first], x.ID)
-			if e.kind != sourceSet {
-				e.parents = e.parents[:0]
-			}
-			e.parents = append(e.parents, node)
-			moved = append(moved[:0], seeded...)
+			e.parents = append(e.parents, e.ev.seedNode(first, e.cfg.Seeds[first], x.ID))
 		}
+		moved = append(moved[:0], seeded...)
 	}
-	// Step 5: prune.
-	if len(moved) > 0 {
+	// Step 5: prune. Fees are never pruned: the fee sink is exact (spec §9.2).
+	if len(moved) > 0 && x.To != FeeSink {
 		moved = e.prune(moved, &amount)
 	}
 	e.moved = moved

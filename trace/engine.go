@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math/bits"
 	"sort"
@@ -45,11 +46,28 @@ type addrInfo struct {
 	receives bool
 }
 
+// utxo is an unspent output. It holds no pointers, so the garbage collector never scans
+// the (large) UTXO map: the address is an index into the address table, and a tainted
+// output's state lives in the side table Engine.states.
 type utxo struct {
-	addr  graph.Address
 	value uint256.Int
-	st    []seg
+	addr  int32
 	mov   int32 // evidence node of the stored state; -1 when clean
+	st    int32 // index into Engine.states; -1 when clean
+}
+
+// opKey is the UTXO map key: a canonical 64-hex-digit txid in binary, or the SHA-256 of
+// any other txid text (scenario files), plus the output index. Binary keys hash faster
+// than hex strings and keep the map free of pointers.
+type opKey struct {
+	h [32]byte
+	i uint32
+}
+
+// taintedUTXO is the state of a tainted unspent output.
+type taintedUTXO struct {
+	op graph.Outpoint
+	st []seg
 }
 
 type holdKey struct {
@@ -96,11 +114,14 @@ type Engine struct {
 	srcID    map[string]uint32
 	exLabels []string
 
-	addrIdx map[graph.Address]int32
-	addrs   []addrInfo
+	addrIdx   map[graph.Address]int32
+	addrs     []addrInfo
+	addrNames []graph.Address
 
 	// UTXO state.
-	utxos   map[graph.Outpoint]utxo
+	utxos   map[opKey]utxo
+	states  []taintedUTXO
+	free    []int32
 	opSeeds map[graph.Outpoint][]int
 
 	// Account state.
@@ -122,7 +143,7 @@ type Engine struct {
 	sp      splitter
 	ins     []inState
 	inMovs  []int32
-	inAddrs []graph.Address
+	inAddrs []int32
 	values  []uint256.Int
 	outs    [][]seg
 	moved   []seg
@@ -191,7 +212,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 	}
 
-	e.utxos = map[graph.Outpoint]utxo{}
+	e.utxos = map[opKey]utxo{}
 	e.opSeeds = map[graph.Outpoint][]int{}
 	e.holdIdx = map[holdKey]int32{}
 	e.xferSeeds = map[string][]int{}
@@ -249,6 +270,7 @@ func (e *Engine) addr(a graph.Address) int32 {
 	}
 	i := int32(len(e.addrs))
 	e.addrs = append(e.addrs, addrInfo{exchange: -1, seedMov: -1})
+	e.addrNames = append(e.addrNames, a)
 	e.addrIdx[a] = i
 	return i
 }
@@ -269,17 +291,19 @@ func (e *Engine) Fund(op graph.Outpoint, addr graph.Address, value graph.Amount)
 	if e.started {
 		return fmt.Errorf("%w: Fund(%s) after blocks were applied", ErrBadConfig, op)
 	}
-	if _, dup := e.utxos[op]; dup {
+	k := keyOf(op)
+	if _, dup := e.utxos[k]; dup {
 		return fmt.Errorf("funding %s: %w: declared twice", op, ErrDoubleSpend)
 	}
-	e.utxos[op] = e.fundingUTXO(op, addr, &value)
+	e.utxos[k] = e.fundingUTXO(op, addr, &value)
 	return nil
 }
 
 // fundingUTXO builds an initial holding, applying address and outpoint seeds.
 func (e *Engine) fundingUTXO(op graph.Outpoint, addr graph.Address, value *uint256.Int) utxo {
-	u := utxo{addr: addr, value: *value}
-	u.st, u.mov = e.applyOutputSeeds(op, addr, value, nil, -1)
+	u := utxo{addr: e.addr(addr), value: *value}
+	st, mov := e.applyOutputSeeds(op, addr, value, nil, -1)
+	u.mov, u.st = mov, e.store(op, st)
 	return u
 }
 
@@ -422,7 +446,8 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 	tainted := false
 	for i := range tx.Inputs {
 		in := &tx.Inputs[i]
-		u, ok := e.utxos[in.Prev]
+		k := keyOf(in.Prev)
+		u, ok := e.utxos[k]
 		if !ok {
 			if !in.Resolved {
 				return fmt.Errorf("block %d tx %s input %d: %w %s", b.Height, tx.TxID, i, ErrUnknownOutpoint, in.Prev)
@@ -430,21 +455,26 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			// Created before the window: a clean initial holding unless seeded.
 			u = e.fundingUTXO(in.Prev, in.Address, &in.Value)
 			e.stats.OutsideWindowInputs++
-		} else if in.Resolved && !in.Value.Eq(&u.value) {
-			return fmt.Errorf("block %d tx %s input %d: %w: %s is %s, input says %s", b.Height, tx.TxID, i, ErrValueMismatch, in.Prev, u.value.Dec(), in.Value.Dec())
+		} else {
+			if in.Resolved && !in.Value.Eq(&u.value) {
+				return fmt.Errorf("block %d tx %s input %d: %w: %s is %s, input says %s", b.Height, tx.TxID, i, ErrValueMismatch, in.Prev, u.value.Dec(), in.Value.Dec())
+			}
+			delete(e.utxos, k)
 		}
-		delete(e.utxos, in.Prev)
 		if _, o := inSum.AddOverflow(&inSum, &u.value); o {
 			return fmt.Errorf("block %d tx %s: input sum overflows", b.Height, tx.TxID)
 		}
-		if len(u.st) > 0 {
+		var st []seg
+		if u.st >= 0 {
+			st = e.states[u.st].st
+			e.release(u.st)
 			tainted = true
-			for k := range u.st {
-				u.st[k].c.hop++ // every tainted component moves one hop (spec §7.1)
+			for k := range st {
+				st[k].c.hop++ // every tainted component moves one hop (spec §7.1)
 			}
 			e.inMovs = append(e.inMovs, u.mov)
 		}
-		e.ins = append(e.ins, inState{st: u.st, value: u.value})
+		e.ins = append(e.ins, inState{st: st, value: u.value})
 		e.inAddrs = append(e.inAddrs, u.addr) // for the self-change and internal-movement rules
 	}
 	e.values = e.values[:0]
@@ -474,9 +504,11 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		e.stats.TaintedTxs++
 	}
 	pos := graph.Position{Height: b.Height, TxIndex: tx.Index}
+	key := keyOf(graph.Outpoint{TxID: tx.TxID})
 	for i := range tx.Outputs {
 		out := &tx.Outputs[i]
 		op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
+		key.i = uint32(i)
 		st := e.outs[i]
 		if len(st) > 0 && !hasTaint(st) {
 			st = nil // an all-CLEAN sequence is stored as clean
@@ -493,58 +525,114 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 				value: out.Value, taint: e.aggregate(st, &out.Value), parents: e.ev.parents(e.inMovs),
 			})
 		}
-		ai, known := e.lookup(out.Address)
-		selfChange := false
-		internal := false
-		for _, a := range e.inAddrs {
-			if a == out.Address {
+		ai := e.addr(out.Address)
+		a := &e.addrs[ai]
+		selfChange, internal := false, false
+		for _, in := range e.inAddrs {
+			if in == ai {
 				selfChange = true
 			}
-			if known && e.addrs[ai].exchange >= 0 {
-				if aj, ok := e.lookup(a); ok && e.addrs[aj].exchange == e.addrs[ai].exchange {
-					internal = true
-				}
+			if a.exchange >= 0 && e.addrs[in].exchange == a.exchange {
+				internal = true
 			}
 		}
-		if !out.Value.IsZero() && !(known && e.addrs[ai].seedSrc != 0) && !selfChange && !internal {
-			if !known {
-				ai = e.addr(out.Address)
-				known = true
-			}
-			a := &e.addrs[ai]
+		isSeed := a.seedSrc != 0
+		if !out.Value.IsZero() && !isSeed && !selfChange && !internal {
 			a.receives = true
 			a.received.Add(&a.received, &out.Value)
 			a.tainted.Add(&a.tainted, &taint)
 		}
-		if known && e.addrs[ai].exchange >= 0 && !internal && !out.Value.IsZero() {
-			e.deposit(e.addrs[ai].exchange, mov, &out.Value, st)
+		if a.exchange >= 0 && !internal && !out.Value.IsZero() {
+			e.deposit(a.exchange, mov, &out.Value, st)
 			if e.cfg.Params.StopAtExchanges && len(st) > 0 {
 				e.sinkAll(SinkExchangeAbsorbed, st, &out.Value)
 				st, mov = nil, -1
 			}
 		}
-		if known && e.addrs[ai].seedSrc != 0 && len(st) > 0 {
+		if isSeed && len(st) > 0 {
 			e.sinkAll(SinkReturnedToSeed, st, &out.Value)
 			st, mov = nil, -1
 		}
-		if len(e.opSeeds[op]) > 0 && len(st) > 0 && !(known && e.addrs[ai].seedSrc != 0) {
+		if len(st) > 0 && !isSeed && len(e.opSeeds) > 0 && len(e.opSeeds[op]) > 0 {
 			e.sinkAll(SinkOverridden, st, &out.Value)
 			st, mov = nil, -1
 		}
-		st, mov = e.applyOutputSeeds(op, out.Address, &out.Value, st, mov)
+		if isSeed || len(e.opSeeds) > 0 {
+			st, mov = e.applyOutputSeeds(op, out.Address, &out.Value, st, mov)
+		}
 		if out.Unspendable && len(st) == 0 {
 			continue // never spent, carries nothing: no need to keep it
 		}
-		if _, dup := e.utxos[op]; dup {
+		if _, dup := e.utxos[key]; dup {
 			return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, ErrDoubleSpend, op)
 		}
-		e.utxos[op] = utxo{addr: out.Address, value: out.Value, st: st, mov: mov}
+		e.utxos[key] = utxo{addr: ai, value: out.Value, mov: mov, st: e.store(op, st)}
 	}
 	if fst := e.outs[n]; len(fst) > 0 {
 		e.sinkAll(SinkFees, fst, &fee)
 	}
 	return nil
 }
+
+// store keeps a tainted output's state in the side table and returns its index (-1 for
+// a clean output).
+func (e *Engine) store(op graph.Outpoint, st []seg) int32 {
+	if len(st) == 0 {
+		return -1
+	}
+	if n := len(e.free); n > 0 {
+		i := e.free[n-1]
+		e.free = e.free[:n-1]
+		e.states[i] = taintedUTXO{op: op, st: st}
+		return i
+	}
+	e.states = append(e.states, taintedUTXO{op: op, st: st})
+	return int32(len(e.states) - 1)
+}
+
+func (e *Engine) release(i int32) {
+	e.states[i] = taintedUTXO{}
+	e.free = append(e.free, i)
+}
+
+// keyOf returns the UTXO map key of op.
+func keyOf(op graph.Outpoint) opKey {
+	k := opKey{i: op.Index}
+	if len(op.TxID) == 64 && decodeLowerHex(k.h[:], op.TxID) {
+		return k
+	}
+	// Not a canonical txid: a collision with a real one would need a SHA-256 preimage.
+	k.h = sha256.Sum256([]byte("chaintrace/txid\x00" + op.TxID))
+	return k
+}
+
+// decodeLowerHex decodes 2·len(dst) lower-case hex digits; upper case is rejected so that
+// two spellings of one txid cannot name two outputs.
+func decodeLowerHex(dst []byte, s string) bool {
+	for i := range dst {
+		hi, lo := hexVal[s[2*i]], hexVal[s[2*i+1]]
+		if hi|lo == 0xff {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+// hexVal maps a lower-case hex digit to its value and anything else to 0xff (a table is
+// several times faster than branches on the UTXO hot path).
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+	}
+	return t
+}()
 
 // prune applies max_hops and then the dust rule to the state of one output or transfer
 // worth value (spec §9.2), converting pruned components to CLEAN in place.

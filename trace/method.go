@@ -101,9 +101,9 @@ func (s *splitter) clone(ss []seg) []seg {
 
 type poisonMethod struct{}
 
-func (poisonMethod) Name() string            { return Poison }
+func (poisonMethod) Name() string              { return Poison }
 func (poisonMethod) Supports(graph.Model) bool { return true }
-func (poisonMethod) kind() stateKind          { return sourceSet }
+func (poisonMethod) kind() stateKind           { return sourceSet }
 
 func (poisonMethod) split(s *splitter, ins []inState, values []uint256.Int, fee *uint256.Int, outs [][]seg) {
 	set := s.tmp[:0]
@@ -139,9 +139,9 @@ func (poisonMethod) put(st, moved []seg) []seg {
 
 type haircutMethod struct{}
 
-func (haircutMethod) Name() string            { return Haircut }
+func (haircutMethod) Name() string              { return Haircut }
 func (haircutMethod) Supports(graph.Model) bool { return true }
-func (haircutMethod) kind() stateKind          { return composition }
+func (haircutMethod) kind() stateKind           { return composition }
 
 func (haircutMethod) split(s *splitter, ins []inState, values []uint256.Int, fee *uint256.Int, outs [][]seg) {
 	// Pool = Σ input compositions + CLEAN (Σ inputs − Σ taint), spec §7.3.

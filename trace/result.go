@@ -2,6 +2,8 @@ package trace
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/big"
 	"sort"
 	"strings"
@@ -178,12 +180,14 @@ func (e *Engine) Result() *Result {
 			r.Transfers[m.ref] = &TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: e.components(m.taint), Tainted: tainted}
 		}
 	}
-	for op, u := range e.utxos {
-		if len(u.st) == 0 {
+	for _, u := range e.utxos {
+		if u.st < 0 {
 			continue
 		}
-		agg := e.aggregate(u.st, &u.value)
-		r.Unspent[op.String()] = &Output{Outpoint: op.String(), Address: u.addr, Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(u.st, &u.value)}
+		ts := &e.states[u.st]
+		agg := e.aggregate(ts.st, &u.value)
+		op := ts.op.String()
+		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrNames[u.addr], Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(ts.st, &u.value)}
 	}
 	for k, i := range e.holdIdx {
 		h := &e.holds[i]
@@ -234,12 +238,22 @@ func (e *Engine) Result() *Result {
 		}
 		r.Exposure[ex.Exchange] = ex
 	}
-	for a, i := range e.addrIdx {
+	n := 0
+	for i := range e.addrs {
+		if e.addrs[i].receives && e.addrs[i].seedSrc == 0 {
+			n++
+		}
+	}
+	r.Addresses = make(map[graph.Address]*AddressStats, n)
+	stats := make([]AddressStats, 0, n) // one allocation for all of them
+	for i := range e.addrs {
 		ai := &e.addrs[i]
 		if !ai.receives || ai.seedSrc != 0 {
 			continue
 		}
-		r.Addresses[a] = &AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted}
+		a := e.addrNames[i]
+		stats = append(stats, AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted})
+		r.Addresses[a] = &stats[len(stats)-1]
 	}
 	return r
 }
@@ -363,4 +377,52 @@ func (r *Result) String() string {
 	var b strings.Builder
 	r.writeTables(&b)
 	return b.String()
+}
+
+// ErrNotConserved is returned by CheckConservation.
+var ErrNotConserved = errors.New("taint not conserved")
+
+// CheckConservation verifies spec §9.3 for every source: injected = Σ taint still held +
+// Σ over sinks. Poison is not amount-conserving and always passes.
+func (r *Result) CheckConservation() error {
+	if r.Method == Poison {
+		return nil
+	}
+	held := map[string]*uint256.Int{}
+	add := func(m map[string]*uint256.Int, k string, v *uint256.Int) {
+		if m[k] == nil {
+			m[k] = new(uint256.Int)
+		}
+		m[k].Add(m[k], v)
+	}
+	for _, o := range r.Unspent {
+		for _, c := range o.Taint {
+			add(held, c.Source, &c.Amount)
+		}
+	}
+	for _, h := range r.Holdings {
+		for _, c := range h.Taint {
+			add(held, c.Source, &c.Amount)
+		}
+	}
+	for _, m := range r.Sinks {
+		for s, v := range m {
+			add(held, s, &v)
+		}
+	}
+	var errs []string
+	for _, s := range r.sources[1:] {
+		inj := r.Injected[s]
+		got := held[s]
+		if got == nil {
+			got = new(uint256.Int)
+		}
+		if !inj.Eq(got) {
+			errs = append(errs, fmt.Sprintf("source %s: injected %s, held + sinks %s", s, inj.Dec(), got.Dec()))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %s", ErrNotConserved, strings.Join(errs, "; "))
+	}
+	return nil
 }

@@ -1,0 +1,113 @@
+package trace
+
+import (
+	"math/big"
+	"math/rand"
+	"testing"
+
+	"github.com/holiman/uint256"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// TestWithdrawSpecExamples pins the rounding examples the spec gives (§6) and vector A01.
+func TestWithdrawSpecExamples(t *testing.T) {
+	var ap apportioner
+	// 40,000,000.5 tainted / 19,999,999.5 clean: the exact tie goes to taint.
+	pool := []seg{{c: comp{src: 1, hop: 1}, amt: *uint256.NewInt(80_000_001)}}
+	clean := uint256.NewInt(39_999_999)
+	parts := ap.withdraw(pool, clean, uint256.NewInt(60_000_000))
+	require.Equal(t, "40000001", parts[0].Dec())
+	require.Equal(t, "19999999", parts[1].Dec())
+
+	// A01: 1 ETH out of 11 ETH of which 1 tainted: taint floor, the leftover wei to clean.
+	e18 := uint256.MustFromDecimal("1000000000000000000")
+	pool = []seg{{c: comp{src: 1, hop: 1}, amt: *e18}}
+	clean = uint256.MustFromDecimal("10000000000000000000")
+	parts = ap.withdraw(pool, clean, e18)
+	require.Equal(t, "90909090909090909", parts[0].Dec())
+
+	// Two sources of 1 each, balance 2, send 1: flooring each would give 0 and 0.
+	pool = []seg{{c: comp{src: 1}, amt: *uint256.NewInt(1)}, {c: comp{src: 2}, amt: *uint256.NewInt(1)}}
+	parts = ap.withdraw(pool, new(uint256.Int), uint256.NewInt(1))
+	require.Equal(t, "1", parts[0].Dec(), "tie: the lower source id (bytewise first name) wins")
+	require.Equal(t, "0", parts[1].Dec())
+}
+
+// TestWithdrawHamilton checks the apportionment's defining properties on random pools,
+// including amounts near 2^256 where a·pool[c] needs 512 bits.
+func TestWithdrawHamilton(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 6).Draw(t, "components")
+		big256 := rapid.Bool().Draw(t, "huge")
+		draw := func(label string) *uint256.Int {
+			v := uint256.NewInt(rapid.Uint64Range(0, 1_000_000).Draw(t, label))
+			if big256 {
+				v.Lsh(v, uint(rapid.IntRange(0, 230).Draw(t, label+"_shift")))
+			}
+			return v
+		}
+		var pool []seg
+		total := new(big.Int)
+		for i := 0; i < n; i++ {
+			v := draw("v")
+			pool = append(pool, seg{c: comp{src: uint32(i + 1), hop: uint32(i % 3)}, amt: *v})
+			total.Add(total, v.ToBig())
+		}
+		clean := draw("clean")
+		total.Add(total, clean.ToBig())
+		if total.BitLen() > 256 {
+			t.Skip("pool total exceeds 2^256")
+		}
+		// a in [0, P]
+		ab := new(big.Int).Rand(rng(t), new(big.Int).Add(total, big.NewInt(1)))
+		a, _ := uint256.FromBig(ab)
+		var ap apportioner
+		parts := ap.withdraw(pool, clean, a)
+		sum := new(big.Int)
+		for i := 0; i <= n; i++ {
+			v := clean
+			if i < n {
+				v = &pool[i].amt
+			}
+			p := parts[i].ToBig()
+			sum.Add(sum, p)
+			if total.Sign() == 0 {
+				continue
+			}
+			q := new(big.Int).Mul(ab, v.ToBig())
+			fl := new(big.Int).Quo(q, total)
+			ce := new(big.Int).Set(fl)
+			if new(big.Int).Rem(q, total).Sign() != 0 {
+				ce.Add(ce, big.NewInt(1))
+			}
+			if p.Cmp(fl) < 0 || p.Cmp(ce) > 0 {
+				t.Fatalf("part %d = %s outside [%s, %s]", i, p, fl, ce)
+			}
+			if p.Cmp(v.ToBig()) > 0 {
+				t.Fatalf("part %d = %s exceeds its pool %s", i, p, v.Dec())
+			}
+		}
+		if sum.Cmp(ab) != 0 {
+			t.Fatalf("parts sum to %s, want %s", sum, ab)
+		}
+	})
+}
+
+type rapidSource struct{ t *rapid.T }
+
+func (r rapidSource) Int63() int64 { return int64(rapid.Uint64().Draw(r.t, "rand") >> 1) }
+func (r rapidSource) Seed(int64)   {}
+
+func rng(t *rapid.T) *rand.Rand { return rand.New(rapidSource{t}) }
+
+func TestFracLess(t *testing.T) {
+	max := new(uint256.Int).SetAllOne()
+	one := uint256.NewInt(1)
+	two := uint256.NewInt(2)
+	// (2^256−1)/(2^256−1) < 1/2 is false; 1/(2^256−1) < 1/2 is true — needs 512 bits.
+	require.False(t, fracLess(max, max, one, two))
+	require.True(t, fracLess(one, max, one, two))
+	require.False(t, fracLess(uint256.NewInt(5), uint256.NewInt(10), one, two))
+	require.True(t, fracLess(uint256.NewInt(4), uint256.NewInt(10), one, two))
+}

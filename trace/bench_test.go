@@ -1,0 +1,275 @@
+package trace_test
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/trace"
+)
+
+// The replay benchmarks run a deterministic generated history through the engine:
+// CHAINTRACE_BENCH_TX transactions (UTXO; default 1,000,000) or transfers (account;
+// default 1,000,000), with about 10% or 100% of the flow tainted. The generator keeps
+// tainted and clean funds in two populations that never mix, so the tainted share stays
+// at what was asked for. Run, on one core:
+//
+//	go test ./trace -run '^$' -bench Replay -benchtime 3x -cpu 1
+
+func benchSize() int {
+	if s := os.Getenv("CHAINTRACE_BENCH_TX"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 1_000_000
+}
+
+type genChain struct {
+	funding  []fundingOut
+	balances []trace.Seed
+	seeds    []trace.Seed
+	blocks   []graph.Block
+	units    int // transactions (UTXO) or transfers (account)
+}
+
+var (
+	genMu    sync.Mutex
+	genCache = map[string]*genChain{}
+)
+
+func cached(key string, make func() *genChain) *genChain {
+	genMu.Lock()
+	defer genMu.Unlock()
+	if c, ok := genCache[key]; ok {
+		return c
+	}
+	c := make()
+	genCache[key] = c
+	return c
+}
+
+func txid(n int) string  { return fmt.Sprintf("%064x", uint64(n)*0x9e3779b97f4a7c15) }
+func baddr(n int) string { return fmt.Sprintf("bc1q%038x", uint64(n)*0xbf58476d1ce4e5b9) }
+func eaddr(n int) graph.Address {
+	return graph.Address(fmt.Sprintf("0x%040x", uint64(n)*0x94d049bb133111eb))
+}
+
+// genUTXOChain generates n transactions spending 1–3 and creating 1–3 outputs, 2,000 per
+// block, with a fraction tainted of the flow seeded.
+func genUTXOChain(n int, tainted float64) *genChain {
+	r := rand.New(rand.NewSource(42))
+	c := &genChain{units: n}
+	type live struct {
+		op    graph.Outpoint
+		addr  graph.Address
+		value uint64
+	}
+	pools := [2][]live{}
+	nf := 50_000
+	addrN := 0
+	for i := 0; i < nf; i++ {
+		op := graph.Outpoint{TxID: txid(1<<40 + i)}
+		a := graph.Address(baddr(addrN))
+		addrN++
+		l := live{op, a, 1_000_000 + uint64(r.Intn(100_000_000))}
+		c.funding = append(c.funding, fundingOut{op, a, l.value})
+		p := 1
+		if float64(i) < tainted*float64(nf) {
+			p = 0
+			o := op
+			c.seeds = append(c.seeds, trace.Seed{Outpoint: &o, Source: fmt.Sprintf("incident-%d", i%3)})
+		}
+		pools[p] = append(pools[p], l)
+	}
+	var blk *graph.Block
+	for i := 0; i < n; i++ {
+		if i%2000 == 0 {
+			c.blocks = append(c.blocks, graph.Block{Chain: graph.Bitcoin, Height: uint64(len(c.blocks) + 1)})
+			blk = &c.blocks[len(c.blocks)-1]
+			blk.UTXOTxs = make([]graph.UTXOTx, 0, 2000)
+		}
+		p := 1
+		if r.Float64() < tainted {
+			p = 0
+		}
+		if len(pools[p]) < 4 {
+			p = 1 - p
+		}
+		tx := graph.UTXOTx{TxID: txid(i), Index: uint32(len(blk.UTXOTxs))}
+		nin := 1 + r.Intn(3)
+		var sum uint64
+		tx.Inputs = make([]graph.TxIn, 0, nin)
+		for k := 0; k < nin; k++ {
+			j := r.Intn(len(pools[p]))
+			l := pools[p][j]
+			pools[p][j] = pools[p][len(pools[p])-1]
+			pools[p] = pools[p][:len(pools[p])-1]
+			tx.Inputs = append(tx.Inputs, graph.TxIn{Prev: l.op, Address: l.addr, Value: graph.NewAmount(l.value), Resolved: true})
+			sum += l.value
+		}
+		fee := uint64(200 + r.Intn(2000))
+		if fee > sum {
+			fee = sum
+		}
+		rest := sum - fee
+		nout := 1 + r.Intn(3)
+		tx.Outputs = make([]graph.TxOut, 0, nout)
+		for k := 0; k < nout; k++ {
+			v := rest
+			if k < nout-1 {
+				v = rest / 2
+			}
+			rest -= v
+			a := graph.Address(baddr(addrN))
+			addrN++
+			tx.Outputs = append(tx.Outputs, graph.TxOut{Address: a, Value: graph.NewAmount(v)})
+			pools[p] = append(pools[p], live{graph.Outpoint{TxID: tx.TxID, Index: uint32(k)}, a, v})
+		}
+		blk.UTXOTxs = append(blk.UTXOTxs, tx)
+	}
+	return c
+}
+
+// genAccountChain generates n transfers: transactions of one ETH call transfer plus its
+// gas fee (two transfers), 1,000 transactions per block, among 100,000 accounts of which a
+// fraction is fed by source accounts.
+func genAccountChain(n int, tainted float64) *genChain {
+	r := rand.New(rand.NewSource(7))
+	c := &genChain{units: n}
+	const nAcc = 100_000
+	nT := int(tainted * nAcc)
+	big := graph.MustAmount("1000000000000000000000000")
+	for i := 0; i < nAcc; i++ {
+		b := big
+		c.balances = append(c.balances, trace.Seed{Address: eaddr(i), Source: "ETH", Amount: &b})
+	}
+	for i := 0; i < 10 && i < nT; i++ {
+		c.seeds = append(c.seeds, trace.Seed{Address: eaddr(i), Source: fmt.Sprintf("incident-%d", i%3)})
+	}
+	var blk *graph.Block
+	for i := 0; i < n/2; i++ {
+		if i%1000 == 0 {
+			c.blocks = append(c.blocks, graph.Block{Chain: graph.Ethereum, Height: uint64(len(c.blocks) + 1)})
+			blk = &c.blocks[len(c.blocks)-1]
+			blk.AccountTxs = make([]graph.AccountTx, 0, 1000)
+		}
+		lo, hi := nT, nAcc
+		if r.Float64() < tainted && nT > 1 {
+			lo, hi = 0, nT
+		}
+		from := eaddr(lo + r.Intn(hi-lo))
+		to := eaddr(lo + r.Intn(hi-lo))
+		h := txid(i)
+		amt := graph.NewAmount(uint64(1e12 + r.Int63n(1e15)))
+		blk.AccountTxs = append(blk.AccountTxs, graph.AccountTx{
+			Hash: h, Index: uint32(len(blk.AccountTxs)), From: from, To: to, Fee: graph.NewAmount(21000 * 30e9), Success: true,
+			Transfers: []graph.Transfer{{ID: h + ".0", Asset: graph.ETH, From: from, To: to, Amount: amt, Kind: graph.KindCall}},
+		})
+	}
+	return c
+}
+
+func replay(b *testing.B, c *genChain, model graph.Model, method string) *trace.Result {
+	eng, err := trace.NewEngine(trace.Config{Model: model, Method: method, Seeds: c.seeds, Exchanges: map[string][]graph.Address{"ex": {eaddr(99_999), graph.Address(baddr(7))}}, Params: trace.DefaultParams()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range c.funding {
+		if err := eng.Fund(f.op, f.addr, graph.NewAmount(f.value)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, s := range c.balances {
+		if err := eng.SetBalance(s.Address, graph.Asset(s.Source), *s.Amount); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range c.blocks {
+		if err := eng.ApplyBlock(&c.blocks[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return eng.Result()
+}
+
+func benchReplay(b *testing.B, model graph.Model, gen func(int, float64) *genChain) {
+	n := benchSize()
+	for _, frac := range []float64{0.10, 1.0} {
+		c := cached(fmt.Sprintf("%s-%d-%v", model, n, frac), func() *genChain { return gen(n, frac) })
+		for _, m := range trace.Methods(model) {
+			b.Run(fmt.Sprintf("%s/tainted=%d%%", m, int(frac*100)), func(b *testing.B) {
+				var ms0, ms1 runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&ms0)
+				start := time.Now()
+				for i := 0; i < b.N; i++ {
+					replay(b, c, model, m)
+				}
+				el := time.Since(start)
+				runtime.ReadMemStats(&ms1)
+				units := float64(c.units) * float64(b.N)
+				b.ReportMetric(units/el.Seconds(), "units/s")
+				b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/units, "allocs/unit")
+				b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/units, "B/unit")
+			})
+		}
+	}
+}
+
+// BenchmarkReplayUTXO: units are transactions.
+func BenchmarkReplayUTXO(b *testing.B) { benchReplay(b, graph.UTXO, genUTXOChain) }
+
+// BenchmarkReplayAccount: units are transfers (call value and gas fee each count).
+func BenchmarkReplayAccount(b *testing.B) { benchReplay(b, graph.Account, genAccountChain) }
+
+// TestGeneratedChainsReplay keeps the generators honest in plain `go test`: a small
+// generated history replays under every method with taint conserved and roughly the
+// asked-for tainted share.
+func TestGeneratedChainsReplay(t *testing.T) {
+	for _, model := range []graph.Model{graph.UTXO, graph.Account} {
+		gen := genUTXOChain
+		if model == graph.Account {
+			gen = genAccountChain
+		}
+		c := gen(20_000, 0.10)
+		for _, m := range trace.Methods(model) {
+			r := replayT(t, c, model, m)
+			if err := r.CheckConservation(); err != nil {
+				t.Fatalf("%s %s: %v", model, m, err)
+			}
+			if r.Stats.TaintedTxs == 0 || r.Stats.TaintedTxs > r.Stats.Txs*3/10+r.Stats.Transfers*3/10 {
+				t.Fatalf("%s %s: %d of %d txs tainted, want about 10%%", model, m, r.Stats.TaintedTxs, r.Stats.Txs)
+			}
+		}
+	}
+}
+
+func replayT(t *testing.T, c *genChain, model graph.Model, method string) *trace.Result {
+	eng, err := trace.NewEngine(trace.Config{Model: model, Method: method, Seeds: c.seeds, Params: trace.DefaultParams()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range c.funding {
+		if err := eng.Fund(f.op, f.addr, graph.NewAmount(f.value)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range c.balances {
+		if err := eng.SetBalance(s.Address, graph.Asset(s.Source), *s.Amount); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range c.blocks {
+		if err := eng.ApplyBlock(&c.blocks[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return eng.Result()
+}
