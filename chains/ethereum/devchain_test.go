@@ -104,10 +104,10 @@ type want struct {
 
 // scenario is what the dev chain played, with the hand-computed expectations.
 type scenario struct {
-	node    *devnode.Node
-	txs     map[common.Hash][]want // expected transfers per transaction
-	success map[common.Hash]bool
-	order   []common.Hash
+	node            *devnode.Node
+	txs             map[common.Hash][]want // expected transfers per transaction
+	success         map[common.Hash]bool
+	order           []common.Hash
 	withdrawalBlock common.Hash
 	withdrawals     []want
 
@@ -165,7 +165,7 @@ func playScenario(t testing.TB, ctx context.Context, n *devnode.Node) *scenario 
 	s.txs[tx.Hash()], s.success[tx.Hash()], s.order = nil, true, append(s.order, tx.Hash())
 	s.forwarder, tx = must2(t)(n.Deploy(ctx, s.alice, fwdC.Bytecode, nil))
 	s.txs[tx.Hash()], s.success[tx.Hash()], s.order = nil, true, append(s.order, tx.Hash()) // the Relay it creates gets no value
-	s.relay = crypto.CreateAddress(s.forwarder, 1)                                                 // a contract's first nonce is 1
+	s.relay = crypto.CreateAddress(s.forwarder, 1)                                          // a contract's first nonce is 1
 	s.pool, tx = must2(t)(n.Deploy(ctx, s.alice, poolC.Bytecode, nil))
 	s.txs[tx.Hash()], s.success[tx.Hash()], s.order = nil, true, append(s.order, tx.Hash())
 	commit()
