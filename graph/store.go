@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -153,6 +156,11 @@ func OpenStore(ctx context.Context, opts StoreOptions) (*Store, error) {
 	if !opts.InMemory && opts.Dir == "" {
 		return nil, errors.New("graph: OpenStore: StoreOptions.Dir is empty (set Dir, or InMemory for a scratch store)")
 	}
+	if !opts.InMemory {
+		if err := removeEmptyWALs(opts.Dir); err != nil {
+			return nil, fmt.Errorf("graph: open store %s: %w", opts.Dir, err)
+		}
+	}
 	db, err := badger.Open(opts.badgerOptions())
 	if err != nil {
 		return nil, classifyOpenError(opts.Dir, err)
@@ -176,6 +184,35 @@ func OpenStore(ctx context.Context, opts StoreOptions) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// removeEmptyWALs deletes zero-length memtable logs (*.mem). Badger v4.9.6 creates a
+// memtable's log file and then sizes it; a process killed between the two leaves an empty
+// file that makes every later Open fail ("while opening fid: N err: Create a new file"). An
+// empty log holds no entries, so removing it loses nothing; badger creates a new one.
+func removeEmptyWALs(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".mem") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() == 0 {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // verifyTables checks the checksum of every table block. Badger panics on some damaged
