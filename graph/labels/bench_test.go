@@ -46,3 +46,11 @@ func BenchmarkParseSDN(b *testing.B) {
 		_ = loadSDN(b)
 	}
 }
+
+// The Etherscan label cloud (2.5 MB, 23,288 addresses, one line): line tracking must stay
+// linear.
+func BenchmarkParseEtherscanJSON(b *testing.B) {
+	for b.Loop() {
+		_ = must(b)(LoadFile(context.Background(), td+"etherscan/combinedAccountLabels.json.gz", Options{}))
+	}
+}

@@ -179,13 +179,17 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 		e    entry
 	}
 	seen := map[graph.Address]first{}
+	var lines lineCounter
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, jsonErr(err)
 		}
 		k, _ := tok.(string) // object keys are always strings
-		line := lineAt(data, dec.InputOffset())
+		// Offsets only grow: count the newlines since the previous key, not from the start.
+		off := dec.InputOffset()
+		lines.advance(data, off)
+		line := lines.line
 		var v entry
 		if err := dec.Decode(&v); err != nil {
 			var te *json.UnmarshalTypeError
@@ -258,6 +262,21 @@ func equalStringSlices(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// lineCounter tracks the line of a growing byte offset in linear total time.
+type lineCounter struct {
+	off  int64
+	line int // of off; 1-based once advanced
+}
+
+func (lc *lineCounter) advance(data []byte, off int64) {
+	if lc.line == 0 {
+		lc.line = 1
+	}
+	off = min(max(off, lc.off), int64(len(data)))
+	lc.line += bytes.Count(data[lc.off:off], []byte("\n"))
+	lc.off = off
 }
 
 // lineAt is the 1-based line of byte offset off in data.
