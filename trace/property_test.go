@@ -201,6 +201,11 @@ func genAccount(t *rapid.T) *chainCase {
 }
 
 func (c *chainCase) run(t *rapid.T, method string) *trace.Result {
+	return c.engine(t, method).Result()
+}
+
+// engine replays the case's blocks and returns the engine.
+func (c *chainCase) engine(t *rapid.T, method string) *trace.Engine {
 	eng, err := trace.NewEngine(trace.Config{Model: c.model, Method: method, Seeds: c.seeds, Exchanges: c.exchanges, Params: c.params})
 	if err != nil {
 		t.Fatalf("NewEngine: %v", err)
@@ -235,7 +240,7 @@ func (c *chainCase) run(t *rapid.T, method string) *trace.Result {
 			t.Fatalf("ApplyBlock %d: %v", bi, err)
 		}
 	}
-	return eng.Result()
+	return eng
 }
 
 func checkInvariants(t *rapid.T, r *trace.Result) {

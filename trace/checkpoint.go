@@ -1,0 +1,361 @@
+package trace
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/holiman/uint256"
+)
+
+// Checkpoints let a trace continue as new blocks arrive without replaying history: the
+// screener and the follower keep an engine current this way. A checkpoint is the engine's
+// whole state, bound to its Config: restoring it under another configuration is an error,
+// never a silently different result.
+
+// checkpointVersion changes whenever the encoding does; older checkpoints are refused.
+const checkpointVersion = 1
+
+// ErrCheckpoint is wrapped by checkpoint decoding and mismatch errors.
+var ErrCheckpoint = errors.New("unusable trace checkpoint")
+
+type snapSeg struct {
+	Src, Hop uint32
+	Amt      uint256.Int
+}
+
+type snapAddr struct {
+	Name              graph.Address
+	SeedSrc           uint32
+	SeedIdx, SeedMov  int32
+	Exchange          int32
+	Received, Tainted uint256.Int
+	Receives          bool
+}
+
+type snapUTXO struct {
+	H     [32]byte
+	I     uint32
+	Value uint256.Int
+	Addr  int32
+	Mov   int32
+	St    int32
+}
+
+type snapState struct {
+	TxID  string
+	Index uint32
+	St    []snapSeg
+}
+
+type snapHolding struct {
+	Addr    graph.Address
+	Asset   graph.Asset
+	Bal     uint256.Int
+	St      []snapSeg
+	Contrib []snapContrib
+}
+
+type snapContrib struct {
+	Src, Hop uint32
+	Mov      int32
+	Amt      uint256.Int
+}
+
+type snapMov struct {
+	Kind     uint8
+	Seed     int32
+	Ref, Tx  string
+	Pos      graph.Position
+	From, To graph.Address
+	Asset    graph.Asset
+	Value    uint256.Int
+	Taint    []snapSeg
+	Parents  []int32
+}
+
+type snapExposure struct {
+	Any                                 bool
+	Received, Tainted, Direct, Indirect uint256.Int
+	BySource                            map[uint32]uint256.Int
+	BySourceHop                         []snapSeg
+	Deposits                            []int32
+}
+
+type snapshot struct {
+	Version  int
+	Config   [32]byte
+	Sources  []string
+	Addrs    []snapAddr
+	UTXOs    []snapUTXO
+	States   []snapState
+	Free     []int32
+	Holdings []snapHolding
+	SeedUsed []bool
+	Injected []uint256.Int
+	Sinks    [][]uint256.Int
+	Movs     []snapMov
+	Exposure []snapExposure
+	Started  bool
+	Last     graph.Position
+	Stats    Stats
+}
+
+func toSnap(ss []seg) []snapSeg {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]snapSeg, len(ss))
+	for i, g := range ss {
+		out[i] = snapSeg{g.c.src, g.c.hop, g.amt}
+	}
+	return out
+}
+
+func fromSnap(ss []snapSeg) []seg {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]seg, len(ss))
+	for i, g := range ss {
+		out[i] = seg{comp{g.Src, g.Hop}, g.Amt}
+	}
+	return out
+}
+
+// configHash fingerprints everything in a Config that affects results.
+func configHash(c Config) [32]byte {
+	type seedJSON struct {
+		Address  graph.Address
+		Outpoint string
+		Transfer string
+		Source   string
+		Amount   string
+	}
+	var seeds []seedJSON
+	for _, s := range c.Seeds {
+		sj := seedJSON{Address: s.Address, Transfer: s.Transfer, Source: s.Source}
+		if s.Outpoint != nil {
+			sj.Outpoint = s.Outpoint.String()
+		}
+		if s.Amount != nil {
+			sj.Amount = s.Amount.Dec()
+		}
+		seeds = append(seeds, sj)
+	}
+	ex := map[string][]graph.Address{}
+	for l, as := range c.Exchanges {
+		cp := append([]graph.Address(nil), as...)
+		sort.Slice(cp, func(i, j int) bool { return cp[i] < cp[j] })
+		ex[l] = cp
+	}
+	p := c.Params
+	var maxHops int64 = -1
+	if p.MaxHops != nil {
+		maxHops = int64(*p.MaxHops)
+	}
+	frac := ""
+	if p.MinFraction != nil {
+		frac = p.MinFraction.String()
+	}
+	b, _ := json.Marshal([]any{c.Model, c.Method, seeds, ex, p.MinTaint.Dec(), frac, maxHops, p.StopAtExchanges, p.ImplicitBalances})
+	return sha256.Sum256(b)
+}
+
+// Checkpoint encodes the engine's complete state. RestoreEngine with the same Config
+// returns an engine that continues exactly where this one is.
+func (e *Engine) Checkpoint() ([]byte, error) {
+	s := snapshot{
+		Version: checkpointVersion, Config: configHash(e.cfg), Sources: e.sources,
+		Free: e.free, SeedUsed: e.seedUsed, Injected: e.injected,
+		Started: e.started, Last: e.last, Stats: e.stats,
+	}
+	for k := range e.sinks {
+		s.Sinks = append(s.Sinks, e.sinks[k])
+	}
+	for i, a := range e.addrs {
+		s.Addrs = append(s.Addrs, snapAddr{e.addrNames[i], a.seedSrc, a.seedIdx, a.seedMov, a.exchange, a.received, a.tainted, a.receives})
+	}
+	for k, u := range e.utxos {
+		s.UTXOs = append(s.UTXOs, snapUTXO{k.h, k.i, u.value, u.addr, u.mov, u.st})
+	}
+	// Map order is random: sort so that equal states give equal checkpoints.
+	sort.Slice(s.UTXOs, func(i, j int) bool {
+		if c := bytes.Compare(s.UTXOs[i].H[:], s.UTXOs[j].H[:]); c != 0 {
+			return c < 0
+		}
+		return s.UTXOs[i].I < s.UTXOs[j].I
+	})
+	for _, ts := range e.states {
+		s.States = append(s.States, snapState{ts.op.TxID, ts.op.Index, toSnap(ts.st)})
+	}
+	keys := make([]holdKey, 0, len(e.holdIdx))
+	for k := range e.holdIdx {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return e.holdIdx[keys[i]] < e.holdIdx[keys[j]] })
+	for _, k := range keys {
+		h := &e.holds[e.holdIdx[k]]
+		sh := snapHolding{Addr: k.addr, Asset: k.asset, Bal: h.bal, St: toSnap(h.st)}
+		for _, c := range h.contrib {
+			sh.Contrib = append(sh.Contrib, snapContrib{c.c.src, c.c.hop, c.mov, c.amt})
+		}
+		s.Holdings = append(s.Holdings, sh)
+	}
+	for _, m := range e.ev.movs {
+		s.Movs = append(s.Movs, snapMov{uint8(m.kind), m.seed, m.ref, m.tx, m.pos, m.from, m.to, m.asset, m.value, toSnap(m.taint), m.parents})
+	}
+	for _, x := range e.exposure {
+		sx := snapExposure{Any: x.any, Received: x.received, Tainted: x.tainted, Direct: x.direct, Indirect: x.indirect, Deposits: x.deposits, BySource: map[uint32]uint256.Int{}}
+		for src, v := range x.bySource {
+			sx.BySource[src] = *v
+		}
+		for c, v := range x.bySourceHop {
+			sx.BySourceHop = append(sx.BySourceHop, snapSeg{c.src, c.hop, *v})
+		}
+		sort.Slice(sx.BySourceHop, func(i, j int) bool {
+			return comp{sx.BySourceHop[i].Src, sx.BySourceHop[i].Hop}.less(comp{sx.BySourceHop[j].Src, sx.BySourceHop[j].Hop})
+		})
+		s.Exposure = append(s.Exposure, sx)
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
+		return nil, fmt.Errorf("trace checkpoint: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// RestoreEngine rebuilds an engine from a checkpoint made under the same Config.
+func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
+	var s snapshot
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if s.Version != checkpointVersion {
+		return nil, fmt.Errorf("%w: version %d, this library reads %d", ErrCheckpoint, s.Version, checkpointVersion)
+	}
+	if s.Config != configHash(cfg) {
+		return nil, fmt.Errorf("%w: it was made under another configuration (method, seeds, exchanges or parameters differ)", ErrCheckpoint)
+	}
+	e, err := NewEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Sources) != len(e.sources) || len(s.Sinks) != int(numSinks) || len(s.Injected) != len(e.sources) || len(s.SeedUsed) != len(cfg.Seeds) || len(s.Exposure) != len(e.exposure) {
+		return nil, fmt.Errorf("%w: inconsistent sizes", ErrCheckpoint)
+	}
+	for i := range s.Sources {
+		if s.Sources[i] != e.sources[i] {
+			return nil, fmt.Errorf("%w: source table differs", ErrCheckpoint)
+		}
+	}
+	nMov := int32(len(s.Movs))
+	nAddr := int32(len(s.Addrs))
+	bad := func(what string) error { return fmt.Errorf("%w: %s out of range", ErrCheckpoint, what) }
+	e.addrs, e.addrNames, e.addrIdx = nil, nil, map[graph.Address]int32{}
+	for i, a := range s.Addrs {
+		if a.SeedMov >= nMov || a.Exchange >= int32(len(e.exLabels)) || a.SeedSrc >= uint32(len(e.sources)) {
+			return nil, bad("address")
+		}
+		e.addrs = append(e.addrs, addrInfo{seedSrc: a.SeedSrc, seedIdx: a.SeedIdx, seedMov: a.SeedMov, exchange: a.Exchange, received: a.Received, tainted: a.Tainted, receives: a.Receives})
+		e.addrNames = append(e.addrNames, a.Name)
+		e.addrIdx[a.Name] = int32(i)
+	}
+	e.states = nil
+	for _, ts := range s.States {
+		e.states = append(e.states, taintedUTXO{op: graph.Outpoint{TxID: ts.TxID, Index: ts.Index}, st: fromSnap(ts.St)})
+	}
+	e.utxos = make(map[opKey]utxo, len(s.UTXOs))
+	for _, u := range s.UTXOs {
+		if u.Addr < 0 || u.Addr >= nAddr || u.St >= int32(len(e.states)) || u.Mov >= nMov {
+			return nil, bad("utxo")
+		}
+		e.utxos[opKey{u.H, u.I}] = utxo{value: u.Value, addr: u.Addr, mov: u.Mov, st: u.St}
+	}
+	e.free = s.Free
+	e.holds, e.holdIdx = nil, map[holdKey]int32{}
+	for i, h := range s.Holdings {
+		hd := holding{bal: h.Bal, st: fromSnap(h.St)}
+		for _, c := range h.Contrib {
+			hd.contrib = append(hd.contrib, contribution{comp{c.Src, c.Hop}, c.Mov, c.Amt})
+		}
+		e.holds = append(e.holds, hd)
+		e.holdIdx[holdKey{h.Addr, h.Asset}] = int32(i)
+	}
+	e.seedUsed, e.injected = s.SeedUsed, s.Injected
+	for k := range e.sinks {
+		if len(s.Sinks[k]) != len(e.sources) {
+			return nil, bad("sink")
+		}
+		e.sinks[k] = s.Sinks[k]
+	}
+	e.ev = evidence{}
+	for _, m := range s.Movs {
+		for _, p := range m.Parents {
+			if p < 0 || p >= nMov {
+				return nil, bad("evidence parent")
+			}
+		}
+		e.ev.movs = append(e.ev.movs, movement{kind: movKind(m.Kind), seed: m.Seed, ref: m.Ref, tx: m.Tx, pos: m.Pos, from: m.From, to: m.To, asset: m.Asset, value: m.Value, taint: fromSnap(m.Taint), parents: m.Parents})
+	}
+	for i, x := range s.Exposure {
+		acc := exposureAcc{any: x.Any, received: x.Received, tainted: x.Tainted, direct: x.Direct, indirect: x.Indirect, deposits: x.Deposits}
+		if len(x.BySource) > 0 || len(x.BySourceHop) > 0 {
+			acc.bySource, acc.bySourceHop = map[uint32]*uint256.Int{}, map[comp]*uint256.Int{}
+			for src, v := range x.BySource {
+				v := v
+				acc.bySource[src] = &v
+			}
+			for _, g := range x.BySourceHop {
+				v := g.Amt
+				acc.bySourceHop[comp{g.Src, g.Hop}] = &v
+			}
+		}
+		e.exposure[i] = acc
+	}
+	e.started, e.last, e.stats = s.Started, s.Last, s.Stats
+	return e, nil
+}
+
+// Last returns the position of the last transaction applied (ok is false before any).
+func (e *Engine) Last() (pos graph.Position, ok bool) { return e.last, e.started }
+
+// CheckpointStore is where checkpoints are kept: graph.Store implements it.
+type CheckpointStore interface {
+	PutRecord(ctx context.Context, ns string, key, value []byte) error
+	GetRecord(ctx context.Context, ns string, key []byte) ([]byte, error)
+}
+
+// CheckpointNamespace is the record namespace SaveCheckpoint writes to.
+const CheckpointNamespace = "trace/checkpoint"
+
+// SaveCheckpoint stores the engine's checkpoint under name.
+func (e *Engine) SaveCheckpoint(ctx context.Context, st CheckpointStore, name string) error {
+	b, err := e.Checkpoint()
+	if err != nil {
+		return err
+	}
+	if err := st.PutRecord(ctx, CheckpointNamespace, []byte(name), b); err != nil {
+		return fmt.Errorf("saving trace checkpoint %q: %w", name, err)
+	}
+	return nil
+}
+
+// LoadCheckpoint restores the engine saved under name for cfg.
+func LoadCheckpoint(ctx context.Context, st CheckpointStore, name string, cfg Config) (*Engine, error) {
+	b, err := st.GetRecord(ctx, CheckpointNamespace, []byte(name))
+	if err != nil {
+		return nil, fmt.Errorf("loading trace checkpoint %q: %w", name, err)
+	}
+	e, err := RestoreEngine(cfg, b)
+	if err != nil {
+		return nil, fmt.Errorf("trace checkpoint %q: %w", name, err)
+	}
+	return e, nil
+}
