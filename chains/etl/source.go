@@ -37,7 +37,7 @@ func (f Format) String() string {
 
 // Source is one exported table: a reader and a name for error messages. Gzip-compressed
 // content (as BigQuery exports write it) is detected and decompressed. The zero Source
-// means "table not given".
+// means "table not given". A Source is read once: open it again to read it again.
 type Source struct {
 	Name   string // shown in errors, usually the file path
 	Format Format
