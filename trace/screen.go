@@ -1,0 +1,575 @@
+package trace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/holiman/uint256"
+)
+
+// Screening errors.
+var (
+	// ErrNotReady: the screener has no trace yet (Update was never called).
+	ErrNotReady = errors.New("screener has no trace yet")
+	// ErrWrongChain: the query names a chain this screener does not serve.
+	ErrWrongChain = errors.New("screener does not serve this chain")
+	// ErrBadQuery: an empty or malformed address or deposit reference.
+	ErrBadQuery = errors.New("bad screening query")
+)
+
+// ScreenerOptions configure a Screener.
+type ScreenerOptions struct {
+	// Chain is the chain the screener serves; addresses are canonicalized for it.
+	Chain graph.Chain
+	// Policy decides risk levels and scores (required).
+	Policy *Policy
+	// Labels supply the subject's own labels and the labels of the sources (the seed
+	// addresses' labels); nil screens on the trace alone.
+	Labels *labels.Set
+}
+
+// Screener answers exchange screening questions — is this withdrawal address, or this
+// deposit, exposed to a listed source; how much, how far, and why — from an immutable
+// in-memory index of a trace Result. Update swaps in a new index atomically, so checks take
+// no locks, never wait for an update and never recompute history; a Screener is safe for
+// any number of concurrent checks while one goroutine (usually a Follower) updates it.
+type Screener struct {
+	chain  graph.Chain
+	policy *Policy
+	// addrLabels holds the labels of the chain's addresses (all dates); fixed at creation.
+	addrLabels map[graph.Address][]labels.Label
+	cur        atomic.Pointer[screenIndex]
+}
+
+// NewScreener returns a screener with no trace: call Update before checking.
+func NewScreener(opts ScreenerOptions) (*Screener, error) {
+	if opts.Policy == nil || len(opts.Policy.Rules) == 0 {
+		return nil, fmt.Errorf("%w: no policy", ErrBadPolicy)
+	}
+	if opts.Chain == "" {
+		return nil, fmt.Errorf("%w: ScreenerOptions.Chain is empty", ErrBadConfig)
+	}
+	s := &Screener{chain: opts.Chain, policy: opts.Policy, addrLabels: map[graph.Address][]labels.Label{}}
+	if opts.Labels != nil {
+		for _, l := range opts.Labels.Labels() {
+			if l.Chain == opts.Chain {
+				s.addrLabels[l.Address] = append(s.addrLabels[l.Address], l)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Chain is the chain the screener serves.
+func (s *Screener) Chain() graph.Chain { return s.chain }
+
+// Policy is the screener's policy.
+func (s *Screener) Policy() *Policy { return s.policy }
+
+// Head returns the block the current index was built at (ok false before the first Update).
+func (s *Screener) Head() (height uint64, hash string, ok bool) {
+	ix := s.cur.Load()
+	if ix == nil {
+		return 0, "", false
+	}
+	return ix.height, ix.hash, true
+}
+
+// Update builds the index of res — the trace's state after the block at height (hash) — and
+// makes it the one checks answer from. Checks already running finish on the old index.
+func (s *Screener) Update(res *Result, height uint64, hash string) {
+	s.cur.Store(s.build(res, height, hash))
+}
+
+// ---- the index ----
+
+type sourceInfo struct {
+	labels []labels.Label // labels of the source's seed addresses (deduplicated)
+}
+
+// active reports whether the source counts at asOf: an unlabelled source always does
+// (scenario seeds); a labelled one when one of its labels holds on that day.
+func (si *sourceInfo) active(asOf time.Time) bool {
+	if si == nil || len(si.labels) == 0 {
+		return true
+	}
+	for i := range si.labels {
+		if si.labels[i].ActiveAt(asOf) {
+			return true
+		}
+	}
+	return false
+}
+
+func (si *sourceInfo) matches(asOf time.Time, cats []labels.Category, programs []string, nexus string) bool {
+	if len(cats) == 0 && len(programs) == 0 && nexus == "" {
+		return si.active(asOf)
+	}
+	if si == nil {
+		return false
+	}
+	for i := range si.labels {
+		l := &si.labels[i]
+		if l.ActiveAt(asOf) && labelMatches(l, cats, programs, nexus) {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectEntry is what the index knows about one address or deposit. Everything but the
+// two caches is written once, at build time; the caches are filled by the first check
+// that needs them (idempotent, so a race between two fillers is harmless).
+type subjectEntry struct {
+	kind     string
+	subject  string
+	address  graph.Address
+	exchange string
+	seed     string
+	known    bool
+	received graph.Amount
+	tainted  graph.Amount
+	lines    []ExposureLine // sorted: incoming first, then by source, hop
+	labels   []labels.Label // the subject address's own labels (all dates)
+	evRef    string         // the tainted movement whose evidence explains the subject
+
+	verdict  atomic.Pointer[Verdict] // the verdict at the zero date
+	evidence atomic.Pointer[[]Path]
+}
+
+type screenIndex struct {
+	height  uint64
+	hash    string
+	res     *Result
+	addrs   map[graph.Address]*subjectEntry
+	deps    map[string]*subjectEntry
+	sources map[string]*sourceInfo
+}
+
+type lineKey struct {
+	src string
+	hop uint32
+	out bool
+}
+
+type entryBuilder struct {
+	e     *subjectEntry
+	acc   map[lineKey]*uint256.Int
+	best  uint256.Int
+	bestH uint32
+}
+
+func (b *entryBuilder) add(cs []Component, out bool) {
+	if b.acc == nil {
+		b.acc = make(map[lineKey]*uint256.Int, len(cs))
+	}
+	for _, c := range cs {
+		k := lineKey{c.Source, c.Hop, out}
+		v := b.acc[k]
+		if v == nil {
+			v = new(uint256.Int)
+			b.acc[k] = v
+		}
+		v.Add(v, &c.Amount)
+	}
+}
+
+// consider makes ref the evidence reference if it carried more taint (then fewer hops).
+func (b *entryBuilder) consider(ref string, tainted *uint256.Int, cs []Component) {
+	if tainted.IsZero() {
+		return
+	}
+	minHop := ^uint32(0)
+	for _, c := range cs {
+		minHop = min(minHop, c.Hop)
+	}
+	if b.e.evRef == "" || tainted.Gt(&b.best) || tainted.Eq(&b.best) && minHop < b.bestH {
+		b.e.evRef, b.best, b.bestH = ref, *tainted, minHop
+	}
+}
+
+func (b *entryBuilder) finish() {
+	if len(b.acc) == 0 {
+		return
+	}
+	lines := make([]ExposureLine, 0, len(b.acc))
+	for k, v := range b.acc {
+		d := Incoming
+		if k.out {
+			d = Outgoing
+		}
+		lines = append(lines, ExposureLine{Source: k.src, Hop: k.hop, Amount: *v, Direction: d, SourceActive: true})
+	}
+	sortLines(lines)
+	b.e.lines = lines
+}
+
+func sortLines(lines []ExposureLine) {
+	sort.Slice(lines, func(i, j int) bool {
+		a, b := &lines[i], &lines[j]
+		if a.Direction != b.Direction {
+			return a.Direction == Incoming
+		}
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		return a.Hop < b.Hop
+	})
+}
+
+func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
+	ix := &screenIndex{height: height, hash: hash, res: res, sources: map[string]*sourceInfo{}}
+	builders := map[graph.Address]*entryBuilder{}
+	entry := func(a graph.Address) *entryBuilder {
+		b := builders[a]
+		if b == nil {
+			b = &entryBuilder{e: &subjectEntry{kind: KindAddress, subject: string(a), address: a, labels: s.addrLabels[a]}}
+			builders[a] = b
+		}
+		return b
+	}
+	for a, st := range res.Addresses {
+		e := entry(a).e
+		e.known, e.received, e.tainted = true, st.Received, st.TaintedReceived
+	}
+	// Deposits at exchanges, then every other tainted arrival, by reference.
+	ix.deps = map[string]*subjectEntry{}
+	absorbing := map[graph.Address]bool{}
+	for name, x := range res.Exposure {
+		for _, d := range x.Deposits {
+			absorbing[d.Address] = true
+			ix.deps[d.Ref] = depositEntry(d.Ref, d.Address, name, &d.Value, &d.Tainted, d.Taint)
+		}
+	}
+	if res.Model == graph.UTXO {
+		for ref, o := range res.Outputs {
+			b := entry(o.Address)
+			b.add(o.Taint, false)
+			b.consider(ref, &o.Tainted, o.Taint)
+			// A UTXO output is spent whole: if it is no longer held, its taint went on
+			// from this address (except where an exchange absorbed it).
+			if _, held := res.Unspent[ref]; !held && !absorbing[o.Address] && !o.Tainted.IsZero() {
+				b.add(o.Taint, true)
+			}
+			if ix.deps[ref] == nil {
+				ix.deps[ref] = depositEntry(ref, o.Address, "", &o.Value, &o.Tainted, o.Taint)
+			}
+		}
+	} else {
+		for ref, x := range res.Transfers {
+			if x.To == FeeSink {
+				continue
+			}
+			b := entry(x.To)
+			b.add(x.Taint, false)
+			b.consider(ref, &x.Tainted, x.Taint)
+			if x.From != "" && x.From != graph.ZeroAddress {
+				entry(x.From).add(x.Taint, true)
+			}
+			if ix.deps[ref] == nil {
+				ix.deps[ref] = depositEntry(ref, x.To, "", &x.Amount, &x.Tainted, x.Taint)
+			}
+		}
+	}
+	// Seeds, and the labels of each source (its seed addresses' labels).
+	seenLabel := map[string]map[string]bool{}
+	for _, sd := range res.Seeds() {
+		si := ix.sources[sd.Source]
+		if si == nil {
+			si = &sourceInfo{}
+			ix.sources[sd.Source] = si
+			seenLabel[sd.Source] = map[string]bool{}
+		}
+		if sd.Address == "" {
+			continue
+		}
+		b := entry(sd.Address)
+		if b.e.seed == "" {
+			b.e.seed = sd.Source
+		}
+		ls := s.addrLabels[sd.Address]
+		pick := ls[:0:0]
+		for _, l := range ls {
+			if l.SeedSource() == sd.Source {
+				pick = append(pick, l)
+			}
+		}
+		if len(pick) == 0 {
+			pick = ls
+		}
+		for _, l := range pick {
+			// One SDN entry lists many addresses: keep one label per entity, category,
+			// document and dates, which is what a reader needs.
+			k := strings.Join([]string{l.Entity, string(l.Category), l.Source.Document, dateText(l.Listed), dateText(l.Withdrawn)}, "\x00")
+			if !seenLabel[sd.Source][k] {
+				seenLabel[sd.Source][k] = true
+				si.labels = append(si.labels, l)
+			}
+		}
+	}
+	ix.addrs = make(map[graph.Address]*subjectEntry, len(builders))
+	for a, b := range builders {
+		b.finish()
+		ix.addrs[a] = b.e
+	}
+	for _, e := range ix.deps {
+		e.labels = s.addrLabels[e.address]
+	}
+	return ix
+}
+
+func depositEntry(ref string, addr graph.Address, exchange string, value, tainted *uint256.Int, cs []Component) *subjectEntry {
+	e := &subjectEntry{kind: KindDeposit, subject: ref, address: addr, exchange: exchange, known: true, received: *value, tainted: *tainted, evRef: ref}
+	if len(cs) > 0 {
+		e.lines = make([]ExposureLine, 0, len(cs))
+		for _, c := range cs {
+			e.lines = append(e.lines, ExposureLine{Source: c.Source, Hop: c.Hop, Amount: c.Amount, Direction: Incoming, SourceActive: true})
+		}
+		sortLines(e.lines)
+	}
+	return e
+}
+
+// ---- checks ----
+
+// CheckAddress screens an address (a withdrawal destination) against every label, at the
+// zero date (all labels count regardless of their dates).
+func (s *Screener) CheckAddress(ctx context.Context, chain graph.Chain, address string) (*Verdict, error) {
+	return s.CheckAddressAt(ctx, chain, address, time.Time{})
+}
+
+// CheckAddressAt screens an address as of a day: labels not yet listed, or already
+// withdrawn, on that day do not match (see labels.Label.ActiveAt).
+func (s *Screener) CheckAddressAt(ctx context.Context, chain graph.Chain, address string, asOf time.Time) (*Verdict, error) {
+	ix, err := s.index(chain)
+	if err != nil {
+		return nil, err
+	}
+	e := ix.addrs[graph.Address(address)] // canonical input: no parsing on the hot path
+	if e == nil {
+		if address == "" {
+			return nil, fmt.Errorf("%w: empty address", ErrBadQuery)
+		}
+		a, perr := graph.ParseAddress(s.chain, address)
+		if perr != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadQuery, perr)
+		}
+		if e = ix.addrs[a]; e == nil {
+			e = &subjectEntry{kind: KindAddress, subject: string(a), address: a, labels: s.addrLabels[a]}
+		}
+	}
+	return s.verdict(ix, e, asOf), nil
+}
+
+// CheckDeposit screens a deposit by its reference: a Bitcoin output "txid:vout" or an
+// Ethereum transfer id ("<tx hash>.<n>", "<tx hash>.log<n>"), at the zero date.
+func (s *Screener) CheckDeposit(ctx context.Context, chain graph.Chain, ref string) (*Verdict, error) {
+	return s.CheckDepositAt(ctx, chain, ref, time.Time{})
+}
+
+// CheckDepositAt screens a deposit as of a day (see CheckAddressAt).
+func (s *Screener) CheckDepositAt(ctx context.Context, chain graph.Chain, ref string, asOf time.Time) (*Verdict, error) {
+	ix, err := s.index(chain)
+	if err != nil {
+		return nil, err
+	}
+	e := ix.deps[ref]
+	if e == nil {
+		canon, err := s.canonicalRef(ref)
+		if err != nil {
+			return nil, err
+		}
+		if e = ix.deps[canon]; e == nil {
+			e = &subjectEntry{kind: KindDeposit, subject: canon}
+		}
+	}
+	return s.verdict(ix, e, asOf), nil
+}
+
+// canonicalRef lower-cases a hex reference and checks its shape for the chain.
+func (s *Screener) canonicalRef(ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || len(ref) > 200 {
+		return "", fmt.Errorf("%w: deposit reference %.40q", ErrBadQuery, ref)
+	}
+	if s.chain == graph.Bitcoin {
+		op, err := graph.ParseOutpoint(ref)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ErrBadQuery, err)
+		}
+		return strings.ToLower(op.TxID) + ":" + fmt.Sprint(op.Index), nil
+	}
+	return strings.ToLower(ref), nil
+}
+
+func (s *Screener) index(chain graph.Chain) (*screenIndex, error) {
+	if chain != s.chain {
+		return nil, fmt.Errorf("%w: %q (this one serves %s)", ErrWrongChain, chain, s.chain)
+	}
+	ix := s.cur.Load()
+	if ix == nil {
+		return nil, ErrNotReady
+	}
+	return ix, nil
+}
+
+// verdict returns e's verdict at asOf: the cached one at the zero date.
+func (s *Screener) verdict(ix *screenIndex, e *subjectEntry, asOf time.Time) *Verdict {
+	if asOf.IsZero() {
+		if v := e.verdict.Load(); v != nil {
+			return v
+		}
+		v := s.evaluate(ix, e, asOf)
+		if e.known || len(e.labels) > 0 {
+			e.verdict.Store(v)
+		}
+		return v
+	}
+	return s.evaluate(ix, e, asOf)
+}
+
+func (s *Screener) evaluate(ix *screenIndex, e *subjectEntry, asOf time.Time) *Verdict {
+	v := &Verdict{
+		Chain: s.chain, Kind: e.kind, Subject: e.subject, AsOf: asOf, Height: ix.height, BlockHash: ix.hash,
+		Known: e.known, Received: e.received, Tainted: e.tainted, Seed: e.seed,
+	}
+	if e.kind == KindDeposit {
+		v.Address, v.Exchange = e.address, e.exchange
+	}
+	if len(e.lines) > 0 {
+		v.Exposures = make([]ExposureLine, len(e.lines))
+		copy(v.Exposures, e.lines)
+		for i := range v.Exposures {
+			v.Exposures[i].SourceActive = ix.sources[v.Exposures[i].Source].active(asOf)
+		}
+	}
+	for _, l := range e.labels {
+		if l.ActiveAt(asOf) {
+			v.Labels = append(v.Labels, MatchedLabel{Role: "subject", Label: l})
+		}
+	}
+	seen := map[string]bool{}
+	for _, x := range v.Exposures {
+		if seen[x.Source] || !x.SourceActive {
+			continue
+		}
+		seen[x.Source] = true
+		if si := ix.sources[x.Source]; si != nil {
+			for _, l := range si.labels {
+				if l.ActiveAt(asOf) {
+					v.Labels = append(v.Labels, MatchedLabel{Role: "source", Source: x.Source, Label: l})
+				}
+			}
+		}
+	}
+	for i := range s.policy.Rules {
+		r := &s.policy.Rules[i]
+		if s.ruleMatches(ix, r, e, v, asOf) {
+			v.Risk, v.Score, v.Rule = r.Risk, r.Score, r.Name
+			break
+		}
+	}
+	if e.evRef != "" {
+		v.Evidence = e.paths(ix.res)
+	}
+	return v
+}
+
+func (e *subjectEntry) paths(res *Result) []Path {
+	if p := e.evidence.Load(); p != nil {
+		return *p
+	}
+	ps, err := res.Evidence(e.evRef)
+	if err != nil {
+		ps = nil
+	}
+	e.evidence.Store(&ps)
+	return ps
+}
+
+func (s *Screener) ruleMatches(ix *screenIndex, r *Rule, e *subjectEntry, v *Verdict, asOf time.Time) bool {
+	if c := r.Subject; c != nil {
+		if c.Seed {
+			if e.seed == "" || e.kind != KindAddress {
+				return false
+			}
+		} else {
+			ok := false
+			for i := range e.labels {
+				l := &e.labels[i]
+				if l.ActiveAt(asOf) && labelMatches(l, c.Categories, c.Programs, c.Nexus) {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+	}
+	c := r.Exposure
+	if c == nil {
+		return true
+	}
+	var sum uint256.Int
+	for i := range v.Exposures {
+		x := &v.Exposures[i]
+		if x.Direction != c.Direction || !x.SourceActive {
+			continue
+		}
+		if c.Direct != nil && *c.Direct != x.Direct() || c.MaxHop != nil && x.Hop > *c.MaxHop {
+			continue
+		}
+		if len(c.Sources) > 0 {
+			ok := false
+			for _, name := range c.Sources {
+				ok = ok || name == x.Source
+			}
+			if !ok {
+				continue
+			}
+		}
+		if !ix.sources[x.Source].matches(asOf, c.Categories, c.Programs, c.Nexus) {
+			continue
+		}
+		sum.Add(&sum, &x.Amount)
+	}
+	if sum.IsZero() || sum.Lt(&c.MinAmount) {
+		return false
+	}
+	return c.MinShare == nil || shareAtLeast(&sum, &v.Received, c.MinShare)
+}
+
+// Rescreen checks the subjects of earlier verdicts again (same kind, subject and date) and
+// returns those whose verdict changed, in the order given.
+func (s *Screener) Rescreen(ctx context.Context, prev []*Verdict) ([]Change, error) {
+	var out []Change
+	for i, p := range prev {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+		}
+		var now *Verdict
+		var err error
+		if p.Kind == KindDeposit {
+			now, err = s.CheckDepositAt(ctx, p.Chain, p.Subject, p.AsOf)
+		} else {
+			now, err = s.CheckAddressAt(ctx, p.Chain, p.Subject, p.AsOf)
+		}
+		if err != nil {
+			return out, fmt.Errorf("rescreening %s %s: %w", p.Kind, p.Subject, err)
+		}
+		if changed(p, now) {
+			out = append(out, Change{Before: p, After: now})
+		}
+	}
+	return out, nil
+}
