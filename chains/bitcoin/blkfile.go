@@ -490,14 +490,18 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 	if from < bf.first || to > bf.TipHeight() || from > to {
 		return fmt.Errorf("bitcoin: range %d..%d outside the block files' chain %d..%d", from, to, bf.first, bf.TipHeight())
 	}
+	decoders := make([]*Decoder, bf.workers)
+	for i := range decoders {
+		decoders[i] = NewDecoder(bf.net)
+	}
 	return orderedMap(ctx, int(to-from+1), bf.workers,
-		func(i int) (*graph.Block, error) {
+		func(w, i int) (*graph.Block, error) {
 			h := from + uint64(i)
 			raw, err := bf.ReadRaw(h)
 			if err != nil {
 				return nil, err
 			}
-			b, err := DecodeBlock(raw, h, bf.net)
+			b, err := decoders[w].Decode(raw, h)
 			if err != nil {
 				e := &bf.chain[h-bf.first]
 				return nil, fmt.Errorf("%s offset %d: %w", bf.names[e.file], e.off, err)
@@ -511,6 +515,6 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 // order, read in parallel; fn must not keep raw. It is the decoding baseline's input.
 func (bf *BlockFiles) RawBlocks(ctx context.Context, fn func(height uint64, raw []byte) error) error {
 	return orderedMap(ctx, len(bf.chain), bf.workers,
-		func(i int) ([]byte, error) { return bf.ReadRaw(bf.first + uint64(i)) },
+		func(_, i int) ([]byte, error) { return bf.ReadRaw(bf.first + uint64(i)) },
 		func(i int, raw []byte) error { return fn(bf.first+uint64(i), raw) })
 }

@@ -3,11 +3,14 @@ package bitcoin_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"reflect"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/chaintrace/chaintrace/chains/bitcoin"
 	"github.com/chaintrace/chaintrace/graph"
 )
@@ -89,5 +92,34 @@ func FuzzDecodeTx(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = bitcoin.DecodeTx(data, net)
 		_, _, _ = bitcoin.ScriptAddress(data, net)
+	})
+}
+
+// FuzzDecodeBlockDifferential checks the in-place decoder against btcd's wire decoder on
+// the same bytes: both accept or both reject, and accepted blocks normalize identically.
+func FuzzDecodeBlockDifferential(f *testing.F) {
+	net := &chaincfg.MainNetParams
+	raws := splitFrames(f, readBz2(f, "blocks1-256.bz2"), net)
+	f.Add(raws[0])
+	f.Add(raws[169])
+	f.Add(splitFrames(f, readBz2(f, "277647.dat.bz2"), net)[0][:4000])
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := bitcoin.DecodeBlock(raw, 7, net)
+		var msg wire.MsgBlock
+		r := bytes.NewReader(raw)
+		werr := msg.Deserialize(r)
+		if werr == nil && r.Len() != 0 {
+			werr = errors.New("trailing bytes")
+		}
+		var want *graph.Block
+		if werr == nil {
+			want, werr = bitcoin.NormalizeBlock(&msg, 7, net)
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("decoder error %v, wire error %v", err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoders disagree:\n%+v\n%+v", got, want)
+		}
 	})
 }

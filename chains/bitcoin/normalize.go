@@ -13,33 +13,6 @@ import (
 	"github.com/chaintrace/chaintrace/graph"
 )
 
-// DecodeBlock decodes one serialized block (the bytes of a blk-file frame or of
-// getblock <hash> 0) at the given height into a graph.Block: txids, inputs with their spent
-// outpoints (unresolved: the store fills in value and address), outputs with canonical
-// addresses. It checks the merkle root against the transactions, so a corrupted block is an
-// error wrapping ErrBadBlock or ErrTruncated, never a silently wrong record.
-func DecodeBlock(raw []byte, height uint64, net *chaincfg.Params) (*graph.Block, error) {
-	var msg wire.MsgBlock
-	buf := bytes.NewBuffer(raw)
-	locs, err := msg.DeserializeTxLoc(buf)
-	if err != nil {
-		return nil, decodeError(height, err)
-	}
-	if buf.Len() != 0 {
-		return nil, fmt.Errorf("%w: block at height %d: %d trailing bytes after %d transactions",
-			ErrBadBlock, height, buf.Len(), len(msg.Transactions))
-	}
-	txids := make([]chainhash.Hash, len(msg.Transactions))
-	for i, tx := range msg.Transactions {
-		if tx.HasWitness() {
-			txids[i] = tx.TxHash() // the txid excludes the witness: re-serialize without it
-		} else {
-			txids[i] = chainhash.DoubleHashH(raw[locs[i].TxStart : locs[i].TxStart+locs[i].TxLen])
-		}
-	}
-	return normalize(&msg, txids, height, net)
-}
-
 func decodeError(height uint64, err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: block at height %d: %v", ErrTruncated, height, err)

@@ -5,11 +5,12 @@ import (
 	"sync"
 )
 
-// orderedMap runs work(0..n-1) on `workers` goroutines and calls apply with the results in
+// orderedMap runs work(worker, 0..n-1) on `workers` goroutines (worker is 0..workers-1, for
+// per-goroutine scratch space) and calls apply with the results in
 // index order on the calling goroutine: parallel decoding, in-order commit. At most
 // 4×workers results are in flight, which bounds memory. The first error (from work, apply or
 // ctx) stops everything and is returned.
-func orderedMap[T any](ctx context.Context, n, workers int, work func(i int) (T, error), apply func(i int, v T) error) error {
+func orderedMap[T any](ctx context.Context, n, workers int, work func(worker, i int) (T, error), apply func(i int, v T) error) error {
 	if workers < 1 {
 		workers = 1
 	}
@@ -46,17 +47,17 @@ func orderedMap[T any](ctx context.Context, n, workers int, work func(i int) (T,
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func() {
+		go func(w int) {
 			defer wg.Done()
 			for j := range jobs {
 				if ctx.Err() != nil {
 					j.out <- result{err: ctx.Err()}
 					continue
 				}
-				v, err := work(j.i)
+				v, err := work(w, j.i)
 				j.out <- result{v, err}
 			}
-		}()
+		}(w)
 	}
 	// Cancel before waiting: the feeder and the workers stop on ctx, never on an unread channel.
 	defer func() { cancel(); wg.Wait() }()

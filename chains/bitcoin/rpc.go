@@ -222,7 +222,7 @@ func (r *RPC) Range(ctx context.Context, from, to uint64, fn func(*graph.Block) 
 	start := time.Now()
 	var mu sync.Mutex // Progress may be read by a callback on another goroutine
 	return orderedMap(ctx, int(to-from+1), r.cfg.Workers,
-		func(i int) (*graph.Block, error) { return r.Block(ctx, from+uint64(i)) },
+		func(_, i int) (*graph.Block, error) { return r.Block(ctx, from+uint64(i)) },
 		func(i int, b *graph.Block) error {
 			if err := fn(b); err != nil {
 				return err

@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcutil"
-	"github.com/btcsuite/btcd/btcutil/base58"
-	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/chaintrace/chaintrace/graph"
 )
@@ -127,44 +125,10 @@ func isBareMultiSig(s []byte) bool {
 }
 
 // ScriptAddress returns the canonical address of an output script on net (see the package
-// documentation for the rules) and whether the output is provably unspendable. It never
-// fails: a script without an address gets its pseudo-address, OP_RETURN the empty address.
+// documentation for the rules), its class, and whether the output is provably unspendable.
+// It never fails: a script without an address gets its pseudo-address, OP_RETURN the empty
+// address.
 func ScriptAddress(pkScript []byte, net *chaincfg.Params) (graph.Address, ScriptClass, bool) {
-	class, data := ClassifyScript(pkScript)
-	switch class {
-	case PubKey, PubKeyHash:
-		return graph.Address(base58.CheckEncode(data, net.PubKeyHashAddrID)), class, false
-	case ScriptHash:
-		return graph.Address(base58.CheckEncode(data, net.ScriptHashAddrID)), class, false
-	case WitnessV0PKH, WitnessV0SH, WitnessV1Taproot, WitnessUnknown:
-		version := byte(0)
-		if pkScript[0] != op0 {
-			version = pkScript[0] - op1 + 1
-		}
-		if a, err := encodeSegWit(net.Bech32HRPSegwit, version, data); err == nil {
-			return a, class, false
-		}
-		return NonStandardAddress(pkScript), NonStandard, false
-	case NullData:
-		return "", class, true
-	}
-	return NonStandardAddress(pkScript), class, false
-}
-
-// encodeSegWit encodes a witness program as bech32 (version 0) or bech32m (BIP 350).
-func encodeSegWit(hrp string, version byte, program []byte) (graph.Address, error) {
-	conv, err := bech32.ConvertBits(program, 8, 5, true)
-	if err != nil {
-		return "", err
-	}
-	data := make([]byte, 0, 1+len(conv))
-	data = append(data, version)
-	data = append(data, conv...)
-	var s string
-	if version == 0 {
-		s, err = bech32.Encode(hrp, data)
-	} else {
-		s, err = bech32.EncodeM(hrp, data)
-	}
-	return graph.Address(s), err
+	_, class, s, unspendable := appendScriptAddressClass(nil, pkScript, net)
+	return graph.Address(s), class, unspendable
 }
