@@ -1,0 +1,320 @@
+package trace_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/scenario"
+)
+
+// peelScreener builds a screener over testdata/screen/peel-case.json (haircut) with the
+// default policy and the fixture's labels.
+func peelScreener(t testing.TB) (*trace.Screener, *trace.Result) {
+	t.Helper()
+	sc, err := scenario.Load("../testdata/screen/peel-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sc.Run(trace.Haircut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := labels.LoadSet(context.Background(), "../testdata/screen/case-labels.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol, Labels: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Update(res, 105, "fixture-105")
+	return s, res
+}
+
+type verdictCase struct {
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	Subject  string `json:"subject"`
+	AsOf     string `json:"as_of"`
+	Risk     string `json:"risk"`
+	Score    int    `json:"score"`
+	Rule     string `json:"rule"`
+	Known    bool   `json:"known"`
+	Received string `json:"received"`
+	Tainted  string `json:"tainted"`
+	Share    string `json:"share"`
+	Evidence int    `json:"evidence_paths"`
+	Labels   int    `json:"labels"`
+}
+
+// The expected verdicts of testdata/screen/peel-case.expect.json, each worked out by hand
+// from the scenario (the shares are the haircut figures of the trace).
+func TestScreenerVerdictsOnPeelCase(t *testing.T) {
+	s, _ := peelScreener(t)
+	b, err := os.ReadFile("../testdata/screen/peel-case.expect.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []verdictCase
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			var asOf time.Time
+			if c.AsOf != "" {
+				asOf, _ = time.Parse(time.DateOnly, c.AsOf)
+			}
+			var v *trace.Verdict
+			if c.Kind == trace.KindDeposit {
+				v, err = s.CheckDepositAt(ctx, graph.Bitcoin, c.Subject, asOf)
+			} else {
+				v, err = s.CheckAddressAt(ctx, graph.Bitcoin, c.Subject, asOf)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := verdictCase{Name: c.Name, Kind: v.Kind, Subject: c.Subject, AsOf: c.AsOf, Risk: v.Risk.String(), Score: v.Score, Rule: v.Rule,
+				Known: v.Known, Received: v.Received.Dec(), Tainted: v.Tainted.Dec(), Share: v.Share(), Evidence: len(v.Evidence), Labels: len(v.Labels)}
+			if got != c {
+				j, _ := json.MarshalIndent(v, "", " ")
+				t.Errorf("verdict\n got %+v\nwant %+v\n%s", got, c, j)
+			}
+		})
+	}
+}
+
+func TestVerdictJSONIsStable(t *testing.T) {
+	s, _ := peelScreener(t)
+	v, err := s.CheckAddress(context.Background(), graph.Bitcoin, "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"chain", "kind", "subject", "height", "block_hash", "risk", "score", "rule", "known", "received", "tainted", "share", "exposures", "labels", "evidence"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("verdict JSON has no %q: %s", k, b)
+		}
+	}
+	x := m["exposures"].([]any)[0].(map[string]any)
+	for _, k := range []string{"source", "hop", "amount", "share", "direct", "direction", "source_active"} {
+		if _, ok := x[k]; !ok {
+			t.Errorf("exposure JSON has no %q: %v", k, x)
+		}
+	}
+	if _, isString := x["amount"].(string); !isString {
+		t.Errorf("amount is not a decimal string: %v", x["amount"])
+	}
+	ev := m["evidence"].([]any)[0].(map[string]any)
+	steps := ev["steps"].([]any)
+	if first := steps[0].(map[string]any); first["kind"] != "seed" || !strings.Contains(first["seed"].(string), "12283Cq1pJ3f1gXwqi6K3bRf5LZb8Bkm6g") {
+		t.Errorf("evidence does not start at the seed: %v", first)
+	}
+	src := m["labels"].([]any)[0].(map[string]any)
+	if src["role"] != "source" || src["source"] != "harmony-2022" || !strings.Contains(src["document"].(string), "FBI") {
+		t.Errorf("source label: %v", src)
+	}
+}
+
+func TestScreenerQueries(t *testing.T) {
+	s, _ := peelScreener(t)
+	ctx := context.Background()
+	if _, err := s.CheckAddress(ctx, graph.Ethereum, "0x0000000000000000000000000000000000000001"); !errors.Is(err, trace.ErrWrongChain) {
+		t.Errorf("wrong chain: %v", err)
+	}
+	for _, bad := range []string{"", "not-an-address", "bc1qwzzk5mtvywu0u5y8c0ag6t4swa44x0r5m2tzuX"} {
+		if _, err := s.CheckAddress(ctx, graph.Bitcoin, bad); !errors.Is(err, trace.ErrBadQuery) {
+			t.Errorf("address %q: %v, want ErrBadQuery", bad, err)
+		}
+	}
+	// Another spelling (upper-case bech32) finds the same entry.
+	v1, _ := s.CheckAddress(ctx, graph.Bitcoin, "bc1qwzzk5mtvywu0u5y8c0ag6t4swa44x0r5m2tzuh")
+	v2, err := s.CheckAddress(ctx, graph.Bitcoin, strings.ToUpper("bc1qwzzk5mtvywu0u5y8c0ag6t4swa44x0r5m2tzuh"))
+	if err != nil || v1 != v2 {
+		t.Errorf("upper-case spelling: %v (%p vs %p)", err, v1, v2)
+	}
+	for _, bad := range []string{"", "p2", "p2:x"} {
+		if _, err := s.CheckDeposit(ctx, graph.Bitcoin, bad); !errors.Is(err, trace.ErrBadQuery) {
+			t.Errorf("deposit %q: %v, want ErrBadQuery", bad, err)
+		}
+	}
+	empty, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: s.Policy()})
+	if _, err := empty.CheckAddress(ctx, graph.Bitcoin, "bc1qwzzk5mtvywu0u5y8c0ag6t4swa44x0r5m2tzuh"); !errors.Is(err, trace.ErrNotReady) {
+		t.Errorf("before Update: %v", err)
+	}
+}
+
+// Checks run while the index is swapped again and again: go test -race finds any shared
+// mutable state, and every answer is one of the two consistent verdicts.
+func TestScreenerConcurrentChecksDuringUpdates(t *testing.T) {
+	s, res := peelScreener(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v, err := s.CheckAddress(ctx, graph.Bitcoin, "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0")
+				if err != nil || v.Risk != trace.RiskHigh || len(v.Evidence) == 0 {
+					t.Errorf("check during update: %v %+v", err, v)
+					return
+				}
+				if _, err := s.CheckDepositAt(ctx, graph.Bitcoin, "p2:0", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 200; i++ {
+		s.Update(res, 105, "fixture-105")
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestRescreenReportsChanges(t *testing.T) {
+	sc, err := scenario.Load("../testdata/screen/peel-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, _ := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	s, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
+	eng, err := sc.NewEngine(trace.Haircut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := sc.Blocks()
+	ctx := context.Background()
+	const x3 = "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0"
+	var before []*trace.Verdict
+	for i := range blocks {
+		if blocks[i].Height == 103 {
+			s.Update(eng.Result(), 102, "")
+			v, _ := s.CheckAddress(ctx, graph.Bitcoin, x3)
+			w, _ := s.CheckAddress(ctx, graph.Bitcoin, "bc1qu7p95j983lp747skrff8l0jwsqz0s3yfl7rtuy")
+			if v.Risk != trace.RiskNone || v.Known {
+				t.Fatalf("X3 before p3: %+v", v)
+			}
+			before = append(before, v, w)
+		}
+		if err := eng.ApplyBlock(&blocks[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Update(eng.Result(), 105, "")
+	ch, err := s.Rescreen(ctx, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// X3 became high; W2 got clean money (known now, still none): both changed.
+	if len(ch) != 2 || ch[0].After.Risk != trace.RiskHigh || ch[0].Before.Subject != x3 || ch[1].After.Risk != trace.RiskNone || !ch[1].After.Known {
+		t.Fatalf("changes: %+v", ch)
+	}
+}
+
+func TestPolicyErrorsNameFileAndRule(t *testing.T) {
+	cases := []struct{ name, text, want string }{
+		{"p.yaml", "version: 1\nrules: []\n", "p.yaml: no rules"},
+		{"p.yaml", "version: 2\nrules: [{name: a, risk: high, score: 1, exposure: {}}]\n", "version 2"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: hot, score: 1, exposure: {}}]\n", `rule 1 (a): bad screening policy: risk "hot"`},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, exposure: {}}]\n", "rule 1 (a): has no score"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 101, exposure: {}}]\n", "score 101"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1}]\n", "neither a subject nor an exposure"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1, exposure: {min_share: 2}}]\n", "min_share \"2\""},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1, exposure: {min_amount: 1.5}}]\n", "min_amount"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1, exposure: {max_hops: 3}}]\n", "field max_hops not found"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1, exposure: {categories: [pirate]}}]\n", "rule 1 (a): exposure: unknown category"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1, exposure: {direction: outgoing, min_share: 1/2}}]\n", "incoming taint only"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1, exposure: {direct: false, max_hop: 1}}]\n", "can never match"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1, subject: {}}]\n", "subject condition is empty"},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1, exposure: {}}, {name: a, risk: low, score: 1, exposure: {}}]\n", "rule 2 (a): name already used by rule 1"},
+		{"p.json", `{"version": 1, "rules": [{"name": "a", "risk": "high", "score": 1, "exposure": {"max_hop": -1}}]}`, "max_hop -1"},
+		{"p.json", `{"version": 1, "rules": [{"name": "a", "risk": "high", "score": 1, "expsure": {}}]}`, `unknown field "expsure"`},
+		{"p.yaml", "", "empty file"},
+	}
+	for _, c := range cases {
+		_, err := trace.ParsePolicy(strings.NewReader(c.text), c.name)
+		if !errors.Is(err, trace.ErrBadPolicy) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.name) {
+			t.Errorf("%q: error %v, want ErrBadPolicy mentioning %q and the file", c.text, err, c.want)
+		}
+	}
+}
+
+func TestShippedPoliciesLoad(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/screen/*polic*")
+	if len(files) < 2 {
+		t.Fatalf("policies: %v", files)
+	}
+	for _, f := range files {
+		p, err := trace.LoadPolicy(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if len(p.Rules) == 0 || p.Name == "" {
+			t.Errorf("%s: %+v", f, p)
+		}
+	}
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	for _, name := range []string{"default-policy.yaml", "policy-json-example.json"} {
+		b, err := os.ReadFile("../testdata/screen/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, strings.HasSuffix(name, ".json"))
+	}
+	f.Add([]byte("version: 1\nrules: [{name: a, risk: high, score: 1, exposure: {min_share: 1/0}}]\n"), false)
+	f.Fuzz(func(t *testing.T, data []byte, isJSON bool) {
+		name := "f.yaml"
+		if isJSON {
+			name = "f.json"
+		}
+		p, err := trace.ParsePolicy(strings.NewReader(string(data)), name)
+		if err != nil {
+			if !errors.Is(err, trace.ErrBadPolicy) {
+				t.Fatalf("error not wrapping ErrBadPolicy: %v", err)
+			}
+			return
+		}
+		if len(p.Rules) == 0 {
+			t.Fatal("accepted a policy without rules")
+		}
+		for _, r := range p.Rules {
+			if r.Subject == nil && r.Exposure == nil || r.Score < 0 || r.Score > 100 {
+				t.Fatalf("accepted rule %+v", r)
+			}
+		}
+	})
+}
