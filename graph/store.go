@@ -809,10 +809,23 @@ type blockWriter struct {
 	b      *Block
 	noAddr bool
 	buf    []byte
+	kbuf   []byte
+	slab   []byte // keys and values handed to the transaction are carved from slabs
+}
+
+// keep copies p into the slab: the transaction holds on to keys and values until it
+// commits, and one slab per ~256 KB saves an allocation per key and per value.
+func (w *blockWriter) keep(p []byte) []byte {
+	if len(w.slab)+len(p) > cap(w.slab) {
+		w.slab = make([]byte, 0, max(256<<10, len(p)))
+	}
+	n := len(w.slab)
+	w.slab = append(w.slab, p...)
+	return w.slab[n:len(w.slab):len(w.slab)]
 }
 
 func (w *blockWriter) set(k, v []byte) error {
-	if err := w.txn.Set(k, v); err != nil {
+	if err := w.txn.Set(w.keep(k), w.keep(v)); err != nil {
 		return w.err(err)
 	}
 	return nil
@@ -855,7 +868,8 @@ func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 		if !tx.Coinbase {
 			for j := range tx.Inputs {
 				in := &tx.Inputs[j]
-				key := outpointKey(nil, w.id, in.Prev)
+				w.kbuf = outpointKey(w.kbuf[:0], w.id, in.Prev)
+				key := w.kbuf
 				r, found, err := getOutpoint(w.txn, key, in.Prev)
 				if err != nil {
 					return w.err(err)
@@ -886,7 +900,7 @@ func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 				r.Spent, r.SpentBy = true, tx.TxID
 				r.SpentAt = Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(j)}
 				w.buf = encodeOutpoint(w.buf[:0], &r)
-				if err := w.set(key, append([]byte(nil), w.buf...)); err != nil {
+				if err := w.set(key, w.buf); err != nil {
 					return err
 				}
 			}
@@ -899,7 +913,8 @@ func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 				Address:   out.Address, Value: out.Value,
 			}
 			w.buf = encodeOutpoint(w.buf[:0], &r)
-			if err := w.set(outpointKey(nil, w.id, Outpoint{TxID: tx.TxID, Index: uint32(j)}), append([]byte(nil), w.buf...)); err != nil {
+			w.kbuf = outpointKey(w.kbuf[:0], w.id, Outpoint{TxID: tx.TxID, Index: uint32(j)})
+			if err := w.set(w.kbuf, w.buf); err != nil {
 				return err
 			}
 		}
@@ -908,9 +923,11 @@ func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 		return nil
 	}
 	var ferr error
+	var k []byte
 	forEachMovement(b, func(m *Movement) bool {
-		k := movementKey(nil, w.id, m.Address, m.Position, m.Credit)
-		ferr = w.set(k, encodeMovement(nil, m))
+		k = movementKey(k[:0], w.id, m.Address, m.Position, m.Credit)
+		w.buf = encodeMovement(w.buf[:0], m)
+		ferr = w.set(k, w.buf)
 		return ferr == nil
 	})
 	return ferr

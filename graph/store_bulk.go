@@ -512,6 +512,7 @@ type streamBatcher struct {
 	sw     *badger.StreamWriter
 	stream uint32
 	buf    *z.Buffer
+	kv     pb.KV // reused: KVToBuffer copies it into buf
 }
 
 func newStreamBatcher(sw *badger.StreamWriter, stream uint32) *streamBatcher {
@@ -519,7 +520,8 @@ func newStreamBatcher(sw *badger.StreamWriter, stream uint32) *streamBatcher {
 }
 
 func (w *streamBatcher) add(k, v []byte) error {
-	badger.KVToBuffer(&pb.KV{Key: k, Value: v, Version: 1, StreamId: w.stream}, w.buf)
+	w.kv.Key, w.kv.Value, w.kv.Version, w.kv.StreamId = k, v, 1, w.stream
+	badger.KVToBuffer(&w.kv, w.buf)
 	if w.buf.LenNoPadding() > 16<<20 {
 		return w.flush()
 	}
@@ -555,28 +557,31 @@ type sorter struct {
 const slabSize = 8 << 20
 
 type sortEntry struct {
-	prefix     uint64 // the key's 8 bytes after the table tag and chain id, big-endian: most comparisons end here
-	seq        uint64
+	// prefix and prefix2 are the key's 16 bytes after the table tag and chain id (which
+	// all keys of a sorter share), big-endian: most comparisons end with them.
+	prefix, prefix2 uint64
+	seq             uint64
 	slab       uint32
 	off        uint32
 	klen, vlen uint32
 }
 
 func newSorter(dir string, budget int) *sorter {
-	return &sorter{dir: dir, budget: budget}
+	// Entries take 40 bytes and a typical key and value 80: size the index for that.
+	return &sorter{dir: dir, budget: budget, ents: make([]sortEntry, 0, budget/120)}
 }
 
-func keyPrefix(k []byte) uint64 {
-	var b [8]byte
+func keyPrefix(k []byte) (uint64, uint64) {
+	var b [16]byte
 	if len(k) > 2 {
 		copy(b[:], k[2:])
 	}
-	return binary.BigEndian.Uint64(b[:])
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
 func (s *sorter) add(k []byte, seq uint64, v []byte) error {
 	n := len(k) + len(v)
-	if s.used+n+32 > s.budget && len(s.ents) > 0 {
+	if s.used+n+40 > s.budget && len(s.ents) > 0 {
 		if err := s.spill(); err != nil {
 			return err
 		}
@@ -589,8 +594,9 @@ func (s *sorter) add(k []byte, seq uint64, v []byte) error {
 	i := len(s.slabs) - 1
 	off := len(s.slabs[i])
 	s.slabs[i] = append(append(s.slabs[i], k...), v...)
-	s.ents = append(s.ents, sortEntry{prefix: keyPrefix(k), seq: seq, slab: uint32(i), off: uint32(off), klen: uint32(len(k)), vlen: uint32(len(v))})
-	s.used += 32
+	p1, p2 := keyPrefix(k)
+	s.ents = append(s.ents, sortEntry{prefix: p1, prefix2: p2, seq: seq, slab: uint32(i), off: uint32(off), klen: uint32(len(k)), vlen: uint32(len(v))})
+	s.used += 40
 	return nil
 }
 
@@ -603,6 +609,12 @@ func (s *sorter) sort() {
 	slices.SortFunc(s.ents, func(a, b sortEntry) int {
 		if a.prefix != b.prefix {
 			if a.prefix < b.prefix {
+				return -1
+			}
+			return 1
+		}
+		if a.prefix2 != b.prefix2 {
+			if a.prefix2 < b.prefix2 {
 				return -1
 			}
 			return 1
@@ -662,7 +674,7 @@ func (s *sorter) spill() error {
 	for i := range s.slabs {
 		s.slabs[i] = nil
 	}
-	s.slabs, s.ents, s.used = s.slabs[:0], s.ents[:0], 0
+	s.slabs, s.ents, s.used = s.slabs[:0], s.ents[:0], 0 // ents keeps its capacity for the next run
 	return nil
 }
 

@@ -41,46 +41,66 @@ const (
 	strMaxForm = 6
 )
 
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
+// lowerHexVal maps '0'-'9' and 'a'-'f' to their value and every other byte to 0xff.
+var lowerHexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return true
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+	}
+	return t
+}()
 
 // appendStr appends s in its most compact form.
 func appendStr(dst []byte, s string) []byte {
-	switch {
-	case s == "":
+	switch len(s) {
+	case 0:
 		return append(dst, strEmpty)
-	case len(s) == 64 && isLowerHex(s):
-		dst = append(dst, strHex32)
-		return appendHexBytes(dst, s)
-	case len(s) == 66 && s[0] == '0' && s[1] == 'x' && isLowerHex(s[2:]):
-		dst = append(dst, strHex32x)
-		return appendHexBytes(dst, s[2:])
-	case len(s) == 42 && s[0] == '0' && s[1] == 'x' && isLowerHex(s[2:]):
-		dst = append(dst, strHex20x)
-		return appendHexBytes(dst, s[2:])
-	case s == "BTC":
-		return append(dst, strBTC)
-	case s == "ETH":
-		return append(dst, strETH)
+	case 64:
+		if d, ok := appendLowerHex(append(dst, strHex32), s); ok {
+			return d
+		}
+	case 66:
+		if s[0] == '0' && s[1] == 'x' {
+			if d, ok := appendLowerHex(append(dst, strHex32x), s[2:]); ok {
+				return d
+			}
+		}
+	case 42:
+		if s[0] == '0' && s[1] == 'x' {
+			if d, ok := appendLowerHex(append(dst, strHex20x), s[2:]); ok {
+				return d
+			}
+		}
+	case 3:
+		switch s {
+		case "BTC":
+			return append(dst, strBTC)
+		case "ETH":
+			return append(dst, strETH)
+		}
 	}
 	dst = append(dst, strRaw)
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)
 }
 
-func appendHexBytes(dst []byte, h string) []byte {
+// appendLowerHex decodes lower-case hex h onto dst in one pass; ok is false (and dst
+// unusable beyond its original length) if h is anything else.
+func appendLowerHex(dst []byte, h string) ([]byte, bool) {
 	n := len(dst)
-	dst = append(dst, make([]byte, len(h)/2)...)
-	// h was checked to be lower-case hex, so decoding cannot fail.
-	_, _ = hex.Decode(dst[n:], []byte(h))
-	return dst
+	for i := 0; i+1 < len(h); i += 2 {
+		hi, lo := lowerHexVal[h[i]], lowerHexVal[h[i+1]]
+		if hi|lo == 0xff || hi > 15 || lo > 15 {
+			return dst[:n-1], false
+		}
+		dst = append(dst, hi<<4|lo)
+	}
+	return dst, true
 }
 
 func appendAmount(dst []byte, a *Amount) []byte {

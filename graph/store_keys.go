@@ -257,6 +257,10 @@ func encodeMovement(dst []byte, m *Movement) []byte {
 	dst = appendStr(dst, string(m.Asset))
 	dst = appendAmount(dst, &m.Amount)
 	if m.TransferID == "" && m.Counterparty == "" {
+		if m.Outpoint.TxID == m.TxID && m.TxID != "" { // an output of this transaction: do not repeat the id
+			dst = append(dst, 2)
+			return binary.AppendUvarint(dst, uint64(m.Outpoint.Index))
+		}
 		dst = append(dst, 0)
 		dst = appendStr(dst, m.Outpoint.TxID)
 		return binary.AppendUvarint(dst, uint64(m.Outpoint.Index))
@@ -281,6 +285,9 @@ func decodeMovement(rec []byte, m *Movement) error {
 	switch d.byte() {
 	case 0:
 		m.Outpoint.TxID = d.str()
+		m.Outpoint.Index = d.uint32v()
+	case 2:
+		m.Outpoint.TxID = m.TxID
 		m.Outpoint.Index = d.uint32v()
 	case 1:
 		rel := d.byte()
