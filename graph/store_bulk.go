@@ -561,9 +561,9 @@ type sortEntry struct {
 	// all keys of a sorter share), big-endian: most comparisons end with them.
 	prefix, prefix2 uint64
 	seq             uint64
-	slab       uint32
-	off        uint32
-	klen, vlen uint32
+	slab            uint32
+	off             uint32
+	klen, vlen      uint32
 }
 
 func newSorter(dir string, budget int) *sorter {
