@@ -125,9 +125,13 @@ func BenchmarkNormalize(b *testing.B) {
 		b.Run(fmt.Sprintf("cores=%d", workers), func(b *testing.B) {
 			b.SetBytes(sum.Bytes)
 			b.ReportAllocs()
+			decoders := make([]*bitcoin.Decoder, workers)
+			for w := range decoders {
+				decoders[w] = bitcoin.NewDecoder(&chaincfg.MainNetParams)
+			}
 			for i := 0; i < b.N; i++ {
 				parallelEach(workers, len(raws), func(k int) {
-					if _, err := bitcoin.DecodeBlock(raws[k], first+uint64(k), &chaincfg.MainNetParams); err != nil {
+					if _, err := decoders[k%workers].Decode(raws[k], first+uint64(k)); err != nil {
 						panic(err)
 					}
 				})

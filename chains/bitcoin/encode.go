@@ -82,15 +82,21 @@ const bech32Charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 var bech32Gen = [5]uint32{0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3}
 
-func polymodStep(chk uint32, v byte) uint32 {
-	b := chk >> 25
-	chk = (chk&0x1ffffff)<<5 ^ uint32(v)
-	for i := 0; i < 5; i++ {
-		if (b>>i)&1 == 1 {
-			chk ^= bech32Gen[i]
+// polymodTable[b] is the XOR of the generator terms selected by the five bits of b, so a
+// BCH checksum step is a shift, an XOR and one lookup instead of five conditional XORs.
+var polymodTable = func() (t [32]uint32) {
+	for b := range t {
+		for i := 0; i < 5; i++ {
+			if (b>>i)&1 == 1 {
+				t[b] ^= bech32Gen[i]
+			}
 		}
 	}
-	return chk
+	return t
+}()
+
+func polymodStep(chk uint32, v byte) uint32 {
+	return (chk&0x1ffffff)<<5 ^ uint32(v) ^ polymodTable[chk>>25]
 }
 
 // appendSegWit appends the BIP 173 (version 0, bech32) or BIP 350 (version ≥ 1, bech32m)

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"reflect"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg"
