@@ -1,5 +1,62 @@
 // Package bitcoin turns real Bitcoin data into chaintrace's normalized model (graph.Block):
-// Bitcoin Core block files, and btcd or bitcoind over JSON-RPC.
+// Bitcoin Core block files and btcd or bitcoind over JSON-RPC, for mainnet, testnet(3/4),
+// signet and regtest. Nothing past this package sees a btcd type.
 //
-// Work in progress: see the final doc in later commits.
+// # Sources
+//
+//   - BlockFiles reads a Bitcoin Core blocks/ directory: blk*.dat frames (network magic,
+//     little-endian size, block), zero-padded file tails, XOR obfuscation with the key in
+//     blocks/xor.dat (Bitcoin Core ≥ 28). Files hold blocks in arrival order, stale blocks
+//     included: OpenBlockFiles indexes every header, links blocks by parent hash and keeps the
+//     chain with the most work, in height order. A chain starts at the genesis block, at its
+//     child (as btcd's test files do), or at BlockFilesOptions.StartHeight.
+//   - RPC talks to btcd or bitcoind through btcd's rpcclient (HTTP POST mode): getblockhash
+//     then getblock <hash> 0. Raw blocks are decoded here, because the verbose forms differ
+//     (btcd puts transactions under rawtx, bitcoind under tx). Range fetches a height range
+//     with parallel requests and commits in height order, retries transient errors with
+//     exponential backoff, and reports progress (height, blocks/s, ETA).
+//
+// Both implement Source (blocks in chain order, for Stream) and Node (for Ingest).
+//
+// # Normalization
+//
+// DecodeBlock (or a Decoder per goroutine) reads the consensus serialization in place: txids
+// are hashed from the raw bytes (without the witness), the merkle root is checked against
+// them, inputs carry their spent outpoints with Resolved=false (the store resolves value and
+// address on write), and the coinbase is a UTXOTx with Coinbase set and no inputs. Hashes
+// are display hex without 0x. Every txid and address string of a block is cut from one
+// buffer per block: a trace that keeps a few of them keeps that block's text alive.
+//
+// Output addresses (graph.Address canonical text) follow these rules:
+//
+//   - P2PKH, P2SH: base58check with the network's version bytes.
+//   - P2WPKH, P2WSH (bech32), P2TR and other witness versions 1–16 (bech32m), lower case.
+//   - P2PK (a 33- or 65-byte key push, prefix byte matching its length, then OP_CHECKSIG, as
+//     Bitcoin Core's Solver matches it): the P2PKH address of the key, as block explorers
+//     and bitcoin-etl show it. Coins of one key held as P2PK and P2PKH are thus one address.
+//   - Bare multisig and every other script: the pseudo-address "nonstandard" followed by
+//     the first 20 bytes of SHA-256 of the script in hex (NonStandardAddress), the rule of
+//     bitcoin-etl (btc_script_service.script_hex_to_non_standard_address), so addresses agree
+//     with the public BigQuery tables. graph.ParseAddress accepts these pseudo-addresses.
+//   - OP_RETURN outputs, and scripts over 10,000 bytes (unspendable by consensus): the
+//     empty address with TxOut.Unspendable set. bitcoin-etl gives them a nonstandard
+//     pseudo-address instead; the value (almost always 0) can never move again either way.
+//
+// # Store and streaming
+//
+// Ingest brings a Store (graph.Store implements it) up to date with a Node: it resumes after
+// the store's tip, finds the fork point when the node's chain no longer contains the stored
+// tip, rewinds the store to it and follows the new branch, also when the node reorganizes
+// during the fetch. Stream passes a Source's blocks straight to a function — typically
+// trace.Engine.ApplyBlock — for one-pass analyses without a store, checking that heights
+// and parent hashes link up. Stream and Source hold no Bitcoin type.
+//
+// # Errors
+//
+// Errors wrap the sentinels in errors.go (ErrBadMagic, ErrTruncated, ErrBadBlock, …) and
+// name the file and offset, block or transaction at fault. Garbage input is an error, never
+// a panic: the readers are fuzzed, and the in-place decoder is fuzzed against btcd's.
+//
+// The sub-package blockgen writes deterministic synthetic chains in blk-file format for
+// benchmarks.
 package bitcoin

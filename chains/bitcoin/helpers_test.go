@@ -82,3 +82,12 @@ func mainnet1to255(t testing.TB) string {
 }
 
 func timeUnix(s int64) time.Time { return time.Unix(s, 0) }
+
+// writeBunzip decompresses a bzip2 stream into path.
+func writeBunzip(r io.Reader, path string) error {
+	data, err := io.ReadAll(bzip2.NewReader(r))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
