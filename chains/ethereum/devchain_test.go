@@ -228,11 +228,16 @@ func playScenario(t testing.TB, ctx context.Context, n *devnode.Node) *scenario 
 		want{".0", eth, A(s.eve.Address), A(poolAddr), devnode.Ether(1), graph.KindCall, false})
 	commit()
 
-	// Block 9: the relayer withdraws dave's note to the recipient for a 0.1 ETH fee; two
+	// Block 9: the relayer withdraws dave's note to the recipient for a 0.1 ETH fee; carol
+	// creates a contract with value; two
 	// beacon withdrawals (one of 0 Gwei, which is omitted).
 	send(s.relayer, devnode.Tx{To: &poolAddr, Data: call(poolC, "withdraw", secret, s.recipient.Address, s.relayer.Address, milliEther(100))}, true,
 		want{".t0", eth, A(poolAddr), A(s.recipient.Address), milliEther(900), graph.KindInternal, false},
 		want{".t1", eth, A(poolAddr), A(s.relayer.Address), milliEther(100), graph.KindInternal, false})
+	// A contract creation with value: the top-level transfer goes to the new contract.
+	childAddr, childTx := must2(t)(n.Deploy(ctx, s.carol, childC.Bytecode, milliEther(500)))
+	s.txs[childTx.Hash()] = []want{{".0", eth, A(s.carol.Address), A(childAddr), milliEther(500), graph.KindCreate, false}}
+	s.success[childTx.Hash()], s.order = true, append(s.order, childTx.Hash())
 	if err := n.AddWithdrawal(ctx, 0, 42, s.eve.Address, 1_500_000_000); err != nil { // 1.5 ETH
 		t.Fatal(err)
 	}
