@@ -3,9 +3,16 @@ package bitcoin_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/chaintrace/chaintrace/chains/bitcoin"
@@ -224,4 +231,52 @@ func TestRegtestNodeIngestTraceReorg(t *testing.T) {
 		require.NoError(t, st.Blocks(ctx, graph.Bitcoin, 0, base+4, eng.ApplyBlock))
 		check(t, method, eng.Result())
 	}
+}
+
+// Fault injection in front of a real node: a proxy answers the first requests with 503
+// "Work queue depth exceeded", as bitcoind does when parallel requests outrun its work
+// queue. RPC retries them with backoff and the fetch succeeds; with fewer retries than
+// failures it fails with ErrRPC naming the request.
+func TestRPCRetriesTransientErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs btcd")
+	}
+	miner := newWallet(t, "miner", false)
+	node := startBtcd(t, miner.addr)
+	node.generate(t, 3)
+	target, err := url.Parse("http://" + node.host)
+	require.NoError(t, err)
+	var failures atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failures.Add(-1) >= 0 {
+			http.Error(w, "Work queue depth exceeded", http.StatusServiceUnavailable)
+			return
+		}
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	cfg := bitcoin.RPCConfig{Host: strings.TrimPrefix(proxy.URL, "http://"), User: "chaintrace", Pass: "chaintrace",
+		Net: &chaincfg.RegressionNetParams, Retries: 4, Backoff: 10 * time.Millisecond}
+	failures.Store(3)
+	rpc, err := bitcoin.DialRPC(context.Background(), cfg)
+	require.NoError(t, err)
+	defer rpc.Close()
+	failures.Store(2)
+	b, err := rpc.Block(context.Background(), 3)
+	require.NoError(t, err)
+	want, err := node.rpc.BlockHash(context.Background(), 3)
+	require.NoError(t, err)
+	require.Equal(t, want, b.Hash)
+
+	failures.Store(10)
+	_, err = rpc.BlockHash(context.Background(), 2)
+	require.ErrorIs(t, err, bitcoin.ErrRPC)
+	require.Contains(t, err.Error(), "getblockhash")
+	require.Contains(t, err.Error(), "attempt 5")
+
+	// A final error (unknown height) is not retried.
+	failures.Store(0)
+	_, err = rpc.BlockHash(context.Background(), 99)
+	require.ErrorIs(t, err, bitcoin.ErrRPC)
+	require.Contains(t, err.Error(), "attempt 1")
 }

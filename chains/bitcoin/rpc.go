@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,9 +30,11 @@ type RPCConfig struct {
 	Net          *chaincfg.Params // network of the node (addresses are encoded for it); required
 	// Workers fetch blocks in parallel (default 4); blocks are committed in height order.
 	Workers int
-	// Retries of a request failing with a transient error (connection refused or reset,
-	// timeout, HTTP 5xx, node warming up); default 5. Backoff is the first wait (default
-	// 250 ms), doubled after each retry up to 10 s.
+	// Retries of a request failing with a transient error the node reports: HTTP 5xx
+	// (bitcoind answers 503 "Work queue depth exceeded" when parallel requests outrun
+	// its -rpcworkqueue) or "warming up" (-28); default 5. Backoff is the first wait
+	// (default 250 ms), doubled after each retry up to 10 s. Connection errors are not
+	// retried here: rpcclient already retries them 10 times (0.5 s, 1 s, … 4.5 s apart).
 	Retries int
 	Backoff time.Duration
 	// Progress, when set, is called after every committed block.
@@ -139,13 +143,19 @@ func (r *RPC) call(ctx context.Context, method string, params ...any) (json.RawM
 }
 
 // transient reports whether a request may succeed when repeated: the node's own errors
-// (unknown block, bad parameter) are final, except "warming up"; transport errors are not.
+// (unknown block, bad parameter) are final, except "warming up"; an HTTP 5xx answer
+// (rpcclient reports it as "status code: 5xx, response: …") is transient. Transport
+// errors are final here because rpcclient has already retried them.
 func transient(err error) bool {
 	var rpcErr *btcjson.RPCError
 	if errors.As(err, &rpcErr) {
 		return rpcErr.Code == btcjson.ErrRPCInWarmup
 	}
-	return !errors.Is(err, rpcclient.ErrClientShutdown)
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) || errors.Is(err, rpcclient.ErrClientShutdown) {
+		return false
+	}
+	return strings.Contains(err.Error(), "status code: 5")
 }
 
 // BestHeight returns the height of the node's tip (getblockcount).
