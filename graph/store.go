@@ -125,7 +125,31 @@ func orDefault(v, def int64) int64 {
 // Store is the persistent transaction graph of one or more chains: blocks in chain order,
 // the outpoint index (Bitcoin prevout resolution), the address → movements index, and
 // namespaced records (labels, engine checkpoints, trace results). It is an embedded badger
-// database: a directory, no server.
+// database: a directory (or memory, for tests), no server.
+//
+// Writing. WriteBlock stores one block, its index entries and its chain's ingest cursor in
+// one badger transaction: a crash (even SIGKILL mid-write) or a refused block never leaves
+// half a block behind, and the cursor always names the last complete block. A block that
+// forks off below the tip rolls the store back to the fork point first (Rewind does it
+// explicitly), undoing spends and index entries, so the store always holds one chain.
+// Bitcoin inputs that arrive without value and address are resolved from the outpoint
+// index; a history that starts mid-chain declares its window start (SetWindowStart) so that
+// inputs spending older outputs are counted, not refused. For a first load of a long
+// history, NewBulkLoader writes the same store several times faster through badger's
+// StreamWriter.
+//
+// Reading. Blocks streams a chain's blocks in chain order from one snapshot — the stream
+// the taint engine consumes; replaying it gives the same result as replaying the blocks
+// that were written (TestStoreReplayEqualsInMemory). Outpoint answers value, address,
+// creating and spending transaction; Movements lists an address's movements in chain
+// order; PutRecord/GetRecord/Records keep anything else (labels, engine checkpoints,
+// results), atomically and in key order. Verify checks that blocks, indexes and cursor
+// agree.
+//
+// Format. Keys and records are compact binary (store_keys.go, store_codec.go), versioned
+// by StoreFormatVersion and a codec version byte in every block record: a store written
+// by an incompatible version is refused with ErrIncompatibleStore, and a damaged one
+// reports ErrCorruptStore (at open, table checksums are verified).
 //
 // A Store is safe for concurrent use. Writes of blocks are serialized; readers see
 // consistent snapshots and never wait for a writer.
