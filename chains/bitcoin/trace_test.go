@@ -1,10 +1,12 @@
 package bitcoin_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/chaintrace/chaintrace/chains/bitcoin"
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
@@ -117,4 +119,43 @@ func TestIngestBlockFilesIntoStore(t *testing.T) {
 	}
 	require.Equal(t, graph.NewAmount(50e8), sum)
 	require.Len(t, res.Unspent, 6)
+}
+
+// A node whose chain forks below the store's tip: mainnet blocks 1–50 followed by a
+// competing block 51' (block 51 with another nonce). Ingest finds the fork point, rewinds
+// the store from 100 to 50 and writes 51'.
+func TestIngestRewindsToForkPoint(t *testing.T) {
+	ctx := context.Background()
+	net := &chaincfg.MainNetParams
+	st, err := graph.OpenStore(ctx, graph.StoreOptions{InMemory: true})
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = bitcoin.Ingest(ctx, st, mustOpen(t, mainnet1to255(t), net), bitcoin.IngestOptions{From: 1, To: 100})
+	require.NoError(t, err)
+
+	raws := splitFrames(t, readBz2(t, "blocks1-256.bz2"), net)
+	var fork wire.MsgBlock
+	require.NoError(t, fork.Deserialize(bytes.NewReader(raws[50])))
+	fork.Header.Nonce++
+	var buf bytes.Buffer
+	require.NoError(t, fork.Serialize(&buf))
+	var frames [][]byte
+	for _, r := range raws[:50] {
+		frames = append(frames, frame(net, r))
+	}
+	frames = append(frames, frame(net, buf.Bytes()))
+	dir := t.TempDir()
+	writeBlk(t, dir, "blk00000.dat", [8]byte{}, 0, frames...)
+	node := mustOpen(t, dir, net)
+
+	stats, err := bitcoin.Ingest(ctx, st, node, bitcoin.IngestOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 50, stats.RolledBack)
+	require.Equal(t, 1, stats.Reorgs)
+	require.Equal(t, 1, stats.Written)
+	require.EqualValues(t, 51, stats.Tip)
+	require.Equal(t, fork.BlockHash().String(), stats.TipHash)
+	_, ok, err := st.BlockHash(ctx, graph.Bitcoin, 52)
+	require.NoError(t, err)
+	require.False(t, ok)
 }
