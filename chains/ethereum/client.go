@@ -32,7 +32,8 @@ type Options struct {
 	NoTraces bool
 	// TraceTimeout is passed to debug_traceBlockByNumber ("timeout"); empty = node default.
 	TraceTimeout string
-	// Retries is how often a transient failure (network, HTTP 5xx/429, timeout) is retried,
+	// Retries is how often a transient failure (network, HTTP 5xx/429, timeout, responses
+	// that disagree because the chain moved between two calls, a block not there yet) is retried,
 	// with exponential backoff from RetryBackoff (default 200ms) up to 10s. Default 4; a
 	// negative value disables retries.
 	Retries      int
@@ -387,6 +388,11 @@ func isTransient(err error) bool {
 		return false
 	}
 	if errors.Is(err, errTransient) {
+		return true
+	}
+	if errors.Is(err, ErrInconsistent) || errors.Is(err, ErrBlockNotFound) {
+		// A reorg between the calls of one round, or a load balancer answering from
+		// backends at different heights: asking again usually gives a consistent view.
 		return true
 	}
 	var herr rpc.HTTPError
