@@ -11,7 +11,6 @@ import (
 
 	"github.com/chaintrace/chaintrace/chains/ethereum"
 	"github.com/chaintrace/chaintrace/chains/ethereum/devnode"
-	"github.com/chaintrace/chaintrace/graph"
 )
 
 // A node without the debug API: ingestion still works, but says loudly — in the result,
@@ -20,7 +19,7 @@ func TestDevChainWithoutDebugAPI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	n := startNode(t, devnode.Config{NoDebug: true, NoHTTP: true})
-	s := playScenario(t, ctx, n)
+	playScenario(t, ctx, n)
 
 	var logged bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logged, nil))
@@ -52,7 +51,6 @@ func TestDevChainWithoutDebugAPI(t *testing.T) {
 			}
 		}
 	}
-	_ = s
 
 	// RequireTraces turns the warning into an error.
 	strict := ethereum.NewClient(n.RPC(), ethereum.Options{RequireTraces: true, Logger: logger})
@@ -119,7 +117,6 @@ func TestDevChainReorg(t *testing.T) {
 	if blocks[3].Hash == strings.ToLower(hashes[2]) {
 		t.Error("block 3 kept its old hash")
 	}
-	_ = graph.Ethereum
 }
 
 // A node with a strict batch limit: the client halves its batches until the node accepts

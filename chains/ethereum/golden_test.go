@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -138,5 +138,14 @@ func TestGoldenRecordedRPC(t *testing.T) {
 	if calls, reqs := c.Stats(); reqs > 3 || calls < 8 {
 		t.Errorf("%d calls in %d requests", calls, reqs)
 	}
-	_ = errors.Is
+
+	// The same through the real store, which starts at the first ingested height.
+	gs := openStore(t)
+	if _, err := ethereum.Ingest(ctx, c, gs, ethereum.IngestOptions{From: 1755634, To: 1755635}); err != nil {
+		t.Fatal(err)
+	}
+	stored := storedBlocks(t, gs, 1755634, 1755635)
+	if len(stored) != 2 || !reflect.DeepEqual(normalizeEmpty(stored[1]), normalizeEmpty(blocks[1])) {
+		t.Errorf("graph.Store gives back %+v", stored)
+	}
 }
