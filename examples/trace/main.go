@@ -1,0 +1,821 @@
+// Command trace is chaintrace's main program: the investigator's run from chain data and
+// attributions to exposure per exchange, evidence and pictures.
+//
+// With no flags it needs no network and no server: it plays the bundled case — a
+// SIMULATION of a Bybit-style theft (package simcase) — on an in-process Ethereum dev chain,
+// ingests it over JSON-RPC into a badger store, loads the curated DPRK seed set, the
+// curated exchange set and the case's own labels, traces with every method, prints the
+// exposure per exchange and method with one evidence path per exchange, and writes to -out
+// (default ./chaintrace-out) report.json, deposits.csv, flow-<chain>.dot, flow-<chain>.svg
+// and report.html.
+//
+//	go run ./examples/trace
+//	go run ./examples/trace -method fifo -max-hops 4 -out /tmp/case
+//
+// With a data source it traces real data the same way:
+//
+//	go run ./examples/trace -eth-rpc http://127.0.0.1:8545 -from 21895000 -to 21896000 -store ./eth.db
+//	go run ./examples/trace -btc-rpc http://user:pass@127.0.0.1:8332 -from 840000 -to 840010
+//	go run ./examples/trace -btc-blocks ~/.bitcoin/blocks -to 200000
+//	go run ./examples/trace -etl ./export -labels my-labels.csv -actor lazarus -as-of 2025-03-01
+//
+// Progress (height, blocks/s, ETA) is shown on a terminal; -q silences it. Bad flags, an
+// unreachable node or an unreadable file end the run with one line on stderr and a non-zero
+// exit status (2 for bad flags, 1 otherwise).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chaintrace/chaintrace/chains/bitcoin"
+	"github.com/chaintrace/chaintrace/chains/ethereum"
+	"github.com/chaintrace/chaintrace/chains/etl"
+	"github.com/chaintrace/chaintrace/examples/trace/simcase"
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/report"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Bundled label sets, relative to the repository root.
+var bundledLabels = []string{"testdata/labels/curated/dprk-seeds-v1.csv", "testdata/labels/curated/exchanges-v1.csv"}
+
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+type heightFlag struct {
+	v   uint64
+	set bool
+}
+
+func (h *heightFlag) String() string { return strconv.FormatUint(h.v, 10) }
+func (h *heightFlag) Set(s string) error {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("not a block height: %q", s)
+	}
+	h.v, h.set = v, true
+	return nil
+}
+
+type options struct {
+	ethRPC, btcRPC, btcBlocks, etlDir, btcNet string
+	from, to                                  heightFlag
+	labelFiles                                listFlag
+	actor, method, minTaint, asOf             string
+	maxHops                                   int
+	store, out                                string
+	quiet                                     bool
+
+	methods  []string
+	minTaintV graph.Amount
+	asOfV     time.Time
+	sim       bool
+}
+
+// usageError is a bad flag: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.ethRPC, "eth-rpc", "", "trace Ethereum from this JSON-RPC endpoint (http://, ws://, IPC path)")
+	fs.StringVar(&o.btcRPC, "btc-rpc", "", "trace Bitcoin from this btcd/bitcoind JSON-RPC endpoint: http://user:pass@host:port")
+	fs.StringVar(&o.btcBlocks, "btc-blocks", "", "trace Bitcoin from a Bitcoin Core blocks directory (blk*.dat)")
+	fs.StringVar(&o.btcNet, "btc-net", "mainnet", "Bitcoin network of -btc-rpc/-btc-blocks: mainnet, testnet, testnet4, signet, regtest")
+	fs.StringVar(&o.etlDir, "etl", "", "trace a blockchain-etl export directory (blocks, transactions, receipts, traces, logs or token_transfers; .csv/.json/.jsonl, optionally .gz)")
+	fs.Var(&o.from, "from", "first block height to ingest and trace")
+	fs.Var(&o.to, "to", "last block height to ingest and trace (default: the source's tip)")
+	fs.Var(&o.labelFiles, "labels", "label files (repeat or comma-separate); default: the bundled curated DPRK seed and exchange sets")
+	fs.StringVar(&o.actor, "actor", "", "seed only this attributed actor, incident or sanctions program (e.g. lazarus, bybit-2025, DPRK3); default: every DPRK-attributed label")
+	fs.StringVar(&o.method, "method", "all", "taint method: poison, haircut, fifo, lifo, tiho (UTXO), seniority (account), or all")
+	fs.IntVar(&o.maxHops, "max-hops", -1, "prune taint beyond this many hops (default: unlimited)")
+	fs.StringVar(&o.minTaint, "min-taint", "0", "prune taint below this many base units per movement and source (0 = off)")
+	fs.StringVar(&o.asOf, "as-of", "", "read the labels as of this date (YYYY-MM-DD); default: ignoring dates")
+	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end)")
+	fs.StringVar(&o.out, "out", "chaintrace-out", "directory for report.json, deposits.csv, flow-*.dot/.svg and report.html")
+	fs.BoolVar(&o.quiet, "q", false, "no progress display")
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprintln(stderr, "usage: go run ./examples/trace [flags]   (no flags: the bundled simulated case)")
+			fs.PrintDefaults()
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Sprintf("unexpected argument %q (all inputs are flags)", fs.Arg(0))}
+	}
+	sources := 0
+	for _, s := range []string{o.ethRPC, o.btcRPC, o.btcBlocks, o.etlDir} {
+		if s != "" {
+			sources++
+		}
+	}
+	if o.btcRPC != "" && o.btcBlocks != "" {
+		return nil, usageError{"-btc-rpc and -btc-blocks both give Bitcoin blocks: use one"}
+	}
+	o.sim = sources == 0
+	if o.from.set && o.to.set && o.from.v > o.to.v {
+		return nil, usageError{fmt.Sprintf("-from %d is above -to %d", o.from.v, o.to.v)}
+	}
+	if o.sim && (o.from.set || o.to.set) {
+		return nil, usageError{"-from/-to apply to a data source (-eth-rpc, -btc-rpc, -btc-blocks, -etl); the simulated case is always played whole"}
+	}
+	if o.method != "all" {
+		if _, err := trace.MethodByName(o.method); err != nil {
+			return nil, usageError{fmt.Sprintf("-method %q: want poison, haircut, fifo, lifo, tiho, seniority or all", o.method)}
+		}
+	}
+	v, err := graph.ParseAmount(o.minTaint)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("-min-taint %q: not a non-negative integer number of base units", o.minTaint)}
+	}
+	o.minTaintV = v
+	if o.maxHops < -1 {
+		return nil, usageError{fmt.Sprintf("-max-hops %d: must be 0 or more", o.maxHops)}
+	}
+	if o.asOf != "" {
+		t, err := time.Parse("2006-01-02", o.asOf)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("-as-of %q: want a date YYYY-MM-DD", o.asOf)}
+		}
+		o.asOfV = t
+	}
+	if o.out == "" {
+		return nil, usageError{"-out must name a directory"}
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "trace: %s (see -help)\n", ue.msg)
+		return 2
+	}
+	if err := investigate(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "trace: %s\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+// oneLine keeps an error on one line (joined errors and wrapped node messages may hold
+// newlines).
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// ui shows progress on a terminal and status lines elsewhere, unless quiet.
+type ui struct {
+	w        io.Writer
+	terminal bool
+	quiet    bool
+}
+
+func newUI(w io.Writer, quiet bool) *ui {
+	u := &ui{w: w, quiet: quiet}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		u.terminal = true
+	}
+	return u
+}
+
+func (u *ui) status(format string, args ...any) {
+	if !u.quiet {
+		fmt.Fprintf(u.w, format+"\n", args...)
+	}
+}
+
+// bar returns a progress bar of max steps on a terminal, nil otherwise.
+func (u *ui) bar(max int64, what string) *progressbar.ProgressBar {
+	if u.quiet || !u.terminal || max <= 0 {
+		return nil
+	}
+	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(u.w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
+}
+
+func finish(b *progressbar.ProgressBar) {
+	if b != nil {
+		_ = b.Finish()
+	}
+}
+
+// chainRun is one chain to trace after ingestion.
+type chainRun struct {
+	chain    graph.Chain
+	from, to uint64
+	genesis  map[graph.Address]graph.Amount // initial balances (the simulated case)
+	implicit bool                           // window starts mid-history (account model)
+}
+
+func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	u := newUI(stderr, o.quiet)
+	set, sources, err := loadLabels(ctx, o)
+	if err != nil {
+		return err
+	}
+	storeDir := o.store
+	if storeDir == "" {
+		tmp, err := os.MkdirTemp("", "chaintrace-store-")
+		if err != nil {
+			return fmt.Errorf("temporary store: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		storeDir = tmp
+	}
+	st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: storeDir})
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", storeDir, err)
+	}
+	defer st.Close()
+
+	var runs []chainRun
+	params := map[string]string{}
+	title := "chaintrace investigation"
+	notice := ""
+	if o.sim {
+		notice = simcase.Notice
+		title = "chaintrace investigation — bundled simulated case"
+		fmt.Fprintln(stdout, simcase.Notice)
+		fmt.Fprintln(stdout)
+		r, caseLabels, err := playCase(ctx, st, u)
+		if err != nil {
+			return err
+		}
+		if err := set.Add(caseLabels...); err != nil {
+			return fmt.Errorf("case labels: %w", err)
+		}
+		sources = append(sources, report.LabelSource{Name: "examples/trace/simcase (labels of the simulated case)", Labels: len(caseLabels),
+			Note: "invented attributions of the simulation: exploiter, exchanges, mixer, swap"})
+		runs = append(runs, r)
+		params["source"] = "simulated case on an in-process Ethereum dev chain (examples/trace/simcase)"
+	}
+	if o.ethRPC != "" {
+		r, err := ingestEthereum(ctx, o, st, u)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+		params["eth-rpc"] = o.ethRPC
+	}
+	if o.btcRPC != "" || o.btcBlocks != "" {
+		r, err := ingestBitcoin(ctx, o, st, u)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+		if o.btcRPC != "" {
+			params["btc-rpc"] = redactURL(o.btcRPC)
+		} else {
+			params["btc-blocks"] = o.btcBlocks
+		}
+		params["btc-net"] = o.btcNet
+	}
+	if o.etlDir != "" {
+		r, err := ingestETL(ctx, o, st, u)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+		params["etl"] = o.etlDir
+	}
+
+	var repRuns []report.Run
+	for _, r := range runs {
+		rr, err := traceChain(ctx, o, st, set, r, u)
+		if err != nil {
+			return err
+		}
+		repRuns = append(repRuns, rr)
+	}
+	params["method"] = o.method
+	params["actor"] = o.actor
+	if o.actor == "" {
+		params["actor"] = "(every DPRK-attributed label)"
+	}
+	params["max-hops"] = "unlimited"
+	if o.maxHops >= 0 {
+		params["max-hops"] = strconv.Itoa(o.maxHops)
+	}
+	params["min-taint"] = o.minTaintV.Dec()
+	params["as-of"] = o.asOf
+	if o.asOf == "" {
+		params["as-of"] = "(labels read ignoring dates)"
+	}
+	params["stop-at-exchanges"] = "true"
+	if o.from.set {
+		params["from"] = o.from.String()
+	}
+	if o.to.set {
+		params["to"] = o.to.String()
+	}
+	rep, err := report.Build(report.Meta{Title: title, Notice: notice, Command: command(o), Parameters: params, LabelSources: sources}, repRuns...)
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteTable(stdout); err != nil {
+		return err
+	}
+	files, err := rep.WriteFiles(o.out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "written to %s:", o.out)
+	for _, f := range files {
+		fmt.Fprintf(stdout, " %s", filepath.Base(f))
+	}
+	fmt.Fprintln(stdout)
+	if o.sim {
+		fmt.Fprintln(stdout, "(the case above is a simulation)")
+	}
+	return nil
+}
+
+// command is the command line that reproduces the run; -out, -store and -q are left out
+// (they do not change any figure, and temporary paths would make reports differ).
+func command(o *options) []string {
+	c := []string{"go", "run", "./examples/trace"}
+	add := func(name, v string) {
+		if v != "" {
+			c = append(c, "-"+name, v)
+		}
+	}
+	add("eth-rpc", o.ethRPC)
+	add("btc-rpc", redactURL(o.btcRPC))
+	add("btc-blocks", o.btcBlocks)
+	if o.btcRPC != "" || o.btcBlocks != "" {
+		add("btc-net", o.btcNet)
+	}
+	add("etl", o.etlDir)
+	if o.from.set {
+		add("from", o.from.String())
+	}
+	if o.to.set {
+		add("to", o.to.String())
+	}
+	for _, l := range o.labelFiles {
+		add("labels", l)
+	}
+	add("actor", o.actor)
+	if o.method != "all" {
+		add("method", o.method)
+	}
+	if o.maxHops >= 0 {
+		add("max-hops", strconv.Itoa(o.maxHops))
+	}
+	if !o.minTaintV.IsZero() {
+		add("min-taint", o.minTaintV.Dec())
+	}
+	add("as-of", o.asOf)
+	return c
+}
+
+// redactURL hides a password in a URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// findRepoRoot walks up from the working directory to the directory holding the bundled
+// label sets.
+func findRepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, bundledLabels[0])); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cannot find the bundled label sets (testdata/labels/curated): run from the chaintrace repository or pass -labels FILE")
+		}
+		dir = parent
+	}
+}
+
+func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSource, error) {
+	files := []string(o.labelFiles)
+	names := files
+	if len(files) == 0 {
+		root, err := findRepoRoot()
+		if err != nil {
+			return nil, nil, err
+		}
+		names = bundledLabels
+		files = nil
+		for _, f := range bundledLabels {
+			files = append(files, filepath.Join(root, f))
+		}
+	}
+	set := labels.NewSet()
+	var sources []report.LabelSource
+	for i, f := range files {
+		b, err := labels.LoadFile(ctx, f, labels.Options{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("labels: %w", err)
+		}
+		if err := set.AddBatch(b); err != nil {
+			return nil, nil, fmt.Errorf("labels %s: %w", f, err)
+		}
+		note := ""
+		if len(b.Warnings) > 0 {
+			note = fmt.Sprintf("%d warning(s) while reading", len(b.Warnings))
+		}
+		sources = append(sources, report.LabelSource{Name: filepath.ToSlash(names[i]), Labels: len(b.Labels), Note: note})
+	}
+	return set, sources, nil
+}
+
+func playCase(ctx context.Context, st *graph.Store, u *ui) (chainRun, []labels.Label, error) {
+	u.status("playing the simulated case on an in-process Ethereum dev chain …")
+	bar := u.bar(simcase.Blocks, "simulating blocks")
+	c, err := simcase.Play(ctx, simcase.Options{Step: func(done, total int) {
+		if bar != nil {
+			_ = bar.Set(done)
+		}
+	}})
+	finish(bar)
+	if err != nil {
+		return chainRun{}, nil, fmt.Errorf("simulated case: %w", err)
+	}
+	defer c.Close()
+	cl := ethereum.NewClient(c.Node.RPC(), ethereum.Options{RequireTraces: true})
+	res, err := ingestEth(ctx, cl, st, ethereum.IngestOptions{From: 1, To: c.Head}, u)
+	if err != nil {
+		return chainRun{}, nil, err
+	}
+	u.status("ingested %d blocks, %d transactions, %d transfers over JSON-RPC into the store", res.Blocks, res.Txs, res.Transfers)
+	return chainRun{chain: graph.Ethereum, from: 1, to: c.Head, genesis: c.Genesis}, c.Labels, nil
+}
+
+func ingestEth(ctx context.Context, cl *ethereum.Client, st *graph.Store, opts ethereum.IngestOptions, u *ui) (*ethereum.IngestResult, error) {
+	var bar *progressbar.ProgressBar
+	opts.Progress = func(p ethereum.Progress) {
+		if bar == nil && p.Target >= opts.From {
+			bar = u.bar(int64(p.Target-opts.From+1), "ingesting Ethereum")
+		}
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("ethereum height %d, %.0f blocks/s, ETA %s", p.Height, p.Rate, p.ETA.Round(time.Second)))
+			_ = bar.Set64(int64(p.Height - opts.From + 1))
+		}
+	}
+	res, err := ethereum.Ingest(ctx, cl, st, opts)
+	finish(bar)
+	if err != nil {
+		return res, fmt.Errorf("ingest Ethereum: %w", err)
+	}
+	if d := res.Degraded(); d != nil {
+		u.status("warning: incomplete Ethereum data: %s", oneLine(d))
+	}
+	return res, nil
+}
+
+func ingestEthereum(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRun, error) {
+	cl, err := ethereum.Dial(ctx, o.ethRPC, ethereum.Options{Retries: 2, RetryBackoff: 200 * time.Millisecond})
+	if err != nil {
+		return chainRun{}, fmt.Errorf("cannot reach the Ethereum node at %s: %w", o.ethRPC, err)
+	}
+	defer cl.Close()
+	head, err := cl.Head(ctx)
+	if err != nil {
+		return chainRun{}, fmt.Errorf("cannot reach the Ethereum node at %s: %w", o.ethRPC, err)
+	}
+	to := head
+	if o.to.set {
+		to = min(o.to.v, head)
+	}
+	u.status("ingesting Ethereum blocks %d..%d from %s", o.from.v, to, o.ethRPC)
+	res, err := ingestEth(ctx, cl, st, ethereum.IngestOptions{From: o.from.v, To: to}, u)
+	if err != nil {
+		return chainRun{}, err
+	}
+	u.status("ingested %d blocks, %d transactions, %d transfers", res.Blocks, res.Txs, res.Transfers)
+	return chainRun{chain: graph.Ethereum, from: o.from.v, to: to, implicit: true}, nil
+}
+
+type btcNode interface {
+	bitcoin.Node
+}
+
+func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRun, error) {
+	net, err := bitcoin.ParseNetwork(o.btcNet)
+	if err != nil {
+		return chainRun{}, fmt.Errorf("-btc-net: %w", err)
+	}
+	var node btcNode
+	var bar *progressbar.ProgressBar
+	start := time.Now()
+	var first uint64
+	if o.btcRPC != "" {
+		pu, err := url.Parse(o.btcRPC)
+		if err != nil || pu.Host == "" {
+			return chainRun{}, fmt.Errorf("-btc-rpc %q: want http://user:pass@host:port", redactURL(o.btcRPC))
+		}
+		cfg := bitcoin.RPCConfig{Host: pu.Host, Net: net, TLS: pu.Scheme == "https", Retries: 2, Backoff: 200 * time.Millisecond}
+		if pu.User != nil {
+			cfg.User = pu.User.Username()
+			cfg.Pass, _ = pu.User.Password()
+		}
+		rpc, err := bitcoin.DialRPC(ctx, cfg)
+		if err != nil {
+			return chainRun{}, fmt.Errorf("cannot reach the Bitcoin node at %s: %w", redactURL(o.btcRPC), err)
+		}
+		defer rpc.Close()
+		node = rpc
+	} else {
+		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: net})
+		if err != nil {
+			return chainRun{}, fmt.Errorf("-btc-blocks %s: %w", o.btcBlocks, err)
+		}
+		defer bf.Close()
+		node = bf
+		first = bf.FirstHeight()
+	}
+	best, err := node.BestHeight(ctx)
+	if err != nil {
+		return chainRun{}, fmt.Errorf("bitcoin tip: %w", err)
+	}
+	from := max(o.from.v, first)
+	to := best
+	if o.to.set {
+		to = min(o.to.v, best)
+	}
+	if from > 0 {
+		if err := st.SetWindowStart(ctx, graph.Bitcoin, from); err != nil {
+			return chainRun{}, err
+		}
+	}
+	u.status("ingesting Bitcoin blocks %d..%d", from, to)
+	bar = u.bar(int64(to-from+1), "ingesting Bitcoin")
+	n := 0
+	stats, err := bitcoin.Ingest(ctx, st, node, bitcoin.IngestOptions{From: from, To: to, OnBlock: func(b *graph.Block) error {
+		n++
+		if bar != nil {
+			rate := float64(n) / time.Since(start).Seconds()
+			eta := time.Duration(float64(to-b.Height) / rate * float64(time.Second))
+			bar.Describe(fmt.Sprintf("bitcoin height %d, %.0f blocks/s, ETA %s", b.Height, rate, eta.Round(time.Second)))
+			_ = bar.Set64(int64(b.Height - from + 1))
+		}
+		return nil
+	}})
+	finish(bar)
+	if err != nil {
+		return chainRun{}, fmt.Errorf("ingest Bitcoin: %w", err)
+	}
+	u.status("ingested %d Bitcoin blocks (store tip %d)", stats.Written, stats.Tip)
+	return chainRun{chain: graph.Bitcoin, from: from, to: to}, nil
+}
+
+// etlTable finds <dir>/<base>.{csv,json,jsonl}[.gz].
+func etlTable(dir, base string) (string, bool) {
+	for _, ext := range []string{".csv", ".json", ".jsonl", ".csv.gz", ".json.gz", ".jsonl.gz"} {
+		p := filepath.Join(dir, base+ext)
+		if _, err := os.Stat(p); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+func ingestETL(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRun, error) {
+	if fi, err := os.Stat(o.etlDir); err != nil || !fi.IsDir() {
+		return chainRun{}, fmt.Errorf("-etl %s: not a readable directory", o.etlDir)
+	}
+	txPath, ok := etlTable(o.etlDir, "transactions")
+	if !ok {
+		return chainRun{}, fmt.Errorf("-etl %s: no transactions table (transactions.csv, .json or .jsonl)", o.etlDir)
+	}
+	var opened []etl.Source
+	defer func() {
+		for _, s := range opened {
+			s.Close()
+		}
+	}()
+	open := func(base string) (etl.Source, error) {
+		p, ok := etlTable(o.etlDir, base)
+		if !ok {
+			return etl.Source{}, nil
+		}
+		s, err := etl.OpenFile(p)
+		if err != nil {
+			return etl.Source{}, fmt.Errorf("-etl: %w", err)
+		}
+		opened = append(opened, s)
+		return s, nil
+	}
+	_, hasReceipts := etlTable(o.etlDir, "receipts")
+	_, hasTraces := etlTable(o.etlDir, "traces")
+	_, hasLogs := etlTable(o.etlDir, "logs")
+	_, hasTokens := etlTable(o.etlDir, "token_transfers")
+	chain := graph.Ethereum
+	if !hasReceipts && !hasTraces && !hasLogs && !hasTokens {
+		// bitcoin-etl exports have transactions with nested inputs and outputs.
+		head, err := os.ReadFile(txPath)
+		if err == nil && strings.Contains(string(head[:min(len(head), 4096)]), `"inputs"`) {
+			chain = graph.Bitcoin
+		}
+	}
+	var first, last uint64
+	started := false
+	n := 0
+	write := func(b *graph.Block) error {
+		if (o.from.set && b.Height < o.from.v) || (o.to.set && b.Height > o.to.v) {
+			return nil
+		}
+		if !started {
+			started, first = true, b.Height
+			if chain == graph.Bitcoin && b.Height > 0 {
+				if err := st.SetWindowStart(ctx, graph.Bitcoin, b.Height); err != nil {
+					return err
+				}
+			}
+		}
+		last = b.Height
+		n++
+		return st.WriteBlock(ctx, b)
+	}
+	u.status("reading the %s export in %s", chain, o.etlDir)
+	blocks, err := open("blocks")
+	if err != nil {
+		return chainRun{}, err
+	}
+	txs, err := etl.OpenFile(txPath)
+	if err != nil {
+		return chainRun{}, fmt.Errorf("-etl: %w", err)
+	}
+	opened = append(opened, txs)
+	if chain == graph.Bitcoin {
+		err = etl.ReadBitcoin(ctx, etl.BitcoinExport{Blocks: blocks, Transactions: txs}, write)
+	} else {
+		exp := etl.EthereumExport{Blocks: blocks, Transactions: txs, NoTraces: !hasTraces, NoTokenTransfers: !hasLogs && !hasTokens}
+		if exp.Receipts, err = open("receipts"); err == nil {
+			if exp.Traces, err = open("traces"); err == nil {
+				if exp.Logs, err = open("logs"); err == nil {
+					exp.TokenTransfers, err = open("token_transfers")
+				}
+			}
+		}
+		if err != nil {
+			return chainRun{}, err
+		}
+		if !hasTraces {
+			u.status("warning: the export has no traces table: internal transfers (contract payouts, mixer withdrawals) are missing")
+		}
+		err = etl.ReadEthereum(ctx, exp, write)
+	}
+	if err != nil {
+		return chainRun{}, fmt.Errorf("-etl %s: %w", o.etlDir, err)
+	}
+	if !started {
+		return chainRun{}, fmt.Errorf("-etl %s: no block in the requested heights", o.etlDir)
+	}
+	u.status("stored %d %s blocks (%d..%d)", n, chain, first, last)
+	return chainRun{chain: chain, from: first, to: last, implicit: chain == graph.Ethereum}, nil
+}
+
+// seeds selects the seeds of a chain: -actor as incident, entity or program, or every
+// DPRK-attributed label.
+func seeds(set *labels.Set, o *options, chain graph.Chain) ([]trace.Seed, []labels.Conflict) {
+	var queries []labels.SeedQuery
+	if o.actor == "" {
+		queries = []labels.SeedQuery{{Nexus: labels.NexusDPRK, Chain: chain}}
+	} else {
+		queries = []labels.SeedQuery{{Incident: o.actor, Chain: chain}, {Entity: o.actor, Chain: chain}, {Program: o.actor, Chain: chain}}
+	}
+	seen := map[graph.Address]bool{}
+	var out []trace.Seed
+	var conflicts []labels.Conflict
+	for _, q := range queries {
+		ss, cs := set.Seeds(q, o.asOfV)
+		conflicts = append(conflicts, cs...)
+		for _, s := range ss {
+			if !seen[s.Address] {
+				seen[s.Address] = true
+				out = append(out, trace.Seed{Address: s.Address, Source: s.Source, Origin: s.Origin})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
+	return out, conflicts
+}
+
+func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui) (report.Run, error) {
+	model := r.chain.Model()
+	ss, conflicts := seeds(set, o, r.chain)
+	if len(ss) == 0 {
+		if o.actor != "" {
+			return report.Run{}, fmt.Errorf("no seeds: -actor %q matches no %s label (as incident, entity or program)", o.actor, r.chain)
+		}
+		return report.Run{}, fmt.Errorf("no seeds: the labels attribute no %s address to DPRK actors", r.chain)
+	}
+	exchanges, exConflicts := set.Sinks(r.chain, labels.CategoryExchange, o.asOfV)
+	if n := len(conflicts) + len(exConflicts); n > 0 {
+		u.status("warning: %d address(es) are labelled both exchange and actor/sanctioned (or two exchanges): left out of seeds and exchanges", n)
+	}
+	params := trace.DefaultParams()
+	params.MinTaint = o.minTaintV
+	if o.maxHops >= 0 {
+		h := uint32(o.maxHops)
+		params.MaxHops = &h
+	}
+	params.ImplicitBalances = r.implicit
+	methods := trace.Methods(model)
+	if o.method != "all" {
+		m, _ := trace.MethodByName(o.method)
+		if !m.Supports(model) {
+			return report.Run{}, fmt.Errorf("-method %s does not apply to %s (%s model)", o.method, r.chain, model)
+		}
+		methods = []string{o.method}
+	}
+	tip, _, _, err := st.Tip(ctx, r.chain)
+	if err != nil {
+		return report.Run{}, err
+	}
+	var results []*trace.Result
+	for _, m := range methods {
+		eng, err := trace.NewEngine(trace.Config{Model: model, Method: m, Seeds: ss, Exchanges: exchanges, Params: params})
+		if err != nil {
+			return report.Run{}, err
+		}
+		addrs := make([]graph.Address, 0, len(r.genesis))
+		for a := range r.genesis {
+			addrs = append(addrs, a)
+		}
+		sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
+		for _, a := range addrs {
+			if err := eng.SetBalance(a, r.chain.NativeAsset(), r.genesis[a]); err != nil {
+				return report.Run{}, err
+			}
+		}
+		bar := u.bar(int64(r.to-r.from+1), "tracing "+m)
+		err = st.Blocks(ctx, r.chain, r.from, r.to, func(b *graph.Block) error {
+			if bar != nil {
+				_ = bar.Set64(int64(b.Height - r.from + 1))
+			}
+			return eng.ApplyBlock(b)
+		})
+		finish(bar)
+		if err != nil {
+			return report.Run{}, fmt.Errorf("trace %s (%s): %w", r.chain, m, err)
+		}
+		res := eng.Result()
+		if err := res.CheckConservation(); err != nil {
+			return report.Run{}, fmt.Errorf("trace %s (%s): %w", r.chain, m, err)
+		}
+		results = append(results, res)
+	}
+	u.status("traced %s blocks %d..%d with %s: %d seed(s) matched", r.chain, r.from, r.to, strings.Join(methods, ", "),
+		len(ss)-len(results[0].Stats.UnusedSeeds))
+	return report.Run{Chain: r.chain, StoreHeight: tip, From: r.from, To: r.to, Results: results, Labels: set, AsOf: o.asOfV}, nil
+}

@@ -1,0 +1,469 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/holiman/uint256"
+)
+
+// FormatVersion is the version of the JSON report's layout.
+const FormatVersion = 1
+
+// ErrNoResults is returned by Build for a Run without results.
+var ErrNoResults = errors.New("report: run has no trace results")
+
+// Meta describes the run as a whole: what the report cites so that it can be reproduced.
+type Meta struct {
+	Title string
+	// Notice is shown first in every output (the program puts the simulation notice here).
+	Notice string
+	// Command is the command line that reproduces the run (without temporary paths).
+	Command []string
+	// Parameters are the settings in effect (flags, defaults), by name.
+	Parameters map[string]string
+	// LabelSources lists the label files or sets that were loaded.
+	LabelSources []LabelSource
+}
+
+// LabelSource is one loaded set of labels.
+type LabelSource struct {
+	Name   string `json:"name"` // file (relative to the repository when bundled) or set name
+	Labels int    `json:"labels"`
+	Note   string `json:"note,omitempty"`
+}
+
+// Run is the trace of one chain under one or more methods.
+type Run struct {
+	Chain graph.Chain
+	// StoreHeight is the store's tip for the chain; From and To the replayed heights.
+	StoreHeight uint64
+	From, To    uint64
+	// Results holds one Result per method, in the order to show them.
+	Results []*trace.Result
+	// Labels, if set, names and colours the addresses in the pictures.
+	Labels *labels.Set
+	// AsOf is the day the labels were read for (zero: ignoring dates).
+	AsOf time.Time
+	// MaxEdges caps the flow graph (default 300 movements, exchange deposits always kept).
+	MaxEdges int
+	// MaxResultEntries: a method's full spec result object goes into the JSON report only
+	// when it has at most this many tainted movements (default 20,000).
+	MaxResultEntries int
+}
+
+// Report is the investigator's report. Build makes one; its JSON encoding is the report
+// file.
+type Report struct {
+	FormatVersion int               `json:"format_version"`
+	Title         string            `json:"title"`
+	Notice        string            `json:"notice,omitempty"`
+	Command       []string          `json:"command,omitempty"`
+	Parameters    map[string]string `json:"parameters"`
+	LabelSources  []LabelSource     `json:"label_sources"`
+	Chains        []ChainReport     `json:"chains"`
+}
+
+// ChainReport is one chain's part of the report.
+type ChainReport struct {
+	Chain       graph.Chain `json:"chain"`
+	Model       graph.Model `json:"model"`
+	StoreHeight uint64      `json:"store_height"`
+	From        uint64      `json:"from"`
+	To          uint64      `json:"to"`
+	// Seeds are the seeds that matched the replayed data; UnusedSeeds counts the others
+	// (attributions of addresses that never appear in the window).
+	Seeds       []SeedRef      `json:"seeds"`
+	UnusedSeeds int            `json:"unused_seeds"`
+	Methods     []MethodReport `json:"methods"`
+
+	Flow    *FlowGraph `json:"-"`
+	Sankeys []*Sankey  `json:"-"`
+	run     Run
+}
+
+// SeedRef is a seed and why it is one.
+type SeedRef struct {
+	Address graph.Address `json:"address"`
+	Source  string        `json:"source"`
+	Origin  string        `json:"origin,omitempty"`
+}
+
+// MethodReport is the outcome of one method.
+type MethodReport struct {
+	Method   string        `json:"method"`
+	Exposure []ExposureRow `json:"exposure"`
+	// Evidence has one path per exchange: the largest (source, hop) component of the
+	// exchange's most tainted deposit, back to its seed.
+	Evidence     []ExchangePath               `json:"evidence"`
+	Sinks        map[string]map[string]string `json:"sinks"`
+	Injected     map[string]string            `json:"injected"`
+	Held         map[string]string            `json:"held"`
+	Conservation string                       `json:"conservation"`
+	Stats        trace.Stats                  `json:"stats"`
+	// Result is the spec's result object (omitted for very large traces: see
+	// Run.MaxResultEntries).
+	Result *trace.Result `json:"result,omitempty"`
+	res    *trace.Result
+}
+
+// ExposureRow is one exchange's exposure (spec §10.2), amounts in base units.
+type ExposureRow struct {
+	Exchange string            `json:"exchange"`
+	Received string            `json:"received"`
+	Tainted  string            `json:"tainted"`
+	Direct   string            `json:"direct"`
+	Indirect string            `json:"indirect"`
+	Share    string            `json:"share"`
+	MinHop   uint32            `json:"min_hop"`
+	MaxHop   uint32            `json:"max_hop"`
+	Deposits int               `json:"tainted_deposits"`
+	BySource map[string]string `json:"by_source"`
+}
+
+// ExchangePath explains one exchange's exposure by one path.
+type ExchangePath struct {
+	Exchange string     `json:"exchange"`
+	Deposit  string     `json:"deposit"`
+	Path     trace.Path `json:"path"`
+}
+
+// Build assembles the report of the runs. It computes the evidence paths, the flow graph
+// (of the first haircut result of each run, else its first result) and a Sankey diagram
+// per method.
+func Build(meta Meta, runs ...Run) (*Report, error) {
+	r := &Report{FormatVersion: FormatVersion, Title: meta.Title, Notice: meta.Notice, Command: meta.Command,
+		Parameters: meta.Parameters, LabelSources: meta.LabelSources}
+	if r.Parameters == nil {
+		r.Parameters = map[string]string{}
+	}
+	if r.LabelSources == nil {
+		r.LabelSources = []LabelSource{}
+	}
+	for _, run := range runs {
+		if len(run.Results) == 0 {
+			return nil, fmt.Errorf("%w (chain %s)", ErrNoResults, run.Chain)
+		}
+		if run.MaxEdges <= 0 {
+			run.MaxEdges = 300
+		}
+		if run.MaxResultEntries <= 0 {
+			run.MaxResultEntries = 20_000
+		}
+		cr := ChainReport{Chain: run.Chain, Model: run.Results[0].Model, StoreHeight: run.StoreHeight, From: run.From, To: run.To, run: run}
+		first := run.Results[0]
+		unused := map[string]bool{}
+		for _, s := range first.Stats.UnusedSeeds {
+			unused[s] = true
+		}
+		cr.UnusedSeeds = len(first.Stats.UnusedSeeds)
+		cr.Seeds = []SeedRef{}
+		for _, s := range first.Seeds() {
+			if !unused[s.String()] {
+				ref := SeedRef{Address: s.Address, Source: s.Source, Origin: s.Origin}
+				if s.Outpoint != nil {
+					ref.Address = graph.Address(s.Outpoint.String())
+				} else if s.Transfer != "" {
+					ref.Address = graph.Address(s.Transfer)
+				}
+				cr.Seeds = append(cr.Seeds, ref)
+			}
+		}
+		primary := first
+		for _, res := range run.Results {
+			if res.Method == trace.Haircut {
+				primary = res
+				break
+			}
+		}
+		for _, res := range run.Results {
+			mr, err := methodReport(res, run.MaxResultEntries)
+			if err != nil {
+				return nil, err
+			}
+			cr.Methods = append(cr.Methods, mr)
+			cr.Sankeys = append(cr.Sankeys, BuildSankey(res, run.Chain, run.Labels, run.AsOf))
+		}
+		cr.Flow = BuildFlow(primary, run.Chain, run.Labels, run.AsOf, run.MaxEdges)
+		r.Chains = append(r.Chains, cr)
+	}
+	if r.Chains == nil {
+		r.Chains = []ChainReport{}
+	}
+	return r, nil
+}
+
+func methodReport(res *trace.Result, maxEntries int) (MethodReport, error) {
+	mr := MethodReport{Method: res.Method, Exposure: []ExposureRow{}, Evidence: []ExchangePath{}, Sinks: map[string]map[string]string{},
+		Injected: amounts(res.Injected), Held: map[string]string{}, Stats: res.Stats, res: res}
+	if mr.Stats.UnusedSeeds != nil {
+		mr.Stats.UnusedSeeds = nil // counted once per chain; the list can be long
+	}
+	for k, m := range res.Sinks {
+		mr.Sinks[k] = amounts(m)
+	}
+	held := map[string]*uint256.Int{}
+	addHeld := func(cs []trace.Component) {
+		for _, c := range cs {
+			if held[c.Source] == nil {
+				held[c.Source] = new(uint256.Int)
+			}
+			held[c.Source].Add(held[c.Source], &c.Amount)
+		}
+	}
+	for _, o := range res.Unspent {
+		addHeld(o.Taint)
+	}
+	for _, h := range res.Holdings {
+		addHeld(h.Taint)
+	}
+	for s, v := range held {
+		mr.Held[s] = v.Dec()
+	}
+	if err := res.CheckConservation(); err != nil {
+		mr.Conservation = err.Error()
+	} else if res.Method == trace.Poison {
+		mr.Conservation = "not applicable: poison amounts are not additive (spec §9.3)"
+	} else {
+		mr.Conservation = "ok: injected = held + sinks for every source"
+	}
+	for _, ex := range sortedKeys(res.Exposure) {
+		x := res.Exposure[ex]
+		row := ExposureRow{Exchange: ex, Received: x.ReceivedTotal.Dec(), Tainted: x.TaintedTotal.Dec(), Direct: x.Direct.Dec(),
+			Indirect: x.Indirect.Dec(), Share: x.Share(), Deposits: len(x.Deposits), BySource: amounts(x.BySource)}
+		for i, c := range x.BySourceHop {
+			if i == 0 || c.Hop < row.MinHop {
+				row.MinHop = c.Hop
+			}
+			if c.Hop > row.MaxHop {
+				row.MaxHop = c.Hop
+			}
+		}
+		mr.Exposure = append(mr.Exposure, row)
+		if p, dep, ok := exchangePath(res, x); ok {
+			mr.Evidence = append(mr.Evidence, ExchangePath{Exchange: ex, Deposit: dep, Path: p})
+		}
+	}
+	if len(res.Outputs)+len(res.Transfers) <= maxEntries {
+		mr.Result = res
+	}
+	return mr, nil
+}
+
+// exchangePath picks the most tainted deposit (the earliest on a tie) and its largest
+// component (the lowest hop on a tie) and explains it.
+func exchangePath(res *trace.Result, x *trace.Exposure) (trace.Path, string, bool) {
+	best := -1
+	for i := range x.Deposits {
+		if x.Deposits[i].Tainted.IsZero() {
+			continue
+		}
+		if best < 0 || x.Deposits[i].Tainted.Gt(&x.Deposits[best].Tainted) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return trace.Path{}, "", false
+	}
+	ref := x.Deposits[best].Ref
+	paths, err := res.Evidence(ref)
+	if err != nil || len(paths) == 0 {
+		return trace.Path{}, "", false
+	}
+	pick := 0
+	for i := range paths {
+		if amountOf(paths[i].Amount).Gt(amountOf(paths[pick].Amount)) {
+			pick = i
+		}
+	}
+	return paths[pick], ref, true
+}
+
+func amountOf(s string) *uint256.Int {
+	v, err := uint256.FromDecimal(s)
+	if err != nil {
+		return new(uint256.Int)
+	}
+	return v
+}
+
+func amounts(m map[string]graph.Amount) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v.Dec()
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// WriteJSON writes the report as indented JSON (deterministic: maps sorted by key).
+func (r *Report) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return fmt.Errorf("report: encode JSON: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteDepositsCSV writes one row per tainted exchange deposit, chain and method: the
+// reference, transaction, address, value, taint and its components ("source@hop=amount",
+// ";"-separated), all amounts in base units.
+func (r *Report) WriteDepositsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"chain", "method", "exchange", "deposit", "tx", "address", "value", "tainted", "share", "components"})
+	for _, c := range r.Chains {
+		for _, m := range c.Methods {
+			for _, ex := range sortedKeys(m.res.Exposure) {
+				for _, d := range m.res.Exposure[ex].Deposits {
+					var comps []string
+					for _, t := range d.Taint {
+						comps = append(comps, fmt.Sprintf("%s@%d=%s", t.Source, t.Hop, t.Amount.Dec()))
+					}
+					if err := cw.Write([]string{string(c.Chain), m.Method, ex, d.Ref, txOf(c.Model, d.Ref), string(d.Address),
+						d.Value.Dec(), d.Tainted.Dec(), ratio(&d.Tainted, &d.Value), strings.Join(comps, ";")}); err != nil {
+						return fmt.Errorf("report: write CSV: %w", err)
+					}
+				}
+			}
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("report: write CSV: %w", err)
+	}
+	return nil
+}
+
+// txOf returns the transaction of a movement reference: "txid:vout" (UTXO) or
+// "<tx>.<suffix>" (account transfer).
+func txOf(m graph.Model, ref string) string {
+	sep := "."
+	if m == graph.UTXO {
+		sep = ":"
+	}
+	if i := strings.Index(ref, sep); i > 0 {
+		return ref[:i]
+	}
+	return ref
+}
+
+func ratio(num, den *uint256.Int) string {
+	if num.IsZero() || den.IsZero() {
+		return "0"
+	}
+	q := new(big.Rat).SetFrac(num.ToBig(), den.ToBig())
+	if q.IsInt() {
+		return q.Num().String()
+	}
+	return q.String()
+}
+
+// WriteTable writes, for each chain, the exposure per exchange and method (received,
+// tainted, direct, indirect, share, hops) in the chain's native unit, then one evidence path
+// per exchange (haircut when traced, else the first method).
+func (r *Report) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	if r.Notice != "" {
+		fmt.Fprintf(&b, "%s\n\n", r.Notice)
+	}
+	for _, c := range r.Chains {
+		unit := c.Chain.NativeAsset()
+		fmt.Fprintf(&b, "%s (%s model), store height %d, replayed %d..%d; %d seeds matched, %d did not appear\n",
+			c.Chain, c.Model, c.StoreHeight, c.From, c.To, len(c.Seeds), c.UnusedSeeds)
+		fmt.Fprintf(&b, "\nexposure per exchange and method (%s; exact base units in report.json)\n", unit)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "exchange\tmethod\treceived\ttainted\tdirect\tindirect\tshare\thops\t")
+		rows := 0
+		for _, ex := range c.exchanges() {
+			for _, m := range c.Methods {
+				for _, x := range m.Exposure {
+					if x.Exchange != ex {
+						continue
+					}
+					hops := "-"
+					if x.Tainted != "0" {
+						hops = fmt.Sprintf("%d", x.MinHop)
+						if x.MaxHop != x.MinHop {
+							hops = fmt.Sprintf("%d-%d", x.MinHop, x.MaxHop)
+						}
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", ex, m.Method, FormatAmount(c.Chain, x.Received),
+						FormatAmount(c.Chain, x.Tainted), FormatAmount(c.Chain, x.Direct), FormatAmount(c.Chain, x.Indirect),
+						Percent(x.Tainted, x.Received), hops)
+					rows++
+				}
+			}
+		}
+		tw.Flush()
+		if rows == 0 {
+			fmt.Fprintln(&b, "  (no exchange received anything in the window)")
+		}
+		m := c.primary()
+		fmt.Fprintf(&b, "\nevidence: one path per exchange (%s)\n", m.Method)
+		for _, e := range m.Evidence {
+			writePath(&b, c.Chain, e)
+		}
+		fmt.Fprintln(&b)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writePath(b *strings.Builder, chain graph.Chain, e ExchangePath) {
+	fmt.Fprintf(b, "  %s: deposit %s carries %s %s of %s at hop %d\n", e.Exchange, e.Deposit, FormatAmount(chain, e.Path.Amount), chain.NativeAsset(), e.Path.Source, e.Path.Hop)
+	for _, s := range e.Path.Steps {
+		if s.Kind == "seed" {
+			fmt.Fprintf(b, "    seed %s (%s)\n", s.Ref, s.Seed)
+			continue
+		}
+		if s.Asset != "" && s.Asset != chain.NativeAsset() {
+			fmt.Fprintf(b, "    hop %d  %s  %s -> %s  %s of %s units of token %s", s.Hop, s.Ref, s.From, s.To, s.Amount, s.Value, s.Asset)
+		} else {
+			fmt.Fprintf(b, "    hop %d  %s  %s -> %s  %s of %s %s", s.Hop, s.Ref, s.From, s.To, FormatAmount(chain, s.Amount), FormatAmount(chain, s.Value), chain.NativeAsset())
+		}
+		fmt.Fprintf(b, "  block %d\n", s.Height)
+	}
+	if !e.Path.Complete {
+		fmt.Fprintln(b, "    (path could not be followed back to a seed)")
+	}
+}
+
+// exchanges returns every exchange of any method, sorted.
+func (c *ChainReport) exchanges() []string {
+	seen := map[string]bool{}
+	for _, m := range c.Methods {
+		for _, x := range m.Exposure {
+			seen[x.Exchange] = true
+		}
+	}
+	return sortedKeys(seen)
+}
+
+func (c *ChainReport) primary() *MethodReport {
+	for i := range c.Methods {
+		if c.Methods[i].Method == trace.Haircut {
+			return &c.Methods[i]
+		}
+	}
+	return &c.Methods[0]
+}
