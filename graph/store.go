@@ -162,7 +162,8 @@ type Store struct {
 
 	recordGen atomic.Uint64 // generation numbers of chunked records; starts at the open time
 
-	mu      sync.RWMutex // guards closed and chains
+	mu      sync.RWMutex   // guards closed and chains
+	active  sync.WaitGroup // readers and record writers in flight (see enter)
 	closed  bool
 	chains  map[Chain]byte
 	byID    map[byte]Chain
@@ -350,13 +351,31 @@ func (s *Store) Close() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
+	s.mu.Unlock()
+	// Running readers finish; a reader's callback that calls the store again gets
+	// ErrStoreClosed instead of deadlocking.
+	s.active.Wait()
 	return s.db.Close()
 }
+
+// enter registers a reader (or record writer); it fails once Close has begun. Every
+// successful enter is paired with leave.
+func (s *Store) enter() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrStoreClosed
+	}
+	s.active.Add(1)
+	return nil
+}
+
+func (s *Store) leave() { s.active.Done() }
 
 // read runs fn in a read-only snapshot. The chain id is 0 (ok false) if the chain has never
 // been written.
@@ -364,12 +383,13 @@ func (s *Store) read(ctx context.Context, c Chain, fn func(txn *badger.Txn, id b
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrStoreClosed
+	if err := s.enter(); err != nil {
+		return err
 	}
+	defer s.leave()
+	s.mu.RLock()
 	id, ok := s.chains[c]
+	s.mu.RUnlock()
 	return s.db.View(func(txn *badger.Txn) error { return fn(txn, id, ok) })
 }
 

@@ -60,11 +60,10 @@ func (s *Store) PutRecords(ctx context.Context, ns string, recs []Record) error 
 	}
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrStoreClosed
+	if err := s.enter(); err != nil {
+		return err
 	}
+	defer s.leave()
 	headers := make([][]byte, len(recs))
 	for i, r := range recs {
 		if len(r.Value) <= recordChunkSize {
@@ -145,11 +144,10 @@ func (s *Store) DeleteRecord(ctx context.Context, ns string, key []byte) error {
 	}
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrStoreClosed
+	if err := s.enter(); err != nil {
+		return err
 	}
+	defer s.leave()
 	err := s.db.Update(func(txn *badger.Txn) error {
 		if err := deleteChunks(txn, ns, key, nil); err != nil {
 			return err

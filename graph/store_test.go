@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/stretchr/testify/require"
@@ -846,4 +847,36 @@ func TestStoreBulkLoadRefusals(t *testing.T) {
 	require.ErrorIs(t, bl.Add(ctx, &b[2]), ErrParentMismatch)
 	bl.Abort()
 	writeAll(t, st2, linked("a", 0, 3, ""))
+}
+
+// A reader's callback may call the store again while Close waits: it gets ErrStoreClosed
+// instead of a deadlock, and Close returns once the reader is done.
+func TestStoreCloseDuringRead(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenStore(ctx, StoreOptions{InMemory: true})
+	require.NoError(t, err)
+	writeAll(t, st, linked("a", 0, 3, ""))
+	inside := make(chan struct{})
+	closed := make(chan error)
+	var nested error
+	err = st.Blocks(ctx, Bitcoin, 0, 10, func(b *Block) error {
+		if b.Height == 0 {
+			close(inside)
+			go func() { closed <- st.Close() }()
+			for {
+				_, _, _, nested = st.Tip(ctx, Bitcoin)
+				if nested != nil {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	<-inside
+	require.ErrorIs(t, nested, ErrStoreClosed)
+	require.NoError(t, <-closed)
+	_, _, _, err = st.Tip(ctx, Bitcoin)
+	require.ErrorIs(t, err, ErrStoreClosed)
 }
