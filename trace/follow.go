@@ -87,9 +87,21 @@ type Follower struct {
 	hash   string
 	ckpts  []uint64 // heights of the stored checkpoints, ascending
 
+	resumed Resumed
+
 	mu      sync.Mutex
 	watched []*Verdict
 }
+
+// Resumed says how NewFollower rebuilt the engine.
+type Resumed struct {
+	FromCheckpoint   bool   // restored from a checkpoint rather than started fresh
+	CheckpointHeight uint64 // the checkpoint's block
+	Replayed         int    // stored blocks replayed after it (or from Start)
+}
+
+// Resumed says how the engine was rebuilt when the follower was opened.
+func (f *Follower) Resumed() Resumed { return f.resumed }
 
 // AdvanceReport says what one Advance did.
 type AdvanceReport struct {
@@ -158,7 +170,7 @@ func NewFollower(ctx context.Context, opts FollowerOptions) (*Follower, error) {
 	if hasTip {
 		limit = tip
 	}
-	if _, err := f.restore(ctx, limit, hasTip); err != nil {
+	if f.resumed.Replayed, err = f.restore(ctx, limit, hasTip); err != nil {
 		return nil, err
 	}
 	if hasTip {
@@ -173,6 +185,7 @@ func NewFollower(ctx context.Context, opts FollowerOptions) (*Follower, error) {
 func (f *Follower) restore(ctx context.Context, upto uint64, any bool) (replayed int, err error) {
 	from := f.opts.Start
 	f.eng = nil
+	f.resumed.FromCheckpoint, f.resumed.CheckpointHeight = false, 0
 	for i := len(f.ckpts) - 1; i >= 0 && any; i-- {
 		h := f.ckpts[i]
 		if h > upto {
@@ -183,6 +196,7 @@ func (f *Follower) restore(ctx context.Context, upto uint64, any bool) (replayed
 			continue // an unreadable or foreign checkpoint: fall back to an older one
 		}
 		f.eng, from = eng, h+1
+		f.resumed.FromCheckpoint, f.resumed.CheckpointHeight = true, h
 		break
 	}
 	if f.eng == nil {
