@@ -93,14 +93,15 @@ type Follower struct {
 	watched []*Verdict
 }
 
-// Resumed says how NewFollower rebuilt the engine.
+// Resumed says how the engine was last rebuilt: when the follower was opened, or after a
+// reorg.
 type Resumed struct {
 	FromCheckpoint   bool   // restored from a checkpoint rather than started fresh
 	CheckpointHeight uint64 // the checkpoint's block
 	Replayed         int    // stored blocks replayed after it (or from Start)
 }
 
-// Resumed says how the engine was rebuilt when the follower was opened.
+// Resumed says how the engine was last rebuilt (see Resumed).
 func (f *Follower) Resumed() Resumed { return f.resumed }
 
 // AdvanceReport says what one Advance did.
