@@ -48,7 +48,7 @@ type Progress struct {
 
 // IngestResult summarizes a run.
 type IngestResult struct {
-	From, To   uint64 // heights written (To < From when nothing was written)
+	From, To   uint64 // heights written; meaningful when Blocks > 0
 	Blocks     uint64
 	Txs        uint64
 	Transfers  uint64
@@ -113,7 +113,6 @@ func Ingest(ctx context.Context, c *Client, st Store, opts IngestOptions) (*Inge
 		}
 		target = head - opts.Confirmations
 	}
-	res.From, res.To = 1, 0
 	first := true
 	for {
 		next, parent, err := resumePoint(ctx, c, st, opts.From, res)
@@ -121,7 +120,7 @@ func Ingest(ctx context.Context, c *Client, st Store, opts IngestOptions) (*Inge
 			return res, err
 		}
 		if first {
-			res.From, res.To = next, next-1
+			res.From = next
 			first = false
 		}
 		if next > target {
@@ -237,7 +236,6 @@ func run(ctx context.Context, c *Client, st Store, from, to uint64, parent strin
 	defer wg.Wait()
 	defer cancel()
 
-	lastReport := time.Now()
 	for out := range ordered {
 		var r batchResult
 		select {
@@ -278,10 +276,7 @@ func run(ctx context.Context, c *Client, st Store, from, to uint64, parent strin
 				}
 			}
 		}
-		if opts.Progress != nil && time.Since(lastReport) >= 0 {
-			report(opts, res, to, start)
-			lastReport = time.Now()
-		}
+		report(opts, res, to, start) // after every batch: batches are the unit of progress
 	}
 	return ctx.Err()
 }
