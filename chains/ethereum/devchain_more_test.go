@@ -145,3 +145,39 @@ func TestDevChainBatchLimit(t *testing.T) {
 		t.Errorf("no split was logged: %s", logged.String())
 	}
 }
+
+// Cancelling mid-run leaves whole blocks in chain order; the next run resumes after them.
+func TestDevChainCancelAndResume(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := startNode(t, devnode.Config{Accounts: 2, NoHTTP: true})
+	a, b := n.Account(0), n.Account(1)
+	for i := 0; i < 8; i++ {
+		need(n.Send(ctx, a, devnode.Tx{To: &b.Address, Value: devnode.Ether(1)}))
+		need(n.Commit(ctx))
+	}
+	cl := ethereum.NewClient(n.RPC(), ethereum.Options{BlocksPerBatch: 2})
+	st := &memStore{}
+	runCtx, stop := context.WithCancel(ctx)
+	res, err := ethereum.Ingest(runCtx, cl, st, ethereum.IngestOptions{Workers: 2, Progress: func(p ethereum.Progress) {
+		if p.Blocks >= 2 {
+			stop()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	written := len(st.all())
+	if written != 2 || res.Blocks != 2 {
+		t.Fatalf("cancelled run wrote %d blocks (result %d)", written, res.Blocks)
+	}
+	res, err = ethereum.Ingest(ctx, cl, st, ethereum.IngestOptions{Workers: 2})
+	if err != nil || res.From != uint64(written) || res.To != 8 || len(st.all()) != 9 {
+		t.Fatalf("resumed run: %+v %v, %d blocks", res, err, len(st.all()))
+	}
+	for i, blk := range st.all() {
+		if blk.Height != uint64(i) {
+			t.Fatalf("block %d at position %d", blk.Height, i)
+		}
+	}
+}

@@ -237,6 +237,9 @@ func run(ctx context.Context, c *Client, st Store, from, to uint64, parent strin
 	defer cancel()
 
 	for out := range ordered {
+		if err := ctx.Err(); err != nil {
+			return err // stop between batches: what is written is whole blocks in order
+		}
 		var r batchResult
 		select {
 		case r = <-out:
