@@ -97,7 +97,7 @@ type options struct {
 	store, out                                string
 	quiet                                     bool
 
-	methods  []string
+	methods   []string
 	minTaintV graph.Amount
 	asOfV     time.Time
 	sim       bool

@@ -11,7 +11,7 @@ import (
 )
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"amount": func(c ChainReport, units string) string { return FormatAmount(c.Chain, units) },
+	"amount":  func(c ChainReport, units string) string { return FormatAmount(c.Chain, units) },
 	"percent": Percent,
 	"hops": func(x ExposureRow) string {
 		if x.Tainted == "0" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"time"
 
 	"github.com/chaintrace/chaintrace/chains/ethereum/contracts"
 	"github.com/chaintrace/chaintrace/chains/ethereum/devnode"
@@ -15,6 +16,7 @@ import (
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -76,6 +78,9 @@ type Options struct {
 	// Step, if set, is told the number of blocks sealed so far and the total (for a progress
 	// display).
 	Step func(done, total int)
+	// HTTP serves the node's JSON-RPC on a loopback port too (Node.HTTPURL), for clients
+	// outside the process; by default the node is reachable in-process only.
+	HTTP bool
 }
 
 // Blocks is the number of blocks the case seals.
@@ -89,6 +94,7 @@ type player struct {
 	token *contracts.Contract
 	pool  *contracts.Contract
 	swap  *abi.ABI
+	sent  int // transactions sent for the block being built
 	err   error
 }
 
@@ -118,7 +124,9 @@ func (p *player) send(from *devnode.Account, tx devnode.Tx) *types.Transaction {
 	t, err := p.n.Send(p.ctx, from, tx)
 	if err != nil {
 		p.err = err
+		return nil
 	}
+	p.sent++
 	return t
 }
 
@@ -130,13 +138,61 @@ func (p *player) call(c *contracts.Contract, method string, args ...any) []byte 
 	return data
 }
 
+// commit seals the block once the pool holds every transaction sent for it (the pool
+// admits transactions asynchronously; sealing earlier would move some to a later block and
+// change the case), and checks that the block holds them all.
 func (p *player) commit() {
 	if p.err != nil {
 		return
 	}
-	if _, err := p.n.Commit(p.ctx); err != nil {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var status struct{ Pending, Queued hexutil.Uint }
+		if err := p.n.RPC().CallContext(p.ctx, &status, "txpool_status"); err != nil {
+			p.err = fmt.Errorf("simcase: txpool status: %w", err)
+			return
+		}
+		if int(status.Pending) >= p.sent {
+			break
+		}
+		if time.Now().After(deadline) {
+			p.err = fmt.Errorf("simcase: block %d: the pool holds %d of %d transactions after 30 s", p.done+1, status.Pending, p.sent)
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	b, err := p.n.Commit(p.ctx)
+	if err != nil {
 		p.err = err
 		return
+	}
+	if len(b.Transactions()) != p.sent {
+		p.err = fmt.Errorf("simcase: block %d holds %d transactions, %d were sent", b.NumberU64(), len(b.Transactions()), p.sent)
+		return
+	}
+	p.sent = 0
+	// The next transactions are estimated on the latest block and validated by the pool
+	// against its own view of the chain, which it updates asynchronously: wait until the
+	// head is this block and the pool has dropped the transactions it holds.
+	for {
+		h, err := p.n.Client().BlockNumber(p.ctx)
+		if err != nil {
+			p.err = err
+			return
+		}
+		var status struct{ Pending, Queued hexutil.Uint }
+		if err := p.n.RPC().CallContext(p.ctx, &status, "txpool_status"); err != nil {
+			p.err = fmt.Errorf("simcase: txpool status: %w", err)
+			return
+		}
+		if h >= b.NumberU64() && status.Pending == 0 && status.Queued == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			p.err = fmt.Errorf("simcase: block %d sealed but the head is still %d after 30 s", b.NumberU64(), h)
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 	p.done++
 	if p.opts.Step != nil {
@@ -183,7 +239,7 @@ func loadSwap() (*abi.ABI, []byte, error) {
 // Play starts an in-process dev chain (no HTTP endpoint) and plays the case on it. The caller
 // closes the returned Case.
 func Play(ctx context.Context, opts Options) (*Case, error) {
-	n, err := devnode.Start(ctx, devnode.Config{Accounts: 6, Balance: devnode.Ether(5000), NoHTTP: true})
+	n, err := devnode.Start(ctx, devnode.Config{Accounts: 6, Balance: devnode.Ether(5000), NoHTTP: !opts.HTTP})
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +332,7 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.sent += 3
 	p.commit()
 
 	// Block 2: liquidity, tokens for the victim, clean traffic.
@@ -283,7 +340,9 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 	p.send(deployer, devnode.Tx{To: &tokenAddr, Data: p.call(p.token, "mint", swapAddr, devnode.Ether(1000))})
 	p.send(deployer, devnode.Tx{To: &swapAddr, Value: devnode.Ether(1000)})
 	note := 0
-	secret := func(i int) [32]byte { return crypto.Keccak256Hash([]byte(fmt.Sprintf("chaintrace simcase note %d", i))) }
+	secret := func(i int) [32]byte {
+		return crypto.Keccak256Hash([]byte(fmt.Sprintf("chaintrace simcase note %d", i)))
+	}
 	commitment := func(i int) [32]byte { s := secret(i); return crypto.Keccak256Hash(s[:]) }
 	for _, u := range clean[:2] {
 		for j := 0; j < 5; j++ {

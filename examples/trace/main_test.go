@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaintrace/chaintrace/examples/trace/simcase"
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace/report"
+	"github.com/chaintrace/chaintrace/trace/report/reportcheck"
+	"github.com/holiman/uint256"
+)
+
+func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// expected is the hand-computed figures of the case (simcase.Expected), from one
+// independent play of it: the case is deterministic, so its fees are the same in every play.
+var expected = sync.OnceValues(func() ([]simcase.Expected, error) {
+	c, err := simcase.Play(context.Background(), simcase.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Expect, nil
+})
+
+type jsonReport struct {
+	Notice string `json:"notice"`
+	Chains []struct {
+		Chain       string `json:"chain"`
+		StoreHeight uint64 `json:"store_height"`
+		Methods     []struct {
+			Method   string               `json:"method"`
+			Exposure []report.ExposureRow `json:"exposure"`
+			Evidence []report.ExchangePath
+		} `json:"methods"`
+	} `json:"chains"`
+}
+
+func readReport(t *testing.T, dir string) jsonReport {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, report.FileJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r jsonReport
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// checkExpected compares the report's exposure with the hand-computed figures of the
+// methods it holds.
+func checkExpected(t *testing.T, r jsonReport) {
+	t.Helper()
+	want, err := expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, e := range want {
+		for _, m := range r.Chains[0].Methods {
+			if m.Method != e.Method {
+				continue
+			}
+			var row *report.ExposureRow
+			for i := range m.Exposure {
+				if m.Exposure[i].Exchange == e.Exchange {
+					row = &m.Exposure[i]
+				}
+			}
+			if row == nil {
+				t.Errorf("%s: no exposure row for %s", e.Method, e.Exchange)
+				continue
+			}
+			checked++
+			got := uint256.MustFromDecimal(row.Tainted)
+			diff := new(uint256.Int)
+			if got.Gt(&e.Tainted) {
+				diff.Sub(got, &e.Tainted)
+			} else {
+				diff.Sub(&e.Tainted, got)
+			}
+			if diff.Gt(&e.Tolerance) {
+				t.Errorf("%s %s: tainted %s, by hand %s (±%s): %s", e.Method, e.Exchange, row.Tainted, e.Tainted.Dec(), e.Tolerance.Dec(), e.Why)
+			}
+			if row.Received != e.Received.Dec() || row.Direct != e.Direct.Dec() {
+				t.Errorf("%s %s: received %s direct %s, by hand %s %s", e.Method, e.Exchange, row.Received, row.Direct, e.Received.Dec(), e.Direct.Dec())
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no hand-computed figure was checked")
+	}
+}
+
+var exchanges = []string{simcase.ExchangeA, simcase.ExchangeB, simcase.ExchangeC}
+
+// The default run, twice: under a minute each, the figures are the hand-computed ones, the
+// files are byte-identical, the SVG is XML with every exchange, the HTML renders in Chromium
+// without console messages.
+func TestDefaultRun(t *testing.T) {
+	d1, d2 := t.TempDir(), t.TempDir()
+	start := time.Now()
+	code, out, errOut := runMain(t, "-out", d1, "-q")
+	elapsed := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	t.Logf("default run: %s", elapsed)
+	if elapsed > time.Minute {
+		t.Errorf("default run took %s, more than a minute", elapsed)
+	}
+	if errOut != "" {
+		t.Errorf("-q run wrote to stderr: %q", errOut)
+	}
+	if !strings.HasPrefix(out, "SIMULATION:") || !strings.Contains(out, "(the case above is a simulation)") {
+		t.Errorf("stdout does not say plainly that the case is a simulation:\n%.300s", out)
+	}
+	for _, ex := range exchanges {
+		for _, m := range []string{"poison", "haircut", "fifo", "lifo", "seniority"} {
+			if !strings.Contains(out, ex) || !strings.Contains(out, m) {
+				t.Errorf("stdout table lacks %s / %s", ex, m)
+			}
+		}
+		if !strings.Contains(out, ex+": deposit ") {
+			t.Errorf("stdout has no evidence path for %s", ex)
+		}
+	}
+	r := readReport(t, d1)
+	if r.Notice != simcase.Notice || len(r.Chains) != 1 || r.Chains[0].StoreHeight != simcase.Blocks {
+		t.Errorf("report header: notice %q, chains %d", r.Notice, len(r.Chains))
+	}
+	checkExpected(t, r)
+
+	code, _, errOut = runMain(t, "-out", d2)
+	if code != 0 {
+		t.Fatalf("second run: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "ingested 9 blocks") {
+		t.Errorf("status lines missing from stderr: %q", errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(d1, "*"))
+	if len(files) != 5 {
+		t.Errorf("wrote %d files, want 5: %v", len(files), files)
+	}
+	for _, f := range files {
+		a, _ := os.ReadFile(f)
+		b, err := os.ReadFile(filepath.Join(d2, filepath.Base(f)))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two runs", filepath.Base(f))
+		}
+		for _, leak := range []string{d1, os.TempDir() + "/chaintrace-store-"} {
+			if bytes.Contains(a, []byte(leak)) {
+				t.Errorf("%s contains the temporary path %s", filepath.Base(f), leak)
+			}
+		}
+	}
+
+	svg, err := os.ReadFile(filepath.Join(d1, "flow-ethereum.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := svgNodeLabels(t, svg)
+	for _, ex := range exchanges {
+		if !nodes[ex] {
+			t.Errorf("flow SVG has no node %q (nodes: %v)", ex, nodes)
+		}
+	}
+	dot, _ := os.ReadFile(filepath.Join(d1, "flow-ethereum.dot"))
+	for _, ex := range exchanges {
+		if !bytes.Contains(dot, []byte(`"`+ex+`"`)) {
+			t.Errorf("DOT file has no node %q", ex)
+		}
+	}
+
+	if _, err := reportcheck.Browser(); errors.Is(err, reportcheck.ErrNoChromium) {
+		if os.Getenv("CI") == "" {
+			t.Skip("chromium not installed (CI installs it): HTML rendering not checked")
+		}
+		t.Fatal(err)
+	}
+	res, err := reportcheck.Render(context.Background(), filepath.Join(d1, report.FileHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Console) > 0 {
+		t.Errorf("report.html: console messages %q", res.Console)
+	}
+	for _, s := range append([]string{"SIMULATION", "Where the taint went under haircut", "<svg"}, exchanges...) {
+		if !strings.Contains(res.DOM, s) {
+			t.Errorf("rendered report.html lacks %q", s)
+		}
+	}
+}
+
+// svgNodeLabels parses an SVG as XML and returns the text of the node boxes (<g
+// class="node">).
+func svgNodeLabels(t *testing.T, svg []byte) map[string]bool {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(svg))
+	labels := map[string]bool{}
+	inNode, inText := 0, false
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("flow SVG is not well-formed XML: %v", err)
+		}
+		switch v := tok.(type) {
+		case xml.StartElement:
+			if v.Name.Local == "g" {
+				for _, a := range v.Attr {
+					if a.Name.Local == "class" && a.Value == "node" {
+						inNode++
+					}
+				}
+			}
+			inText = v.Name.Local == "text"
+		case xml.EndElement:
+			if v.Name.Local == "g" && inNode > 0 {
+				inNode--
+			}
+			inText = false
+		case xml.CharData:
+			if inNode > 0 && inText {
+				labels[string(v)] = true
+			}
+		}
+	}
+	return labels
+}
+
+// The same program on real-data flags: the case served over HTTP JSON-RPC as if it were a
+// node, its labels in a file, one actor and one method.
+func TestEthRPCFlags(t *testing.T) {
+	ctx := context.Background()
+	c, err := simcase.Play(ctx, simcase.Options{HTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dir := t.TempDir()
+	lf := filepath.Join(dir, "case-labels.csv")
+	var b bytes.Buffer
+	if err := labels.WriteCSV(&b, []string{"labels of the simulated case"}, c.Labels); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(lf, b.Bytes(), 0o644)
+	out := filepath.Join(dir, "out")
+	code, stdout, errOut := runMain(t, "-eth-rpc", c.Node.HTTPURL(), "-labels", lf, "-actor", simcase.Source, "-method", "fifo", "-out", out, "-q", "-store", filepath.Join(dir, "store"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(stdout, "SIMULATION") {
+		t.Error("a real-data run claims to be the simulation")
+	}
+	r := readReport(t, out)
+	if len(r.Chains) != 1 || len(r.Chains[0].Methods) != 1 || r.Chains[0].Methods[0].Method != "fifo" {
+		t.Fatalf("report: %+v", r.Chains)
+	}
+	// Pre-window balances are implicit (clean) here instead of the genesis allocation: the
+	// figures are the same.
+	checkExpected(t, r)
+	// A second run on the kept store resumes: nothing to ingest, the same figures.
+	code, _, errOut = runMain(t, "-eth-rpc", c.Node.HTTPURL(), "-labels", lf, "-actor", simcase.Source, "-method", "fifo", "-out", out, "-q", "-store", filepath.Join(dir, "store"))
+	if code != 0 {
+		t.Fatalf("rerun on the kept store: exit %d: %s", code, errOut)
+	}
+	checkExpected(t, readReport(t, out))
+	// An actor nobody is attributed to is an error, not an empty report.
+	code, _, errOut = runMain(t, "-eth-rpc", c.Node.HTTPURL(), "-labels", lf, "-actor", "nobody-at-all", "-out", out, "-q")
+	if code != 1 || !strings.Contains(errOut, "no seeds") {
+		t.Errorf("unknown actor: exit %d, %q", code, errOut)
+	}
+}
+
+// Bad flags, unreachable nodes and unreadable files: one clear line, non-zero exit.
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	badLabels := filepath.Join(dir, "bad.csv")
+	os.WriteFile(badLabels, []byte("chain,address,entity,category,confidence\nethereum,0xnothex,X,actor,ownership\n"), 0o644)
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown flag", []string{"-nosuchflag"}, 2, "flag provided but not defined"},
+		{"argument", []string{"extra"}, 2, "unexpected argument"},
+		{"method", []string{"-method", "bogus"}, 2, `-method "bogus"`},
+		{"from above to", []string{"-eth-rpc", "http://127.0.0.1:1", "-from", "9", "-to", "3"}, 2, "-from 9 is above -to 3"},
+		{"height", []string{"-from", "x"}, 2, "not a block height"},
+		{"from on the simulation", []string{"-from", "3"}, 2, "-from/-to apply to a data source"},
+		{"min-taint", []string{"-min-taint", "1.5"}, 2, "-min-taint"},
+		{"max-hops", []string{"-max-hops", "-3"}, 2, "-max-hops"},
+		{"as-of", []string{"-as-of", "2025-13-01"}, 2, "-as-of"},
+		{"both bitcoin sources", []string{"-btc-rpc", "http://127.0.0.1:1", "-btc-blocks", dir}, 2, "use one"},
+		{"unreachable eth node", []string{"-eth-rpc", "http://127.0.0.1:1"}, 1, "cannot reach the Ethereum node at http://127.0.0.1:1"},
+		{"unreachable btc node", []string{"-btc-rpc", "http://user:secret@127.0.0.1:1"}, 1, "cannot reach the Bitcoin node at http://user:xxxxx@127.0.0.1:1"},
+		{"btc network", []string{"-btc-rpc", "http://127.0.0.1:1", "-btc-net", "moonnet"}, 1, "unknown bitcoin network"},
+		{"missing labels", []string{"-labels", filepath.Join(dir, "none.csv")}, 1, "none.csv"},
+		{"bad labels", []string{"-labels", badLabels}, 1, "bad.csv:2"},
+		{"missing etl dir", []string{"-etl", filepath.Join(dir, "none")}, 1, "not a readable directory"},
+		{"etl without transactions", []string{"-etl", dir}, 1, "no transactions table"},
+		{"missing blocks dir", []string{"-btc-blocks", filepath.Join(dir, "none")}, 1, "-btc-blocks"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, errOut := runMain(t, append(c.args, "-q", "-out", filepath.Join(dir, "out"))...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, errOut)
+			}
+			if !strings.Contains(errOut, c.want) {
+				t.Errorf("stderr %q lacks %q", errOut, c.want)
+			}
+			if strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "trace: ") {
+				t.Errorf("want exactly one line starting with \"trace: \", got %q", errOut)
+			}
+			if strings.Contains(errOut, "secret") {
+				t.Errorf("password leaked: %q", errOut)
+			}
+			if strings.Contains(stdout, "exposure") {
+				t.Errorf("a failed run printed a report: %q", stdout)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, _, errOut := runMain(t, "-help")
+	if code != 0 || !strings.Contains(errOut, "-eth-rpc") {
+		t.Errorf("-help: exit %d, %q", code, errOut)
+	}
+}
+
+// The chains the program knows for -etl detection.
+func TestETLTableDetection(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "transactions.jsonl.gz"), nil, 0o644)
+	if p, ok := etlTable(dir, "transactions"); !ok || filepath.Base(p) != "transactions.jsonl.gz" {
+		t.Errorf("etlTable = %q %v", p, ok)
+	}
+	if _, ok := etlTable(dir, "receipts"); ok {
+		t.Error("found a receipts table that is not there")
+	}
+	_ = graph.Ethereum
+}
