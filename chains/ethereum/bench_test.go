@@ -191,11 +191,12 @@ func (d delayTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // batched requests with 4 parallel workers; it reports the median blocks/s of each and the
 // speedup of the last over the first. "in-process" uses the node's
 // in-process connection (no HTTP), "loopback" its HTTP endpoint on 127.0.0.1, and "rtt=1ms"
-// puts a 1 ms round trip in front of every HTTP request (a node on the LAN).
+// puts a 1 ms round trip in front of every HTTP request (a node on the LAN), "rtt=20ms" a
+// 20 ms one (a hosted provider).
 func BenchmarkIngestSpeedup(b *testing.B) {
 	n, head := benchChain(b)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, rtt := range []time.Duration{-1, 0, time.Millisecond} {
+	for _, rtt := range []time.Duration{-1, 0, time.Millisecond, 20 * time.Millisecond} {
 		name := "loopback"
 		switch {
 		case rtt < 0:
