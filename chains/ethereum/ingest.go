@@ -28,7 +28,9 @@ type IngestOptions struct {
 	// Confirmations keeps this many of the newest blocks out when To is 0.
 	Confirmations uint64
 	// Workers is how many batches are fetched in parallel; default 4. Blocks are still
-	// written in chain order.
+	// written in chain order. Parallel batches hide network latency (a hosted node at 20 ms
+	// gives 2.3x over one worker); for a node on the same small machine, whose CPU is the
+	// limit, 1 worker is as fast or faster (see BenchmarkIngestSpeedup).
 	Workers int
 	// Progress, if set, is called after each written batch and at the end.
 	Progress func(Progress)
