@@ -33,7 +33,9 @@ func (s btcSource) Tip(ctx context.Context) (uint64, error) { return s.r.BestHei
 func (s btcSource) Block(ctx context.Context, h uint64) (*graph.Block, error) {
 	return s.r.Block(ctx, h)
 }
-func (s btcSource) BlockHash(ctx context.Context, h uint64) (string, error) { return s.r.BlockHash(ctx, h) }
+func (s btcSource) BlockHash(ctx context.Context, h uint64) (string, error) {
+	return s.r.BlockHash(ctx, h)
+}
 
 // startBtcd builds btcd from the module's pinned dependency (as chains/bitcoin's regtest
 // test does) and runs it with --regtest on loopback, mining to miner.

@@ -26,7 +26,9 @@ func (s ethSource) Block(ctx context.Context, h uint64) (*graph.Block, error) {
 	}
 	return d.Block, nil
 }
-func (s ethSource) BlockHash(ctx context.Context, h uint64) (string, error) { return s.c.BlockHash(ctx, h) }
+func (s ethSource) BlockHash(ctx context.Context, h uint64) (string, error) {
+	return s.c.BlockHash(ctx, h)
+}
 
 func freshAccount(t *testing.T) *devnode.Account {
 	t.Helper()
@@ -37,7 +39,9 @@ func freshAccount(t *testing.T) *devnode.Account {
 	return &devnode.Account{Key: k, Address: crypto.PubkeyToAddress(k.PublicKey)}
 }
 
-func ethAddr(a *devnode.Account) graph.Address { return graph.Address(strings.ToLower(a.Address.Hex())) }
+func ethAddr(a *devnode.Account) graph.Address {
+	return graph.Address(strings.ToLower(a.Address.Hex()))
+}
 
 // A real in-process geth dev chain. A sanctioned address (labelled in the test's label set)
 // pays a fresh mule, which pays a customer who so far held only clean money: once the

@@ -428,6 +428,7 @@ func (s *Screener) verdict(ix *screenIndex, e *subjectEntry, asOf time.Time) *Ve
 		}
 		v := s.evaluate(ix, e, asOf)
 		if e.known || len(e.labels) > 0 {
+			v.enc = &encCache{}
 			e.verdict.Store(v)
 		}
 		return v

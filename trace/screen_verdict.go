@@ -3,6 +3,7 @@ package trace
 import (
 	"encoding/json"
 	"math/big"
+	"sync/atomic"
 	"time"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -50,6 +51,26 @@ type Verdict struct {
 	Exposures []ExposureLine
 	Labels    []MatchedLabel
 	Evidence  []Path
+
+	// enc caches the JSON encoding of verdicts the screener shares (nil for others).
+	enc *encCache
+}
+
+type encCache struct{ b atomic.Pointer[[]byte] }
+
+// JSON returns the verdict's JSON encoding (as MarshalJSON). For the verdicts a Screener
+// caches it is computed once and shared: callers must not modify the returned bytes.
+func (v *Verdict) JSON() ([]byte, error) {
+	if v.enc != nil {
+		if b := v.enc.b.Load(); b != nil {
+			return *b, nil
+		}
+	}
+	b, err := v.MarshalJSON()
+	if err == nil && v.enc != nil {
+		v.enc.b.Store(&b)
+	}
+	return b, err
 }
 
 // Share is Tainted/Received as a reduced fraction ("0" when nothing was received).

@@ -1,0 +1,345 @@
+// Command screen is an HTTP screening service for exchanges over chaintrace's trace.Screener:
+// before paying out or crediting, ask whether an address or a deposit is exposed to a
+// listed source (how much, how far, why).
+//
+//	GET /v1/address/{chain}/{address}[?as_of=YYYY-MM-DD]   a withdrawal destination
+//	GET /v1/deposit/{chain}/{ref}[?as_of=YYYY-MM-DD]       a deposit: "txid:vout" or an Ethereum transfer id
+//	GET /healthz                                           per chain: ready, height, block hash
+//
+// Answers are the verdict's JSON (trace.Verdict: risk, score, rule, exposures, labels,
+// evidence path; amounts as decimal strings, shares as reduced fractions). A bad address is
+// 400, an unknown chain 404, a saturated server 503 with Retry-After (at most -max-inflight
+// requests run at once); a client that takes longer than -timeout to send its request or
+// read the answer is disconnected (see newServer).
+//
+// By default it serves the bundled case: the scenario testdata/screen/peel-case.json traced
+// with -method under -policy, labelled by testdata/screen/case-labels.csv (run it from the
+// repository root):
+//
+//	go run ./examples/screen
+//	curl localhost:8080/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0
+//	curl localhost:8080/v1/deposit/bitcoin/p2:0
+//
+// With a node it follows the chain instead (trace.Follower: confirmed blocks into the store
+// at -store, the trace advanced from its checkpoint, verdicts current), seeded from the
+// DPRK attributions in -seeds and with the exchanges of -exchanges as sinks:
+//
+//	go run ./examples/screen -store /var/lib/chaintrace -eth-rpc http://127.0.0.1:8545 -start 21000000
+//	go run ./examples/screen -store /var/lib/chaintrace -btc-rpc 127.0.0.1:8332 -btc-user u -btc-pass p -start 840000
+//
+// SIGINT or SIGTERM shuts the server down gracefully: requests in flight finish (up to 10 s).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/chaintrace/chaintrace/chains/bitcoin"
+	"github.com/chaintrace/chaintrace/chains/ethereum"
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/scenario"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stderr, nil))
+}
+
+type options struct {
+	addr        string
+	policy      string
+	method      string
+	caseFile    string
+	caseLabels  string
+	maxInFlight int
+	timeout     time.Duration
+
+	store         string
+	seeds         string
+	exchanges     string
+	start         uint64
+	confirmations uint64
+	poll          time.Duration
+	ethRPC        string
+	btcRPC        string
+	btcUser       string
+	btcPass       string
+	btcNet        string
+	btcTLS        bool
+}
+
+// run serves until ctx ends. ready, if set, receives the listening address.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) int {
+	fs := flag.NewFlagSet("screen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&o.policy, "policy", "testdata/screen/default-policy.yaml", "screening policy file (YAML or JSON)")
+	fs.StringVar(&o.method, "method", trace.Haircut, "taint method")
+	fs.StringVar(&o.caseFile, "case", "testdata/screen/peel-case.json", "bundled case: a scenario file (used when no node is given)")
+	fs.StringVar(&o.caseLabels, "case-labels", "testdata/screen/case-labels.csv", "labels of the bundled case (comma-separated files)")
+	fs.IntVar(&o.maxInFlight, "max-inflight", 1024, "screening requests handled at once; more get 503")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "time to read a request and to write its answer")
+	fs.StringVar(&o.store, "store", "", "graph store directory (node mode)")
+	fs.StringVar(&o.seeds, "seeds", "testdata/labels/curated/dprk-seeds-v1.csv", "seed label files (node mode; DPRK-nexus labels become seeds)")
+	fs.StringVar(&o.exchanges, "exchanges", "testdata/labels/curated/exchanges-v1.csv", "exchange label files (node mode)")
+	fs.Uint64Var(&o.start, "start", 1, "first block to follow when the store is empty (node mode)")
+	fs.Uint64Var(&o.confirmations, "confirmations", 6, "blocks built on a block before it is taken")
+	fs.DurationVar(&o.poll, "poll", 5*time.Second, "how often the node is polled")
+	fs.StringVar(&o.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC URL (node mode)")
+	fs.StringVar(&o.btcRPC, "btc-rpc", "", "Bitcoin JSON-RPC host:port (node mode)")
+	fs.StringVar(&o.btcUser, "btc-user", "", "Bitcoin RPC user")
+	fs.StringVar(&o.btcPass, "btc-pass", "", "Bitcoin RPC password")
+	fs.StringVar(&o.btcNet, "btc-net", "mainnet", "Bitcoin network: mainnet, testnet, signet, regtest")
+	fs.BoolVar(&o.btcTLS, "btc-tls", false, "Bitcoin RPC over TLS")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := serve(ctx, o, log, ready); err != nil {
+		log.Error("screen", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string) error {
+	pol, err := trace.LoadPolicy(o.policy)
+	if err != nil {
+		return err
+	}
+	var sc screeners
+	var followers []*trace.Follower
+	var closers []func()
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	if o.ethRPC == "" && o.btcRPC == "" {
+		if sc, err = bundledCase(ctx, o, pol); err != nil {
+			return err
+		}
+		log.Info("serving the bundled case", "case", o.caseFile, "method", o.method, "policy", pol.Name)
+	} else {
+		sc, followers, closers, err = nodeMode(ctx, o, pol, log)
+		if err != nil {
+			return err
+		}
+	}
+	cfg := serverConfig{MaxInFlight: o.maxInFlight, Timeout: o.timeout}
+	srv := newServer(newHandler(sc, cfg), cfg)
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // followers finish their Advance before the store closes
+	for _, f := range followers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = f.Run(ctx, o.poll, func(rep trace.AdvanceReport, err error) {
+				if err != nil {
+					log.Warn("follower", "err", err)
+					return
+				}
+				log.Info("advanced", "height", rep.Height, "blocks", rep.Applied, "reorg", rep.Reorg != nil, "changes", len(rep.Changes))
+			})
+		}()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// bundledCase traces the case's scenario and gives its chain's screener the result.
+func bundledCase(ctx context.Context, o options, pol *trace.Policy) (screeners, error) {
+	scn, err := scenario.Load(o.caseFile)
+	if err != nil {
+		return nil, err
+	}
+	res, err := scn.Run(o.method)
+	if err != nil {
+		return nil, err
+	}
+	set, err := labels.LoadSet(ctx, splitList(o.caseLabels)...)
+	if err != nil {
+		return nil, err
+	}
+	chain := graph.Bitcoin
+	if scn.Model == graph.Account {
+		chain = graph.Ethereum
+	}
+	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: chain, Policy: pol, Labels: set})
+	if err != nil {
+		return nil, err
+	}
+	var height uint64
+	for _, b := range scn.Blocks() {
+		height = max(height, b.Height)
+	}
+	s.Update(res, height, "")
+	return screeners{chain: s}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+type ethSource struct{ c *ethereum.Client }
+
+func (s ethSource) Tip(ctx context.Context) (uint64, error) { return s.c.Head(ctx) }
+func (s ethSource) Block(ctx context.Context, h uint64) (*graph.Block, error) {
+	d, err := s.c.Block(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return d.Block, nil
+}
+func (s ethSource) BlockHash(ctx context.Context, h uint64) (string, error) {
+	return s.c.BlockHash(ctx, h)
+}
+
+type btcSource struct{ r *bitcoin.RPC }
+
+func (s btcSource) Tip(ctx context.Context) (uint64, error) { return s.r.BestHeight(ctx) }
+func (s btcSource) Block(ctx context.Context, h uint64) (*graph.Block, error) {
+	return s.r.Block(ctx, h)
+}
+func (s btcSource) BlockHash(ctx context.Context, h uint64) (string, error) {
+	return s.r.BlockHash(ctx, h)
+}
+
+// nodeMode opens the store and one follower per node given.
+func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logger) (screeners, []*trace.Follower, []func(), error) {
+	if o.store == "" {
+		return nil, nil, nil, errors.New("node mode needs -store")
+	}
+	var closers []func()
+	fail := func(err error) (screeners, []*trace.Follower, []func(), error) {
+		for _, c := range closers {
+			c()
+		}
+		return nil, nil, nil, err
+	}
+	set, err := labels.LoadSet(ctx, append(splitList(o.seeds), splitList(o.exchanges)...)...)
+	if err != nil {
+		return fail(err)
+	}
+	st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: o.store})
+	if err != nil {
+		return fail(err)
+	}
+	closers = append(closers, func() { _ = st.Close() })
+	sc := screeners{}
+	var followers []*trace.Follower
+	add := func(chain graph.Chain, src trace.BlockSource) error {
+		seeds, conflicts := set.Seeds(labels.SeedQuery{Nexus: labels.NexusDPRK, Chain: chain}, time.Time{})
+		sinks, sinkConflicts := set.Sinks(chain, labels.CategoryExchange, time.Time{})
+		for _, c := range append(conflicts, sinkConflicts...) {
+			log.Warn("label conflict left out", "chain", c.Chain, "address", c.Address, "reason", c.Reason)
+		}
+		var ts []trace.Seed
+		for _, s := range seeds {
+			ts = append(ts, trace.Seed{Address: s.Address, Source: s.Source, Origin: s.Origin})
+		}
+		params := trace.DefaultParams()
+		params.ImplicitBalances = chain.Model() == graph.Account // a window starting mid-history
+		if chain == graph.Bitcoin && o.start > 1 {
+			if _, ok, err := st.WindowStart(ctx, chain); err != nil {
+				return err
+			} else if !ok {
+				if err := st.SetWindowStart(ctx, chain, o.start); err != nil {
+					return err
+				}
+			}
+		}
+		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: chain, Policy: pol, Labels: set})
+		if err != nil {
+			return err
+		}
+		f, err := trace.NewFollower(ctx, trace.FollowerOptions{
+			Name: "screen-" + string(chain), Chain: chain, Start: o.start, Confirmations: o.confirmations,
+			Config: trace.Config{Model: chain.Model(), Method: o.method, Seeds: ts, Exchanges: sinks, Params: params},
+			Store:  st, Source: src, Screener: s,
+		})
+		if err != nil {
+			return err
+		}
+		h, _, _ := f.Height()
+		log.Info("following", "chain", chain, "seeds", len(ts), "exchanges", len(sinks), "height", h, "resumed", f.Resumed())
+		sc[chain], followers = s, append(followers, f)
+		return nil
+	}
+	if o.ethRPC != "" {
+		c, err := ethereum.Dial(ctx, o.ethRPC, ethereum.Options{Logger: log})
+		if err != nil {
+			return fail(err)
+		}
+		closers = append(closers, c.Close)
+		if err := add(graph.Ethereum, ethSource{c}); err != nil {
+			return fail(err)
+		}
+	}
+	if o.btcRPC != "" {
+		nets := map[string]*chaincfg.Params{"mainnet": &chaincfg.MainNetParams, "testnet": &chaincfg.TestNet3Params, "signet": &chaincfg.SigNetParams, "regtest": &chaincfg.RegressionNetParams}
+		net := nets[o.btcNet]
+		if net == nil {
+			return fail(fmt.Errorf("-btc-net %q: want mainnet, testnet, signet or regtest", o.btcNet))
+		}
+		r, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: o.btcRPC, User: o.btcUser, Pass: o.btcPass, Net: net, TLS: o.btcTLS})
+		if err != nil {
+			return fail(err)
+		}
+		closers = append(closers, r.Close)
+		if err := add(graph.Bitcoin, btcSource{r}); err != nil {
+			return fail(err)
+		}
+	}
+	// Closers run in reverse order of opening: clients first, the store last.
+	for i, j := 0, len(closers)-1; i < j; i, j = i+1, j-1 {
+		closers[i], closers[j] = closers[j], closers[i]
+	}
+	return sc, followers, closers, nil
+}
