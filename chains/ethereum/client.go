@@ -346,6 +346,8 @@ func (c *Client) fetch(ctx context.Context, lo, hi uint64) ([]*Decoded, error) {
 				c.traces.Store(2)
 			case len(blocks[i].Transactions) == 0:
 				// Nothing to trace (geth refuses to trace genesis).
+			case strings.Contains(strings.ToLower(err.Error()), "historical state"), strings.Contains(strings.ToLower(err.Error()), "missing trie node"):
+				return nil, fmt.Errorf("ethereum: debug_traceBlockByNumber %d: %w (a non-archive node traces only recent blocks: use an archive node, or Options.NoTraces to ingest without internal transfers)", height, err)
 			default:
 				return nil, fmt.Errorf("ethereum: debug_traceBlockByNumber %d: %w", height, classify(err))
 			}
