@@ -40,7 +40,8 @@ type BulkOptions struct {
 	// TempDir holds the sorted runs (default: os.TempDir()).
 	TempDir string
 	// MemoryBudget is the index bytes held in memory before a sorted run is spilled
-	// (default 512 MB).
+	// (default 256 MB). The load's unspent outputs are held in memory besides (about 100
+	// bytes each).
 	MemoryBudget int
 }
 
@@ -100,7 +101,7 @@ func (s *Store) NewBulkLoader(ctx context.Context, opts BulkOptions) (*BulkLoade
 		return nil, err
 	}
 	if opts.MemoryBudget <= 0 {
-		opts.MemoryBudget = 512 << 20
+		opts.MemoryBudget = 256 << 20
 	}
 	s.writeMu.Lock()
 	ok := false
@@ -241,7 +242,7 @@ func (l *BulkLoader) addBlock(b *Block) error {
 	}
 	rec := encodeBlock(nil, b)
 	badger.KVToBuffer(&pb.KV{Key: blockKey(nil, l.id, b.Height), Value: rec, Version: 1, StreamId: streamBlock}, l.blocks)
-	if l.blocks.LenNoPadding() > 32<<20 {
+	if l.blocks.LenNoPadding() > 16<<20 {
 		if err := l.flushBlocks(); err != nil {
 			return err
 		}
@@ -326,7 +327,7 @@ func (l *BulkLoader) start(c Chain) error {
 		return fmt.Errorf("graph: store: bulk load: write metadata: %w", err)
 	}
 	l.pendingCursors = cursors
-	l.blocks = z.NewBuffer(64<<20, "chaintrace.bulk.blocks")
+	l.blocks = z.NewBuffer(20<<20, "chaintrace.bulk.blocks")
 	return nil
 }
 
