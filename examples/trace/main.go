@@ -30,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -549,7 +550,7 @@ type btcNode interface {
 }
 
 func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRun, error) {
-	net, err := bitcoin.ParseNetwork(o.btcNet)
+	network, err := bitcoin.ParseNetwork(o.btcNet)
 	if err != nil {
 		return chainRun{}, fmt.Errorf("-btc-net: %w", err)
 	}
@@ -562,11 +563,18 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		if err != nil || pu.Host == "" {
 			return chainRun{}, fmt.Errorf("-btc-rpc %q: want http://user:pass@host:port", redactURL(o.btcRPC))
 		}
-		cfg := bitcoin.RPCConfig{Host: pu.Host, Net: net, TLS: pu.Scheme == "https", Retries: 2, Backoff: 200 * time.Millisecond}
+		cfg := bitcoin.RPCConfig{Host: pu.Host, Net: network, TLS: pu.Scheme == "https", Retries: 2, Backoff: 200 * time.Millisecond}
 		if pu.User != nil {
 			cfg.User = pu.User.Username()
 			cfg.Pass, _ = pu.User.Password()
 		}
+		// btcd's client retries a refused connection for about 20 s before it gives up: a
+		// plain TCP dial first answers an unreachable node at once.
+		conn, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", pu.Host)
+		if err != nil {
+			return chainRun{}, fmt.Errorf("cannot reach the Bitcoin node at %s: %w", redactURL(o.btcRPC), err)
+		}
+		conn.Close()
 		rpc, err := bitcoin.DialRPC(ctx, cfg)
 		if err != nil {
 			return chainRun{}, fmt.Errorf("cannot reach the Bitcoin node at %s: %w", redactURL(o.btcRPC), err)
@@ -574,7 +582,7 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		defer rpc.Close()
 		node = rpc
 	} else {
-		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: net})
+		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network})
 		if err != nil {
 			return chainRun{}, fmt.Errorf("-btc-blocks %s: %w", o.btcBlocks, err)
 		}

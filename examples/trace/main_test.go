@@ -267,7 +267,7 @@ func TestEthRPCFlags(t *testing.T) {
 	}
 	os.WriteFile(lf, b.Bytes(), 0o644)
 	out := filepath.Join(dir, "out")
-	code, stdout, errOut := runMain(t, "-eth-rpc", c.Node.HTTPURL(), "-labels", lf, "-actor", simcase.Source, "-method", "fifo", "-out", out, "-q", "-store", filepath.Join(dir, "store"))
+	code, stdout, errOut := runMain(t, "-eth-rpc", c.Node.HTTPURL(), "-labels", lf, "-actor", simcase.Source, "-out", out, "-q", "-store", filepath.Join(dir, "store"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -275,18 +275,22 @@ func TestEthRPCFlags(t *testing.T) {
 		t.Error("a real-data run claims to be the simulation")
 	}
 	r := readReport(t, out)
-	if len(r.Chains) != 1 || len(r.Chains[0].Methods) != 1 || r.Chains[0].Methods[0].Method != "fifo" {
+	if len(r.Chains) != 1 || len(r.Chains[0].Methods) != 5 {
 		t.Fatalf("report: %+v", r.Chains)
 	}
 	// Pre-window balances are implicit (clean) here instead of the genesis allocation: the
 	// figures are the same.
 	checkExpected(t, r)
-	// A second run on the kept store resumes: nothing to ingest, the same figures.
+	// A second run on the kept store resumes (nothing to ingest) and traces one method.
 	code, _, errOut = runMain(t, "-eth-rpc", c.Node.HTTPURL(), "-labels", lf, "-actor", simcase.Source, "-method", "fifo", "-out", out, "-q", "-store", filepath.Join(dir, "store"))
 	if code != 0 {
 		t.Fatalf("rerun on the kept store: exit %d: %s", code, errOut)
 	}
-	checkExpected(t, readReport(t, out))
+	r = readReport(t, out)
+	if len(r.Chains[0].Methods) != 1 || r.Chains[0].Methods[0].Method != "fifo" {
+		t.Fatalf("-method fifo: %+v", r.Chains[0].Methods)
+	}
+	checkExpected(t, r)
 	// An actor nobody is attributed to is an error, not an empty report.
 	code, _, errOut = runMain(t, "-eth-rpc", c.Node.HTTPURL(), "-labels", lf, "-actor", "nobody-at-all", "-out", out, "-q")
 	if code != 1 || !strings.Contains(errOut, "no seeds") {
@@ -363,4 +367,41 @@ func TestETLTableDetection(t *testing.T) {
 		t.Error("found a receipts table that is not there")
 	}
 	_ = graph.Ethereum
+}
+
+// -etl on a real bitcoin-etl export (blocks 50001-50002, from the exporter's own tests) with
+// invented labels: 1DoQeK… (seed) and another address's 50 BTC go into one 100 BTC output to
+// the "exchange", which also receives a clean 50 BTC. By hand: haircut, FIFO, LIFO and TIHO
+// put 50 BTC of taint at hop 1 into the 100 BTC deposit; poison counts all 100.
+func TestETLBitcoin(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, errOut := runMain(t, "-etl", "../../testdata/etl/bitcoin/blocks_50001_50002_enriched", "-labels", "../../testdata/report/btc-50001-labels.csv", "-out", out, "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := readReport(t, out)
+	if len(r.Chains) != 1 || r.Chains[0].Chain != "bitcoin" || r.Chains[0].StoreHeight != 50002 {
+		t.Fatalf("report chains: %+v", r.Chains)
+	}
+	want := map[string]string{"poison": "10000000000", "haircut": "5000000000", "fifo": "5000000000", "lifo": "5000000000", "tiho": "5000000000"}
+	for _, m := range r.Chains[0].Methods {
+		if len(m.Exposure) != 1 {
+			t.Fatalf("%s: %d exposure rows", m.Method, len(m.Exposure))
+		}
+		x := m.Exposure[0]
+		if x.Received != "15000000000" || x.Tainted != want[m.Method] || x.Direct != want[m.Method] || x.MinHop != 1 {
+			t.Errorf("%s: %+v, want received 150 BTC, tainted = direct = %s at hop 1", m.Method, x, want[m.Method])
+		}
+	}
+	if !strings.Contains(stdout, "Test exchange (invented)") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	svg, err := os.ReadFile(filepath.Join(out, "flow-bitcoin.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := svgNodeLabels(t, svg)
+	if !nodes["Test exchange (invented)"] || !nodes["Test actor (invented attr…"] {
+		t.Errorf("flow SVG nodes: %v", nodes)
+	}
 }

@@ -201,10 +201,9 @@ func BuildFlow(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.
 		steps := paths[best].Steps
 		if len(steps) >= 2 {
 			prev := steps[len(steps)-2]
-			if prev.Kind == "seed" {
+			kept[i].from = prev.To // a seed step's To is the seed address, when it is one
+			if kept[i].from == "" {
 				kept[i].from = graph.Address(prev.Ref)
-			} else {
-				kept[i].from = prev.To
 			}
 		}
 	}
