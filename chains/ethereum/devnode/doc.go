@@ -15,9 +15,15 @@
 // Accounts are pre-funded keys; Send estimates gas (the dev chain runs future-fork gas rules,
 // so hard-coded limits break) unless Tx.Gas is set, prices the transaction at the current base
 // fee, and tracks each account's nonce itself, so several transactions of one account can go
-// into one block. Deploy and Call wrap contract creation and calls (see package contracts for
-// compiled contracts). AddWithdrawal queues a beacon withdrawal for the next block. Fork makes
-// the chain's head an earlier block, so the next Commit starts a competing branch (a reorg).
+// into one block. Estimation runs on the latest sealed block, so a transaction that depends on
+// another pending one (a transfer of freshly minted tokens) must wait for a Commit; and it
+// finds the least gas with which the transaction succeeds, so a call whose inner failure is
+// swallowed (try/catch, unchecked low-level call) gets a limit under which that inner call
+// runs out of gas — set Tx.Gas for those. Deploy wraps contract creation (package contracts
+// has compiled contracts and encodes calls). AddWithdrawal queues a beacon withdrawal for the next block. Fork makes
+// the chain's head an earlier block, so the next Commit starts a competing branch (a reorg);
+// geth puts the transactions of the abandoned blocks back into the pool, so they are sealed
+// again on the new branch.
 //
 // The chain is in memory; a Node is meant for one test (or one benchmark) and is safe for use
 // from one goroutine at a time for transactions, while its RPC endpoints serve any number of
