@@ -25,7 +25,7 @@
 // geth puts the transactions of the abandoned blocks back into the pool, so they are sealed
 // again on the new branch.
 //
-// The chain is in memory; a Node is meant for one test (or one benchmark) and is safe for use
-// from one goroutine at a time for transactions, while its RPC endpoints serve any number of
-// concurrent clients.
+// The chain is in memory; a Node is meant for one test (or one benchmark). Its methods are
+// safe for concurrent use (Send serializes nonce assignment), and its RPC endpoints serve any
+// number of concurrent clients.
 package devnode
