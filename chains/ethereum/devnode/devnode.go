@@ -62,8 +62,9 @@ type Node struct {
 	feeRecipient common.Address
 	noHTTP       bool
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards nonces
 	nonces map[common.Address]uint64
+	sealMu sync.Mutex // the simulated beacon is not safe for concurrent sealing
 }
 
 // Ether returns n ETH in wei.
@@ -276,7 +277,9 @@ func (n *Node) Deploy(ctx context.Context, from *Account, code []byte, value *bi
 
 // Commit seals one block holding every pending transaction and returns it.
 func (n *Node) Commit(ctx context.Context) (*types.Block, error) {
+	n.sealMu.Lock()
 	hash := n.beacon.Commit()
+	n.sealMu.Unlock()
 	b, err := n.client.BlockByHash(ctx, hash)
 	if err != nil {
 		return nil, fmt.Errorf("devnode: sealed block %s: %w", hash, err)
@@ -286,9 +289,11 @@ func (n *Node) Commit(ctx context.Context) (*types.Block, error) {
 
 // Mine seals count empty (or pending-transaction) blocks and returns the head number.
 func (n *Node) Mine(ctx context.Context, count int) (uint64, error) {
+	n.sealMu.Lock()
 	for i := 0; i < count; i++ {
 		n.beacon.Commit()
 	}
+	n.sealMu.Unlock()
 	return n.client.BlockNumber(ctx)
 }
 
@@ -314,6 +319,8 @@ func (n *Node) AddWithdrawal(ctx context.Context, index, validator uint64, addr 
 // Fork makes block parent the head, so the next Commit builds a competing branch on it. The
 // pool must be empty. Nonces of all accounts are re-read from the new head.
 func (n *Node) Fork(parent common.Hash) error {
+	n.sealMu.Lock()
+	defer n.sealMu.Unlock()
 	if err := n.beacon.Fork(parent); err != nil {
 		return fmt.Errorf("devnode: fork at %s: %w", parent, err)
 	}
