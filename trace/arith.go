@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"math/bits"
 	"sort"
 
 	"github.com/holiman/uint256"
@@ -144,6 +145,34 @@ func (ap *apportioner) withdraw(pool []seg, clean *uint256.Int, a *uint256.Int) 
 	}
 	var sum uint256.Int
 	idx := ap.idx[:0]
+	if total.IsUint64() {
+		// Every amount fits in 64 bits (always so for satoshi): a·v fits in 128 bits and
+		// the quotient a·v/P ≤ v in 64, so bits.Mul64/Div64 give the exact same parts and
+		// remainders as the 256-bit path at a fraction of the cost.
+		A, P := a.Uint64(), total.Uint64()
+		var s64 uint64
+		for i := 0; i < n; i++ {
+			v := clean
+			if i < len(pool) {
+				v = &pool[i].amt
+			}
+			if v.IsZero() || A == 0 {
+				part[i].Clear()
+				rem[i].Clear()
+				continue
+			}
+			hi, lo := bits.Mul64(A, v.Uint64())
+			q, r := bits.Div64(hi, lo, P)
+			part[i].SetUint64(q)
+			rem[i].SetUint64(r)
+			s64 += q
+			if r != 0 {
+				idx = append(idx, i)
+			}
+		}
+		sum.SetUint64(s64)
+		return ap.finish(part, rem, idx, a, &sum)
+	}
 	for i := 0; i < n; i++ {
 		v := clean
 		if i < len(pool) {
@@ -163,8 +192,14 @@ func (ap *apportioner) withdraw(pool []seg, clean *uint256.Int, a *uint256.Int) 
 			idx = append(idx, i)
 		}
 	}
+	return ap.finish(part, rem, idx, a, &sum)
+}
+
+// finish hands the R = a − Σ floors leftover units to the largest remainders.
+func (ap *apportioner) finish(part, rem []uint256.Int, idx []int, a, sum *uint256.Int) []uint256.Int {
+	ap.idx = idx
 	var r uint256.Int
-	r.Sub(a, &sum)
+	r.Sub(a, sum)
 	if r.IsZero() {
 		return part
 	}

@@ -110,6 +110,10 @@ type Config struct {
 	// Exchanges maps an exchange label (entity name) to its addresses.
 	Exchanges map[string][]graph.Address
 	Params    Params
+	// SizeHint, when known, is about how many outputs (UTXO) or accounts (account model)
+	// the replay will hold at once; the engine sizes its tables for it up front instead of
+	// growing them step by step. It changes no result.
+	SizeHint int
 }
 
 // Errors returned by the engine. Each is wrapped with the block, transaction and entry

@@ -122,7 +122,7 @@ type Engine struct {
 	utxos   map[opKey]utxo
 	states  []taintedUTXO
 	free    []int32
-	opSeeds map[graph.Outpoint][]int
+	opSeeds map[opKey][]int
 
 	// Account state.
 	holdIdx   map[holdKey]int32
@@ -140,15 +140,16 @@ type Engine struct {
 	last    graph.Position
 	stats   Stats
 
-	sp      splitter
-	ins     []inState
-	inMovs  []int32
-	inAddrs []int32
-	values  []uint256.Int
-	outs    [][]seg
-	moved   []seg
-	srcTot  []uint256.Int
-	parents []int32
+	sp       splitter
+	compSlab []Component
+	ins      []inState
+	inMovs   []int32
+	inAddrs  []int32
+	values   []uint256.Int
+	outs     [][]seg
+	moved    []seg
+	srcTot   []uint256.Int
+	parents  []int32
 }
 
 // NewEngine validates cfg and returns an engine ready for ApplyBlock.
@@ -168,8 +169,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg: cfg, model: cfg.Model, method: m, kind: m.kind(),
-		srcID:   map[string]uint32{},
-		addrIdx: map[graph.Address]int32{},
+		srcID:     map[string]uint32{},
+		addrIdx:   make(map[graph.Address]int32, cfg.SizeHint),
+		addrs:     make([]addrInfo, 0, cfg.SizeHint),
+		addrNames: make([]graph.Address, 0, cfg.SizeHint),
 	}
 	// Sources are numbered in bytewise name order so that comparing ids compares names,
 	// as the rounding tie rule and the result order require.
@@ -212,8 +215,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 	}
 
-	e.utxos = map[opKey]utxo{}
-	e.opSeeds = map[graph.Outpoint][]int{}
+	e.utxos = make(map[opKey]utxo, cfg.SizeHint)
+	e.opSeeds = map[opKey][]int{}
 	e.holdIdx = map[holdKey]int32{}
 	e.xferSeeds = map[string][]int{}
 	for i, s := range cfg.Seeds {
@@ -246,7 +249,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 			if e.model != graph.UTXO {
 				return nil, fmt.Errorf("%w: seed %d: outpoint seeds need the utxo model", ErrBadConfig, i)
 			}
-			e.opSeeds[*s.Outpoint] = append(e.opSeeds[*s.Outpoint], i)
+			k := keyOf(*s.Outpoint)
+			e.opSeeds[k] = append(e.opSeeds[k], i)
 		default:
 			if e.model != graph.Account {
 				return nil, fmt.Errorf("%w: seed %d: transfer seeds need the account model", ErrBadConfig, i)
@@ -315,7 +319,9 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, addr graph.Address, value *
 	if ai, ok := e.lookup(addr); ok && e.addrs[ai].seedSrc != 0 {
 		list = append(list, int(e.addrs[ai].seedIdx))
 	}
-	list = append(list, e.opSeeds[op]...)
+	if len(e.opSeeds) > 0 {
+		list = append(list, e.opSeeds[keyOf(op)]...)
+	}
 	if len(list) == 0 || value.IsZero() {
 		return st, mov
 	}
@@ -553,11 +559,12 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			e.sinkAll(SinkReturnedToSeed, st, &out.Value)
 			st, mov = nil, -1
 		}
-		if len(st) > 0 && !isSeed && len(e.opSeeds) > 0 && len(e.opSeeds[op]) > 0 {
+		opSeeded := len(e.opSeeds) > 0 && len(e.opSeeds[key]) > 0
+		if len(st) > 0 && !isSeed && opSeeded {
 			e.sinkAll(SinkOverridden, st, &out.Value)
 			st, mov = nil, -1
 		}
-		if isSeed || len(e.opSeeds) > 0 {
+		if isSeed || opSeeded {
 			st, mov = e.applyOutputSeeds(op, out.Address, &out.Value, st, mov)
 		}
 		if out.Unspendable && len(st) == 0 {
@@ -764,6 +771,10 @@ func (e *Engine) taintAmount(st []seg, value *uint256.Int) uint256.Int {
 // aggregate returns the tainted components of a state, summed per component and sorted by
 // (source, hop); for poison each source's amount is the full value.
 func (e *Engine) aggregate(st []seg, value *uint256.Int) []seg {
+	if e.kind == composition {
+		// Already sorted and without CLEAN: a copy (into slab memory) is the aggregate.
+		return e.sp.clone(st)
+	}
 	var out []seg
 	for i := range st {
 		if st[i].c.clean() {

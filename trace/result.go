@@ -140,11 +140,20 @@ func (e *Engine) components(ss []seg) []Component {
 	if len(ss) == 0 {
 		return nil
 	}
-	out := make([]Component, 0, len(ss))
-	for _, g := range ss {
-		out = append(out, Component{Source: e.sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
+	// Carve from one block shared by many results: a large Result makes a few big
+	// allocations instead of one per output.
+	if len(e.compSlab)+len(ss) > cap(e.compSlab) {
+		n := 4096
+		if len(ss) > n {
+			n = len(ss)
+		}
+		e.compSlab = make([]Component, 0, n)
 	}
-	return out
+	start := len(e.compSlab)
+	for _, g := range ss {
+		e.compSlab = append(e.compSlab, Component{Source: e.sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
+	}
+	return e.compSlab[start:len(e.compSlab):len(e.compSlab)]
 }
 
 // Result returns the result of everything replayed so far. The engine may go on
@@ -167,6 +176,16 @@ func (e *Engine) Result() *Result {
 	} else {
 		r.Transfers, r.Holdings = map[string]*TransferTaint{}, map[string]*Holding{}
 	}
+	r.movIndex = make(map[string]int32, len(e.ev.movs))
+	var outs []Output
+	var xfers []TransferTaint
+	if e.model == graph.UTXO {
+		r.Outputs = make(map[string]*Output, len(e.ev.movs))
+		outs = make([]Output, 0, len(e.ev.movs))
+	} else {
+		r.Transfers = make(map[string]*TransferTaint, len(e.ev.movs))
+		xfers = make([]TransferTaint, 0, len(e.ev.movs))
+	}
 	for i := range e.ev.movs {
 		m := &e.ev.movs[i]
 		if m.kind == movSeed {
@@ -175,9 +194,11 @@ func (e *Engine) Result() *Result {
 		r.movIndex[m.ref] = int32(i)
 		tainted := e.taintAmount(m.taint, &m.value)
 		if m.kind == movOutput {
-			r.Outputs[m.ref] = &Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: e.components(m.taint), Tainted: tainted}
+			outs = append(outs, Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: e.components(m.taint), Tainted: tainted})
+			r.Outputs[m.ref] = &outs[len(outs)-1]
 		} else {
-			r.Transfers[m.ref] = &TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: e.components(m.taint), Tainted: tainted}
+			xfers = append(xfers, TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: e.components(m.taint), Tainted: tainted})
+			r.Transfers[m.ref] = &xfers[len(xfers)-1]
 		}
 	}
 	for _, u := range e.utxos {
