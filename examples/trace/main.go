@@ -280,8 +280,6 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if o.sim {
 		notice = simcase.Notice
 		title = "chaintrace investigation — bundled simulated case"
-		fmt.Fprintln(stdout, simcase.Notice)
-		fmt.Fprintln(stdout)
 		r, caseLabels, err := playCase(ctx, st, u)
 		if err != nil {
 			return err
@@ -479,7 +477,7 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 }
 
 func playCase(ctx context.Context, st *graph.Store, u *ui) (chainRun, []labels.Label, error) {
-	u.status("playing the simulated case on an in-process Ethereum dev chain …")
+	u.status("playing the bundled case — a SIMULATION, not real events — on an in-process Ethereum dev chain …")
 	bar := u.bar(simcase.Blocks, "simulating blocks")
 	c, err := simcase.Play(ctx, simcase.Options{Step: func(done, total int) {
 		if bar != nil {

@@ -430,7 +430,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 }
 
 func writePath(b *strings.Builder, chain graph.Chain, e ExchangePath) {
-	fmt.Fprintf(b, "  %s: deposit %s carries %s %s of %s at hop %d\n", e.Exchange, e.Deposit, FormatAmount(chain, e.Path.Amount), chain.NativeAsset(), e.Path.Source, e.Path.Hop)
+	amount := FormatAmount(chain, e.Path.Amount) + " " + string(chain.NativeAsset())
+	if n := len(e.Path.Steps); n > 0 && e.Path.Steps[n-1].Asset != "" && e.Path.Steps[n-1].Asset != chain.NativeAsset() {
+		amount = e.Path.Amount + " units of token " + string(e.Path.Steps[n-1].Asset)
+	}
+	fmt.Fprintf(b, "  %s: deposit %s carries %s of %s at hop %d\n", e.Exchange, e.Deposit, amount, e.Path.Source, e.Path.Hop)
 	for _, s := range e.Path.Steps {
 		if s.Kind == "seed" {
 			fmt.Fprintf(b, "    seed %s (%s)\n", s.Ref, s.Seed)
