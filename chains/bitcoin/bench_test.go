@@ -147,6 +147,7 @@ func BenchmarkStreamBlockFiles(b *testing.B) {
 	bf, sum := openBench(b, runtime.GOMAXPROCS(0))
 	b.SetBytes(sum.Bytes)
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := bitcoin.Stream(context.Background(), bf, func(*graph.Block) error { return nil }); err != nil {
 			b.Fatal(err)
@@ -201,6 +202,7 @@ func BenchmarkStreamHaircut(b *testing.B) {
 	b.SetBytes(sum.Bytes)
 	b.ReportAllocs()
 	var stats trace.Stats
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		eng := benchEngine(b, bf, trace.Haircut)
@@ -225,6 +227,7 @@ func BenchmarkTraceOnly(b *testing.B) {
 	}
 	b.SetBytes(sum.Bytes)
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		eng := benchEngine(b, bf, trace.Haircut)
