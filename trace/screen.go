@@ -139,6 +139,7 @@ type subjectEntry struct {
 	lines    []ExposureLine // sorted: incoming first, then by source, hop
 	labels   []labels.Label // the subject address's own labels (all dates)
 	evRef    string         // the tainted movement whose evidence explains the subject
+	indexed  bool           // part of the index (not made up for an unknown subject)
 
 	verdict  atomic.Pointer[Verdict] // the verdict at the zero date
 	evidence atomic.Pointer[[]Path]
@@ -314,13 +315,19 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 			}
 		}
 	}
+	// Labelled addresses the trace never saw are answered from the index too.
+	for a := range s.addrLabels {
+		entry(a)
+	}
 	ix.addrs = make(map[graph.Address]*subjectEntry, len(builders))
 	for a, b := range builders {
 		b.finish()
+		b.e.indexed = true
 		ix.addrs[a] = b.e
 	}
 	for _, e := range ix.deps {
 		e.labels = s.addrLabels[e.address]
+		e.indexed = true
 	}
 	return ix
 }
@@ -427,7 +434,7 @@ func (s *Screener) verdict(ix *screenIndex, e *subjectEntry, asOf time.Time) *Ve
 			return v
 		}
 		v := s.evaluate(ix, e, asOf)
-		if e.known || len(e.labels) > 0 {
+		if e.indexed || len(e.labels) > 0 {
 			v.enc = &encCache{}
 			e.verdict.Store(v)
 		}

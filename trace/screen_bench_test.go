@@ -108,8 +108,8 @@ func loadScreenBench(b *testing.B) *screenBench {
 	return screenBenchData
 }
 
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
+// screenCPUTime is the process's user+system CPU time.
+func screenCPUTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -126,7 +126,7 @@ func runChecks(b *testing.B, keys []string, check func(string) bool) {
 	var seq atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), screenCPUTime()
 	b.RunParallel(func(pb *testing.PB) {
 		var h histogram
 		i := int(seq.Add(1)) * 7919
@@ -152,7 +152,7 @@ func runChecks(b *testing.B, keys []string, check func(string) bool) {
 		all.merge(&h)
 		mu.Unlock()
 	})
-	el, cpu := time.Since(start), cpuTime()-cpu0
+	el, cpu := time.Since(start), screenCPUTime()-cpu0
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "checks/s")
 	b.ReportMetric(float64(b.N)/cpu.Seconds(), "checks/cpu-s")

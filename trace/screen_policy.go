@@ -224,7 +224,7 @@ func ParsePolicy(r io.Reader, name string) (*Policy, error) {
 		seen[rf.Name] = i + 1
 		risk, err := ParseRisk(rf.Risk)
 		if err != nil {
-			return nil, rfail("%v", err)
+			return nil, rfail("risk %q (want none, low, medium, high or severe)", rf.Risk)
 		}
 		if rf.Score == nil {
 			return nil, rfail("has no score")

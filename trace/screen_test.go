@@ -246,7 +246,7 @@ func TestPolicyErrorsNameFileAndRule(t *testing.T) {
 	cases := []struct{ name, text, want string }{
 		{"p.yaml", "version: 1\nrules: []\n", "p.yaml: no rules"},
 		{"p.yaml", "version: 2\nrules: [{name: a, risk: high, score: 1, exposure: {}}]\n", "version 2"},
-		{"p.yaml", "version: 1\nrules: [{name: a, risk: hot, score: 1, exposure: {}}]\n", `rule 1 (a): bad screening policy: risk "hot"`},
+		{"p.yaml", "version: 1\nrules: [{name: a, risk: hot, score: 1, exposure: {}}]\n", `rule 1 (a): risk "hot"`},
 		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, exposure: {}}]\n", "rule 1 (a): has no score"},
 		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 101, exposure: {}}]\n", "score 101"},
 		{"p.yaml", "version: 1\nrules: [{name: a, risk: high, score: 1}]\n", "neither a subject nor an exposure"},

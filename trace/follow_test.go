@@ -1,0 +1,318 @@
+package trace_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/scenario"
+)
+
+// chainSource serves a list of blocks as a chain (hashes and parents filled in) that the
+// test can grow and fork: the peel case's blocks as a node would serve them.
+type chainSource struct {
+	mu     sync.Mutex
+	blocks []graph.Block
+	calls  int
+}
+
+func (c *chainSource) Tip(context.Context) (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.blocks[len(c.blocks)-1].Height, nil
+}
+
+func (c *chainSource) Block(_ context.Context, h uint64) (*graph.Block, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	for i := range c.blocks {
+		if c.blocks[i].Height == h {
+			b := c.blocks[i] // a copy: the store resolves inputs in place
+			b.UTXOTxs = append([]graph.UTXOTx(nil), b.UTXOTxs...)
+			for j := range b.UTXOTxs {
+				b.UTXOTxs[j].Inputs = append([]graph.TxIn(nil), b.UTXOTxs[j].Inputs...)
+			}
+			return &b, nil
+		}
+	}
+	return nil, fmt.Errorf("no block %d", h)
+}
+
+// link gives the blocks consecutive heights from 1, parents, and hashes of their content
+// (parent, height, transactions), so that two branches share the blocks below their fork.
+func link(blocks []graph.Block) []graph.Block {
+	out := make([]graph.Block, len(blocks))
+	for i, b := range blocks {
+		b.Chain, b.Height = graph.Bitcoin, uint64(i+1)
+		if i > 0 {
+			b.Parent = out[i-1].Hash
+		}
+		h := sha256.New()
+		fmt.Fprint(h, b.Parent, b.Height)
+		for _, tx := range b.UTXOTxs {
+			fmt.Fprint(h, tx.TxID)
+		}
+		b.Hash = hex.EncodeToString(h.Sum(nil))
+		for j := range b.UTXOTxs {
+			b.UTXOTxs[j].Index = uint32(j)
+		}
+		out[i] = b
+	}
+	return out
+}
+
+// peelBlocks returns the peel case with one transaction per block (so that a fork can drop
+// single transactions), and its scenario.
+func peelBlocks(t *testing.T) (*scenario.Scenario, []graph.Block) {
+	t.Helper()
+	sc, err := scenario.Load("../testdata/screen/peel-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []graph.Block
+	for _, b := range sc.Blocks() {
+		for _, tx := range b.UTXOTxs {
+			blocks = append(blocks, graph.Block{UTXOTxs: []graph.UTXOTx{tx}})
+		}
+	}
+	return sc, link(blocks)
+}
+
+type followFixture struct {
+	sc  *scenario.Scenario
+	src *chainSource
+	st  *graph.Store
+	pol *trace.Policy
+	set *labels.Set
+	dir string
+}
+
+func newFollowFixture(t *testing.T) *followFixture {
+	t.Helper()
+	sc, blocks := peelBlocks(t)
+	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := labels.LoadSet(context.Background(), "../testdata/screen/case-labels.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &followFixture{sc: sc, src: &chainSource{blocks: blocks[:3]}, pol: pol, set: set, dir: t.TempDir()}
+	fx.open(t)
+	t.Cleanup(func() { fx.st.Close() })
+	return fx
+}
+
+func (fx *followFixture) open(t *testing.T) {
+	t.Helper()
+	st, err := graph.OpenStore(context.Background(), graph.StoreOptions{Dir: fx.dir, WindowStarts: map[graph.Chain]uint64{graph.Bitcoin: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.st = st
+}
+
+func (fx *followFixture) follower(t *testing.T, keep int) (*trace.Screener, *trace.Follower) {
+	t.Helper()
+	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: fx.pol, Labels: fx.set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := trace.NewFollower(context.Background(), trace.FollowerOptions{Name: "peel", Chain: graph.Bitcoin, Start: 1,
+		Config: fx.sc.Config(trace.Haircut), Init: func(e *trace.Engine) error {
+			for _, fd := range fx.sc.Funding {
+				if err := e.Fund(fd.Outpoint, fd.Address, fd.Value); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, MaxBlocksPerAdvance: 1, KeepCheckpoints: keep, Store: fx.st, Source: fx.src, Screener: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, f
+}
+
+// reference screens the same blocks replayed in memory, without store or follower.
+func (fx *followFixture) reference(t *testing.T, blocks []graph.Block) *trace.Screener {
+	t.Helper()
+	eng, err := fx.sc.NewEngine(trace.Haircut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range blocks {
+		if err := eng.ApplyBlock(&blocks[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: fx.pol, Labels: fx.set})
+	s.Update(eng.Result(), blocks[len(blocks)-1].Height, blocks[len(blocks)-1].Hash)
+	return s
+}
+
+var peelSubjects = []string{
+	"bc1qwzzk5mtvywu0u5y8c0ag6t4swa44x0r5m2tzuh", "bc1qelhyn050e330d6ganjsg7vur5h9nyklkn50hlm", "bc1qthl9z2xhupsxdtf3k9kqphufdfjmkk546mts6j",
+	"bc1qexxac4d42wy6hhpuv85rrjhvd9anu26fclncew", "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0", "bc1q3ph4cptwyaj2x2car4knkjlu34dq5mrmkxtj0t",
+	"bc1qwj94cl6uzw9j5n7mqdme7rsugd8ep7l20axss0", "bc1qfagev77vgkgdr407ewqdr9dqlw7g4h3uegy2pg", "bc1qcvkf5thjeqw9yvhchxytgw7ewfwev7yuv2j0au",
+	"bc1qu7p95j983lp747skrff8l0jwsqz0s3yfl7rtuy", "12283Cq1pJ3f1gXwqi6K3bRf5LZb8Bkm6g",
+}
+
+func sameVerdicts(t *testing.T, got, want *trace.Screener) {
+	t.Helper()
+	ctx := context.Background()
+	for _, a := range peelSubjects {
+		g, err1 := got.CheckAddress(ctx, graph.Bitcoin, a)
+		w, err2 := want.CheckAddress(ctx, graph.Bitcoin, a)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		gj, _ := g.MarshalJSON()
+		wj, _ := w.MarshalJSON()
+		if !bytes.Equal(gj, wj) {
+			t.Errorf("%s:\n got %s\nwant %s", a, gj, wj)
+		}
+	}
+}
+
+// The follower over the real store: blocks one Advance at a time, checkpoints pruned to
+// the last few, the same verdicts as an in-memory replay; a reopened store whose blocks got
+// ahead of the last checkpoint (a crash between the two writes) is caught up by replaying
+// the stored tail.
+func TestFollowerStoreCheckpointsAndCatchUp(t *testing.T) {
+	ctx := context.Background()
+	fx := newFollowFixture(t)
+	_, all := peelBlocks(t)
+	fx.src.blocks = all
+	_, f := fx.follower(t, 2)
+	for i := 0; i < len(all); i++ {
+		rep, err := f.Advance(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Applied != 1 || rep.Height != uint64(i+1) {
+			t.Fatalf("advance %d: %+v", i, rep)
+		}
+	}
+	if rep, err := f.Advance(ctx); err != nil || rep.Applied != 0 {
+		t.Fatalf("advance at the tip: %+v %v", rep, err)
+	}
+	var names []string
+	if err := fx.st.Records(ctx, trace.CheckpointNamespace, func(k, _ []byte) error { names = append(names, string(k)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 2 || names[1] != fmt.Sprintf("peel@%020d", len(all)) {
+		t.Fatalf("checkpoints kept: %v", names)
+	}
+
+	// Crash simulation: two more blocks reach the store but no checkpoint.
+	more := link(append(append([]graph.Block(nil), all...), graph.Block{}, graph.Block{}))
+	for _, b := range more[len(all):] {
+		b := b
+		if err := fx.st.WriteBlock(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fx.st.Close()
+	fx.open(t)
+	fx.src.blocks = more
+	s, f := fx.follower(t, 2)
+	if r := f.Resumed(); !r.FromCheckpoint || r.CheckpointHeight != uint64(len(all)) || r.Replayed != 2 {
+		t.Fatalf("resumed %+v", r)
+	}
+	sameVerdicts(t, s, fx.reference(t, more))
+}
+
+// A source without BlockHasher forks below the follower's tip: the follower finds the fork
+// point by comparing whole blocks, rolls back over the checkpoints, and ends with the
+// verdicts of the new branch. Here the new branch lacks p3 (the pooling with clean money)
+// and pays X3 nothing: X3 goes back to none.
+func TestFollowerReorgWithoutHasher(t *testing.T) {
+	ctx := context.Background()
+	fx := newFollowFixture(t)
+	_, all := peelBlocks(t)
+	fx.src.blocks = all[:5] // one transaction per block: p1 p2 p3 p4 p5
+	s, f := fx.follower(t, 3)
+	for {
+		rep, err := f.Advance(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Applied == 0 {
+			break
+		}
+	}
+	const x3 = "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0"
+	v, _ := s.CheckAddress(ctx, graph.Bitcoin, x3)
+	if v.Risk != trace.RiskHigh {
+		t.Fatalf("X3 before the reorg: %+v", v)
+	}
+	f.Watch(v)
+	// The new branch: blocks 1–2 as before, then only w1 (clean), and two empty blocks.
+	var nb []graph.Block
+	nb = append(nb, all[0], all[1], all[5], graph.Block{}, graph.Block{}, graph.Block{})
+	branch := link(nb)
+	fx.src.blocks = branch
+	var reorg *trace.Reorg
+	var changes []trace.Change
+	for {
+		rep, err := f.Advance(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Reorg != nil {
+			reorg = rep.Reorg
+		}
+		changes = append(changes, rep.Changes...)
+		if rep.Applied == 0 && rep.Reorg == nil {
+			break
+		}
+	}
+	if reorg == nil || reorg.ForkHeight != 2 || reorg.Dropped != 3 {
+		t.Fatalf("reorg %+v", reorg)
+	}
+	if len(changes) != 1 || changes[0].After.Risk != trace.RiskNone || changes[0].After.Known {
+		t.Fatalf("changes %+v", changes)
+	}
+	sameVerdicts(t, s, fx.reference(t, branch))
+}
+
+func TestFollowerConfigErrors(t *testing.T) {
+	ctx := context.Background()
+	fx := newFollowFixture(t)
+	pol := fx.pol
+	sBTC, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
+	sETH, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Ethereum, Policy: pol})
+	cfg := fx.sc.Config(trace.Haircut)
+	cases := []trace.FollowerOptions{
+		{Chain: graph.Bitcoin, Config: cfg, Store: fx.st, Source: fx.src, Screener: sBTC},             // no name
+		{Name: "x", Chain: graph.Bitcoin, Config: cfg, Source: fx.src, Screener: sBTC},                // no store
+		{Name: "x", Chain: graph.Ethereum, Config: cfg, Store: fx.st, Source: fx.src, Screener: sETH}, // model
+		{Name: "x", Chain: graph.Bitcoin, Config: cfg, Store: fx.st, Source: fx.src, Screener: sETH},  // screener chain
+		{Name: "x", Chain: graph.Bitcoin, Config: trace.Config{Model: graph.UTXO, Method: "nope"}, Store: fx.st, Source: fx.src, Screener: sBTC},
+	}
+	for i, o := range cases {
+		if _, err := trace.NewFollower(ctx, o); !errors.Is(err, trace.ErrBadConfig) {
+			t.Errorf("case %d: %v, want ErrBadConfig", i, err)
+		}
+	}
+	// A source that answers another chain's block is refused, and nothing is stored.
+	bad := &chainSource{blocks: []graph.Block{{Chain: graph.Ethereum, Height: 1, Hash: "0x01"}}}
+	s, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
+	f2, err := trace.NewFollower(ctx, trace.FollowerOptions{Name: "bad", Chain: graph.Bitcoin, Start: 1, Config: cfg, Store: fx.st, Source: bad, Screener: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f2.Advance(ctx); !errors.Is(err, trace.ErrSourceBlock) {
+		t.Errorf("foreign block: %v", err)
+	}
+}
