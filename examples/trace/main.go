@@ -464,6 +464,13 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 		if err != nil {
 			return nil, nil, fmt.Errorf("labels: %w", err)
 		}
+		// Cite the bundled sets by their place in the repository, not by this machine's
+		// absolute path: reports must not depend on where the clone is.
+		for j := range b.Labels {
+			if b.Labels[j].Source.File == f {
+				b.Labels[j].Source.File = filepath.ToSlash(names[i])
+			}
+		}
 		if err := set.AddBatch(b); err != nil {
 			return nil, nil, fmt.Errorf("labels %s: %w", f, err)
 		}

@@ -59,6 +59,7 @@ ol.path li { margin: 2px 0; font-size: 13px; }
 <table><tr><th class="l">seed</th><th class="l">source</th><th class="l">why (attribution)</th></tr>
 {{range $c.Seeds}}<tr><td class="l mono">{{.Address}}</td><td class="l">{{.Source}}</td><td class="l">{{.Origin}}</td></tr>{{end}}</table>
 <h3>Exposure per exchange and method</h3>
+{{if eq (print $c.Model) "account"}}<p class="muted">The engine adds up the base units of every asset an exchange receives: token deposits, if any, count in token units (deposits.csv and report.json name each deposit).</p>{{end}}
 <table><tr><th class="l">exchange</th><th class="l">method</th><th>received</th><th>tainted</th><th>direct</th><th>indirect</th><th>share</th><th>hops</th><th>tainted deposits</th></tr>
 {{range $c.Methods}}{{$m := .}}{{range .Exposure}}<tr><td class="l">{{.Exchange}}</td><td class="l">{{$m.Method}}</td><td>{{amount $c .Received}}</td><td>{{amount $c .Tainted}}</td><td>{{amount $c .Direct}}</td><td>{{amount $c .Indirect}}</td><td title="{{.Share}}">{{percent .Tainted .Received}}</td><td>{{hops .}}</td><td>{{.Deposits}}</td></tr>
 {{end}}{{end}}</table>

@@ -326,11 +326,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // WriteDepositsCSV writes one row per tainted exchange deposit, chain and method: the
-// reference, transaction, address, value, taint and its components ("source@hop=amount",
+// reference, transaction, address, asset, value, taint and its components ("source@hop=amount",
 // ";"-separated), all amounts in base units.
 func (r *Report) WriteDepositsCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"chain", "method", "exchange", "deposit", "tx", "address", "value", "tainted", "share", "components"})
+	_ = cw.Write([]string{"chain", "method", "exchange", "deposit", "tx", "address", "asset", "value", "tainted", "share", "components"})
 	for _, c := range r.Chains {
 		for _, m := range c.Methods {
 			for _, ex := range sortedKeys(m.res.Exposure) {
@@ -339,7 +339,11 @@ func (r *Report) WriteDepositsCSV(w io.Writer) error {
 					for _, t := range d.Taint {
 						comps = append(comps, fmt.Sprintf("%s@%d=%s", t.Source, t.Hop, t.Amount.Dec()))
 					}
-					if err := cw.Write([]string{string(c.Chain), m.Method, ex, d.Ref, txOf(c.Model, d.Ref), string(d.Address),
+					asset := c.Chain.NativeAsset()
+					if t, ok := m.res.Transfers[d.Ref]; ok {
+						asset = t.Asset
+					}
+					if err := cw.Write([]string{string(c.Chain), m.Method, ex, d.Ref, txOf(c.Model, d.Ref), string(d.Address), string(asset),
 						d.Value.Dec(), d.Tainted.Dec(), ratio(&d.Tainted, &d.Value), strings.Join(comps, ";")}); err != nil {
 						return fmt.Errorf("report: write CSV: %w", err)
 					}
@@ -391,6 +395,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "%s (%s model), store height %d, replayed %d..%d; %d seeds matched, %d did not appear\n",
 			c.Chain, c.Model, c.StoreHeight, c.From, c.To, len(c.Seeds), c.UnusedSeeds)
 		fmt.Fprintf(&b, "\nexposure per exchange and method (%s; exact base units in report.json)\n", unit)
+		if c.Model == graph.Account {
+			fmt.Fprintln(&b, "(the engine adds up the base units of every asset an exchange receives: token deposits, if any, count in token units)")
+		}
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "exchange\tmethod\treceived\ttainted\tdirect\tindirect\tshare\thops\t")
 		rows := 0
