@@ -147,7 +147,8 @@ func minHop(cs []trace.Component) uint32 {
 }
 
 // BuildFlow builds the flow graph of a result: the maxEdges movements that carried the most
-// taint (fees left out) and every exchange deposit, joined by address, laid out in layers.
+// taint (fees left out) and up to maxEdges more exchange deposits, joined by address, laid
+// out in layers.
 func BuildFlow(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.Time, maxEdges int) *FlowGraph {
 	g := &FlowGraph{Chain: chain, Method: res.Method}
 	deposits := map[string]bool{}
@@ -175,11 +176,18 @@ func BuildFlow(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.
 		}
 		return moves[i].ref < moves[j].ref
 	})
+	// The largest movements, plus the largest deposits (up to as many again), so that every
+	// exchange that received taint appears even when big flows elsewhere fill the picture.
 	kept := moves[:0:0]
+	deps := 0
 	for i, m := range moves {
-		if i < maxEdges || m.deposit {
+		switch {
+		case i < maxEdges:
 			kept = append(kept, m)
-		} else {
+		case m.deposit && deps < maxEdges:
+			kept = append(kept, m)
+			deps++
+		default:
 			g.LeftOut++
 		}
 	}
