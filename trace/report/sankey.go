@@ -36,7 +36,7 @@ type Sankey struct {
 	// NonAdditive is set for poison, whose per-source amounts do not add up (spec §7.2).
 	NonAdditive bool
 	// Unanalysed counts exchange deposits whose route was not read from evidence (beyond
-	// the first 2,000 by taint).
+	// the first 500 by taint).
 	Unanalysed int
 	// OtherAssets counts tainted deposits and holdings of other assets than the chain's
 	// native one (tokens), which the diagram leaves out: their units are not comparable.
@@ -54,7 +54,7 @@ const (
 	RouteUnread   = "route not analysed"
 )
 
-const maxSankeyDeposits = 2000
+const maxSankeyDeposits = 500
 
 // route classifies an evidence path by the labels of the addresses it passes through
 // (neither the seed nor the deposit itself).
