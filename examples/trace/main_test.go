@@ -160,6 +160,9 @@ func TestDefaultRun(t *testing.T) {
 	if !strings.Contains(errOut, "ingested 9 blocks") {
 		t.Errorf("status lines missing from stderr: %q", errOut)
 	}
+	if strings.ContainsAny(errOut, "\r|█") {
+		t.Errorf("a progress bar was drawn on a stderr that is not a terminal: %q", errOut)
+	}
 	files, _ := filepath.Glob(filepath.Join(d1, "*"))
 	if len(files) != 5 {
 		t.Errorf("wrote %d files, want 5: %v", len(files), files)
@@ -180,6 +183,9 @@ func TestDefaultRun(t *testing.T) {
 	svg, err := os.ReadFile(filepath.Join(d1, "flow-ethereum.svg"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !bytes.Contains(svg, []byte("SIMULATION")) {
+		t.Error("the flow SVG does not say that the case is a simulation")
 	}
 	nodes := svgNodeLabels(t, svg)
 	for _, ex := range exchanges {

@@ -42,7 +42,10 @@ type FlowGraph struct {
 	Edges  []FlowEdge
 	// LeftOut counts tainted movements not drawn (beyond Run.MaxEdges).
 	LeftOut int
-	order   [][]int // node indexes per layer, top to bottom
+	// Notice is drawn under the title (Build sets it to Meta.Notice: a picture may travel
+	// without the report, and must still say when the case is a simulation).
+	Notice string
+	order  [][]int // node indexes per layer, top to bottom
 }
 
 // naming tells what an address is: an exchange (from the result's deposits, then the
@@ -386,7 +389,7 @@ const (
 	flowNodeH  = 24
 	flowGapY   = 12
 	flowMargin = 24
-	flowTop    = 56
+	flowTop    = 70
 )
 
 // nodeXY places node i: its layer's column, its row, each layer centred vertically.
@@ -428,8 +431,18 @@ func (g *FlowGraph) WriteSVG(w io.Writer) error {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="11">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<title>%s</title>`+"\n", esc(fmt.Sprintf("Flow of taint on %s under %s", g.Chain, g.Method)))
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="14" font-weight="bold">%s</text>`+"\n", flowMargin, esc(fmt.Sprintf("Flow of taint on %s (%s): seeds → hops → exchanges; edge width = tainted amount", g.Chain, g.Method)))
+	sub := ""
 	if g.LeftOut > 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="40" fill="#555">%s</text>`+"\n", flowMargin, esc(fmt.Sprintf("%d smaller tainted movements not drawn", g.LeftOut)))
+		sub = fmt.Sprintf("%d smaller tainted movements not drawn", g.LeftOut)
+	}
+	if g.Notice != "" {
+		fmt.Fprintf(&b, `<text x="%d" y="40" fill="#b00000" font-weight="bold">%s</text>`+"\n", flowMargin, esc(g.Notice))
+		if sub != "" {
+			sub = " · " + sub
+		}
+	}
+	if sub != "" {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555">%s</text>`+"\n", flowMargin, 40+14*boolInt(g.Notice != ""), esc(sub))
 	}
 	// Edge widths are scaled per asset: amounts of different assets are not comparable.
 	maxOf := map[graph.Asset]float64{}
@@ -530,4 +543,11 @@ func (g *FlowGraph) WriteDOT(w io.Writer) error {
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

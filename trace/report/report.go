@@ -193,9 +193,12 @@ func Build(meta Meta, runs ...Run) (*Report, error) {
 				return nil, err
 			}
 			cr.Methods = append(cr.Methods, mr)
-			cr.Sankeys = append(cr.Sankeys, BuildSankey(res, run.Chain, run.Labels, run.AsOf))
+			sk := BuildSankey(res, run.Chain, run.Labels, run.AsOf)
+			sk.Notice = meta.Notice
+			cr.Sankeys = append(cr.Sankeys, sk)
 		}
 		cr.Flow = BuildFlow(primary, run.Chain, run.Labels, run.AsOf, run.MaxEdges)
+		cr.Flow.Notice = meta.Notice
 		r.Chains = append(r.Chains, cr)
 	}
 	if r.Chains == nil {

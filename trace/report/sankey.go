@@ -38,6 +38,8 @@ type Sankey struct {
 	// Unanalysed counts exchange deposits whose route was not read from evidence (beyond
 	// the first 500 by taint).
 	Unanalysed int
+	// Notice is drawn under the title (see FlowGraph.Notice).
+	Notice string
 	// OtherAssets counts tainted deposits and holdings of other assets than the chain's
 	// native one (tokens), which the diagram leaves out: their units are not comparable.
 	OtherAssets int
@@ -230,6 +232,9 @@ func (s *Sankey) WriteSVG(w io.Writer) error {
 		note += fmt.Sprintf("; %d token deposit(s)/holding(s) not drawn (%s only)", s.OtherAssets, s.Chain.NativeAsset())
 	}
 	fmt.Fprintf(&b, `<text x="10" y="36" fill="#555">%s</text>`+"\n", esc(note))
+	if s.Notice != "" {
+		fmt.Fprintf(&b, `<text x="10" y="%.0f" fill="#b00000" font-weight="bold">%s</text>`+"\n", height-12, esc(s.Notice))
+	}
 	if len(s.Links) == 0 {
 		fmt.Fprintf(&b, `<text x="10" y="70">%s</text>`+"\n</svg>\n", esc("no taint moved in the replayed window"))
 		_, err := io.WriteString(w, b.String())
