@@ -1,10 +1,11 @@
 package trace
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -136,10 +137,13 @@ type subjectEntry struct {
 	known    bool
 	received graph.Amount
 	tainted  graph.Amount
-	lines    []ExposureLine // sorted: incoming first, then by source, hop
-	labels   []labels.Label // the subject address's own labels (all dates)
-	evRef    string         // the tainted movement whose evidence explains the subject
-	indexed  bool           // part of the index (not made up for an unknown subject)
+	// in and out reference the taint compositions (shared with the Result, not copied) of
+	// what the subject received and passed on; they are merged into exposure lines when
+	// its verdict is first computed.
+	in, out [][]Component
+	labels  []labels.Label // the subject address's own labels (all dates)
+	evRef   string         // the tainted movement whose evidence explains the subject
+	indexed bool           // part of the index (not made up for an unknown subject)
 
 	verdict  atomic.Pointer[Verdict] // the verdict at the zero date
 	evidence atomic.Pointer[[]Path]
@@ -154,31 +158,21 @@ type screenIndex struct {
 	sources map[string]*sourceInfo
 }
 
-type lineKey struct {
-	src string
-	hop uint32
-	out bool
-}
-
+// entryBuilder tracks an address's evidence reference while the index is built.
 type entryBuilder struct {
 	e     *subjectEntry
-	acc   map[lineKey]*uint256.Int
 	best  uint256.Int
 	bestH uint32
 }
 
-func (b *entryBuilder) add(cs []Component, out bool) {
-	if b.acc == nil {
-		b.acc = make(map[lineKey]*uint256.Int, len(cs))
+func (b *entryBuilder) add(cs []Component, d Direction) {
+	if len(cs) == 0 {
+		return
 	}
-	for _, c := range cs {
-		k := lineKey{c.Source, c.Hop, out}
-		v := b.acc[k]
-		if v == nil {
-			v = new(uint256.Int)
-			b.acc[k] = v
-		}
-		v.Add(v, &c.Amount)
+	if d == Incoming {
+		b.e.in = append(b.e.in, cs)
+	} else {
+		b.e.out = append(b.e.out, cs)
 	}
 }
 
@@ -196,42 +190,74 @@ func (b *entryBuilder) consider(ref string, tainted *uint256.Int, cs []Component
 	}
 }
 
-func (b *entryBuilder) finish() {
-	if len(b.acc) == 0 {
-		return
+// mergedLines returns the subject's exposure lines: one per (direction, source, hop),
+// sorted incoming first, then by source and hop.
+func (e *subjectEntry) mergedLines() []ExposureLine {
+	n := 0
+	for _, cs := range e.in {
+		n += len(cs)
 	}
-	lines := make([]ExposureLine, 0, len(b.acc))
-	for k, v := range b.acc {
-		d := Incoming
-		if k.out {
-			d = Outgoing
+	for _, cs := range e.out {
+		n += len(cs)
+	}
+	if n == 0 {
+		return nil
+	}
+	lines := make([]ExposureLine, 0, n)
+	for d, css := range [2][][]Component{e.in, e.out} {
+		dir := Incoming
+		if d == 1 {
+			dir = Outgoing
 		}
-		lines = append(lines, ExposureLine{Source: k.src, Hop: k.hop, Amount: *v, Direction: d, SourceActive: true})
+		for _, cs := range css {
+			for _, c := range cs {
+				lines = append(lines, ExposureLine{Source: c.Source, Hop: c.Hop, Amount: c.Amount, Direction: dir, SourceActive: true})
+			}
+		}
 	}
 	sortLines(lines)
-	b.e.lines = lines
+	out := lines[:1]
+	for _, x := range lines[1:] {
+		last := &out[len(out)-1]
+		if x.Direction == last.Direction && x.Source == last.Source && x.Hop == last.Hop {
+			last.Amount.Add(&last.Amount, &x.Amount)
+			continue
+		}
+		out = append(out, x)
+	}
+	return slices.Clip(out)
 }
 
-func sortLines(lines []ExposureLine) {
-	sort.Slice(lines, func(i, j int) bool {
-		a, b := &lines[i], &lines[j]
-		if a.Direction != b.Direction {
-			return a.Direction == Incoming
+func compareLines(a, b ExposureLine) int {
+	if a.Direction != b.Direction {
+		if a.Direction == Incoming {
+			return -1
 		}
-		if a.Source != b.Source {
-			return a.Source < b.Source
-		}
-		return a.Hop < b.Hop
-	})
+		return 1
+	}
+	if c := strings.Compare(a.Source, b.Source); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Hop, b.Hop)
 }
+
+func sortLines(lines []ExposureLine) { slices.SortFunc(lines, compareLines) }
 
 func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 	ix := &screenIndex{height: height, hash: hash, res: res, sources: map[string]*sourceInfo{}}
-	builders := map[graph.Address]*entryBuilder{}
+	builders := make(map[graph.Address]*entryBuilder, len(res.Addresses)+len(s.addrLabels))
+	// Entries and builders come from slabs: one allocation per few thousand addresses.
+	var entSlab []subjectEntry
+	var bldSlab []entryBuilder
 	entry := func(a graph.Address) *entryBuilder {
 		b := builders[a]
 		if b == nil {
-			b = &entryBuilder{e: &subjectEntry{kind: KindAddress, subject: string(a), address: a, labels: s.addrLabels[a]}}
+			if len(entSlab) == cap(entSlab) {
+				entSlab, bldSlab = make([]subjectEntry, 0, 4096), make([]entryBuilder, 0, 4096)
+			}
+			entSlab = append(entSlab, subjectEntry{kind: KindAddress, subject: string(a), address: a, labels: s.addrLabels[a]})
+			bldSlab = append(bldSlab, entryBuilder{e: &entSlab[len(entSlab)-1]})
+			b = &bldSlab[len(bldSlab)-1]
 			builders[a] = b
 		}
 		return b
@@ -252,12 +278,12 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 	if res.Model == graph.UTXO {
 		for ref, o := range res.Outputs {
 			b := entry(o.Address)
-			b.add(o.Taint, false)
+			b.add(o.Taint, Incoming)
 			b.consider(ref, &o.Tainted, o.Taint)
 			// A UTXO output is spent whole: if it is no longer held, its taint went on
 			// from this address (except where an exchange absorbed it).
 			if _, held := res.Unspent[ref]; !held && !absorbing[o.Address] && !o.Tainted.IsZero() {
-				b.add(o.Taint, true)
+				b.add(o.Taint, Outgoing)
 			}
 			if ix.deps[ref] == nil {
 				ix.deps[ref] = depositEntry(ref, o.Address, "", &o.Value, &o.Tainted, o.Taint)
@@ -269,10 +295,10 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 				continue
 			}
 			b := entry(x.To)
-			b.add(x.Taint, false)
+			b.add(x.Taint, Incoming)
 			b.consider(ref, &x.Tainted, x.Taint)
 			if x.From != "" && x.From != graph.ZeroAddress {
-				entry(x.From).add(x.Taint, true)
+				entry(x.From).add(x.Taint, Outgoing)
 			}
 			if ix.deps[ref] == nil {
 				ix.deps[ref] = depositEntry(ref, x.To, "", &x.Amount, &x.Tainted, x.Taint)
@@ -321,7 +347,6 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 	}
 	ix.addrs = make(map[graph.Address]*subjectEntry, len(builders))
 	for a, b := range builders {
-		b.finish()
 		b.e.indexed = true
 		ix.addrs[a] = b.e
 	}
@@ -335,11 +360,7 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 func depositEntry(ref string, addr graph.Address, exchange string, value, tainted *uint256.Int, cs []Component) *subjectEntry {
 	e := &subjectEntry{kind: KindDeposit, subject: ref, address: addr, exchange: exchange, known: true, received: *value, tainted: *tainted, evRef: ref}
 	if len(cs) > 0 {
-		e.lines = make([]ExposureLine, 0, len(cs))
-		for _, c := range cs {
-			e.lines = append(e.lines, ExposureLine{Source: c.Source, Hop: c.Hop, Amount: c.Amount, Direction: Incoming, SourceActive: true})
-		}
-		sortLines(e.lines)
+		e.in = [][]Component{cs}
 	}
 	return e
 }
@@ -451,9 +472,12 @@ func (s *Screener) evaluate(ix *screenIndex, e *subjectEntry, asOf time.Time) *V
 	if e.kind == KindDeposit {
 		v.Address, v.Exchange = e.address, e.exchange
 	}
-	if len(e.lines) > 0 {
-		v.Exposures = make([]ExposureLine, len(e.lines))
-		copy(v.Exposures, e.lines)
+	if asOf.IsZero() {
+		v.Exposures = e.mergedLines()
+	} else if base := s.verdict(ix, e, time.Time{}); len(base.Exposures) > 0 {
+		v.Exposures = slices.Clone(base.Exposures)
+	}
+	if len(v.Exposures) > 0 {
 		for i := range v.Exposures {
 			v.Exposures[i].SourceActive = ix.sources[v.Exposures[i].Source].active(asOf)
 		}
