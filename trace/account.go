@@ -210,6 +210,8 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		}
 	}
 	isSeed := known && e.addrs[ti].seedSrc != 0
+	h := e.holding(x.To, x.Asset)
+	h.bal.Add(&h.bal, &amount)
 	if !isSeed && !internal {
 		if !known {
 			ti = e.addr(x.To)
@@ -219,9 +221,10 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		a.receives = true
 		a.received.Add(&a.received, &amount)
 		a.tainted.Add(&a.tainted, &taint)
+		h.receives = true
+		h.received.Add(&h.received, &amount)
+		h.tainted.Add(&h.tainted, &taint)
 	}
-	h := e.holding(x.To, x.Asset)
-	h.bal.Add(&h.bal, &amount)
 	credit := moved
 	switch {
 	case isSeed:
@@ -230,7 +233,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		}
 		credit = nil
 	case e.addrs[ti].exchange >= 0 && !internal:
-		e.deposit(e.addrs[ti].exchange, mov, &amount, moved)
+		e.deposit(e.addrs[ti].exchange, x.Asset, mov, &amount, moved)
 		if e.cfg.Params.StopAtExchanges {
 			if len(moved) > 0 {
 				e.sinkAll(SinkExchangeAbsorbed, moved, &amount)

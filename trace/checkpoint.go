@@ -55,11 +55,13 @@ type snapState struct {
 }
 
 type snapHolding struct {
-	Addr    graph.Address
-	Asset   graph.Asset
-	Bal     uint256.Int
-	St      []snapSeg
-	Contrib []snapContrib
+	Addr              graph.Address
+	Asset             graph.Asset
+	Bal               uint256.Int
+	St                []snapSeg
+	Contrib           []snapContrib
+	Received, Tainted uint256.Int
+	Receives          bool
 }
 
 type snapContrib struct {
@@ -86,6 +88,7 @@ type snapExposure struct {
 	BySource                            map[uint32]uint256.Int
 	BySourceHop                         []snapSeg
 	Deposits                            []int32
+	ByAsset                             map[graph.Asset][2]uint256.Int
 }
 
 type snapshot struct {
@@ -202,7 +205,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 	sort.Slice(keys, func(i, j int) bool { return e.holdIdx[keys[i]] < e.holdIdx[keys[j]] })
 	for _, k := range keys {
 		h := &e.holds[e.holdIdx[k]]
-		sh := snapHolding{Addr: k.addr, Asset: k.asset, Bal: h.bal, St: toSnap(h.st)}
+		sh := snapHolding{Addr: k.addr, Asset: k.asset, Bal: h.bal, St: toSnap(h.st), Received: h.received, Tainted: h.tainted, Receives: h.receives}
 		for _, c := range h.contrib {
 			sh.Contrib = append(sh.Contrib, snapContrib{c.c.src, c.c.hop, c.mov, c.amt})
 		}
@@ -215,6 +218,12 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		sx := snapExposure{Any: x.any, Received: x.received, Tainted: x.tainted, Direct: x.direct, Indirect: x.indirect, Deposits: x.deposits, BySource: map[uint32]uint256.Int{}}
 		for src, v := range x.bySource {
 			sx.BySource[src] = *v
+		}
+		if x.byAsset != nil {
+			sx.ByAsset = map[graph.Asset][2]uint256.Int{}
+			for a, v := range x.byAsset {
+				sx.ByAsset[a] = *v
+			}
 		}
 		for c, v := range x.bySourceHop {
 			sx.BySourceHop = append(sx.BySourceHop, snapSeg{c.src, c.hop, *v})
@@ -281,7 +290,7 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	e.free = s.Free
 	e.holds, e.holdIdx = nil, map[holdKey]int32{}
 	for i, h := range s.Holdings {
-		hd := holding{bal: h.Bal, st: fromSnap(h.St)}
+		hd := holding{bal: h.Bal, st: fromSnap(h.St), received: h.Received, tainted: h.Tainted, receives: h.Receives}
 		for _, c := range h.Contrib {
 			hd.contrib = append(hd.contrib, contribution{comp{c.Src, c.Hop}, c.Mov, c.Amt})
 		}
@@ -306,6 +315,13 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	}
 	for i, x := range s.Exposure {
 		acc := exposureAcc{any: x.Any, received: x.Received, tainted: x.Tainted, direct: x.Direct, indirect: x.Indirect, deposits: x.Deposits}
+		if len(x.ByAsset) > 0 {
+			acc.byAsset = map[graph.Asset]*[2]uint256.Int{}
+			for a, v := range x.ByAsset {
+				v := v
+				acc.byAsset[a] = &v
+			}
+		}
 		if len(x.BySource) > 0 || len(x.BySourceHop) > 0 {
 			acc.bySource, acc.bySourceHop = map[uint32]*uint256.Int{}, map[comp]*uint256.Int{}
 			for src, v := range x.BySource {

@@ -85,6 +85,10 @@ type holding struct {
 	bal     uint256.Int
 	st      []seg
 	contrib []contribution // largest tainted arrival per component, for evidence
+	// What the address received of this asset and how much of it was tainted (spec
+	// §10.3, per asset): the per-address totals add up every asset's units.
+	received, tainted uint256.Int
+	receives          bool
 }
 
 // Stats counts what the engine saw; it helps judge how complete a trace is.
@@ -549,7 +553,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			a.tainted.Add(&a.tainted, &taint)
 		}
 		if a.exchange >= 0 && !internal && !out.Value.IsZero() {
-			e.deposit(a.exchange, mov, &out.Value, st)
+			e.deposit(a.exchange, graph.BTC, mov, &out.Value, st)
 			if e.cfg.Params.StopAtExchanges && len(st) > 0 {
 				e.sinkAll(SinkExchangeAbsorbed, st, &out.Value)
 				st, mov = nil, -1

@@ -1,6 +1,9 @@
 package trace
 
-import "github.com/holiman/uint256"
+import (
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/holiman/uint256"
+)
 
 // exposureAcc accumulates one exchange's exposure (spec §10.2).
 type exposureAcc struct {
@@ -12,17 +15,29 @@ type exposureAcc struct {
 	bySource    map[uint32]*uint256.Int
 	bySourceHop map[comp]*uint256.Int
 	deposits    []int32
+	byAsset     map[graph.Asset]*[2]uint256.Int // received, tainted
 }
 
 // deposit records an arrival of value at an address of exchange label li, carrying state
 // st (evidence node mov, -1 when clean).
-func (e *Engine) deposit(li int32, mov int32, value *uint256.Int, st []seg) {
+func (e *Engine) deposit(li int32, asset graph.Asset, mov int32, value *uint256.Int, st []seg) {
 	x := &e.exposure[li]
 	x.any = true
 	x.received.Add(&x.received, value)
+	if x.byAsset == nil {
+		x.byAsset = map[graph.Asset]*[2]uint256.Int{}
+	}
+	pa := x.byAsset[asset]
+	if pa == nil {
+		pa = new([2]uint256.Int)
+		x.byAsset[asset] = pa
+	}
+	pa[0].Add(&pa[0], value)
 	if len(st) == 0 {
 		return
 	}
+	t := e.taintAmount(st, value)
+	pa[1].Add(&pa[1], &t)
 	if x.bySource == nil {
 		x.bySource = map[uint32]*uint256.Int{}
 		x.bySourceHop = map[comp]*uint256.Int{}

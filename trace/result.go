@@ -60,10 +60,17 @@ type Holding struct {
 	Tainted graph.Amount
 }
 
+// AssetTotals is what was received of one asset and how much of it was tainted.
+type AssetTotals struct {
+	Received graph.Amount
+	Tainted  graph.Amount
+}
+
 // Deposit is a tainted arrival at an exchange address.
 type Deposit struct {
 	Ref     string
 	Address graph.Address
+	Asset   graph.Asset
 	Value   graph.Amount
 	Taint   []Component
 	Tainted graph.Amount
@@ -79,6 +86,10 @@ type Exposure struct {
 	BySource      map[string]graph.Amount
 	BySourceHop   []Component
 	Deposits      []Deposit // tainted deposits, in chronological order
+	// ByAsset splits ReceivedTotal and TaintedTotal per asset. On account chains the
+	// spec's totals add every asset's units together (wei and token units alike); read
+	// amounts per asset from here.
+	ByAsset map[graph.Asset]AssetTotals
 }
 
 // Share is TaintedTotal / ReceivedTotal as a reduced fraction.
@@ -89,6 +100,8 @@ type AddressStats struct {
 	Address         graph.Address
 	Received        graph.Amount
 	TaintedReceived graph.Amount
+	// ByAsset splits the totals per asset (the spec's totals add all assets' units).
+	ByAsset map[graph.Asset]AssetTotals
 }
 
 // Share is TaintedReceived / Received as a reduced fraction.
@@ -255,7 +268,11 @@ func (e *Engine) Result() *Result {
 		}
 		for _, id := range x.deposits {
 			m := &e.ev.movs[id]
-			ex.Deposits = append(ex.Deposits, Deposit{Ref: m.ref, Address: m.to, Value: m.value, Taint: e.components(m.taint), Tainted: e.taintAmount(m.taint, &m.value)})
+			ex.Deposits = append(ex.Deposits, Deposit{Ref: m.ref, Address: m.to, Asset: m.asset, Value: m.value, Taint: e.components(m.taint), Tainted: e.taintAmount(m.taint, &m.value)})
+		}
+		ex.ByAsset = map[graph.Asset]AssetTotals{}
+		for a, v := range x.byAsset {
+			ex.ByAsset[a] = AssetTotals{Received: v[0], Tainted: v[1]}
 		}
 		r.Exposure[ex.Exchange] = ex
 	}
@@ -273,8 +290,24 @@ func (e *Engine) Result() *Result {
 			continue
 		}
 		a := e.addrNames[i]
-		stats = append(stats, AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted})
+		st := AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted}
+		if e.model == graph.UTXO {
+			st.ByAsset = map[graph.Asset]AssetTotals{graph.BTC: {Received: ai.received, Tainted: ai.tainted}}
+		}
+		stats = append(stats, st)
 		r.Addresses[a] = &stats[len(stats)-1]
+	}
+	for k, i := range e.holdIdx {
+		h := &e.holds[i]
+		if !h.receives {
+			continue
+		}
+		if st := r.Addresses[k.addr]; st != nil {
+			if st.ByAsset == nil {
+				st.ByAsset = map[graph.Asset]AssetTotals{}
+			}
+			st.ByAsset[k.asset] = AssetTotals{Received: h.received, Tainted: h.tainted}
+		}
 	}
 	return r
 }
