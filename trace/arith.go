@@ -2,6 +2,7 @@ package trace
 
 import (
 	"math/bits"
+	"slices"
 	"sort"
 
 	"github.com/holiman/uint256"
@@ -207,11 +208,21 @@ func (ap *apportioner) finish(part, rem []uint256.Int, idx []int, a, sum *uint25
 	R := int(r.Uint64())
 	// Order by remainder descending; ties: tainted before clean (clean is index n-1),
 	// then source, then hop — pool order is already (source, hop) order.
-	// Insertion sort: the number of components is small, and sort.Slice would allocate.
-	for x := 1; x < len(idx); x++ {
-		for y := x; y > 0 && remBefore(rem, idx[y], idx[y-1]); y-- {
-			idx[y], idx[y-1] = idx[y-1], idx[y]
+	if len(idx) <= 12 {
+		// Insertion sort for the usual handful of components.
+		for x := 1; x < len(idx); x++ {
+			for y := x; y > 0 && remBefore(rem, idx[y], idx[y-1]); y-- {
+				idx[y], idx[y-1] = idx[y-1], idx[y]
+			}
 		}
+	} else {
+		// Deep histories mix many (source, hop) components: O(k log k).
+		slices.SortFunc(idx, func(i, j int) int {
+			if c := rem[i].Cmp(&rem[j]); c != 0 {
+				return -c
+			}
+			return i - j
+		})
 	}
 	one := uint256.NewInt(1)
 	for k := 0; k < R && k < len(idx); k++ {

@@ -38,7 +38,7 @@ func TestWithdrawSpecExamples(t *testing.T) {
 // including amounts near 2^256 where a·pool[c] needs 512 bits.
 func TestWithdrawHamilton(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(0, 6).Draw(t, "components")
+		n := rapid.IntRange(0, 24).Draw(t, "components")
 		big256 := rapid.Bool().Draw(t, "huge")
 		draw := func(label string) *uint256.Int {
 			v := uint256.NewInt(rapid.Uint64Range(0, 1_000_000).Draw(t, label))

@@ -149,6 +149,7 @@ type Engine struct {
 	ins      []inState
 	inMovs   []int32
 	inAddrs  []int32
+	inBuf    []seg
 	values   []uint256.Int
 	outs     [][]seg
 	moved    []seg
@@ -452,6 +453,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 	e.ins = e.ins[:0]
 	e.inMovs = e.inMovs[:0]
 	e.inAddrs = e.inAddrs[:0]
+	e.inBuf = e.inBuf[:0]
 	var inSum, outSum uint256.Int
 	tainted := false
 	for i := range tx.Inputs {
@@ -476,12 +478,16 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		}
 		var st []seg
 		if u.st >= 0 {
-			st = e.states[u.st].st
+			// Every tainted component moves one hop (spec §7.1). The stored state is
+			// copied, not changed: a haircut output's evidence record shares it.
+			start := len(e.inBuf)
+			for _, g := range e.states[u.st].st {
+				g.c.hop++
+				e.inBuf = append(e.inBuf, g)
+			}
+			st = e.inBuf[start:len(e.inBuf):len(e.inBuf)]
 			e.release(u.st)
 			tainted = true
-			for k := range st {
-				st[k].c.hop++ // every tainted component moves one hop (spec §7.1)
-			}
 			e.inMovs = append(e.inMovs, u.mov)
 		}
 		e.ins = append(e.ins, inState{st: st, value: u.value})
@@ -532,7 +538,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			taint = e.taintAmount(st, &out.Value)
 			mov = e.ev.add(movement{
 				kind: movOutput, ref: op.String(), tx: tx.TxID, pos: pos, to: out.Address, asset: graph.BTC,
-				value: out.Value, taint: e.aggregate(st, &out.Value), parents: e.ev.parents(e.inMovs),
+				value: out.Value, taint: e.outputTaint(st, &out.Value), parents: e.ev.parents(e.inMovs),
 			})
 		}
 		ai := e.addr(out.Address)
@@ -770,6 +776,16 @@ func (e *Engine) taintAmount(st []seg, value *uint256.Int) uint256.Int {
 		return uint256.Int{}
 	}
 	return taintOf(st)
+}
+
+// outputTaint is the evidence record's composition of a new output. A haircut state is
+// already its own aggregate, and states are never changed in place once stored, so the
+// record shares it instead of holding a second copy.
+func (e *Engine) outputTaint(st []seg, value *uint256.Int) []seg {
+	if e.kind == composition {
+		return st
+	}
+	return e.aggregate(st, value)
 }
 
 // aggregate returns the tainted components of a state, summed per component and sorted by
