@@ -88,6 +88,9 @@ type Follower struct {
 	ckpts  []uint64 // heights of the stored checkpoints, ascending
 
 	resumed Resumed
+	// broken is set when rebuilding the engine failed (a store read error during a
+	// rollback): the engine's state is unusable until a rebuild succeeds.
+	broken bool
 
 	mu      sync.Mutex
 	watched []*Verdict
@@ -251,6 +254,11 @@ func (f *Follower) Watched() []*Verdict {
 // rescreens the watched verdicts.
 func (f *Follower) Advance(ctx context.Context) (AdvanceReport, error) {
 	var rep AdvanceReport
+	if f.broken {
+		if err := f.rebuild(ctx); err != nil {
+			return rep, err
+		}
+	}
 	tip, err := f.opts.Source.Tip(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("follower %s: source tip: %w", f.opts.Name, err)
@@ -289,7 +297,7 @@ func (f *Follower) Advance(ctx context.Context) (AdvanceReport, error) {
 			// store (which has the block) so that the next Advance does not build on it.
 			err = fmt.Errorf("follower %s: applying block %d: %w", f.opts.Name, h, err)
 			_ = f.opts.Store.Rewind(ctx, f.opts.Chain, f.height)
-			if _, rerr := f.restore(ctx, f.height, f.has); rerr != nil {
+			if rerr := f.rebuild(ctx); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 			return rep, err
@@ -332,6 +340,17 @@ func (f *Follower) Advance(ctx context.Context) (AdvanceReport, error) {
 		f.mu.Unlock()
 	}
 	return rep, nil
+}
+
+// rebuild restores the engine at the follower's height, marking the follower broken
+// while that fails.
+func (f *Follower) rebuild(ctx context.Context) error {
+	f.broken = true
+	if _, err := f.restore(ctx, f.height, f.has); err != nil {
+		return fmt.Errorf("follower %s: rebuilding the engine at %d: %w", f.opts.Name, f.height, err)
+	}
+	f.broken = false
+	return nil
 }
 
 func (f *Follower) saveState(ctx context.Context) error {
@@ -404,6 +423,11 @@ func (f *Follower) rollback(ctx context.Context) (*Reorg, error) {
 	if !found {
 		return nil, fmt.Errorf("follower %s: %w: the source disagrees with every stored block down to %d", f.opts.Name, ErrReorgTooDeep, f.opts.Start)
 	}
+	if fork == f.height {
+		// The source's block at the tip is the stored one, yet its next block names
+		// another parent: the source is inconsistent (or moved between two calls).
+		return nil, fmt.Errorf("follower %s: %w: block %d does not name the source's own block %d as its parent", f.opts.Name, ErrSourceBlock, fork+1, fork)
+	}
 	rg := &Reorg{ForkHeight: fork, Dropped: int(f.height - fork)}
 	// Checkpoints above the fork go first (state record, then records), then the store.
 	keep := f.ckpts[:0:0]
@@ -431,10 +455,12 @@ func (f *Follower) rollback(ctx context.Context) (*Reorg, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rg.Replayed, err = f.restore(ctx, fork, true); err != nil {
-		return nil, err
-	}
 	f.height, f.hash = fork, hash
+	f.broken = true
+	if rg.Replayed, err = f.restore(ctx, fork, true); err != nil {
+		return nil, fmt.Errorf("follower %s: reorg: rebuilding the engine at %d: %w", f.opts.Name, fork, err)
+	}
+	f.broken = false
 	return rg, nil
 }
 

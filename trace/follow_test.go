@@ -316,3 +316,27 @@ func TestFollowerConfigErrors(t *testing.T) {
 		t.Errorf("foreign block: %v", err)
 	}
 }
+
+// A source whose next block names a parent other than the source's own block below it is
+// refused (instead of rolling back forever).
+func TestFollowerInconsistentSource(t *testing.T) {
+	ctx := context.Background()
+	fx := newFollowFixture(t)
+	_, all := peelBlocks(t)
+	fx.src.blocks = all[:2]
+	_, f := fx.follower(t, 2)
+	for i := 0; i < 2; i++ {
+		if _, err := f.Advance(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := all[2]
+	bad.Parent = all[0].Hash
+	fx.src.blocks = append(all[:2:2], bad)
+	if _, err := f.Advance(ctx); !errors.Is(err, trace.ErrSourceBlock) {
+		t.Fatalf("inconsistent source: %v", err)
+	}
+	if h, _, _ := f.Height(); h != 2 {
+		t.Fatalf("follower moved to %d", h)
+	}
+}
