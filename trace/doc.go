@@ -28,6 +28,13 @@
 // tainted output, transfer or exchange deposit as the chain of movements from a seed that
 // carried the taint, with transaction references and amounts per step.
 //
+// Checkpoint and RestoreEngine (SaveCheckpoint/LoadCheckpoint with a graph.Store) let a
+// trace continue as blocks arrive without replaying history. On top of that, Screener
+// answers exchanges' withdrawal and deposit checks from an immutable in-memory index under a
+// policy of rules (see Screener, Policy, Verdict), and Follower keeps it current: it takes
+// confirmed blocks from a chain source, writes them to the store, advances the engine from
+// its checkpoint and rescreens what was screened before.
+//
 // An Engine is not safe for concurrent use; a Result is immutable once returned and may be
-// shared between goroutines.
+// shared between goroutines. A Screener is safe for concurrent use.
 package trace
