@@ -114,9 +114,10 @@ func taintOf(ss []seg) uint256.Int {
 // apportioner computes Hamilton (largest-remainder) apportionment, spec §6. It keeps its
 // scratch space between calls so the hot path does not allocate.
 type apportioner struct {
-	rem  []uint256.Int
-	idx  []int
-	part []uint256.Int
+	rem64 []uint64
+	rem   []uint256.Int
+	idx   []int
+	part  []uint256.Int
 }
 
 // withdraw splits a units out of pool (components plus clean units; total P = Σpool) and
@@ -151,6 +152,10 @@ func (ap *apportioner) withdraw(pool []seg, clean *uint256.Int, a *uint256.Int) 
 		// the quotient a·v/P ≤ v in 64, so bits.Mul64/Div64 give the exact same parts and
 		// remainders as the 256-bit path at a fraction of the cost.
 		A, P := a.Uint64(), total.Uint64()
+		if cap(ap.rem64) < n {
+			ap.rem64 = make([]uint64, n)
+		}
+		rem64 := ap.rem64[:n]
 		var s64 uint64
 		for i := 0; i < n; i++ {
 			v := clean
@@ -165,14 +170,31 @@ func (ap *apportioner) withdraw(pool []seg, clean *uint256.Int, a *uint256.Int) 
 			hi, lo := bits.Mul64(A, v.Uint64())
 			q, r := bits.Div64(hi, lo, P)
 			part[i].SetUint64(q)
-			rem[i].SetUint64(r)
+			rem64[i] = r
 			s64 += q
 			if r != 0 {
 				idx = append(idx, i)
 			}
 		}
-		sum.SetUint64(s64)
-		return ap.finish(part, rem, idx, a, &sum)
+		ap.idx = idx
+		R := A - s64
+		if R == 0 {
+			return part
+		}
+		// Same order as finish, on 64-bit remainders: larger first, then pool order.
+		slices.SortFunc(idx, func(i, j int) int {
+			if rem64[i] != rem64[j] {
+				if rem64[i] > rem64[j] {
+					return -1
+				}
+				return 1
+			}
+			return i - j
+		})
+		for k := 0; k < int(R) && k < len(idx); k++ {
+			part[idx[k]].AddUint64(&part[idx[k]], 1)
+		}
+		return part
 	}
 	for i := 0; i < n; i++ {
 		v := clean
@@ -237,4 +259,29 @@ func remBefore(rem []uint256.Int, i, j int) bool {
 		return c > 0
 	}
 	return i < j
+}
+
+// mergeComps adds the sorted composition add into the sorted composition into, using
+// out as scratch, and returns the merged composition (linear, unlike repeated compAdd).
+func mergeComps(into, add, out []seg) []seg {
+	out = out[:0]
+	i, j := 0, 0
+	for i < len(into) && j < len(add) {
+		switch {
+		case into[i].c == add[j].c:
+			g := into[i]
+			g.amt.Add(&g.amt, &add[j].amt)
+			out = append(out, g)
+			i++
+			j++
+		case into[i].c.less(add[j].c):
+			out = append(out, into[i])
+			i++
+		default:
+			out = append(out, add[j])
+			j++
+		}
+	}
+	out = append(out, into[i:]...)
+	return append(out, add[j:]...)
 }

@@ -149,9 +149,16 @@ func (haircutMethod) split(s *splitter, ins []inState, values []uint256.Int, fee
 	var clean, total uint256.Int
 	for i := range ins {
 		total.Add(&total, &ins[i].value)
-		for _, g := range ins[i].st {
-			pool = compAdd(pool, g.c, &g.amt)
+		if len(ins[i].st) == 0 {
+			continue
 		}
+		if len(pool) == 0 {
+			pool = append(pool, ins[i].st...)
+			continue
+		}
+		// Input compositions are sorted: merge them in linear time.
+		s.tmp = mergeComps(pool, ins[i].st, s.tmp)
+		pool, s.tmp = s.tmp, pool
 	}
 	t := taintOf(pool)
 	clean.Sub(&total, &t)
