@@ -3,7 +3,6 @@ package trace_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"path/filepath"
 	"testing"
 
@@ -86,7 +85,7 @@ type missingStore struct{}
 
 func (missingStore) PutRecord(context.Context, string, []byte, []byte) error { return nil }
 func (missingStore) GetRecord(_ context.Context, ns string, key []byte) ([]byte, error) {
-	return nil, errors.Join(graph.ErrNotFound)
+	return nil, graph.ErrNotFound
 }
 
 // TestPropertyCheckpoint: on random chains, a checkpoint at a random block changes nothing.

@@ -507,13 +507,39 @@ type txPos struct {
 	i     int
 }
 
-func sortTxs(ps []txPos) {
-	sort.SliceStable(ps, func(a, b int) bool {
-		if ps[a].block != ps[b].block {
-			return ps[a].block < ps[b].block
+// order checks that every transaction has a valid, unique id (named field in messages)
+// and a unique (block, index), and returns the positions in chain order.
+func (p *parser) order(field string, n int, get func(int) (id string, block *uint64, index *uint32), badID func(string) string) ([]txPos, error) {
+	pos := make([]txPos, n)
+	seen := map[string]int{}
+	at := map[[2]uint64]int{}
+	for i := 0; i < n; i++ {
+		id, block, index := get(i)
+		where := fmt.Sprintf("transactions[%d] (%s %q)", i, field, id)
+		if msg := badID(id); msg != "" {
+			return nil, p.errf(ErrInvalid, "%s: %s %s", where, field, msg)
 		}
-		return ps[a].index < ps[b].index
+		if j, dup := seen[id]; dup {
+			return nil, p.errf(ErrInvalid, "%s: %s already used by transactions[%d]", where, field, j)
+		}
+		seen[id] = i
+		if block == nil || index == nil {
+			return nil, p.errf(ErrSyntax, "%s: block and index are required", where)
+		}
+		k := [2]uint64{*block, uint64(*index)}
+		if j, dup := at[k]; dup {
+			return nil, p.errf(ErrInvalid, "%s: block %d index %d is also transactions[%d]", where, *block, *index, j)
+		}
+		at[k] = i
+		pos[i] = txPos{*block, *index, i}
+	}
+	sort.SliceStable(pos, func(a, b int) bool {
+		if pos[a].block != pos[b].block {
+			return pos[a].block < pos[b].block
+		}
+		return pos[a].index < pos[b].index
 	})
+	return pos, nil
 }
 
 func (p *parser) decodeTx(i int, raw json.RawMessage, v any) error {
@@ -554,33 +580,21 @@ func (p *parser) utxo(s *Scenario, sc *scenarioJSON) error {
 		s.Funding = append(s.Funding, Funding{Outpoint: op, Address: a, Value: v})
 	}
 	txs := make([]utxoTxJSON, len(sc.Transactions))
-	pos := make([]txPos, len(sc.Transactions))
-	seen := map[string]int{}
-	at := map[[2]uint64]int{}
 	for i, raw := range sc.Transactions {
 		if err := p.decodeTx(i, raw, &txs[i]); err != nil {
 			return err
 		}
-		t := &txs[i]
-		where := fmt.Sprintf("transactions[%d] (txid %q)", i, t.TxID)
-		if t.TxID == "" || strings.ContainsAny(t.TxID, ": \t\n") {
-			return p.errf(ErrInvalid, "%s: txid must be non-empty and contain no ':' or spaces", where)
-		}
-		if j, dup := seen[t.TxID]; dup {
-			return p.errf(ErrInvalid, "%s: txid already used by transactions[%d]", where, j)
-		}
-		seen[t.TxID] = i
-		if t.Block == nil || t.Index == nil {
-			return p.errf(ErrSyntax, "%s: block and index are required", where)
-		}
-		k := [2]uint64{*t.Block, uint64(*t.Index)}
-		if j, dup := at[k]; dup {
-			return p.errf(ErrInvalid, "%s: block %d index %d is also transactions[%d]", where, *t.Block, *t.Index, j)
-		}
-		at[k] = i
-		pos[i] = txPos{*t.Block, *t.Index, i}
 	}
-	sortTxs(pos)
+	pos, err := p.order("txid", len(txs), func(i int) (string, *uint64, *uint32) { return txs[i].TxID, txs[i].Block, txs[i].Index },
+		func(id string) string {
+			if id == "" || strings.ContainsAny(id, ": \t\n") {
+				return "must be non-empty and contain no ':' or spaces"
+			}
+			return ""
+		})
+	if err != nil {
+		return err
+	}
 	for _, ps := range pos {
 		t := &txs[ps.i]
 		where := fmt.Sprintf("transactions[%d] (txid %s)", ps.i, t.TxID)
@@ -686,34 +700,22 @@ func (p *parser) account(s *Scenario, sc *scenarioJSON) error {
 		return bal[k]
 	}
 	txs := make([]accountTxJSON, len(sc.Transactions))
-	pos := make([]txPos, len(sc.Transactions))
-	seenTx := map[string]int{}
-	seenID := map[string]string{}
-	at := map[[2]uint64]int{}
 	for i, raw := range sc.Transactions {
 		if err := p.decodeTx(i, raw, &txs[i]); err != nil {
 			return err
 		}
-		t := &txs[i]
-		where := fmt.Sprintf("transactions[%d] (tx %q)", i, t.Tx)
-		if t.Tx == "" {
-			return p.errf(ErrInvalid, "%s: tx must be non-empty", where)
-		}
-		if j, dup := seenTx[t.Tx]; dup {
-			return p.errf(ErrInvalid, "%s: tx already used by transactions[%d]", where, j)
-		}
-		seenTx[t.Tx] = i
-		if t.Block == nil || t.Index == nil {
-			return p.errf(ErrSyntax, "%s: block and index are required", where)
-		}
-		k := [2]uint64{*t.Block, uint64(*t.Index)}
-		if j, dup := at[k]; dup {
-			return p.errf(ErrInvalid, "%s: block %d index %d is also transactions[%d]", where, *t.Block, *t.Index, j)
-		}
-		at[k] = i
-		pos[i] = txPos{*t.Block, *t.Index, i}
 	}
-	sortTxs(pos)
+	pos, err := p.order("tx", len(txs), func(i int) (string, *uint64, *uint32) { return txs[i].Tx, txs[i].Block, txs[i].Index },
+		func(id string) string {
+			if id == "" {
+				return "must be non-empty"
+			}
+			return ""
+		})
+	if err != nil {
+		return err
+	}
+	seenID := map[string]string{}
 	for _, ps := range pos {
 		t := &txs[ps.i]
 		where := fmt.Sprintf("transactions[%d] (tx %s)", ps.i, t.Tx)
