@@ -120,6 +120,14 @@ var ErrNoEvidence = errors.New("no tainted movement with that reference")
 // Evidence explains a tainted output ("txid:vout"), transfer id or exchange deposit
 // reference: one Path per (source, hop) component of its taint.
 func (r *Result) Evidence(ref string) ([]Path, error) {
+	r.movOnce.Do(func() {
+		r.movIndex = make(map[string]int32, len(r.movs))
+		for i := range r.movs {
+			if r.movs[i].kind != movSeed {
+				r.movIndex[r.movs[i].ref] = int32(i)
+			}
+		}
+	})
 	id, ok := r.movIndex[ref]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoEvidence, ref)

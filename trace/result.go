@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/holiman/uint256"
@@ -100,8 +101,22 @@ type AddressStats struct {
 	Address         graph.Address
 	Received        graph.Amount
 	TaintedReceived graph.Amount
-	// ByAsset splits the totals per asset (the spec's totals add all assets' units).
+	// ByAsset splits the totals per asset on account chains, where the spec's totals add
+	// all assets' units. It is nil on UTXO chains: there the totals are in the chain's one
+	// asset already, and a map per address would cost more than the rest of the Result.
+	// Totals reads either.
 	ByAsset map[graph.Asset]AssetTotals
+}
+
+// Totals returns what the address received of asset and how much of it was tainted.
+func (a *AddressStats) Totals(asset graph.Asset) AssetTotals {
+	if a.ByAsset == nil {
+		if asset == graph.BTC {
+			return AssetTotals{Received: a.Received, Tainted: a.TaintedReceived}
+		}
+		return AssetTotals{}
+	}
+	return a.ByAsset[asset]
 }
 
 // Share is TaintedReceived / Received as a reduced fraction.
@@ -129,6 +144,10 @@ type Result struct {
 	sources  []string
 	seeds    []Seed
 	movs     []movement
+
+	// The reference → movement index is built on the first Evidence call: most Results
+	// are read for their figures only, and on a long history the index is a large map.
+	movOnce  sync.Once
 	movIndex map[string]int32
 }
 
@@ -177,7 +196,6 @@ func (e *Engine) Result() *Result {
 		Sinks: map[string]map[string]graph.Amount{}, Exposure: map[string]*Exposure{},
 		Addresses: map[graph.Address]*AddressStats{}, Injected: map[string]graph.Amount{},
 		Stats: e.stats, sources: e.sources, seeds: e.cfg.Seeds, movs: e.ev.movs[:len(e.ev.movs):len(e.ev.movs)],
-		movIndex: map[string]int32{},
 	}
 	for i, used := range e.seedUsed {
 		if !used {
@@ -189,7 +207,6 @@ func (e *Engine) Result() *Result {
 	} else {
 		r.Transfers, r.Holdings = map[string]*TransferTaint{}, map[string]*Holding{}
 	}
-	r.movIndex = make(map[string]int32, len(e.ev.movs))
 	var outs []Output
 	var xfers []TransferTaint
 	if e.model == graph.UTXO {
@@ -204,7 +221,6 @@ func (e *Engine) Result() *Result {
 		if m.kind == movSeed {
 			continue
 		}
-		r.movIndex[m.ref] = int32(i)
 		tainted := e.taintAmount(m.taint, &m.value)
 		if m.kind == movOutput {
 			outs = append(outs, Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: e.components(m.taint), Tainted: tainted})
@@ -290,11 +306,7 @@ func (e *Engine) Result() *Result {
 			continue
 		}
 		a := e.addrNames[i]
-		st := AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted}
-		if e.model == graph.UTXO {
-			st.ByAsset = map[graph.Asset]AssetTotals{graph.BTC: {Received: ai.received, Tainted: ai.tainted}}
-		}
-		stats = append(stats, st)
+		stats = append(stats, AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted})
 		r.Addresses[a] = &stats[len(stats)-1]
 	}
 	for k, i := range e.holdIdx {
