@@ -141,9 +141,9 @@ type Result struct {
 	Injected map[string]graph.Amount
 	Stats    Stats
 
-	sources  []string
-	seeds    []Seed
-	movs     []movement
+	sources []string
+	seeds   []Seed
+	movs    []movement
 
 	// The reference → movement index is built on the first Evidence call: most Results
 	// are read for their figures only, and on a long history the index is a large map.
