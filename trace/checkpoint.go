@@ -183,7 +183,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		s.Sinks = append(s.Sinks, e.sinks[k])
 	}
 	for i, a := range e.addrs {
-		s.Addrs = append(s.Addrs, snapAddr{e.addrNames[i], a.seedSrc, a.seedIdx, a.seedMov, a.exchange, a.received, a.tainted, a.receives})
+		s.Addrs = append(s.Addrs, snapAddr{e.addrTab.name(int32(i)), a.seedSrc, a.seedIdx, a.seedMov, a.exchange, a.received, a.tainted, a.receives})
 	}
 	for k, u := range e.utxos {
 		s.UTXOs = append(s.UTXOs, snapUTXO{k.h, k.i, u.value, u.addr, u.mov, u.st})
@@ -267,14 +267,15 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	nMov := int32(len(s.Movs))
 	nAddr := int32(len(s.Addrs))
 	bad := func(what string) error { return fmt.Errorf("%w: %s out of range", ErrCheckpoint, what) }
-	e.addrs, e.addrNames, e.addrIdx = nil, nil, map[graph.Address]int32{}
-	for i, a := range s.Addrs {
+	e.addrs, e.addrTab = nil, newAddrTable(len(s.Addrs))
+	for _, a := range s.Addrs {
 		if a.SeedMov >= nMov || a.Exchange >= int32(len(e.exLabels)) || a.SeedSrc >= uint32(len(e.sources)) {
 			return nil, bad("address")
 		}
 		e.addrs = append(e.addrs, addrInfo{seedSrc: a.SeedSrc, seedIdx: a.SeedIdx, seedMov: a.SeedMov, exchange: a.Exchange, received: a.Received, tainted: a.Tainted, receives: a.Receives})
-		e.addrNames = append(e.addrNames, a.Name)
-		e.addrIdx[a.Name] = int32(i)
+		if _, added := e.addrTab.intern(a.Name); !added {
+			return nil, fmt.Errorf("%w: address %s listed twice", ErrCheckpoint, a.Name)
+		}
 	}
 	e.states = nil
 	for _, ts := range s.States {

@@ -118,9 +118,8 @@ type Engine struct {
 	srcID    map[string]uint32
 	exLabels []string
 
-	addrIdx   map[graph.Address]int32
-	addrs     []addrInfo
-	addrNames []graph.Address
+	addrTab addrTable // address ↔ index into addrs
+	addrs   []addrInfo
 
 	// UTXO state.
 	utxos   map[opKey]utxo
@@ -174,10 +173,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg: cfg, model: cfg.Model, method: m, kind: m.kind(),
-		srcID:     map[string]uint32{},
-		addrIdx:   make(map[graph.Address]int32, cfg.SizeHint),
-		addrs:     make([]addrInfo, 0, cfg.SizeHint),
-		addrNames: make([]graph.Address, 0, cfg.SizeHint),
+		srcID:   map[string]uint32{},
+		addrTab: newAddrTable(cfg.SizeHint),
+		addrs:   make([]addrInfo, 0, cfg.SizeHint),
 	}
 	// Sources are numbered in bytewise name order so that comparing ids compares names,
 	// as the rounding tie rule and the result order require.
@@ -274,20 +272,14 @@ func (e *Engine) Config() Config { return e.cfg }
 
 // addr returns the index of a's info, creating it.
 func (e *Engine) addr(a graph.Address) int32 {
-	if i, ok := e.addrIdx[a]; ok {
-		return i
+	i, added := e.addrTab.intern(a)
+	if added {
+		e.addrs = append(e.addrs, addrInfo{exchange: -1, seedMov: -1})
 	}
-	i := int32(len(e.addrs))
-	e.addrs = append(e.addrs, addrInfo{exchange: -1, seedMov: -1})
-	e.addrNames = append(e.addrNames, a)
-	e.addrIdx[a] = i
 	return i
 }
 
-func (e *Engine) lookup(a graph.Address) (int32, bool) {
-	i, ok := e.addrIdx[a]
-	return i, ok
-}
+func (e *Engine) lookup(a graph.Address) (int32, bool) { return e.addrTab.lookup(a) }
 
 // ---- initial state ----
 

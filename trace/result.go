@@ -237,7 +237,7 @@ func (e *Engine) Result() *Result {
 		ts := &e.states[u.st]
 		agg := e.aggregate(ts.st, &u.value)
 		op := ts.op.String()
-		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrNames[u.addr], Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(ts.st, &u.value)}
+		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrTab.name(u.addr), Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(ts.st, &u.value)}
 	}
 	for k, i := range e.holdIdx {
 		h := &e.holds[i]
@@ -305,7 +305,7 @@ func (e *Engine) Result() *Result {
 		if !ai.receives || ai.seedSrc != 0 {
 			continue
 		}
-		a := e.addrNames[i]
+		a := e.addrTab.name(int32(i))
 		stats = append(stats, AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted})
 		r.Addresses[a] = &stats[len(stats)-1]
 	}
