@@ -181,18 +181,12 @@ func (ap *apportioner) withdraw(pool []seg, clean *uint256.Int, a *uint256.Int) 
 		if R == 0 {
 			return part
 		}
-		// Same order as finish, on 64-bit remainders: larger first, then pool order.
-		slices.SortFunc(idx, func(i, j int) int {
-			if rem64[i] != rem64[j] {
-				if rem64[i] > rem64[j] {
-					return -1
-				}
-				return 1
-			}
-			return i - j
-		})
-		for k := 0; k < int(R) && k < len(idx); k++ {
-			part[idx[k]].AddUint64(&part[idx[k]], 1)
+		// The R largest remainders in finish's order (larger first, then pool order)
+		// each get a unit. Which R they are is all that matters, not their order among
+		// themselves, so a selection in linear time replaces the sort.
+		top := selectTop(idx, rem64, int(R))
+		for _, i := range top {
+			part[i].AddUint64(&part[i], 1)
 		}
 		return part
 	}
@@ -251,6 +245,56 @@ func (ap *apportioner) finish(part, rem []uint256.Int, idx []int, a, sum *uint25
 		part[idx[k]].Add(&part[idx[k]], one)
 	}
 	return part
+}
+
+// selectTop reorders idx so that its first r entries are the r greatest under "larger
+// remainder first, then smaller index", and returns them. The order is total (indices
+// differ), so the chosen set is the same as a full sort's. It is Hoare's quickselect with
+// a median-of-three pivot: linear on average, and k is at most a few hundred.
+func selectTop(idx []int, rem []uint64, r int) []int {
+	if r >= len(idx) {
+		return idx
+	}
+	before := func(i, j int) bool { return rem[i] > rem[j] || rem[i] == rem[j] && i < j }
+	lo, hi := 0, len(idx)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// Median of three into idx[mid].
+		if before(idx[mid], idx[lo]) {
+			idx[mid], idx[lo] = idx[lo], idx[mid]
+		}
+		if before(idx[hi], idx[lo]) {
+			idx[hi], idx[lo] = idx[lo], idx[hi]
+		}
+		if before(idx[hi], idx[mid]) {
+			idx[hi], idx[mid] = idx[mid], idx[hi]
+		}
+		p := idx[mid]
+		i, j := lo, hi
+		for i <= j {
+			for before(idx[i], p) {
+				i++
+			}
+			for before(p, idx[j]) {
+				j--
+			}
+			if i <= j {
+				idx[i], idx[j] = idx[j], idx[i]
+				i++
+				j--
+			}
+		}
+		// Now idx[lo..j] ≤ p ≤ idx[i..hi] in the order, and j < i.
+		switch {
+		case r-1 <= j:
+			hi = j
+		case r-1 >= i:
+			lo = i
+		default:
+			return idx[:r]
+		}
+	}
+	return idx[:r]
 }
 
 // remBefore reports whether component i gets a leftover unit before component j.

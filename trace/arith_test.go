@@ -3,6 +3,7 @@ package trace
 import (
 	"math/big"
 	"math/rand"
+	"sort"
 	"testing"
 
 	"github.com/holiman/uint256"
@@ -110,4 +111,71 @@ func TestFracLess(t *testing.T) {
 	require.True(t, fracLess(one, max, one, two))
 	require.False(t, fracLess(uint256.NewInt(5), uint256.NewInt(10), one, two))
 	require.True(t, fracLess(uint256.NewInt(4), uint256.NewInt(10), one, two))
+}
+
+// TestWithdrawMatchesSpecRule checks withdraw, on the 64-bit and the 256-bit path, against
+// a literal big.Int transcription of spec §6: floors, then one unit each to the R largest
+// remainders with ties to taint first, then source, then hop. Small values and up to 300
+// components make equal remainders common, so the tie order is exercised.
+func TestWithdrawMatchesSpecRule(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 300).Draw(t, "components")
+		shift := uint(0)
+		if rapid.Bool().Draw(t, "huge") {
+			shift = 150 // beyond 64 bits: the 256-bit path
+		}
+		maxV := rapid.Uint64Range(1, 50).Draw(t, "max")
+		var pool []seg
+		for i := 0; i < n; i++ {
+			v := uint256.NewInt(rapid.Uint64Range(1, maxV).Draw(t, "v"))
+			v.Lsh(v, shift)
+			pool = append(pool, seg{c: comp{src: uint32(i/7 + 1), hop: uint32(i % 7)}, amt: *v})
+		}
+		clean := uint256.NewInt(rapid.Uint64Range(0, maxV).Draw(t, "clean"))
+		clean.Lsh(clean, shift)
+		total := new(big.Int).Set(clean.ToBig())
+		for i := range pool {
+			total.Add(total, pool[i].amt.ToBig())
+		}
+		// a in [0, P], drawn so that its top bits vary uniformly (not only small values).
+		small := new(big.Int).Rsh(total, shift).Uint64()
+		ab := new(big.Int).Lsh(new(big.Int).SetUint64(rapid.Uint64Range(0, small).Draw(t, "a")), shift)
+		if shift > 0 && ab.Cmp(total) < 0 {
+			ab.Add(ab, new(big.Int).SetUint64(rapid.Uint64().Draw(t, "a_low")))
+		}
+		a, _ := uint256.FromBig(ab)
+
+		// The reference: index n is CLEAN, which loses every tie.
+		want := make([]*big.Int, n+1)
+		rems := make([]*big.Int, n+1)
+		sum := new(big.Int)
+		for i := 0; i <= n; i++ {
+			v := clean.ToBig()
+			if i < n {
+				v = pool[i].amt.ToBig()
+			}
+			want[i], rems[i] = big.NewInt(0), big.NewInt(0)
+			if total.Sign() > 0 {
+				want[i].QuoRem(new(big.Int).Mul(ab, v), total, rems[i])
+			}
+			sum.Add(sum, want[i])
+		}
+		order := make([]int, n+1)
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(x, y int) bool { return rems[order[x]].Cmp(rems[order[y]]) > 0 })
+		R := new(big.Int).Sub(ab, sum).Int64()
+		for k := 0; k < int(R); k++ {
+			want[order[k]].Add(want[order[k]], big.NewInt(1))
+		}
+
+		var ap apportioner
+		got := ap.withdraw(pool, clean, a)
+		for i := 0; i <= n; i++ {
+			if got[i].ToBig().Cmp(want[i]) != 0 {
+				t.Fatalf("part %d = %s, spec rule gives %s", i, got[i].Dec(), want[i])
+			}
+		}
+	})
 }
