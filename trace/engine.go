@@ -317,7 +317,13 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, addr graph.Address, value *
 		list = append(list, int(e.addrs[ai].seedIdx))
 	}
 	if len(e.opSeeds) > 0 {
-		list = append(list, e.opSeeds[keyOf(op)]...)
+		k := keyOf(op)
+		if l := e.opSeeds[k]; len(l) > 0 {
+			list = append(list, l...)
+			// An outpoint is created once: forget its seeds, so that once every seeded
+			// outpoint has appeared, outputs no longer pay for the lookup.
+			delete(e.opSeeds, k)
+		}
 	}
 	if len(list) == 0 || value.IsZero() {
 		return st, mov

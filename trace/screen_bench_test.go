@@ -81,7 +81,7 @@ var (
 func loadScreenBench(b *testing.B) *screenBench {
 	screenBenchOnce.Do(func() {
 		c := cached("screen-utxo-100k", func() *genChain { return genUTXOChain(100_000, 0.3) })
-		res := replay(b, c, graph.UTXO, trace.Haircut)
+		res := replay(b, c, graph.UTXO, trace.Haircut).Result()
 		pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
 		if err != nil {
 			b.Fatal(err)
