@@ -56,7 +56,8 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	mint := x.Kind.IsMint() || x.From == graph.ZeroAddress
 	// Step 2: debit.
 	if !mint {
-		h := e.holding(x.From, x.Asset)
+		ai := e.addr(x.From)
+		h := e.holdingAt(ai, x.Asset)
 		if h.bal.Lt(&amount) {
 			if !e.cfg.Params.ImplicitBalances {
 				return fmt.Errorf("block %d tx %s transfer %s: %w: %s holds %s %s, sends %s", b.Height, tx.Hash, x.ID, ErrOverdraft, x.From, h.bal.Dec(), x.Asset, amount.Dec())
@@ -71,8 +72,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			h.bal.Add(&h.bal, &short)
 			e.stats.ImplicitBalanceDebits++
 		}
-		ai, known := e.lookup(x.From)
-		if known && e.addrs[ai].seedSrc != 0 {
+		if e.addrs[ai].seedSrc != 0 {
 			// A source account: everything it sends is tainted (spec §5.2).
 			a := &e.addrs[ai]
 			e.seedUsed[a.seedIdx] = true
@@ -95,7 +95,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			}
 		}
 		h.bal.Sub(&h.bal, &amount)
-		if known && e.addrs[ai].seedSrc != 0 && e.kind == sequence {
+		if e.addrs[ai].seedSrc != 0 && e.kind == sequence {
 			// A source account's own taint is not tracked: keep its sequence one clean
 			// run that matches the balance.
 			h.st = h.st[:0]
@@ -202,21 +202,17 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		}
 		return nil
 	}
-	ti, known := e.lookup(x.To)
+	ti := e.addr(x.To)
 	internal := false
-	if known && e.addrs[ti].exchange >= 0 {
+	if e.addrs[ti].exchange >= 0 {
 		if fi, ok := e.lookup(x.From); ok && e.addrs[fi].exchange == e.addrs[ti].exchange {
 			internal = true
 		}
 	}
-	isSeed := known && e.addrs[ti].seedSrc != 0
-	h := e.holding(x.To, x.Asset)
+	isSeed := e.addrs[ti].seedSrc != 0
+	h := e.holdingAt(ti, x.Asset)
 	h.bal.Add(&h.bal, &amount)
 	if !isSeed && !internal {
-		if !known {
-			ti = e.addr(x.To)
-			known = true
-		}
 		a := &e.addrs[ti]
 		a.receives = true
 		a.received.Add(&a.received, &amount)

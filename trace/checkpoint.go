@@ -198,14 +198,9 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 	for _, ts := range e.states {
 		s.States = append(s.States, snapState{ts.op.TxID, ts.op.Index, toSnap(ts.st)})
 	}
-	keys := make([]holdKey, 0, len(e.holdIdx))
-	for k := range e.holdIdx {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return e.holdIdx[keys[i]] < e.holdIdx[keys[j]] })
-	for _, k := range keys {
-		h := &e.holds[e.holdIdx[k]]
-		sh := snapHolding{Addr: k.addr, Asset: k.asset, Bal: h.bal, St: toSnap(h.st), Received: h.received, Tainted: h.tainted, Receives: h.receives}
+	for i := range e.holds {
+		h := &e.holds[i]
+		sh := snapHolding{Addr: e.addrTab.name(h.addr), Asset: e.assets[h.asset], Bal: h.bal, St: toSnap(h.st), Received: h.received, Tainted: h.tainted, Receives: h.receives}
 		for _, c := range h.contrib {
 			sh.Contrib = append(sh.Contrib, snapContrib{c.c.src, c.c.hop, c.mov, c.amt})
 		}
@@ -290,13 +285,19 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	}
 	e.free = s.Free
 	e.holds, e.holdIdx = nil, map[holdKey]int32{}
+	e.assets, e.assetIdx, e.lastAsset = nil, map[graph.Asset]int32{}, 0
 	for i, h := range s.Holdings {
-		hd := holding{bal: h.Bal, st: fromSnap(h.St), received: h.Received, tainted: h.Tainted, receives: h.Receives}
+		ai, as := e.addr(h.Addr), e.asset(h.Asset)
+		k := mkHoldKey(ai, as)
+		if _, dup := e.holdIdx[k]; dup {
+			return nil, fmt.Errorf("%w: holding %s|%s listed twice", ErrCheckpoint, h.Addr, h.Asset)
+		}
+		hd := holding{addr: ai, asset: as, bal: h.Bal, st: fromSnap(h.St), received: h.Received, tainted: h.Tainted, receives: h.Receives}
 		for _, c := range h.Contrib {
 			hd.contrib = append(hd.contrib, contribution{comp{c.Src, c.Hop}, c.Mov, c.Amt})
 		}
 		e.holds = append(e.holds, hd)
-		e.holdIdx[holdKey{h.Addr, h.Asset}] = int32(i)
+		e.holdIdx[k] = int32(i)
 	}
 	e.seedUsed, e.injected = s.SeedUsed, s.Injected
 	for k := range e.sinks {

@@ -70,9 +70,12 @@ type taintedUTXO struct {
 	st []seg
 }
 
-type holdKey struct {
-	addr  graph.Address
-	asset graph.Asset
+// holdKey is an account holding's index key: address index << 32 | asset index. Being
+// a plain integer, it hashes fast and keeps the map free of pointers.
+type holdKey uint64
+
+func mkHoldKey(addr, asset int32) holdKey {
+	return holdKey(uint64(uint32(addr))<<32 | uint64(uint32(asset)))
 }
 
 type contribution struct {
@@ -82,6 +85,8 @@ type contribution struct {
 }
 
 type holding struct {
+	addr    int32 // index into Engine.addrs
+	asset   int32 // index into Engine.assets
 	bal     uint256.Int
 	st      []seg
 	contrib []contribution // largest tainted arrival per component, for evidence
@@ -129,6 +134,9 @@ type Engine struct {
 
 	// Account state.
 	holdIdx   map[holdKey]int32
+	assets    []graph.Asset         // asset names by index
+	assetIdx  map[graph.Asset]int32 // asset name → index
+	lastAsset int32
 	holds     []holding
 	xferSeeds map[string][]int
 
@@ -221,6 +229,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	e.utxos = make(map[opKey]utxo, cfg.SizeHint)
 	e.opSeeds = map[opKey][]int{}
 	e.holdIdx = map[holdKey]int32{}
+	e.assetIdx = map[graph.Asset]int32{}
 	e.xferSeeds = map[string][]int{}
 	for i, s := range cfg.Seeds {
 		n := 0
@@ -393,14 +402,36 @@ func (e *Engine) SetBalance(addr graph.Address, asset graph.Asset, amount graph.
 }
 
 func (e *Engine) holding(addr graph.Address, asset graph.Asset) *holding {
-	k := holdKey{addr, asset}
+	return e.holdingAt(e.addr(addr), asset)
+}
+
+// holdingAt returns the holding of address index ai in asset, creating it.
+func (e *Engine) holdingAt(ai int32, asset graph.Asset) *holding {
+	as := e.asset(asset)
+	k := mkHoldKey(ai, as)
 	i, ok := e.holdIdx[k]
 	if !ok {
 		i = int32(len(e.holds))
-		e.holds = append(e.holds, holding{})
+		e.holds = append(e.holds, holding{addr: ai, asset: as})
 		e.holdIdx[k] = i
 	}
 	return &e.holds[i]
+}
+
+// asset returns the index of an asset name, adding it. A chain has few assets and runs
+// of transfers in one asset, so the last one is checked first.
+func (e *Engine) asset(a graph.Asset) int32 {
+	if n := len(e.assets); n > 0 && e.assets[e.lastAsset] == a {
+		return e.lastAsset
+	}
+	i, ok := e.assetIdx[a]
+	if !ok {
+		i = int32(len(e.assets))
+		e.assets = append(e.assets, a)
+		e.assetIdx[a] = i
+	}
+	e.lastAsset = i
+	return i
 }
 
 // ---- replay ----

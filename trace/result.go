@@ -239,19 +239,20 @@ func (e *Engine) Result() *Result {
 		op := ts.op.String()
 		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrTab.name(u.addr), Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(ts.st, &u.value)}
 	}
-	for k, i := range e.holdIdx {
+	for i := range e.holds {
 		h := &e.holds[i]
 		if len(h.st) == 0 || h.bal.IsZero() {
 			continue
 		}
-		if ai, ok := e.lookup(k.addr); ok && e.addrs[ai].seedSrc != 0 {
+		if e.addrs[h.addr].seedSrc != 0 {
 			continue // source accounts are excluded
 		}
 		t := e.taintAmount(h.st, &h.bal)
 		if t.IsZero() {
 			continue
 		}
-		r.Holdings[string(k.addr)+"|"+string(k.asset)] = &Holding{Address: k.addr, Asset: k.asset, Balance: h.bal, Taint: e.components(e.aggregate(h.st, &h.bal)), Tainted: t}
+		addr, asset := e.addrTab.name(h.addr), e.assets[h.asset]
+		r.Holdings[string(addr)+"|"+string(asset)] = &Holding{Address: addr, Asset: asset, Balance: h.bal, Taint: e.components(e.aggregate(h.st, &h.bal)), Tainted: t}
 	}
 	for k := Sink(0); k < numSinks; k++ {
 		for src := 1; src < len(e.sources); src++ {
@@ -309,16 +310,16 @@ func (e *Engine) Result() *Result {
 		stats = append(stats, AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted})
 		r.Addresses[a] = &stats[len(stats)-1]
 	}
-	for k, i := range e.holdIdx {
+	for i := range e.holds {
 		h := &e.holds[i]
 		if !h.receives {
 			continue
 		}
-		if st := r.Addresses[k.addr]; st != nil {
+		if st := r.Addresses[e.addrTab.name(h.addr)]; st != nil {
 			if st.ByAsset == nil {
 				st.ByAsset = map[graph.Asset]AssetTotals{}
 			}
-			st.ByAsset[k.asset] = AssetTotals{Received: h.received, Tainted: h.tainted}
+			st.ByAsset[e.assets[h.asset]] = AssetTotals{Received: h.received, Tainted: h.tainted}
 		}
 	}
 	return r
