@@ -186,7 +186,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		s.Addrs = append(s.Addrs, snapAddr{e.addrTab.name(int32(i)), a.seedSrc, a.seedIdx, a.seedMov, a.exchange, a.received, a.tainted, a.receives})
 	}
 	for k, u := range e.utxos {
-		s.UTXOs = append(s.UTXOs, snapUTXO{k.h, k.i, u.value, u.addr, u.mov, u.st})
+		s.UTXOs = append(s.UTXOs, snapUTXO{k.h, k.i, e.valueOf(k, &u), u.addr, u.mov, u.st})
 	}
 	// Map order is random: sort so that equal states give equal checkpoints.
 	sort.Slice(s.UTXOs, func(i, j int) bool {
@@ -277,11 +277,18 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 		e.states = append(e.states, taintedUTXO{op: graph.Outpoint{TxID: ts.TxID, Index: ts.Index}, st: fromSnap(ts.St)})
 	}
 	e.utxos = make(map[opKey]utxo, len(s.UTXOs))
+	e.wideValues = nil
 	for _, u := range s.UTXOs {
 		if u.Addr < 0 || u.Addr >= nAddr || u.St >= int32(len(e.states)) || u.Mov >= nMov {
 			return nil, bad("utxo")
 		}
-		e.utxos[opKey{u.H, u.I}] = utxo{value: u.Value, addr: u.Addr, mov: u.Mov, st: u.St}
+		k := opKey{u.H, u.I}
+		if _, dup := e.utxos[k]; dup {
+			return nil, bad("utxo (listed twice)")
+		}
+		uu := utxo{addr: u.Addr, mov: u.Mov, st: u.St}
+		e.setValue(k, &uu, &u.Value)
+		e.utxos[k] = uu
 	}
 	e.free = s.Free
 	e.holds, e.holdIdx = nil, map[holdKey]int32{}

@@ -49,11 +49,48 @@ type addrInfo struct {
 // utxo is an unspent output. It holds no pointers, so the garbage collector never scans
 // the (large) UTXO map: the address is an index into the address table, and a tainted
 // output's state lives in the side table Engine.states.
+//
+// The value is kept in 64 bits, which every satoshi amount fits, so that a map slot is one
+// cache line instead of two; the rare larger value (scenario files allow any uint256) is
+// kept in Engine.wideValues and flagged.
 type utxo struct {
-	value uint256.Int
+	value uint64
 	addr  int32
 	mov   int32 // evidence node of the stored state; -1 when clean
 	st    int32 // index into Engine.states; -1 when clean
+	wide  bool  // the value exceeds 64 bits: it is Engine.wideValues[key]
+}
+
+// setValue stores v as u's value, using the side table when it exceeds 64 bits.
+func (e *Engine) setValue(k opKey, u *utxo, v *uint256.Int) {
+	if v.IsUint64() {
+		u.value, u.wide = v.Uint64(), false
+		return
+	}
+	if e.wideValues == nil {
+		e.wideValues = map[opKey]uint256.Int{}
+	}
+	e.wideValues[k] = *v
+	u.value, u.wide = 0, true
+}
+
+// valueOf returns u's value.
+func (e *Engine) valueOf(k opKey, u *utxo) uint256.Int {
+	if u.wide {
+		return e.wideValues[k]
+	}
+	var v uint256.Int
+	v.SetUint64(u.value)
+	return v
+}
+
+// takeValue returns u's value and forgets its side-table entry: u is being spent.
+func (e *Engine) takeValue(k opKey, u *utxo) uint256.Int {
+	v := e.valueOf(k, u)
+	if u.wide {
+		delete(e.wideValues, k)
+	}
+	return v
 }
 
 // opKey is the UTXO map key: a canonical 64-hex-digit txid in binary, or the SHA-256 of
@@ -127,10 +164,11 @@ type Engine struct {
 	addrs   []addrInfo
 
 	// UTXO state.
-	utxos   map[opKey]utxo
-	states  []taintedUTXO
-	free    []int32
-	opSeeds map[opKey][]int
+	utxos      map[opKey]utxo
+	wideValues map[opKey]uint256.Int // values of utxos beyond 64 bits
+	states     []taintedUTXO
+	free       []int32
+	opSeeds    map[opKey][]int
 
 	// Account state.
 	holdIdx   map[holdKey]int32
@@ -305,13 +343,14 @@ func (e *Engine) Fund(op graph.Outpoint, addr graph.Address, value graph.Amount)
 	if _, dup := e.utxos[k]; dup {
 		return fmt.Errorf("funding %s: %w: declared twice", op, ErrDoubleSpend)
 	}
-	e.utxos[k] = e.fundingUTXO(op, addr, &value)
+	e.utxos[k] = e.fundingUTXO(k, op, addr, &value)
 	return nil
 }
 
 // fundingUTXO builds an initial holding, applying address and outpoint seeds.
-func (e *Engine) fundingUTXO(op graph.Outpoint, addr graph.Address, value *uint256.Int) utxo {
-	u := utxo{addr: e.addr(addr), value: *value}
+func (e *Engine) fundingUTXO(k opKey, op graph.Outpoint, addr graph.Address, value *uint256.Int) utxo {
+	u := utxo{addr: e.addr(addr)}
+	e.setValue(k, &u, value)
 	st, mov := e.applyOutputSeeds(op, addr, value, nil, -1)
 	u.mov, u.st = mov, e.store(op, st)
 	return u
@@ -494,15 +533,18 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 				return fmt.Errorf("block %d tx %s input %d: %w %s", b.Height, tx.TxID, i, ErrUnknownOutpoint, in.Prev)
 			}
 			// Created before the window: a clean initial holding unless seeded.
-			u = e.fundingUTXO(in.Prev, in.Address, &in.Value)
+			u = e.fundingUTXO(k, in.Prev, in.Address, &in.Value)
 			e.stats.OutsideWindowInputs++
 		} else {
-			if in.Resolved && !in.Value.Eq(&u.value) {
-				return fmt.Errorf("block %d tx %s input %d: %w: %s is %s, input says %s", b.Height, tx.TxID, i, ErrValueMismatch, in.Prev, u.value.Dec(), in.Value.Dec())
+			if in.Resolved && (u.wide || !in.Value.IsUint64() || in.Value.Uint64() != u.value) {
+				if v := e.valueOf(k, &u); !in.Value.Eq(&v) {
+					return fmt.Errorf("block %d tx %s input %d: %w: %s is %s, input says %s", b.Height, tx.TxID, i, ErrValueMismatch, in.Prev, v.Dec(), in.Value.Dec())
+				}
 			}
 			delete(e.utxos, k)
 		}
-		if _, o := inSum.AddOverflow(&inSum, &u.value); o {
+		value := e.takeValue(k, &u)
+		if _, o := inSum.AddOverflow(&inSum, &value); o {
 			return fmt.Errorf("block %d tx %s: input sum overflows", b.Height, tx.TxID)
 		}
 		var st []seg
@@ -519,7 +561,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			tainted = true
 			e.inMovs = append(e.inMovs, u.mov)
 		}
-		e.ins = append(e.ins, inState{st: st, value: u.value})
+		e.ins = append(e.ins, inState{st: st, value: value})
 		e.inAddrs = append(e.inAddrs, u.addr) // for the self-change and internal-movement rules
 	}
 	e.values = e.values[:0]
@@ -612,7 +654,9 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		if _, dup := e.utxos[key]; dup {
 			return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, ErrDoubleSpend, op)
 		}
-		e.utxos[key] = utxo{addr: ai, value: out.Value, mov: mov, st: e.store(op, st)}
+		u := utxo{addr: ai, mov: mov, st: e.store(op, st)}
+		e.setValue(key, &u, &out.Value)
+		e.utxos[key] = u
 	}
 	if fst := e.outs[n]; len(fst) > 0 {
 		e.sinkAll(SinkFees, fst, &fee)

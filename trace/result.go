@@ -230,14 +230,15 @@ func (e *Engine) Result() *Result {
 			r.Transfers[m.ref] = &xfers[len(xfers)-1]
 		}
 	}
-	for _, u := range e.utxos {
+	for k, u := range e.utxos {
 		if u.st < 0 {
 			continue
 		}
 		ts := &e.states[u.st]
-		agg := e.aggregate(ts.st, &u.value)
+		v := e.valueOf(k, &u)
+		agg := e.aggregate(ts.st, &v)
 		op := ts.op.String()
-		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrTab.name(u.addr), Value: u.value, Taint: e.components(agg), Tainted: e.taintAmount(ts.st, &u.value)}
+		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrTab.name(u.addr), Value: v, Taint: e.components(agg), Tainted: e.taintAmount(ts.st, &v)}
 	}
 	for i := range e.holds {
 		h := &e.holds[i]
