@@ -43,6 +43,7 @@ func feeAsset(c graph.Chain) graph.Asset {
 // transfer processes one transfer (spec §8.2).
 func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer, pos graph.Position) error {
 	e.stats.Transfers++
+	e.sp.reset()
 	seeds := e.xferSeeds[x.ID]
 	if x.Amount.IsZero() || x.From == x.To {
 		for _, si := range seeds {
@@ -186,7 +187,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		taint = e.taintAmount(moved, &amount)
 		mov = e.ev.add(movement{
 			kind: movTransfer, ref: x.ID, tx: tx.Hash, pos: pos, from: x.From, to: x.To, asset: x.Asset,
-			value: amount, taint: e.aggregate(moved, &amount), parents: e.ev.parents(e.parents),
+			value: amount, taint: e.pk.pack(e.aggregate(moved, &amount)), parents: e.ev.parents(e.parents),
 		})
 	}
 	// Step 6: credit.

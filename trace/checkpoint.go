@@ -196,7 +196,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		return s.UTXOs[i].I < s.UTXOs[j].I
 	})
 	for _, ts := range e.states {
-		s.States = append(s.States, snapState{ts.op.TxID, ts.op.Index, toSnap(ts.st)})
+		s.States = append(s.States, snapState{ts.op.TxID, ts.op.Index, toSnap(ts.st.unpack())})
 	}
 	for i := range e.holds {
 		h := &e.holds[i]
@@ -207,7 +207,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		s.Holdings = append(s.Holdings, sh)
 	}
 	for _, m := range e.ev.movs {
-		s.Movs = append(s.Movs, snapMov{uint8(m.kind), m.seed, m.ref, m.tx, m.pos, m.from, m.to, m.asset, m.value, toSnap(m.taint), m.parents})
+		s.Movs = append(s.Movs, snapMov{uint8(m.kind), m.seed, m.ref, m.tx, m.pos, m.from, m.to, m.asset, m.value, toSnap(m.taint.unpack()), m.parents})
 	}
 	for _, x := range e.exposure {
 		sx := snapExposure{Any: x.any, Received: x.received, Tainted: x.tainted, Direct: x.direct, Indirect: x.indirect, Deposits: x.deposits, BySource: map[uint32]uint256.Int{}}
@@ -274,7 +274,7 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	}
 	e.states = nil
 	for _, ts := range s.States {
-		e.states = append(e.states, taintedUTXO{op: graph.Outpoint{TxID: ts.TxID, Index: ts.Index}, st: fromSnap(ts.St)})
+		e.states = append(e.states, taintedUTXO{op: graph.Outpoint{TxID: ts.TxID, Index: ts.Index}, st: e.pk.pack(fromSnap(ts.St))})
 	}
 	e.utxos = make(map[opKey]utxo, len(s.UTXOs))
 	e.wideValues = nil
@@ -320,7 +320,7 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 				return nil, bad("evidence parent")
 			}
 		}
-		e.ev.movs = append(e.ev.movs, movement{kind: movKind(m.Kind), seed: m.Seed, ref: m.Ref, tx: m.Tx, pos: m.Pos, from: m.From, to: m.To, asset: m.Asset, value: m.Value, taint: fromSnap(m.Taint), parents: m.Parents})
+		e.ev.movs = append(e.ev.movs, movement{kind: movKind(m.Kind), seed: m.Seed, ref: m.Ref, tx: m.Tx, pos: m.Pos, from: m.From, to: m.To, asset: m.Asset, value: m.Value, taint: e.pk.pack(fromSnap(m.Taint)), parents: m.Parents})
 	}
 	for i, x := range s.Exposure {
 		acc := exposureAcc{any: x.Any, received: x.Received, tainted: x.Tainted, direct: x.Direct, indirect: x.Indirect, deposits: x.Deposits}

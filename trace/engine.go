@@ -104,7 +104,7 @@ type opKey struct {
 // taintedUTXO is the state of a tainted unspent output.
 type taintedUTXO struct {
 	op graph.Outpoint
-	st []seg
+	st packed
 }
 
 // holdKey is an account holding's index key: address index << 32 | asset index. Being
@@ -190,6 +190,8 @@ type Engine struct {
 	stats   Stats
 
 	sp       splitter
+	pk       packer
+	scratch  []seg
 	compSlab []Component
 	ins      []inState
 	inMovs   []int32
@@ -352,7 +354,7 @@ func (e *Engine) fundingUTXO(k opKey, op graph.Outpoint, addr graph.Address, val
 	u := utxo{addr: e.addr(addr)}
 	e.setValue(k, &u, value)
 	st, mov := e.applyOutputSeeds(op, addr, value, nil, -1)
-	u.mov, u.st = mov, e.store(op, st)
+	u.mov, u.st = mov, e.store(op, e.pk.pack(st))
 	return u
 }
 
@@ -418,7 +420,7 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, addr graph.Address, value *
 	node := e.ev.seedNode(first, e.cfg.Seeds[first], op.String())
 	e.ev.movs[node].to = addr
 	e.ev.movs[node].value = *value
-	e.ev.movs[node].taint = e.aggregate(out, value)
+	e.ev.movs[node].taint = e.pk.pack(e.aggregate(out, value))
 	return out, node
 }
 
@@ -518,6 +520,7 @@ func (e *Engine) order(h uint64, idx uint32, ref string) error {
 }
 
 func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
+	e.sp.reset()
 	e.ins = e.ins[:0]
 	e.inMovs = e.inMovs[:0]
 	e.inAddrs = e.inAddrs[:0]
@@ -552,10 +555,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			// Every tainted component moves one hop (spec §7.1). The stored state is
 			// copied, not changed: a haircut output's evidence record shares it.
 			start := len(e.inBuf)
-			for _, g := range e.states[u.st].st {
-				g.c.hop++
-				e.inBuf = append(e.inBuf, g)
-			}
+			e.inBuf = e.states[u.st].st.appendTo(e.inBuf, 1)
 			st = e.inBuf[start:len(e.inBuf):len(e.inBuf)]
 			e.release(u.st)
 			tainted = true
@@ -609,9 +609,10 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			taint = e.taintAmount(st, &out.Value)
 			mov = e.ev.add(movement{
 				kind: movOutput, ref: op.String(), tx: tx.TxID, pos: pos, to: out.Address, asset: graph.BTC,
-				value: out.Value, taint: e.outputTaint(st, &out.Value), parents: e.ev.parents(e.inMovs),
+				value: out.Value, taint: e.pk.pack(e.outputTaint(st, &out.Value)), parents: e.ev.parents(e.inMovs),
 			})
 		}
+		evMov := mov
 		ai := e.addr(out.Address)
 		a := &e.addrs[ai]
 		selfChange, internal := false, false
@@ -654,7 +655,15 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		if _, dup := e.utxos[key]; dup {
 			return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, ErrDoubleSpend, op)
 		}
-		u := utxo{addr: ai, mov: mov, st: e.store(op, st)}
+		var sp packed
+		if len(st) > 0 && mov == evMov && e.kind == composition {
+			// Unchanged since its evidence record was made: a haircut state is its own
+			// composition, so the two share one packed copy.
+			sp = e.ev.movs[mov].taint
+		} else {
+			sp = e.pk.pack(st)
+		}
+		u := utxo{addr: ai, mov: mov, st: e.store(op, sp)}
 		e.setValue(key, &u, &out.Value)
 		e.utxos[key] = u
 	}
@@ -666,8 +675,8 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 
 // store keeps a tainted output's state in the side table and returns its index (-1 for
 // a clean output).
-func (e *Engine) store(op graph.Outpoint, st []seg) int32 {
-	if len(st) == 0 {
+func (e *Engine) store(op graph.Outpoint, st packed) int32 {
+	if st.len() == 0 {
 		return -1
 	}
 	if n := len(e.free); n > 0 {
@@ -852,8 +861,7 @@ func (e *Engine) taintAmount(st []seg, value *uint256.Int) uint256.Int {
 }
 
 // outputTaint is the evidence record's composition of a new output. A haircut state is
-// already its own aggregate, and states are never changed in place once stored, so the
-// record shares it instead of holding a second copy.
+// already its own aggregate (and, packed, is shared with the stored state).
 func (e *Engine) outputTaint(st []seg, value *uint256.Int) []seg {
 	if e.kind == composition {
 		return st

@@ -28,7 +28,7 @@ type movement struct {
 	to      graph.Address
 	asset   graph.Asset
 	value   uint256.Int
-	taint   []seg
+	taint   packed
 	parents []int32
 }
 
@@ -134,7 +134,7 @@ func (r *Result) Evidence(ref string) ([]Path, error) {
 	}
 	m := &r.movs[id]
 	var paths []Path
-	for _, g := range m.taint {
+	for _, g := range m.taint.unpack() {
 		p := Path{Source: r.sources[g.c.src], Hop: g.c.hop, Amount: g.amt.Dec()}
 		p.Steps, p.Complete = r.walk(id, g.c)
 		paths = append(paths, p)
@@ -167,7 +167,8 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 			if c.hop == 0 {
 				continue
 			}
-			for _, g := range pm.taint {
+			for k := 0; k < pm.taint.len(); k++ {
+				g := pm.taint.at(k)
 				if g.c.src == c.src && g.c.hop == c.hop-1 && (next < 0 || g.amt.Gt(&best)) {
 					next, best = p, g.amt
 				}
@@ -201,7 +202,7 @@ func (r *Result) step(m *movement, c comp) Step {
 		if !m.value.IsZero() {
 			s.Value = m.value.Dec()
 		}
-		for _, g := range m.taint {
+		for _, g := range m.taint.unpack() {
 			if g.c.src == c.src {
 				s.Amount = g.amt.Dec()
 			}
@@ -213,7 +214,7 @@ func (r *Result) step(m *movement, c comp) Step {
 		s.Kind = "transfer"
 	}
 	s.Value = m.value.Dec()
-	for _, g := range m.taint {
+	for _, g := range m.taint.unpack() {
 		if g.c == c {
 			s.Amount = g.amt.Dec()
 		}

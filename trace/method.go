@@ -73,20 +73,23 @@ type splitter struct {
 	slab   []seg
 }
 
-// alloc returns an empty slice with room for n segments, carved from a slab so that the
-// states of many outputs share a few allocations. The capacity is capped, so appending
-// beyond n reallocates instead of overwriting a neighbour.
+// alloc returns an empty slice with room for n segments, carved from a slab. What it
+// returns lives until the next reset: states are packed (packer) before they are kept, so
+// the slab is scratch space for one transaction or transfer. The capacity is capped, so
+// appending beyond n reallocates instead of overwriting a neighbour.
 func (s *splitter) alloc(n int) []seg {
-	if n > 256 {
-		return make([]seg, 0, n)
-	}
 	if len(s.slab)+n > cap(s.slab) {
-		s.slab = make([]seg, 0, 4096)
+		// Too small for this transaction: a bigger slab. What was carved from the old one
+		// stays valid (it is still referenced) until the transaction ends.
+		s.slab = make([]seg, 0, max(2*cap(s.slab), 4096, 2*n))
 	}
 	start := len(s.slab)
 	s.slab = s.slab[:start+n]
 	return s.slab[start : start : start+n]
 }
+
+// reset makes the slab's space available again; nothing carved from it may be in use.
+func (s *splitter) reset() { s.slab = s.slab[:0] }
 
 // clone copies ss into slab memory.
 func (s *splitter) clone(ss []seg) []seg {

@@ -188,6 +188,34 @@ func (e *Engine) components(ss []seg) []Component {
 	return e.compSlab[start:len(e.compSlab):len(e.compSlab)]
 }
 
+// componentsPacked is components of a packed state.
+func (e *Engine) componentsPacked(p *packed) []Component {
+	n := p.len()
+	if n == 0 {
+		return nil
+	}
+	if len(e.compSlab)+n > cap(e.compSlab) {
+		e.compSlab = make([]Component, 0, max(n, 4096))
+	}
+	start := len(e.compSlab)
+	for i := 0; i < n; i++ {
+		g := p.at(i)
+		e.compSlab = append(e.compSlab, Component{Source: e.sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
+	}
+	return e.compSlab[start:len(e.compSlab):len(e.compSlab)]
+}
+
+// taintPacked is taintAmount of a packed state.
+func (e *Engine) taintPacked(p *packed, value *uint256.Int) uint256.Int {
+	if e.kind == sourceSet {
+		if p.len() > 0 {
+			return *value
+		}
+		return uint256.Int{}
+	}
+	return p.taint()
+}
+
 // Result returns the result of everything replayed so far. The engine may go on
 // replaying; the returned Result does not change.
 func (e *Engine) Result() *Result {
@@ -221,12 +249,12 @@ func (e *Engine) Result() *Result {
 		if m.kind == movSeed {
 			continue
 		}
-		tainted := e.taintAmount(m.taint, &m.value)
+		tainted := e.taintPacked(&m.taint, &m.value)
 		if m.kind == movOutput {
-			outs = append(outs, Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: e.components(m.taint), Tainted: tainted})
+			outs = append(outs, Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: e.componentsPacked(&m.taint), Tainted: tainted})
 			r.Outputs[m.ref] = &outs[len(outs)-1]
 		} else {
-			xfers = append(xfers, TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: e.components(m.taint), Tainted: tainted})
+			xfers = append(xfers, TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: e.componentsPacked(&m.taint), Tainted: tainted})
 			r.Transfers[m.ref] = &xfers[len(xfers)-1]
 		}
 	}
@@ -234,17 +262,20 @@ func (e *Engine) Result() *Result {
 		if u.st < 0 {
 			continue
 		}
+		e.sp.reset() // aggregate's scratch: what it returns is copied by components
 		ts := &e.states[u.st]
 		v := e.valueOf(k, &u)
-		agg := e.aggregate(ts.st, &v)
+		e.scratch = ts.st.appendTo(e.scratch[:0], 0)
+		agg := e.aggregate(e.scratch, &v)
 		op := ts.op.String()
-		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrTab.name(u.addr), Value: v, Taint: e.components(agg), Tainted: e.taintAmount(ts.st, &v)}
+		r.Unspent[op] = &Output{Outpoint: op, Address: e.addrTab.name(u.addr), Value: v, Taint: e.components(agg), Tainted: e.taintAmount(e.scratch, &v)}
 	}
 	for i := range e.holds {
 		h := &e.holds[i]
 		if len(h.st) == 0 || h.bal.IsZero() {
 			continue
 		}
+		e.sp.reset()
 		if e.addrs[h.addr].seedSrc != 0 {
 			continue // source accounts are excluded
 		}
@@ -286,7 +317,7 @@ func (e *Engine) Result() *Result {
 		}
 		for _, id := range x.deposits {
 			m := &e.ev.movs[id]
-			ex.Deposits = append(ex.Deposits, Deposit{Ref: m.ref, Address: m.to, Asset: m.asset, Value: m.value, Taint: e.components(m.taint), Tainted: e.taintAmount(m.taint, &m.value)})
+			ex.Deposits = append(ex.Deposits, Deposit{Ref: m.ref, Address: m.to, Asset: m.asset, Value: m.value, Taint: e.componentsPacked(&m.taint), Tainted: e.taintPacked(&m.taint, &m.value)})
 		}
 		ex.ByAsset = map[graph.Asset]AssetTotals{}
 		for a, v := range x.byAsset {
