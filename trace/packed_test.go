@@ -1,0 +1,44 @@
+package trace
+
+import (
+	"testing"
+
+	"github.com/holiman/uint256"
+	"github.com/stretchr/testify/require"
+)
+
+// Packing keeps every segment exactly: narrow when all amounts fit in 64 bits (their sum
+// may not), wide otherwise; hops move on unpacking, and CLEAN runs do not count as taint.
+func TestPacked(t *testing.T) {
+	max64 := uint256.NewInt(^uint64(0))
+	st := []seg{
+		{c: comp{src: 1, hop: 0}, amt: *max64},
+		{c: cleanComp, amt: *uint256.NewInt(5)},
+		{c: comp{src: 2, hop: 3}, amt: *max64},
+	}
+	var pk packer
+	p := pk.pack(st)
+	require.Nil(t, p.wide)
+	require.Equal(t, 3, p.len())
+	require.Equal(t, st, p.unpack())
+	sum := new(uint256.Int).Add(max64, max64)
+	got := p.taint()
+	require.Equal(t, sum.Dec(), got.Dec())
+	moved := p.appendTo(nil, 1)
+	require.Equal(t, comp{src: 2, hop: 4}, moved[2].c)
+	require.Equal(t, st[2].amt, moved[2].amt)
+
+	wide := append([]seg(nil), st...)
+	wide[1].amt.Lsh(uint256.NewInt(1), 200)
+	q := pk.pack(wide)
+	require.NotNil(t, q.wide)
+	require.Equal(t, wide, q.unpack())
+	wide[0].amt.Clear() // the packed copy does not share memory with its source
+	require.Equal(t, *max64, q.at(0).amt)
+	got = q.taint()
+	require.Equal(t, sum.Dec(), got.Dec())
+
+	var empty packed
+	require.Nil(t, empty.unpack())
+	require.True(t, empty.taint().IsZero())
+}
