@@ -40,5 +40,6 @@ func TestPacked(t *testing.T) {
 
 	var empty packed
 	require.Nil(t, empty.unpack())
-	require.True(t, empty.taint().IsZero())
+	zero := empty.taint()
+	require.True(t, zero.IsZero())
 }
