@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
@@ -26,7 +27,13 @@ import (
 // Block records arrive in key order and are streamed out at once. The outpoint and address
 // index entries arrive in random key order: they are collected in memory, sorted, and
 // spilled as sorted runs to temporary files when they exceed BulkOptions.MemoryBudget; Finish
-// merges the runs. An outpoint created and spent within the load yields two entries (its
+// merges the runs.
+//
+// The work is split over two goroutines, so that a load uses two cores: Add resolves the
+// block's inputs and builds the outpoint index entries (both depend on the blocks before it,
+// in order), then hands a copy of the resolved block to the loader's deriver, which encodes
+// the block record and the address index entries (which depend on that block alone) while
+// Add goes on with the next block. An outpoint created and spent within the load yields two entries (its
 // creation and its spend) that the merge combines into the one record WriteBlock would
 // have written. Prevouts are resolved from an in-memory map of the load's unspent outputs
 // (about 100 bytes per unspent output).
@@ -66,15 +73,21 @@ type BulkLoader struct {
 	stats   BulkStats
 
 	sw      *badger.StreamWriter
-	blocks  *z.Buffer // pending block records
 	utxo    map[string]bulkCoin
 	outs    *sorter // 'O' entries
-	moves   *sorter // 'A' entries
 	seq     uint64
 	scratch []byte
 	vbuf    []byte
 	done    bool
 	err     error // sticky failure of Add
+
+	// The deriver goroutine (see deriveLoop) owns blocks and moves until it has stopped.
+	derive     chan *Block   // resolved copies of the added blocks, in order
+	deriveDone chan struct{} // closed when the deriver has stopped
+	deriveErr  error         // the deriver's failure; read after deriveDone is closed
+	deriveFail atomic.Bool   // the deriver has failed (so Add stops early)
+	blocks     *z.Buffer     // pending block records
+	moves      *sorter       // 'A' entries
 
 	pendingCursors []*pb.KV // other chains' cursors, rewritten at Finish
 }
@@ -227,26 +240,10 @@ func (l *BulkLoader) addBlock(b *Block) error {
 			l.utxo[string(key)] = bulkCoin{addr: out.Address, value: out.Value}
 		}
 	}
-	if !l.s.opts.NoAddressIndex {
-		var ferr error
-		forEachMovement(b, func(m *Movement) bool {
-			k := movementKey(l.scratch[:0], l.id, m.Address, m.Position, m.Credit)
-			l.scratch = k
-			l.vbuf = encodeMovement(l.vbuf[:0], m)
-			ferr = l.moves.add(k, l.nextSeq(), l.vbuf)
-			return ferr == nil
-		})
-		if ferr != nil {
-			return fmt.Errorf("graph: store: bulk load: %w", ferr)
-		}
+	if l.deriveFail.Load() {
+		return l.stopDeriver()
 	}
-	rec := encodeBlock(nil, b)
-	badger.KVToBuffer(&pb.KV{Key: blockKey(nil, l.id, b.Height), Value: rec, Version: 1, StreamId: streamBlock}, l.blocks)
-	if l.blocks.LenNoPadding() > 16<<20 {
-		if err := l.flushBlocks(); err != nil {
-			return err
-		}
-	}
+	l.derive <- resolvedCopy(b)
 	l.stats.Blocks++
 	l.stats.Txs += b.TxCount()
 	l.last = &Block{Height: b.Height, Hash: b.Hash}
@@ -328,7 +325,103 @@ func (l *BulkLoader) start(c Chain) error {
 	}
 	l.pendingCursors = cursors
 	l.blocks = z.NewBuffer(20<<20, "chaintrace.bulk.blocks")
+	// A few blocks of slack let Add run ahead of the deriver without holding much memory.
+	l.derive, l.deriveDone = make(chan *Block, 4), make(chan struct{})
+	go l.deriveLoop()
 	return nil
+}
+
+// deriveLoop encodes the block records and the address index entries of the blocks Add
+// sends, in order, until the channel is closed. After a failure it only drains the channel.
+func (l *BulkLoader) deriveLoop() {
+	defer close(l.deriveDone)
+	var kbuf, vbuf []byte
+	var seq uint64
+	for b := range l.derive {
+		if l.deriveErr != nil {
+			continue
+		}
+		if !l.s.opts.NoAddressIndex {
+			forEachMovement(b, func(m *Movement) bool {
+				kbuf = movementKey(kbuf[:0], l.id, m.Address, m.Position, m.Credit)
+				vbuf = encodeMovement(vbuf[:0], m)
+				// Movement keys are unique, so seq only needs to increase.
+				seq++
+				if err := l.moves.add(kbuf, seq, vbuf); err != nil {
+					l.deriveErr = fmt.Errorf("graph: store: bulk load: %w", err)
+				}
+				return l.deriveErr == nil
+			})
+		}
+		if l.deriveErr == nil {
+			vbuf = encodeBlock(vbuf[:0], b)
+			badger.KVToBuffer(&pb.KV{Key: blockKey(kbuf[:0], l.id, b.Height), Value: vbuf, Version: 1, StreamId: streamBlock}, l.blocks)
+			if l.blocks.LenNoPadding() > 16<<20 {
+				l.deriveErr = l.flushBlocks()
+			}
+		}
+		if l.deriveErr != nil {
+			l.deriveFail.Store(true)
+		}
+	}
+}
+
+// stopDeriver lets the deriver finish the blocks sent so far, stops it and returns its
+// failure. It may be called more than once.
+func (l *BulkLoader) stopDeriver() error {
+	if l.derive == nil {
+		return nil
+	}
+	close(l.derive)
+	<-l.deriveDone
+	l.derive = nil
+	return l.deriveErr
+}
+
+// resolvedCopy copies what the deriver reads of b (everything: the block record holds it
+// all), so that the caller owns b again when Add returns. Strings are immutable and shared;
+// inputs, outputs and transfers are copied into one slice each.
+func resolvedCopy(b *Block) *Block {
+	c := *b
+	if b.UTXOTxs != nil {
+		nIn, nOut := 0, 0
+		for i := range b.UTXOTxs {
+			nIn += len(b.UTXOTxs[i].Inputs)
+			nOut += len(b.UTXOTxs[i].Outputs)
+		}
+		ins, outs := make([]TxIn, 0, nIn), make([]TxOut, 0, nOut)
+		c.UTXOTxs = append([]UTXOTx(nil), b.UTXOTxs...)
+		for i := range c.UTXOTxs {
+			tx := &c.UTXOTxs[i]
+			if tx.Inputs != nil {
+				n := len(ins)
+				ins = append(ins, tx.Inputs...)
+				tx.Inputs = ins[n:len(ins):len(ins)]
+			}
+			if tx.Outputs != nil {
+				n := len(outs)
+				outs = append(outs, tx.Outputs...)
+				tx.Outputs = outs[n:len(outs):len(outs)]
+			}
+		}
+	}
+	if b.AccountTxs != nil {
+		nT := 0
+		for i := range b.AccountTxs {
+			nT += len(b.AccountTxs[i].Transfers)
+		}
+		ts := make([]Transfer, 0, nT)
+		c.AccountTxs = append([]AccountTx(nil), b.AccountTxs...)
+		for i := range c.AccountTxs {
+			tx := &c.AccountTxs[i]
+			if tx.Transfers != nil {
+				n := len(ts)
+				ts = append(ts, tx.Transfers...)
+				tx.Transfers = ts[n:len(ts):len(ts)]
+			}
+		}
+	}
+	return &c
 }
 
 func (l *BulkLoader) flushBlocks() error {
@@ -349,6 +442,7 @@ func (l *BulkLoader) Abort() {
 		return
 	}
 	l.done = true
+	_ = l.stopDeriver() // the load is abandoned: its failure no longer matters
 	if l.sw != nil {
 		l.sw.Cancel()
 		// Flush with nothing more written leaves a consistent database with what was
@@ -389,6 +483,9 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 	}()
 	if l.err != nil {
 		return l.stats, l.err
+	}
+	if err := l.stopDeriver(); err != nil {
+		return l.stats, err
 	}
 	if err := l.flushBlocks(); err != nil {
 		return l.stats, err
@@ -452,40 +549,71 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 }
 
 // mergeOutpoints streams the outpoint index, combining each outpoint's creation and spend.
+//
+// Most outpoints have one entry (unspent at the end of the load), or a creation followed by
+// the spend that found it in the load: these are combined without decoding, since an entry
+// holds the record encodeOutpoint would write, and such a spend holds only the spend fields,
+// which come last in the record. Anything else is decoded and combined field by field.
 func (l *BulkLoader) mergeOutpoints(ctx context.Context) error {
 	w := newStreamBatcher(l.sw, streamOutpoint)
 	defer w.release()
 	var (
 		curKey []byte
-		rec    outpointRecord
 		have   bool
+		raw    []byte // the current outpoint's entry (kind byte first) while isRaw
+		isRaw  bool   // raw holds the record; otherwise rec does
+		rec    outpointRecord
 		kinds  int
+		out    []byte
 	)
 	emit := func() error {
 		if !have {
 			return nil
 		}
 		have = false
-		return w.add(curKey, encodeOutpoint(nil, &rec))
+		if isRaw {
+			return w.add(curKey, raw[1:])
+		}
+		out = encodeOutpoint(out[:0], &rec)
+		return w.add(curKey, out)
+	}
+	decode := func(k, v []byte) (outpointRecord, error) {
+		r, err := decodeOutpoint(v[1:], binary.BigEndian.Uint32(k[len(k)-4:]))
+		if err != nil {
+			return r, fmt.Errorf("graph: store: bulk load: %w", err)
+		}
+		return r, nil
 	}
 	err := l.outs.merge(ctx, func(k []byte, v []byte) error {
-		if len(v) == 0 {
-			return fmt.Errorf("%w: empty bulk entry", ErrCorruptStore)
+		if len(k) < 4 || len(v) < 2 || (v[0] != entryCreate && v[0] != entrySpend) || v[1]&^opAllFlags != 0 {
+			return fmt.Errorf("graph: store: bulk load: %w: bulk entry %x = %x", ErrCorruptStore, k, v)
 		}
 		kind := v[0]
-		op := Outpoint{Index: binary.BigEndian.Uint32(k[len(k)-4:])}
-		r, err := decodeOutpoint(v[1:], op.Index)
-		if err != nil {
-			return fmt.Errorf("graph: store: bulk load: %w", err)
-		}
 		if !have || !bytes.Equal(k, curKey) {
 			if err := emit(); err != nil {
 				return err
 			}
-			curKey, rec, have, kinds = append(curKey[:0], k...), r, true, int(kind)
+			curKey, raw, isRaw, have, kinds = append(curKey[:0], k...), append(raw[:0], v...), true, true, int(kind)
 			return nil
 		}
 		// Same outpoint again.
+		if isRaw {
+			if kinds == entryCreate && kind == entrySpend && v[1] == opSpent {
+				out = append(append(append(out[:0], entryCreate, raw[1]|opSpent), raw[2:]...), v[2:]...)
+				raw, out = out, raw
+				kinds |= entrySpend
+				return nil
+			}
+			var err error
+			if rec, err = decode(curKey, raw); err != nil {
+				return err
+			}
+			isRaw = false
+		}
+		r, err := decode(k, v)
+		if err != nil {
+			return err
+		}
 		switch {
 		case kind == entrySpend && kinds&entrySpend == 0:
 			rec.Spent, rec.SpentBy, rec.SpentAt = true, r.SpentBy, r.SpentAt
