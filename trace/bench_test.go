@@ -208,7 +208,7 @@ func replay(b *testing.B, c *genChain, model graph.Model, method string) *trace.
 	return eng
 }
 
-// sizeHint tells the engine what the replay will hold: every output of the generated
+// sizeHint tells the engine how many addresses the replay will meet: every output of the generated
 // history goes to a fresh address (UTXO), or the number of accounts.
 func sizeHint(c *genChain) int {
 	if len(c.funding) > 0 {

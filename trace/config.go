@@ -110,9 +110,11 @@ type Config struct {
 	// Exchanges maps an exchange label (entity name) to its addresses.
 	Exchanges map[string][]graph.Address
 	Params    Params
-	// SizeHint, when known, is about how many outputs (UTXO) or accounts (account model)
-	// the replay will hold at once; the engine sizes its tables for it up front instead of
-	// growing them step by step. It changes no result.
+	// SizeHint, when known, is about how many distinct addresses the replay will meet;
+	// the engine sizes its address table for it up front instead of growing it step by
+	// step. (The UTXO set is not sized by it: on real chains it stays far smaller than the
+	// number of outputs created, and an oversized map only spreads it over more memory.)
+	// It changes no result.
 	SizeHint int
 }
 

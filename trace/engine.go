@@ -266,7 +266,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 	}
 
-	e.utxos = make(map[opKey]utxo, cfg.SizeHint)
+	e.utxos = map[opKey]utxo{}
 	e.opSeeds = map[opKey][]int{}
 	e.holdIdx = map[holdKey]int32{}
 	e.assetIdx = map[graph.Asset]int32{}
