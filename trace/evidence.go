@@ -167,11 +167,8 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 			if c.hop == 0 {
 				continue
 			}
-			for k := 0; k < pm.taint.len(); k++ {
-				g := pm.taint.at(k)
-				if g.c.src == c.src && g.c.hop == c.hop-1 && (next < 0 || g.amt.Gt(&best)) {
-					next, best = p, g.amt
-				}
+			if g, ok := pm.taint.find(comp{src: c.src, hop: c.hop - 1}); ok && (next < 0 || g.amt.Gt(&best)) {
+				next, best = p, g.amt
 			}
 		}
 		if next < 0 {
@@ -202,10 +199,8 @@ func (r *Result) step(m *movement, c comp) Step {
 		if !m.value.IsZero() {
 			s.Value = m.value.Dec()
 		}
-		for _, g := range m.taint.unpack() {
-			if g.c.src == c.src {
-				s.Amount = g.amt.Dec()
-			}
+		if g, ok := m.taint.find(comp{src: c.src}); ok { // seeded taint is at hop 0
+			s.Amount = g.amt.Dec()
 		}
 		return s
 	case movOutput:
@@ -214,10 +209,8 @@ func (r *Result) step(m *movement, c comp) Step {
 		s.Kind = "transfer"
 	}
 	s.Value = m.value.Dec()
-	for _, g := range m.taint.unpack() {
-		if g.c == c {
-			s.Amount = g.amt.Dec()
-		}
+	if g, ok := m.taint.find(c); ok {
+		s.Amount = g.amt.Dec()
 	}
 	return s
 }

@@ -47,6 +47,32 @@ func (p *packed) appendTo(dst []seg, hops uint32) []seg {
 	return dst
 }
 
+// find returns the segment of component c in a packed aggregate (sorted by component,
+// each component once, as every evidence record's taint is), by binary search.
+func (p *packed) find(c comp) (seg, bool) {
+	lo, hi := 0, p.len()
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		var mc comp
+		if p.wide != nil {
+			mc = p.wide[mid].c
+		} else {
+			mc = p.narrow[mid].c
+		}
+		if mc.less(c) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < p.len() {
+		if g := p.at(lo); g.c == c {
+			return g, true
+		}
+	}
+	return seg{}, false
+}
+
 // unpack returns the segments in a new slice (for paths that are not hot).
 func (p *packed) unpack() []seg {
 	if p.len() == 0 {
