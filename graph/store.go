@@ -20,7 +20,10 @@ import (
 
 // StoreFormatVersion is the version of the store's key layout and record formats. A store
 // written with another version is refused with ErrIncompatibleStore.
-const StoreFormatVersion = 1
+//
+// Version 2: the address index of a UTXO chain no longer stores the debits of outputs the
+// store created (Movements derives them from the outpoint index).
+const StoreFormatVersion = 2
 
 // storeMagic starts the format marker, so that a badger directory written by some other
 // program is recognised as "not a chaintrace store" rather than misread.
@@ -907,9 +910,12 @@ func getOutpoint(txn *badger.Txn, key []byte, op Outpoint) (outpointRecord, bool
 // apply resolves and spends b's inputs, records its outputs and movements.
 func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 	b := w.b
+	var m Movement
 	for i := range b.UTXOTxs {
 		tx := &b.UTXOTxs[i]
+		nIn := 0
 		if !tx.Coinbase {
+			nIn = len(tx.Inputs)
 			for j := range tx.Inputs {
 				in := &tx.Inputs[j]
 				w.kbuf = outpointKey(w.kbuf[:0], w.id, in.Prev)
@@ -947,6 +953,14 @@ func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 				if err := w.set(key, w.buf); err != nil {
 					return err
 				}
+				// The debit of an output the store created is derived from its record (see
+				// forEachMovement); only other debits are index entries.
+				if !w.noAddr && !r.Created && in.Address != "" {
+					utxoDebit(&m, b, tx, j)
+					if err := w.setMovement(&m); err != nil {
+						return err
+					}
+				}
 			}
 		}
 		for j := range tx.Outputs {
@@ -961,26 +975,38 @@ func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 			if err := w.set(w.kbuf, w.buf); err != nil {
 				return err
 			}
+			if !w.noAddr && out.Address != "" {
+				utxoCredit(&m, b, tx, nIn, j)
+				if err := w.setMovement(&m); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	if w.noAddr {
+	if w.noAddr || len(b.AccountTxs) == 0 {
 		return nil
 	}
 	var ferr error
-	var k []byte
 	forEachMovement(b, func(m *Movement) bool {
-		k = movementKey(k[:0], w.id, m.Address, m.Position, m.Credit)
-		w.buf = encodeMovement(w.buf[:0], m)
-		ferr = w.set(k, w.buf)
+		ferr = w.setMovement(m)
 		return ferr == nil
 	})
 	return ferr
+}
+
+// setMovement writes m's address index entry.
+func (w *blockWriter) setMovement(m *Movement) error {
+	w.kbuf = movementKey(w.kbuf[:0], w.id, m.Address, m.Position, m.Credit)
+	w.buf = encodeMovement(w.buf[:0], m)
+	return w.set(w.kbuf, w.buf)
 }
 
 // undo removes b's index entries and un-spends what it spent (inside a rewind transaction).
 func (w *blockWriter) undo() error {
 	b := w.b
 	if !w.noAddr {
+		// Every movement's key is deleted, including the UTXO debits that are derived rather
+		// than stored: deleting an absent key is harmless, and a rewind is rare.
 		var ferr error
 		forEachMovement(b, func(m *Movement) bool {
 			if err := w.txn.Delete(movementKey(nil, w.id, m.Address, m.Position, m.Credit)); err != nil {

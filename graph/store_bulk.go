@@ -82,14 +82,23 @@ type BulkLoader struct {
 	err     error // sticky failure of Add
 
 	// The deriver goroutine (see deriveLoop) owns blocks and moves until it has stopped.
-	derive     chan *Block   // resolved copies of the added blocks, in order
-	deriveDone chan struct{} // closed when the deriver has stopped
-	deriveErr  error         // the deriver's failure; read after deriveDone is closed
-	deriveFail atomic.Bool   // the deriver has failed (so Add stops early)
-	blocks     *z.Buffer     // pending block records
-	moves      *sorter       // 'A' entries
+	derive     chan derivable // resolved copies of the added blocks, in order
+	deriveDone chan struct{}  // closed when the deriver has stopped
+	deriveErr  error          // the deriver's failure; read after deriveDone is closed
+	deriveFail atomic.Bool    // the deriver has failed (so Add stops early)
+	blocks     *z.Buffer      // pending block records
+	moves      *sorter        // 'A' entries
+	explicit   []bool         // per input of the block being added: its debit is an index entry
 
 	pendingCursors []*pb.KV // other chains' cursors, rewritten at Finish
+}
+
+// derivable is a block for the deriver: a resolved copy, and which of its inputs' debits
+// are index entries (those spending outpoints the load did not create; see forEachMovement),
+// one flag per input of its non-coinbase transactions, in order.
+type derivable struct {
+	b        *Block
+	explicit []bool
 }
 
 type bulkCoin struct {
@@ -192,6 +201,7 @@ func (l *BulkLoader) Add(ctx context.Context, b *Block) error {
 
 func (l *BulkLoader) addBlock(b *Block) error {
 	// Resolve and spend inputs, create outputs.
+	l.explicit = l.explicit[:0]
 	for i := range b.UTXOTxs {
 		tx := &b.UTXOTxs[i]
 		if !tx.Coinbase {
@@ -200,6 +210,7 @@ func (l *BulkLoader) addBlock(b *Block) error {
 				key := outpointKey(l.scratch[:0], l.id, in.Prev)
 				l.scratch = key
 				coin, found := l.utxo[string(key)]
+				l.explicit = append(l.explicit, !found)
 				var r outpointRecord
 				switch {
 				case found:
@@ -243,7 +254,7 @@ func (l *BulkLoader) addBlock(b *Block) error {
 	if l.deriveFail.Load() {
 		return l.stopDeriver()
 	}
-	l.derive <- resolvedCopy(b)
+	l.derive <- derivable{b: resolvedCopy(b), explicit: slices.Clone(l.explicit)}
 	l.stats.Blocks++
 	l.stats.Txs += b.TxCount()
 	l.last = &Block{Height: b.Height, Hash: b.Hash}
@@ -326,7 +337,7 @@ func (l *BulkLoader) start(c Chain) error {
 	l.pendingCursors = cursors
 	l.blocks = z.NewBuffer(20<<20, "chaintrace.bulk.blocks")
 	// A few blocks of slack let Add run ahead of the deriver without holding much memory.
-	l.derive, l.deriveDone = make(chan *Block, 4), make(chan struct{})
+	l.derive, l.deriveDone = make(chan derivable, 4), make(chan struct{})
 	go l.deriveLoop()
 	return nil
 }
@@ -337,21 +348,49 @@ func (l *BulkLoader) deriveLoop() {
 	defer close(l.deriveDone)
 	var kbuf, vbuf []byte
 	var seq uint64
-	for b := range l.derive {
+	add := func(m *Movement) bool {
+		kbuf = movementKey(kbuf[:0], l.id, m.Address, m.Position, m.Credit)
+		vbuf = encodeMovement(vbuf[:0], m)
+		// Movement keys are unique, so seq only needs to increase.
+		seq++
+		if err := l.moves.add(kbuf, seq, vbuf); err != nil {
+			l.deriveErr = fmt.Errorf("graph: store: bulk load: %w", err)
+		}
+		return l.deriveErr == nil
+	}
+	var m Movement
+	for d := range l.derive {
+		b := d.b
 		if l.deriveErr != nil {
 			continue
 		}
 		if !l.s.opts.NoAddressIndex {
-			forEachMovement(b, func(m *Movement) bool {
-				kbuf = movementKey(kbuf[:0], l.id, m.Address, m.Position, m.Credit)
-				vbuf = encodeMovement(vbuf[:0], m)
-				// Movement keys are unique, so seq only needs to increase.
-				seq++
-				if err := l.moves.add(kbuf, seq, vbuf); err != nil {
-					l.deriveErr = fmt.Errorf("graph: store: bulk load: %w", err)
+			// The entries WriteBlock's apply writes: every credit, the debits of inputs
+			// spending outpoints the load did not create, every account movement.
+			k := 0
+			for i := range b.UTXOTxs {
+				tx := &b.UTXOTxs[i]
+				nIn := 0
+				if !tx.Coinbase {
+					nIn = len(tx.Inputs)
+					for j := range tx.Inputs {
+						if l.deriveErr == nil && d.explicit[k] && tx.Inputs[j].Address != "" {
+							utxoDebit(&m, b, tx, j)
+							add(&m)
+						}
+						k++
+					}
 				}
-				return l.deriveErr == nil
-			})
+				for j := range tx.Outputs {
+					if l.deriveErr == nil && tx.Outputs[j].Address != "" {
+						utxoCredit(&m, b, tx, nIn, j)
+						add(&m)
+					}
+				}
+			}
+			if len(b.AccountTxs) > 0 {
+				forEachMovement(b, add)
+			}
 		}
 		if l.deriveErr == nil {
 			vbuf = encodeBlock(vbuf[:0], b)

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 
@@ -27,42 +28,46 @@ type Movement struct {
 	Counterparty Address
 }
 
-// forEachMovement lists the movements of b that the address index holds. It is the single
-// definition used to write, undo and verify the index. Skipped: inputs whose address is
-// unknown (outside the window), outputs without an address, the transfers of failed
-// transactions and reverted transfers (they move nothing), zero fees.
+// The address index of a UTXO chain stores every credit (output) but only those debits
+// (inputs) that spend an outpoint no stored block created: the debit of an output the store
+// created is the output's spend, which its outpoint record holds already (spender, position,
+// address, value), so Movements derives it from there instead of the index holding it
+// twice. That halves the index entries of a UTXO transaction, the bulk of ingest cost.
+// Account chains store every movement.
+
+// forEachMovement lists the movements of b: what Movements returns for b's addresses. It is
+// the single definition of a block's movements, used to write, undo and verify the index.
+// Skipped: inputs whose address is unknown (outside the window), outputs without an
+// address, the transfers of failed transactions and reverted transfers (they move nothing),
+// zero fees.
 func forEachMovement(b *Block, fn func(m *Movement) bool) {
 	var m Movement
-	native := b.Chain.NativeAsset()
 	for i := range b.UTXOTxs {
 		tx := &b.UTXOTxs[i]
 		nIn := 0
 		if !tx.Coinbase {
 			nIn = len(tx.Inputs)
 			for j := range tx.Inputs {
-				in := &tx.Inputs[j]
-				if in.Address == "" {
+				if tx.Inputs[j].Address == "" {
 					continue
 				}
-				m = Movement{Address: in.Address, Position: Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(j)},
-					TxID: tx.TxID, Asset: native, Amount: in.Value, Outpoint: in.Prev}
+				utxoDebit(&m, b, tx, j)
 				if !fn(&m) {
 					return
 				}
 			}
 		}
 		for j := range tx.Outputs {
-			out := &tx.Outputs[j]
-			if out.Address == "" {
+			if tx.Outputs[j].Address == "" {
 				continue
 			}
-			m = Movement{Address: out.Address, Position: Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(nIn + j)},
-				Credit: true, TxID: tx.TxID, Asset: native, Amount: out.Value, Outpoint: Outpoint{TxID: tx.TxID, Index: uint32(j)}}
+			utxoCredit(&m, b, tx, nIn, j)
 			if !fn(&m) {
 				return
 			}
 		}
 	}
+	native := b.Chain.NativeAsset()
 	for i := range b.AccountTxs {
 		tx := &b.AccountTxs[i]
 		if !tx.Fee.IsZero() && tx.From != "" {
@@ -97,6 +102,46 @@ func forEachMovement(b *Block, fn func(m *Movement) bool) {
 	}
 }
 
+// utxoDebit sets m to the movement of tx's input j (in b), which spends from in.Address.
+func utxoDebit(m *Movement, b *Block, tx *UTXOTx, j int) {
+	in := &tx.Inputs[j]
+	*m = Movement{Address: in.Address, Position: Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(j)},
+		TxID: tx.TxID, Asset: b.Chain.NativeAsset(), Amount: in.Value, Outpoint: in.Prev}
+}
+
+// utxoCredit sets m to the movement of tx's output j (in b); nIn is the number of inputs
+// (none for a coinbase), which credits follow.
+func utxoCredit(m *Movement, b *Block, tx *UTXOTx, nIn, j int) {
+	out := &tx.Outputs[j]
+	*m = Movement{Address: out.Address, Position: Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(nIn + j)},
+		Credit: true, TxID: tx.TxID, Asset: b.Chain.NativeAsset(), Amount: out.Value, Outpoint: Outpoint{TxID: tx.TxID, Index: uint32(j)}}
+}
+
+// spentDebit returns the debit that the outpoint record r of credit m's output implies:
+// its spend, if the record is about this output (a duplicate transaction id overwrites an
+// outpoint's record; the old output's spend is then not known) and it is spent.
+func spentDebit(m *Movement, r *outpointRecord) (Movement, bool) {
+	if !r.Created || !r.Spent || !r.ValueKnown || r.Address != m.Address ||
+		r.CreatedAt.Height != m.Position.Height || r.CreatedAt.TxIndex != m.Position.TxIndex {
+		return Movement{}, false
+	}
+	return Movement{Address: m.Address, Position: r.SpentAt, TxID: r.SpentBy, Asset: m.Asset, Amount: r.Value, Outpoint: m.Outpoint}, true
+}
+
+// debitHeap orders derived debits by position, until the scan of stored entries reaches them.
+type debitHeap []Movement
+
+func (h debitHeap) Len() int           { return len(h) }
+func (h debitHeap) Less(i, j int) bool { return h[i].Position.Less(h[j].Position) }
+func (h debitHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *debitHeap) Push(x any)        { *h = append(*h, x.(Movement)) }
+func (h *debitHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return m
+}
+
 // Movements calls fn with addr's movements on chain c in chain order (by Position; a
 // self-transfer's debit before its credit), from one consistent snapshot.
 func (s *Store) Movements(ctx context.Context, c Chain, addr Address, fn func(Movement) error) error {
@@ -110,6 +155,20 @@ func (s *Store) Movements(ctx context.Context, c Chain, addr Address, fn func(Mo
 		prefix := addressPrefix(nil, id, addr)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 100})
 		defer it.Close()
+		// UTXO debits of outputs the store created come from those outputs' records (see
+		// forEachMovement): each is held here until the scan passes its position. A debit
+		// never shares a position with a stored entry (inputs and outputs have distinct Seq).
+		utxo := c.Model() == UTXO
+		var debits debitHeap
+		var opKey []byte
+		flush := func(before *Position) error {
+			for len(debits) > 0 && (before == nil || debits[0].Position.Less(*before)) {
+				if err := fn(heap.Pop(&debits).(Movement)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		n := 0
 		for it.Rewind(); it.Valid(); it.Next() {
 			if n++; n%1024 == 0 {
@@ -132,9 +191,28 @@ func (s *Store) Movements(ctx context.Context, c Chain, addr Address, fn func(Mo
 			if err := item.Value(func(v []byte) error { return decodeMovement(v, &m) }); err != nil {
 				return fmt.Errorf("graph: store: %w: movement %s of %s: %w", ErrCorruptStore, m.Position, addr, err)
 			}
+			if err := flush(&m.Position); err != nil {
+				return err
+			}
+			if utxo && m.Credit {
+				opKey = outpointKey(opKey[:0], id, m.Outpoint)
+				r, found, err := getOutpoint(txn, opKey, m.Outpoint)
+				if err != nil {
+					return fmt.Errorf("graph: store: movement %s of %s: %w", m.Position, addr, err)
+				}
+				if !found {
+					return fmt.Errorf("graph: store: %w: movement %s of %s: its output %s is not in the outpoint index", ErrCorruptStore, m.Position, addr, m.Outpoint)
+				}
+				if d, ok := spentDebit(&m, &r); ok {
+					heap.Push(&debits, d)
+				}
+			}
 			if err := fn(m); err != nil {
 				return err
 			}
+		}
+		if err := flush(nil); err != nil {
+			return err
 		}
 		return ctx.Err()
 	})

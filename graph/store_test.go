@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -354,10 +355,31 @@ func TestStoreMovements(t *testing.T) {
 	// UTXO: inputs first, then outputs; the outpoint is named.
 	u := GenerateUTXO(9, 400, 20)
 	writeAll(t, st, u.Unresolved())
+	checkMovements(t, st, u.Blocks)
+
+	// A window: inputs spending outputs from before it come resolved by the caller, and
+	// their debits are stored, while those of stored outputs are derived. Both survive a
+	// rewind as they should.
+	w := GenerateUTXO(10, 400, 20).Blocks[6:]
+	st = openMem(t)
+	require.NoError(t, st.SetWindowStart(ctx, Bitcoin, w[0].Height))
+	writeAll(t, st, w)
+	checkMovements(t, st, w)
+	require.NoError(t, st.Rewind(ctx, Bitcoin, w[len(w)/2].Height))
+	checkMovements(t, st, w[:len(w)/2+1])
+	_, err := st.Verify(ctx, Bitcoin)
+	require.NoError(t, err)
+}
+
+// checkMovements compares every address's Movements with the movements of blocks, which are
+// all the store holds (with their inputs resolved).
+func checkMovements(t *testing.T, st *Store, blocks []Block) {
+	t.Helper()
 	want := map[Address][]Movement{}
-	for i := range u.Blocks {
-		forEachMovement(&u.Blocks[i], func(m *Movement) bool { want[m.Address] = append(want[m.Address], *m); return true })
+	for i := range blocks {
+		forEachMovement(&blocks[i], func(m *Movement) bool { want[m.Address] = append(want[m.Address], *m); return true })
 	}
+	require.NotEmpty(t, want)
 	for addr, ms := range want {
 		sort.SliceStable(ms, func(i, j int) bool {
 			if ms[i].Position != ms[j].Position {
@@ -366,7 +388,7 @@ func TestStoreMovements(t *testing.T) {
 			return !ms[i].Credit && ms[j].Credit
 		})
 		var got []Movement
-		require.NoError(t, st.Movements(ctx, Bitcoin, addr, func(m Movement) error { got = append(got, m); return nil }))
+		require.NoError(t, st.Movements(context.Background(), blocks[0].Chain, addr, func(m Movement) error { got = append(got, m); return nil }))
 		require.Equal(t, ms, got, "movements of %s", addr)
 	}
 }
@@ -546,15 +568,17 @@ func TestStoreIncompatible(t *testing.T) {
 		require.NoError(t, db.Close())
 	}
 
-	t.Run("newer format version", func(t *testing.T) {
-		dir := t.TempDir()
-		st := openDir(t, dir)
-		require.NoError(t, st.Close())
-		rawSet(t, dir, metaFormatKey, append([]byte(storeMagic), 0, 0, 0, 2))
-		_, err := OpenStore(ctx, StoreOptions{Dir: dir})
-		require.ErrorIs(t, err, ErrIncompatibleStore)
-		require.ErrorContains(t, err, "format 2")
-	})
+	for _, ver := range []uint32{StoreFormatVersion + 1, StoreFormatVersion - 1} {
+		t.Run(fmt.Sprintf("format version %d", ver), func(t *testing.T) {
+			dir := t.TempDir()
+			st := openDir(t, dir)
+			require.NoError(t, st.Close())
+			rawSet(t, dir, metaFormatKey, binary.BigEndian.AppendUint32([]byte(storeMagic), ver))
+			_, err := OpenStore(ctx, StoreOptions{Dir: dir})
+			require.ErrorIs(t, err, ErrIncompatibleStore)
+			require.ErrorContains(t, err, fmt.Sprintf("format %d", ver))
+		})
+	}
 	t.Run("another program's badger database", func(t *testing.T) {
 		dir := t.TempDir()
 		rawSet(t, dir, []byte("user/1"), []byte("alice"))
@@ -767,6 +791,7 @@ func TestStoreBulkLoadEqualsWriteBlock(t *testing.T) {
 		{"utxo spilled runs", GenerateUTXO(8, 3000, 100).Unresolved(), false, 64 << 10},
 		{"account", GenerateAccount(7, 3000, 50).Blocks, false, 64 << 10},
 		{"utxo window", GenerateUTXO(9, 3000, 100).Unresolved()[5:], true, 0},
+		{"utxo window with resolved inputs", GenerateUTXO(10, 3000, 100).Blocks[5:], true, 64 << 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.blocks[0].Chain

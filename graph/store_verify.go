@@ -22,7 +22,8 @@ type VerifyReport struct {
 // Verify checks, from one snapshot, that c's stored data is consistent: every block record
 // decodes, heights increase, the cursor names the last block, every output and spend of
 // every block is in the outpoint index exactly as the block says, every movement is in the
-// address index, and neither index holds an entry no block accounts for. It reads
+// address index (or, for the debit of a stored output, implied by that output's record), and
+// neither index holds an entry no block accounts for. It reads
 // everything: use it after a crash, in tests, or as an fsck. A failure wraps
 // ErrCorruptStore.
 func (s *Store) Verify(ctx context.Context, c Chain) (VerifyReport, error) {
@@ -105,6 +106,22 @@ func (s *Store) Verify(ctx context.Context, c Chain) (VerifyReport, error) {
 			if !s.opts.NoAddressIndex {
 				var ferr error
 				forEachMovement(b, func(m *Movement) bool {
+					if !m.Credit && len(b.UTXOTxs) > 0 {
+						// A debit of an output the store created is derived from the
+						// output's record (see forEachMovement): check that record instead.
+						r, found, err := getOutpoint(txn, outpointKey(nil, id, m.Outpoint), m.Outpoint)
+						if err != nil {
+							ferr = err
+							return false
+						}
+						if found && r.Created {
+							if !r.Spent || !r.ValueKnown || r.Address != m.Address || r.Value != m.Amount || r.SpentAt != m.Position || r.SpentBy != m.TxID {
+								ferr = fail("block %d: movement %s of %s: the record of the output it spends (%s) implies another debit (%+v)", h, m.Position, m.Address, m.Outpoint, r)
+								return false
+							}
+							return true
+						}
+					}
 					wantMoves++
 					item, err := txn.Get(movementKey(nil, id, m.Address, m.Position, m.Credit))
 					if err != nil {
