@@ -3,6 +3,7 @@ package trace
 import (
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/holiman/uint256"
@@ -117,9 +118,8 @@ type Path struct {
 // ErrNoEvidence is returned by Evidence for a reference that carried no taint.
 var ErrNoEvidence = errors.New("no tainted movement with that reference")
 
-// Evidence explains a tainted output ("txid:vout"), transfer id or exchange deposit
-// reference: one Path per (source, hop) component of its taint.
-func (r *Result) Evidence(ref string) ([]Path, error) {
+// movID returns the movement a reference names, building the index on first use.
+func (r *Result) movID(ref string) (int32, bool) {
 	r.movOnce.Do(func() {
 		r.movIndex = make(map[string]int32, len(r.movs))
 		for i := range r.movs {
@@ -129,6 +129,13 @@ func (r *Result) Evidence(ref string) ([]Path, error) {
 		}
 	})
 	id, ok := r.movIndex[ref]
+	return id, ok
+}
+
+// Evidence explains a tainted output ("txid:vout"), transfer id or exchange deposit
+// reference: one Path per (source, hop) component of its taint.
+func (r *Result) Evidence(ref string) ([]Path, error) {
+	id, ok := r.movID(ref)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoEvidence, ref)
 	}
@@ -140,6 +147,30 @@ func (r *Result) Evidence(ref string) ([]Path, error) {
 		paths = append(paths, p)
 	}
 	return paths, nil
+}
+
+// EvidenceLargest is Evidence restricted to the n largest components of ref's taint
+// (largest amount first; equal amounts in (source, hop) order), with the number of
+// components there are in all. A deep haircut history spreads a movement's taint over
+// hundreds of (source, hop) components, each with a path as long as its hop: the largest
+// few say why a figure is what it is, and Evidence gives the rest.
+func (r *Result) EvidenceLargest(ref string, n int) (paths []Path, total int, err error) {
+	id, ok := r.movID(ref)
+	if !ok {
+		return nil, 0, fmt.Errorf("%w: %q", ErrNoEvidence, ref)
+	}
+	m := &r.movs[id]
+	segs := m.taint.unpack()
+	sort.SliceStable(segs, func(i, j int) bool { return segs[i].amt.Gt(&segs[j].amt) })
+	if n >= 0 && len(segs) > n {
+		segs = segs[:n]
+	}
+	for _, g := range segs {
+		p := Path{Source: r.sources[g.c.src], Hop: g.c.hop, Amount: g.amt.Dec()}
+		p.Steps, p.Complete = r.walk(id, g.c)
+		paths = append(paths, p)
+	}
+	return paths, m.taint.len(), nil
 }
 
 // walk follows component c of movement id back to a seed.

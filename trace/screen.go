@@ -34,7 +34,16 @@ type ScreenerOptions struct {
 	// Labels supply the subject's own labels and the labels of the sources (the seed
 	// addresses' labels); nil screens on the trace alone.
 	Labels *labels.Set
+	// EvidencePaths is how many evidence paths a verdict carries: those of the largest
+	// components of the explaining movement's taint. 0 means DefaultEvidencePaths; a
+	// negative value means all of them. Verdicts are cached per subject, and on a deep
+	// haircut history all paths of one subject can take hundreds of kilobytes;
+	// Result.Evidence gives the rest.
+	EvidencePaths int
 }
+
+// DefaultEvidencePaths is how many evidence paths a verdict carries by default.
+const DefaultEvidencePaths = 3
 
 // Screener answers exchange screening questions — is this withdrawal address, or this
 // deposit, exposed to a listed source; how much, how far, and why — from an immutable
@@ -46,6 +55,7 @@ type Screener struct {
 	policy *Policy
 	// addrLabels holds the labels of the chain's addresses (all dates); fixed at creation.
 	addrLabels map[graph.Address][]labels.Label
+	evPaths    int
 	cur        atomic.Pointer[screenIndex]
 }
 
@@ -57,7 +67,10 @@ func NewScreener(opts ScreenerOptions) (*Screener, error) {
 	if opts.Chain == "" {
 		return nil, fmt.Errorf("%w: ScreenerOptions.Chain is empty", ErrBadConfig)
 	}
-	s := &Screener{chain: opts.Chain, policy: opts.Policy, addrLabels: map[graph.Address][]labels.Label{}}
+	s := &Screener{chain: opts.Chain, policy: opts.Policy, addrLabels: map[graph.Address][]labels.Label{}, evPaths: opts.EvidencePaths}
+	if s.evPaths == 0 {
+		s.evPaths = DefaultEvidencePaths
+	}
 	if opts.Labels != nil {
 		for _, l := range opts.Labels.Labels() {
 			if l.Chain == opts.Chain {
@@ -146,7 +159,7 @@ type subjectEntry struct {
 	indexed bool           // part of the index (not made up for an unknown subject)
 
 	verdict  atomic.Pointer[Verdict] // the verdict at the zero date
-	evidence atomic.Pointer[[]Path]
+	evidence atomic.Pointer[evidenceCache]
 }
 
 type screenIndex struct {
@@ -509,21 +522,29 @@ func (s *Screener) evaluate(ix *screenIndex, e *subjectEntry, asOf time.Time) *V
 		}
 	}
 	if e.evRef != "" {
-		v.Evidence = e.paths(ix.res)
+		ev := e.paths(ix.res, s.evPaths)
+		v.Evidence, v.EvidenceComponents = ev.paths, ev.total
 	}
 	return v
 }
 
-func (e *subjectEntry) paths(res *Result) []Path {
+type evidenceCache struct {
+	paths []Path
+	total int
+}
+
+func (e *subjectEntry) paths(res *Result, n int) *evidenceCache {
 	if p := e.evidence.Load(); p != nil {
-		return *p
+		return p
 	}
-	ps, err := res.Evidence(e.evRef)
+	var ev evidenceCache
+	var err error
+	ev.paths, ev.total, err = res.EvidenceLargest(e.evRef, n)
 	if err != nil {
-		ps = nil
+		ev = evidenceCache{}
 	}
-	e.evidence.Store(&ps)
-	return ps
+	e.evidence.Store(&ev)
+	return &ev
 }
 
 func (s *Screener) ruleMatches(ix *screenIndex, r *Rule, e *subjectEntry, v *Verdict, asOf time.Time) bool {

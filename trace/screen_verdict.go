@@ -50,7 +50,11 @@ type Verdict struct {
 
 	Exposures []ExposureLine
 	Labels    []MatchedLabel
-	Evidence  []Path
+	// Evidence holds the paths of the largest components of the taint of the movement
+	// that explains the verdict (ScreenerOptions.EvidencePaths of them), largest first;
+	// EvidenceComponents is how many components that taint has in all.
+	Evidence           []Path
+	EvidenceComponents int
 
 	// enc caches the JSON encoding of verdicts the screener shares (nil for others).
 	enc *encCache
@@ -146,6 +150,9 @@ type jsonVerdict struct {
 	Exposures []jsonExposure `json:"exposures"`
 	Labels    []jsonLabel    `json:"labels"`
 	Evidence  []Path         `json:"evidence"`
+	// EvidenceComponents is how many (source, hop) components the explaining movement's
+	// taint has; evidence lists the paths of the largest of them.
+	EvidenceComponents int `json:"evidence_components"`
 }
 
 func dateText(t time.Time) string {
@@ -163,7 +170,7 @@ func (v *Verdict) MarshalJSON() ([]byte, error) {
 		Known: v.Known, Received: v.Received.Dec(), Tainted: v.Tainted.Dec(), Share: v.Share(),
 		Address: string(v.Address), Exchange: v.Exchange, Seed: v.Seed,
 		Exposures: make([]jsonExposure, 0, len(v.Exposures)), Labels: make([]jsonLabel, 0, len(v.Labels)),
-		Evidence: v.Evidence,
+		Evidence: v.Evidence, EvidenceComponents: v.EvidenceComponents,
 	}
 	if j.Evidence == nil {
 		j.Evidence = []Path{}
