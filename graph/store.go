@@ -103,6 +103,14 @@ func (o StoreOptions) badgerOptions() badger.Options {
 		WithChecksumVerificationMode(options.OnBlockRead).
 		WithNumCompactors(2).
 		WithMetricsEnabled(false)
+	if !o.InMemory {
+		// Values above 4 KB — block records, except those of nearly empty blocks, and record
+		// chunks — go to the value log: written once, in chain order, and never rewritten by
+		// compactions, which then move only the small index entries. Block records are a
+		// third of the bytes ingested, and replay reads them sequentially either way. (An
+		// in-memory store has no value log and keeps every value in its memtables.)
+		bo = bo.WithValueThreshold(4 << 10)
+	}
 	bo = bo.WithMemTableSize(orDefault(o.MemTableSize, 64<<20))
 	bo = bo.WithNumMemtables(int(orDefault(int64(o.NumMemtables), 4)))
 	bo = bo.WithBlockCacheSize(orDefault(o.BlockCacheSize, 256<<20))
