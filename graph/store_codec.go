@@ -5,6 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // The store's binary record codec.
@@ -23,8 +27,24 @@ import (
 //     else (scenario names such as "H" or "p1", base58/bech32 addresses) verbatim.
 //   - amounts are a length byte (0..32) and the minimal big-endian bytes of the integer.
 
-// blockCodecVersion is the first byte of every block record.
-const blockCodecVersion = 1
+// blockCodecVersion is the first byte of every block record. Version 2 adds the form
+// byte and s2 compression (block records live in the value log, which badger does not
+// compress).
+const blockCodecVersion = 2
+
+// Block record forms: the byte after the version.
+const (
+	blockRaw = 0 // the body as is
+	blockS2  = 1 // the body compressed with s2 (klauspost/compress), at most maxBlockRatio times smaller
+)
+
+// maxBlockRatio bounds the compression ratio of an s2 block record, and so what a damaged
+// record can make the decoder allocate: a body that compresses better is stored raw.
+const maxBlockRatio = 64
+
+// blockBufs recycles the buffers that hold an uncompressed block body while it is encoded
+// or decoded (a few hundred KB for a full Bitcoin block, once per block on replay).
+var blockBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // errCodec is wrapped by every decoding error; decoders never panic on any input.
 var errCodec = errors.New("malformed record")
@@ -287,9 +307,28 @@ func kindCode(k TransferKind) byte {
 	return kindOther
 }
 
-// encodeBlock appends the record of b (everything but Chain and Height, which are in the key).
+// encodeBlock appends the record of b (everything but Chain and Height, which are in the key):
+// the version, the form, and the body, compressed when that helps (within maxBlockRatio).
 func encodeBlock(dst []byte, b *Block) []byte {
+	bp := blockBufs.Get().(*[]byte)
+	defer blockBufs.Put(bp)
+	body := appendBlockBody((*bp)[:0], b)
+	*bp = body
 	dst = append(dst, blockCodecVersion)
+	if m := s2.MaxEncodedLen(len(body)); m > 0 {
+		dst = slices.Grow(append(dst, blockS2), m)
+		n := len(dst)
+		enc := s2.Encode(dst[n:n+m], body)
+		if len(enc) < len(body) && len(body) <= maxBlockRatio*len(enc) {
+			return dst[:n+len(enc)]
+		}
+		dst = dst[:n-1]
+	}
+	return append(append(dst, blockRaw), body...)
+}
+
+// appendBlockBody appends the body of b's record.
+func appendBlockBody(dst []byte, b *Block) []byte {
 	dst = appendStr(dst, b.Hash)
 	dst = appendStr(dst, b.Parent)
 	dst = binary.AppendVarint(dst, b.Time)
@@ -374,10 +413,40 @@ func encodeBlock(dst []byte, b *Block) []byte {
 
 // decodeBlock decodes a block record into b (Chain and Height are set by the caller).
 func decodeBlock(rec []byte, b *Block) error {
-	d := decoder{buf: rec}
-	if v := d.byte(); d.err == nil && v != blockCodecVersion {
+	if len(rec) == 0 {
+		return fmt.Errorf("%w: empty block record", errCodec)
+	}
+	if v := rec[0]; v != blockCodecVersion {
 		return fmt.Errorf("%w: block record of codec version %d (this build reads %d)", ErrIncompatibleStore, v, blockCodecVersion)
 	}
+	if len(rec) < 2 {
+		return fmt.Errorf("%w: block record without a form", errCodec)
+	}
+	switch rec[1] {
+	case blockRaw:
+		return decodeBlockBody(rec[2:], b)
+	case blockS2:
+		enc := rec[2:]
+		n, err := s2.DecodedLen(enc)
+		if err != nil || n > maxBlockRatio*len(enc) || n <= len(enc) {
+			return fmt.Errorf("%w: compressed block record of %d bytes claims %d bytes (%v)", errCodec, len(enc), n, err)
+		}
+		bp := blockBufs.Get().(*[]byte)
+		defer blockBufs.Put(bp)
+		body, err := s2.Decode((*bp)[:cap(*bp)], enc)
+		if err != nil {
+			return fmt.Errorf("%w: compressed block record: %w", errCodec, err)
+		}
+		*bp = body
+		// decodeBlockBody copies every string it keeps out of body, so the buffer is reused.
+		return decodeBlockBody(body, b)
+	}
+	return fmt.Errorf("%w: unknown block record form %d", errCodec, rec[1])
+}
+
+// decodeBlockBody decodes the body of a block record into b.
+func decodeBlockBody(rec []byte, b *Block) error {
+	d := decoder{buf: rec}
 	b.Hash = d.str()
 	b.Parent = d.str()
 	b.Time = d.varint()

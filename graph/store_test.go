@@ -905,3 +905,29 @@ func TestStoreCloseDuringRead(t *testing.T) {
 	_, _, _, err = st.Tip(ctx, Bitcoin)
 	require.ErrorIs(t, err, ErrStoreClosed)
 }
+
+// Block records are s2-compressed unless that gains nothing or compresses beyond
+// maxBlockRatio (then raw, so that a damaged record can never claim a huge size); both
+// forms round-trip, and a record claiming more than the ratio allows is refused unread.
+func TestStoreBlockRecordForms(t *testing.T) {
+	g := GenerateUTXO(3, 5000, 500)
+	want := g.Blocks[len(g.Blocks)-2] // the first blocks are small: the history is young
+	rec := encodeBlock(nil, &want)
+	require.Equal(t, byte(blockS2), rec[1])
+	got := Block{Chain: want.Chain, Height: want.Height}
+	require.NoError(t, decodeBlock(rec, &got))
+	require.Equal(t, want, got)
+
+	dull := Block{Chain: Ethereum, Hash: "h", AccountTxs: make([]AccountTx, 20000)}
+	rec = encodeBlock(nil, &dull)
+	require.Equal(t, byte(blockRaw), rec[1], "a body compressing beyond maxBlockRatio is stored raw")
+	got = Block{Chain: Ethereum}
+	require.NoError(t, decodeBlock(rec, &got))
+	require.Equal(t, dull, got)
+
+	huge := binary.AppendUvarint([]byte{blockCodecVersion, blockS2}, 1<<30)
+	huge = append(huge, make([]byte, 16)...)
+	require.ErrorIs(t, decodeBlock(huge, &got), errCodec)
+	require.ErrorIs(t, decodeBlock([]byte{blockCodecVersion}, &got), errCodec)
+	require.ErrorIs(t, decodeBlock([]byte{blockCodecVersion, 9}, &got), errCodec)
+}
