@@ -167,7 +167,7 @@ func configHash(c Config) [32]byte {
 	if p.MinFraction != nil {
 		frac = p.MinFraction.String()
 	}
-	b, _ := json.Marshal([]any{c.Model, c.Method, seeds, ex, p.MinTaint.Dec(), frac, maxHops, p.StopAtExchanges, p.ImplicitBalances})
+	b, _ := json.Marshal([]any{c.Model, c.Method, seeds, ex, p.MinTaint.Dec(), frac, maxHops, p.StopAtExchanges, p.ImplicitBalances, p.TaintFee})
 	return sha256.Sum256(b)
 }
 

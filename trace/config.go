@@ -97,6 +97,12 @@ type Params struct {
 	// requires the failure (§8.1) and scenario files always use it; real-chain windows
 	// that start mid-history need this. The shortfall is counted in Result.Stats.
 	ImplicitBalances bool
+	// TaintFee (UTXO model) makes fees flow to the miners instead of the fees sink, as
+	// BlockSci's taint_fee=true does (spec §7.7, an option no vector covers): the block's
+	// coinbase takes an untainted subsidy input and then every transaction's fee, in
+	// transaction order, as inputs, one hop further, and its outputs are distributed by
+	// the method. Fees of a block without a coinbase still go to the fees sink.
+	TaintFee bool
 }
 
 // DefaultParams returns the spec's defaults: no pruning, stop at exchanges.

@@ -190,6 +190,9 @@ type Engine struct {
 	stats   Stats
 
 	sp       splitter
+	fees     []feeEntry // TaintFee: this block's fees, for its coinbase
+	feeBuf   []seg
+	feeMovs  []int32
 	pk       packer
 	scratch  []seg
 	compSlab []Component
@@ -487,12 +490,22 @@ func (e *Engine) ApplyBlock(b *graph.Block) error {
 		return fmt.Errorf("block %d: %w", b.Height, ErrModel)
 	}
 	e.stats.Blocks++
+	var coinbase *graph.UTXOTx
 	for i := range b.UTXOTxs {
 		tx := &b.UTXOTxs[i]
 		if err := e.order(b.Height, tx.Index, tx.TxID); err != nil {
 			return err
 		}
+		if e.cfg.Params.TaintFee && tx.Coinbase && coinbase == nil {
+			coinbase = tx // distributed at the end of the block, when every fee is known
+			continue
+		}
 		if err := e.applyUTXOTx(b, tx); err != nil {
+			return err
+		}
+	}
+	if e.cfg.Params.TaintFee && e.model == graph.UTXO {
+		if err := e.applyFeeStream(b, coinbase); err != nil {
 			return err
 		}
 	}
@@ -525,7 +538,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 	e.inMovs = e.inMovs[:0]
 	e.inAddrs = e.inAddrs[:0]
 	e.inBuf = e.inBuf[:0]
-	var inSum, outSum uint256.Int
+	var inSum uint256.Int
 	tainted := false
 	for i := range tx.Inputs {
 		in := &tx.Inputs[i]
@@ -564,6 +577,14 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		e.ins = append(e.ins, inState{st: st, value: value})
 		e.inAddrs = append(e.inAddrs, u.addr) // for the self-change and internal-movement rules
 	}
+	return e.distributeUTXO(b, tx, &inSum, tainted, len(tx.Inputs) > 0)
+}
+
+// distributeUTXO distributes the inputs gathered in e.ins (worth inSum; tainted when any
+// carries taint) to tx's outputs and its fee, and creates the outputs. hasIns is false for
+// a coinbase that has no inputs: it creates new money and pays no fee.
+func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256.Int, tainted, hasIns bool) error {
+	var outSum uint256.Int
 	e.values = e.values[:0]
 	for i := range tx.Outputs {
 		if _, o := outSum.AddOverflow(&outSum, &tx.Outputs[i].Value); o {
@@ -572,11 +593,11 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		e.values = append(e.values, tx.Outputs[i].Value)
 	}
 	var fee uint256.Int
-	if !tx.Coinbase || len(tx.Inputs) > 0 {
-		if outSum.Gt(&inSum) {
+	if !tx.Coinbase || hasIns {
+		if outSum.Gt(inSum) {
 			return fmt.Errorf("block %d tx %s: %w (in %s, out %s)", b.Height, tx.TxID, ErrOverspend, inSum.Dec(), outSum.Dec())
 		}
-		fee.Sub(&inSum, &outSum)
+		fee.Sub(inSum, &outSum)
 	}
 	n := len(tx.Outputs)
 	if cap(e.outs) < n+1 {
@@ -667,10 +688,92 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		e.setValue(key, &u, &out.Value)
 		e.utxos[key] = u
 	}
-	if fst := e.outs[n]; len(fst) > 0 {
+	if e.cfg.Params.TaintFee && !tx.Coinbase {
+		e.deferFee(tx, pos, e.outs[n], &fee)
+	} else if fst := e.outs[n]; len(fst) > 0 {
 		e.sinkAll(SinkFees, fst, &fee)
 	}
 	return nil
+}
+
+// ---- Params.TaintFee: fees flow to the block's coinbase (spec §7.7, BlockSci) ----
+
+// feeEntry is one transaction's fee waiting for the block's coinbase: its state (in
+// Engine.feeBuf; empty when clean), its value, and its evidence node (in Engine.feeMovs).
+type feeEntry struct {
+	st0, st1   int
+	mov0, mov1 int
+	value      uint256.Int
+}
+
+// deferFee keeps tx's fee (state st, worth fee) for the block's coinbase. A tainted fee
+// gets an evidence node ("<txid>#fee"), so that the coinbase's outputs can be explained.
+func (e *Engine) deferFee(tx *graph.UTXOTx, pos graph.Position, st []seg, fee *uint256.Int) {
+	if fee.IsZero() {
+		return
+	}
+	f := feeEntry{st0: len(e.feeBuf), mov0: len(e.feeMovs), value: *fee}
+	if hasTaint(st) {
+		e.feeBuf = append(e.feeBuf, st...) // st is scratch of this transaction: copy it
+		e.feeMovs = append(e.feeMovs, e.ev.add(movement{
+			kind: movFee, ref: tx.TxID + "#fee", tx: tx.TxID, pos: pos, to: FeeSink, asset: graph.BTC,
+			value: *fee, taint: e.pk.pack(e.aggregate(st, fee)), parents: e.ev.parents(e.inMovs),
+		}))
+	}
+	f.st1, f.mov1 = len(e.feeBuf), len(e.feeMovs)
+	e.fees = append(e.fees, f)
+}
+
+// applyFeeStream ends a block under TaintFee. The coinbase cb (nil if the block has none)
+// takes as inputs, as BlockSci does, an untainted subsidy input and then every
+// transaction's fee in transaction order, and its outputs are distributed by the method.
+// The subsidy is what the coinbase claims beyond the block's fees: no chain's reward
+// schedule is needed, and it equals the protocol subsidy whenever the miner claims the
+// whole reward. Without a coinbase the fees go to the fees sink, as without TaintFee.
+func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx) error {
+	defer func() { e.fees, e.feeBuf, e.feeMovs = e.fees[:0], e.feeBuf[:0], e.feeMovs[:0] }()
+	if cb == nil {
+		for _, f := range e.fees {
+			if f.st1 > f.st0 {
+				e.sinkAll(SinkFees, e.feeBuf[f.st0:f.st1], &f.value)
+			}
+		}
+		return nil
+	}
+	e.sp.reset()
+	e.ins, e.inMovs, e.inAddrs, e.inBuf = e.ins[:0], e.inMovs[:0], e.inAddrs[:0], e.inBuf[:0]
+	var fees, claimed, subsidy uint256.Int
+	for _, f := range e.fees {
+		fees.Add(&fees, &f.value)
+	}
+	for i := range cb.Outputs {
+		if _, o := claimed.AddOverflow(&claimed, &cb.Outputs[i].Value); o {
+			return fmt.Errorf("block %d tx %s: output sum overflows", b.Height, cb.TxID)
+		}
+	}
+	if claimed.Gt(&fees) {
+		subsidy.Sub(&claimed, &fees)
+	}
+	inSum := subsidy
+	e.ins = append(e.ins, inState{value: subsidy})
+	tainted := false
+	for _, f := range e.fees {
+		var st []seg
+		if f.st1 > f.st0 {
+			// The coinbase is one more transaction the taint passes through.
+			start := len(e.inBuf)
+			for _, g := range e.feeBuf[f.st0:f.st1] {
+				g.c.hop++
+				e.inBuf = append(e.inBuf, g)
+			}
+			st = e.inBuf[start:len(e.inBuf):len(e.inBuf)]
+			tainted = true
+			e.inMovs = append(e.inMovs, e.feeMovs[f.mov0:f.mov1]...)
+		}
+		e.ins = append(e.ins, inState{st: st, value: f.value})
+		inSum.Add(&inSum, &f.value)
+	}
+	return e.distributeUTXO(b, cb, &inSum, tainted, true)
 }
 
 // store keeps a tainted output's state in the side table and returns its index (-1 for

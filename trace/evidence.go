@@ -15,6 +15,7 @@ const (
 	movSeed movKind = iota
 	movOutput
 	movTransfer
+	movFee // Params.TaintFee: a UTXO transaction's fee, on its way to the coinbase
 )
 
 // movement is one tainted arrival (an output or a transfer) or a seed, kept so that any
@@ -236,6 +237,8 @@ func (r *Result) step(m *movement, c comp) Step {
 		return s
 	case movOutput:
 		s.Kind = "output"
+	case movFee:
+		s.Kind = "fee"
 	default:
 		s.Kind = "transfer"
 	}

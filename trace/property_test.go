@@ -91,9 +91,19 @@ func genUTXO(t *rapid.T) *chainCase {
 	if rapid.Bool().Draw(t, "addr_seed") {
 		c.seeds = append(c.seeds, trace.Seed{Address: addrPool[rapid.IntRange(0, 5).Draw(t, "seed_addr")], Source: sources[rapid.IntRange(0, 1).Draw(t, "asrc")]})
 	}
+	c.params.TaintFee = rapid.IntRange(0, 2).Draw(t, "taint_fee") == 0
 	ntx := rapid.IntRange(0, 12).Draw(t, "txs")
 	for i := 0; i < ntx && len(lives) > 0; i++ {
-		tx := graph.UTXOTx{TxID: fmt.Sprintf("t%d", i), Index: 0}
+		// Some blocks open with a coinbase (which TaintFee pays the block's fees to).
+		var cb *graph.UTXOTx
+		if rapid.IntRange(0, 2).Draw(t, "coinbase") == 0 {
+			cb = &graph.UTXOTx{TxID: fmt.Sprintf("cb%d", i), Index: 0, Coinbase: true}
+			for k := rapid.IntRange(1, 2).Draw(t, "cb_nout"); k > 0; k-- {
+				v := uint64(rapid.IntRange(0, 80).Draw(t, "cb_v"))
+				cb.Outputs = append(cb.Outputs, graph.TxOut{Address: addrPool[rapid.IntRange(0, 7).Draw(t, "cb_addr")], Value: graph.NewAmount(v)})
+			}
+		}
+		tx := graph.UTXOTx{TxID: fmt.Sprintf("t%d", i), Index: 1}
 		nin := rapid.IntRange(1, min(3, len(lives))).Draw(t, "nin")
 		var in uint64
 		for k := 0; k < nin; k++ {
@@ -114,7 +124,15 @@ func genUTXO(t *rapid.T) *chainCase {
 			tx.Outputs = append(tx.Outputs, graph.TxOut{Address: addrPool[rapid.IntRange(0, 7).Draw(t, "oaddr")], Value: graph.NewAmount(v)})
 			lives = append(lives, live{graph.Outpoint{TxID: tx.TxID, Index: uint32(k)}, v})
 		}
-		c.blocks = append(c.blocks, graph.Block{Chain: graph.Bitcoin, Height: uint64(i + 1), UTXOTxs: []graph.UTXOTx{tx}})
+		blk := graph.Block{Chain: graph.Bitcoin, Height: uint64(i + 1)}
+		if cb != nil {
+			blk.UTXOTxs = append(blk.UTXOTxs, *cb)
+			for k, o := range cb.Outputs {
+				lives = append(lives, live{graph.Outpoint{TxID: cb.TxID, Index: uint32(k)}, o.Value.Uint64()})
+			}
+		}
+		blk.UTXOTxs = append(blk.UTXOTxs, tx)
+		c.blocks = append(c.blocks, blk)
 	}
 	// Seed addresses must not be exchanges.
 	for _, s := range c.seeds {
@@ -446,22 +464,9 @@ func refUTXO(c *chainCase, method string) *refResult {
 		state[f.op] = seeded(f.op, f.addr, f.value)
 		addrOf[f.op] = f.addr
 	}
-	for _, b := range c.blocks {
-		for _, tx := range b.UTXOTxs {
-			var stream []unit
-			inAddr := map[string]bool{}
-			for _, in := range tx.Inputs {
-				for _, u := range state[in.Prev] {
-					if u.src != "" {
-						u.hop++
-					}
-					stream = append(stream, u)
-				}
-				if l, ok := exch[addrOf[in.Prev]]; ok {
-					inAddr[l] = true
-				}
-				delete(state, in.Prev)
-			}
+	// distribute hands a transaction's unit stream to its outputs; it returns the fee's.
+	distribute := func(tx graph.UTXOTx, stream []unit, inAddr map[string]bool) []unit {
+		{
 			if method == trace.TIHO {
 				var t, cl []unit
 				for _, u := range stream {
@@ -493,7 +498,7 @@ func refUTXO(c *chainCase, method string) *refResult {
 					stream = stream[v:]
 				}
 			}
-			r.sink("fees", stream) // what is left is the fee
+			fee := stream // what is left is the fee
 			for i, o := range tx.Outputs {
 				op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
 				us := got[i]
@@ -512,7 +517,64 @@ func refUTXO(c *chainCase, method string) *refResult {
 				state[op] = us
 				addrOf[op] = o.Address
 			}
+			return fee
 		}
+	}
+	for _, b := range c.blocks {
+		var coinbase *graph.UTXOTx
+		var fees []unit // TaintFee: the block's fees, in transaction order
+		for i, tx := range b.UTXOTxs {
+			if c.params.TaintFee && tx.Coinbase && coinbase == nil {
+				coinbase = &b.UTXOTxs[i]
+				continue
+			}
+			var stream []unit
+			if tx.Coinbase { // new money: clean
+				for _, o := range tx.Outputs {
+					stream = append(stream, make([]unit, o.Value.Uint64())...)
+				}
+			}
+			inAddr := map[string]bool{}
+			for _, in := range tx.Inputs {
+				for _, u := range state[in.Prev] {
+					if u.src != "" {
+						u.hop++
+					}
+					stream = append(stream, u)
+				}
+				if l, ok := exch[addrOf[in.Prev]]; ok {
+					inAddr[l] = true
+				}
+				delete(state, in.Prev)
+			}
+			fee := distribute(tx, stream, inAddr)
+			if c.params.TaintFee && !tx.Coinbase {
+				fees = append(fees, fee...)
+			} else {
+				r.sink("fees", fee)
+			}
+		}
+		if coinbase == nil {
+			r.sink("fees", fees)
+			continue
+		}
+		// The coinbase's inputs: the subsidy (what it claims beyond the fees), clean, then
+		// the fees, one hop further.
+		var claimed uint64
+		for _, o := range coinbase.Outputs {
+			claimed += o.Value.Uint64()
+		}
+		var stream []unit
+		if claimed > uint64(len(fees)) {
+			stream = make([]unit, claimed-uint64(len(fees)))
+		}
+		for _, u := range fees {
+			if u.src != "" {
+				u.hop++
+			}
+			stream = append(stream, u)
+		}
+		r.sink("fees", distribute(*coinbase, stream, map[string]bool{}))
 	}
 	for op, us := range state {
 		if m := tally(us); m != nil {

@@ -246,8 +246,8 @@ func (e *Engine) Result() *Result {
 	}
 	for i := range e.ev.movs {
 		m := &e.ev.movs[i]
-		if m.kind == movSeed {
-			continue
+		if m.kind == movSeed || m.kind == movFee {
+			continue // fees are sinks (or, under TaintFee, the coinbase's inputs), not outputs
 		}
 		tainted := e.taintPacked(&m.taint, &m.value)
 		if m.kind == movOutput {

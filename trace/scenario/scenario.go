@@ -174,6 +174,7 @@ type scenarioJSON struct {
 		MinFraction     json.RawMessage `json:"min_fraction"`
 		MaxHops         json.RawMessage `json:"max_hops"`
 		StopAtExchanges *bool           `json:"stop_at_exchanges"`
+		TaintFee        *bool           `json:"taint_fee"`
 	} `json:"params"`
 }
 
@@ -375,6 +376,12 @@ func (p *parser) params(s *Scenario, sc *scenarioJSON) error {
 	}
 	if pp.StopAtExchanges != nil {
 		s.Params.StopAtExchanges = *pp.StopAtExchanges
+	}
+	if pp.TaintFee != nil && *pp.TaintFee {
+		if s.Model != graph.UTXO {
+			return p.errf(ErrInvalid, "params.taint_fee applies to the utxo model only")
+		}
+		s.Params.TaintFee = true
 	}
 	return nil
 }

@@ -85,6 +85,7 @@ func TestInvalidScenarios(t *testing.T) {
 		{"unknown_method.json", scenario.ErrInvalid, []string{"methods[0]", "tiho"}},
 		{"syntax.json", scenario.ErrSyntax, []string{"syntax.json:2:"}},
 		{"duplicate_position.json", scenario.ErrInvalid, []string{"transactions[1]", "block 1 index 0"}},
+		{"taint_fee_account.json", scenario.ErrInvalid, []string{"taint_fee", "utxo"}},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
