@@ -206,7 +206,8 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		}
 		s.Holdings = append(s.Holdings, sh)
 	}
-	for _, m := range e.ev.movs {
+	for i := int32(0); i < int32(e.ev.movs.len()); i++ {
+		m := e.ev.movs.at(i)
 		s.Movs = append(s.Movs, snapMov{uint8(m.kind), m.seed, m.ref, m.tx, m.pos, m.from, m.to, m.asset, m.value, toSnap(m.taint.unpack()), m.parents})
 	}
 	for _, x := range e.exposure {
@@ -320,7 +321,7 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 				return nil, bad("evidence parent")
 			}
 		}
-		e.ev.movs = append(e.ev.movs, movement{kind: movKind(m.Kind), seed: m.Seed, ref: m.Ref, tx: m.Tx, pos: m.Pos, from: m.From, to: m.To, asset: m.Asset, value: m.Value, taint: e.pk.pack(fromSnap(m.Taint)), parents: m.Parents})
+		e.ev.movs.add(movement{kind: movKind(m.Kind), seed: m.Seed, ref: m.Ref, tx: m.Tx, pos: m.Pos, from: m.From, to: m.To, asset: m.Asset, value: m.Value, taint: e.pk.pack(fromSnap(m.Taint)), parents: m.Parents})
 	}
 	for i, x := range s.Exposure {
 		acc := exposureAcc{any: x.Any, received: x.Received, tainted: x.Tainted, direct: x.Direct, indirect: x.Indirect, deposits: x.Deposits}

@@ -421,9 +421,8 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, addr graph.Address, value *
 		out = appendSeg(out, seg{c: cleanComp, amt: left})
 	}
 	node := e.ev.seedNode(first, e.cfg.Seeds[first], op.String())
-	e.ev.movs[node].to = addr
-	e.ev.movs[node].value = *value
-	e.ev.movs[node].taint = e.pk.pack(e.aggregate(out, value))
+	nm := e.ev.movs.at(node)
+	nm.to, nm.value, nm.taint = addr, *value, e.pk.pack(e.aggregate(out, value))
 	return out, node
 }
 
@@ -680,7 +679,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		if len(st) > 0 && mov == evMov && e.kind == composition {
 			// Unchanged since its evidence record was made: a haircut state is its own
 			// composition, so the two share one packed copy.
-			sp = e.ev.movs[mov].taint
+			sp = e.ev.movs.at(mov).taint
 		} else {
 			sp = e.pk.pack(st)
 		}

@@ -35,13 +35,42 @@ type movement struct {
 }
 
 type evidence struct {
-	movs []movement
+	movs movList
 	slab []int32
 }
 
-func (ev *evidence) add(m movement) int32 {
-	ev.movs = append(ev.movs, m)
-	return int32(len(ev.movs) - 1)
+func (ev *evidence) add(m movement) int32 { return ev.movs.add(m) }
+
+// movList is an append-only list of movements in fixed-size chunks: growing it never
+// copies what it holds (a replay can record millions of movements), and a copy of the
+// list value is a snapshot of its first len() movements that later appends leave alone.
+type movList struct {
+	chunks [][]movement
+	n      int
+}
+
+const movChunkBits = 12
+
+func (l *movList) add(m movement) int32 {
+	if l.n>>movChunkBits == len(l.chunks) {
+		l.chunks = append(l.chunks, make([]movement, 0, 1<<movChunkBits))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, m)
+	l.n++
+	return int32(l.n - 1)
+}
+
+func (l *movList) len() int { return l.n }
+
+// at returns movement i (0 ≤ i < len()).
+func (l *movList) at(i int32) *movement {
+	return &l.chunks[i>>movChunkBits][i&(1<<movChunkBits-1)]
+}
+
+// snapshot returns a view of the movements recorded so far.
+func (l *movList) snapshot() movList {
+	return movList{chunks: l.chunks[:len(l.chunks):len(l.chunks)], n: l.n}
 }
 
 func (ev *evidence) seedNode(i int, s Seed, ref string) int32 {
@@ -122,10 +151,10 @@ var ErrNoEvidence = errors.New("no tainted movement with that reference")
 // movID returns the movement a reference names, building the index on first use.
 func (r *Result) movID(ref string) (int32, bool) {
 	r.movOnce.Do(func() {
-		r.movIndex = make(map[string]int32, len(r.movs))
-		for i := range r.movs {
-			if r.movs[i].kind != movSeed {
-				r.movIndex[r.movs[i].ref] = int32(i)
+		r.movIndex = make(map[string]int32, r.movs.len())
+		for i := int32(0); i < int32(r.movs.len()); i++ {
+			if m := r.movs.at(i); m.kind != movSeed {
+				r.movIndex[m.ref] = i
 			}
 		}
 	})
@@ -140,7 +169,7 @@ func (r *Result) Evidence(ref string) ([]Path, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoEvidence, ref)
 	}
-	m := &r.movs[id]
+	m := r.movs.at(id)
 	var paths []Path
 	for _, g := range m.taint.unpack() {
 		p := Path{Source: r.sources[g.c.src], Hop: g.c.hop, Amount: g.amt.Dec()}
@@ -160,7 +189,7 @@ func (r *Result) EvidenceLargest(ref string, n int) (paths []Path, total int, er
 	if !ok {
 		return nil, 0, fmt.Errorf("%w: %q", ErrNoEvidence, ref)
 	}
-	m := &r.movs[id]
+	m := r.movs.at(id)
 	segs := m.taint.unpack()
 	sort.SliceStable(segs, func(i, j int) bool { return segs[i].amt.Gt(&segs[j].amt) })
 	if n >= 0 && len(segs) > n {
@@ -179,7 +208,7 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 	var rev []Step
 	complete := false
 	for steps := 0; steps < 1_000_000; steps++ {
-		m := &r.movs[id]
+		m := r.movs.at(id)
 		rev = append(rev, r.step(m, c))
 		if m.kind == movSeed {
 			complete = true
@@ -188,7 +217,7 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 		next := int32(-1)
 		var best uint256.Int
 		for _, p := range m.parents {
-			pm := &r.movs[p]
+			pm := r.movs.at(p)
 			if pm.kind == movSeed {
 				if r.seeds[pm.seed].Source == r.sources[c.src] {
 					next = p
@@ -206,7 +235,7 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 		if next < 0 {
 			break
 		}
-		if pm := &r.movs[next]; pm.kind != movSeed {
+		if pm := r.movs.at(next); pm.kind != movSeed {
 			c.hop--
 		}
 		id = next

@@ -43,3 +43,27 @@ func TestPacked(t *testing.T) {
 	zero := empty.taint()
 	require.True(t, zero.IsZero())
 }
+
+// A movList grows in chunks without moving what it holds, and a snapshot keeps seeing
+// exactly the movements recorded before it was taken.
+func TestMovList(t *testing.T) {
+	var l movList
+	n := 3<<movChunkBits + 5
+	for i := 0; i < n/2; i++ {
+		require.Equal(t, int32(i), l.add(movement{seed: int32(i)}))
+	}
+	first := l.at(7)
+	snap := l.snapshot()
+	for i := n / 2; i < n; i++ {
+		l.add(movement{seed: int32(i)})
+	}
+	require.Same(t, first, l.at(7), "growing moved a movement")
+	require.Equal(t, n, l.len())
+	require.Equal(t, n/2, snap.len())
+	for i := int32(0); i < int32(n); i++ {
+		require.Equal(t, i, l.at(i).seed)
+	}
+	for i := int32(0); i < int32(snap.len()); i++ {
+		require.Equal(t, i, snap.at(i).seed)
+	}
+}

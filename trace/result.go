@@ -143,7 +143,7 @@ type Result struct {
 
 	sources []string
 	seeds   []Seed
-	movs    []movement
+	movs    movList
 
 	// The reference → movement index is built on the first Evidence call: most Results
 	// are read for their figures only, and on a long history the index is a large map.
@@ -223,7 +223,7 @@ func (e *Engine) Result() *Result {
 		Model: e.model, Method: e.method.Name(), Params: e.cfg.Params,
 		Sinks: map[string]map[string]graph.Amount{}, Exposure: map[string]*Exposure{},
 		Addresses: map[graph.Address]*AddressStats{}, Injected: map[string]graph.Amount{},
-		Stats: e.stats, sources: e.sources, seeds: e.cfg.Seeds, movs: e.ev.movs[:len(e.ev.movs):len(e.ev.movs)],
+		Stats: e.stats, sources: e.sources, seeds: e.cfg.Seeds, movs: e.ev.movs.snapshot(),
 	}
 	for i, used := range e.seedUsed {
 		if !used {
@@ -238,14 +238,14 @@ func (e *Engine) Result() *Result {
 	var outs []Output
 	var xfers []TransferTaint
 	if e.model == graph.UTXO {
-		r.Outputs = make(map[string]*Output, len(e.ev.movs))
-		outs = make([]Output, 0, len(e.ev.movs))
+		r.Outputs = make(map[string]*Output, e.ev.movs.len())
+		outs = make([]Output, 0, e.ev.movs.len())
 	} else {
-		r.Transfers = make(map[string]*TransferTaint, len(e.ev.movs))
-		xfers = make([]TransferTaint, 0, len(e.ev.movs))
+		r.Transfers = make(map[string]*TransferTaint, e.ev.movs.len())
+		xfers = make([]TransferTaint, 0, e.ev.movs.len())
 	}
-	for i := range e.ev.movs {
-		m := &e.ev.movs[i]
+	for i := int32(0); i < int32(e.ev.movs.len()); i++ {
+		m := e.ev.movs.at(i)
 		if m.kind == movSeed || m.kind == movFee {
 			continue // fees are sinks (or, under TaintFee, the coinbase's inputs), not outputs
 		}
@@ -316,7 +316,7 @@ func (e *Engine) Result() *Result {
 			ex.BySourceHop = append(ex.BySourceHop, Component{Source: e.sources[c.src], Hop: c.hop, Amount: *x.bySourceHop[c]})
 		}
 		for _, id := range x.deposits {
-			m := &e.ev.movs[id]
+			m := e.ev.movs.at(id)
 			ex.Deposits = append(ex.Deposits, Deposit{Ref: m.ref, Address: m.to, Asset: m.asset, Value: m.value, Taint: e.componentsPacked(&m.taint), Tainted: e.taintPacked(&m.taint, &m.value)})
 		}
 		ex.ByAsset = map[graph.Asset]AssetTotals{}
