@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/btcsuite/btcd/chaincfg"
 	"golang.org/x/crypto/sha3"
 )
@@ -152,6 +153,24 @@ var bitcoinNets = []*chaincfg.Params{
 	&chaincfg.MainNetParams, &chaincfg.TestNet3Params, &chaincfg.SigNetParams, &chaincfg.RegressionNetParams,
 }
 
+// futureSegWit returns the canonical (lower-case) form of s if it is a segwit address of
+// witness version 2–16 on one of the known networks.
+func futureSegWit(s string) (Address, bool) {
+	hrp, data, ver, err := bech32.DecodeGeneric(s)
+	if err != nil || ver != bech32.VersionM || len(data) < 1 || data[0] < 2 || data[0] > 16 {
+		return "", false
+	}
+	known := false
+	for _, p := range bitcoinNets {
+		known = known || hrp == p.Bech32HRPSegwit
+	}
+	prog, err := bech32.ConvertBits(data[1:], 5, 8, false)
+	if !known || err != nil || len(prog) < 2 || len(prog) > 40 {
+		return "", false
+	}
+	return Address(strings.ToLower(s)), true
+}
+
 func parseBitcoinAddress(s string) (Address, error) {
 	if s == "" {
 		return "", fmt.Errorf("%w: empty", ErrBadAddress)
@@ -174,6 +193,11 @@ func parseBitcoinAddress(s string) (Address, error) {
 			continue
 		}
 		return Address(a.EncodeAddress()), nil
+	}
+	// btcutil knows witness versions 0 and 1 only; versions 2–16 (BIP 350: bech32m, a
+	// program of 2–40 bytes) are valid addresses that chains/bitcoin emits for such outputs.
+	if a, ok := futureSegWit(s); ok {
+		return a, nil
 	}
 	if firstErr != nil && strings.Contains(firstErr.Error(), "checksum") {
 		return "", fmt.Errorf("%w: %q: %v", ErrBadChecksum, s, firstErr)

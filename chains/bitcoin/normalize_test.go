@@ -185,9 +185,9 @@ func TestScriptAddress(t *testing.T) {
 				want = string(bitcoin.NonStandardAddress(script))
 			}
 			require.Equal(t, graph.Address(want), addr)
-			// graph.ParseAddress (btcutil) cannot decode witness versions 2..16; every other
-			// address must already be in its canonical form.
-			if !c.unsp && c.class != bitcoin.WitnessUnknown {
+			// Every address, witness versions 2..16 included, must already be in graph's
+			// canonical form.
+			if !c.unsp {
 				canon, err := graph.ParseAddress(graph.Bitcoin, string(addr))
 				require.NoError(t, err)
 				require.Equal(t, addr, canon, "the address is in graph's canonical form")
