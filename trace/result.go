@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -190,19 +191,27 @@ func (e *Engine) components(ss []seg) []Component {
 
 // componentsPacked is components of a packed state.
 func (e *Engine) componentsPacked(p *packed) []Component {
+	return appendComponents(&e.compSlab, p, e.sources)
+}
+
+// appendComponents converts a packed state into Components carved from *slab, so that a
+// large Result makes a few big allocations instead of one per output.
+func appendComponents(slab *[]Component, p *packed, sources []string) []Component {
 	n := p.len()
 	if n == 0 {
 		return nil
 	}
-	if len(e.compSlab)+n > cap(e.compSlab) {
-		e.compSlab = make([]Component, 0, max(n, 4096))
+	if len(*slab)+n > cap(*slab) {
+		*slab = make([]Component, 0, max(n, 4096))
 	}
-	start := len(e.compSlab)
+	s := *slab
+	start := len(s)
 	for i := 0; i < n; i++ {
 		g := p.at(i)
-		e.compSlab = append(e.compSlab, Component{Source: e.sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
+		s = append(s, Component{Source: sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
 	}
-	return e.compSlab[start:len(e.compSlab):len(e.compSlab)]
+	*slab = s
+	return s[start:len(s):len(s)]
 }
 
 // taintPacked is taintAmount of a packed state.
@@ -235,27 +244,56 @@ func (e *Engine) Result() *Result {
 	} else {
 		r.Transfers, r.Holdings = map[string]*TransferTaint{}, map[string]*Holding{}
 	}
-	var outs []Output
-	var xfers []TransferTaint
 	if e.model == graph.UTXO {
 		r.Outputs = make(map[string]*Output, e.ev.movs.len())
-		outs = make([]Output, 0, e.ev.movs.len())
 	} else {
 		r.Transfers = make(map[string]*TransferTaint, e.ev.movs.len())
-		xfers = make([]TransferTaint, 0, e.ev.movs.len())
 	}
-	for i := int32(0); i < int32(e.ev.movs.len()); i++ {
-		m := e.ev.movs.at(i)
-		if m.kind == movSeed || m.kind == movFee {
-			continue // fees are sinks (or, under TaintFee, the coinbase's inputs), not outputs
+	// Converting every tainted movement's composition is most of a large Result's cost
+	// and needs nothing but reads of the engine: it runs on all cores, in ranges of the
+	// movement list; only the map inserts are sequential.
+	n := e.ev.movs.len()
+	workers := 1
+	if n >= 1<<14 {
+		workers = min(runtime.GOMAXPROCS(0), 8)
+	}
+	type part struct {
+		outs  []Output
+		xfers []TransferTaint
+	}
+	parts := make([]part, workers)
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := int32(n*w/workers), int32(n*(w+1)/workers)
+		wg.Add(1)
+		go func(p *part) {
+			defer wg.Done()
+			var slab []Component
+			for i := lo; i < hi; i++ {
+				m := e.ev.movs.at(i)
+				if m.kind == movSeed || m.kind == movFee {
+					continue // fees are sinks (or, under TaintFee, the coinbase's inputs), not outputs
+				}
+				tainted := e.taintPacked(&m.taint, &m.value)
+				taint := appendComponents(&slab, &m.taint, e.sources)
+				if m.kind == movOutput {
+					p.outs = append(p.outs, Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: taint, Tainted: tainted})
+				} else {
+					p.xfers = append(p.xfers, TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: taint, Tainted: tainted})
+				}
+			}
+		}(&parts[w])
+	}
+	wg.Wait()
+	// In movement order, so that a reference recorded twice keeps its last record.
+	for w := range parts {
+		for i := range parts[w].outs {
+			o := &parts[w].outs[i]
+			r.Outputs[o.Outpoint] = o
 		}
-		tainted := e.taintPacked(&m.taint, &m.value)
-		if m.kind == movOutput {
-			outs = append(outs, Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: e.componentsPacked(&m.taint), Tainted: tainted})
-			r.Outputs[m.ref] = &outs[len(outs)-1]
-		} else {
-			xfers = append(xfers, TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: e.componentsPacked(&m.taint), Tainted: tainted})
-			r.Transfers[m.ref] = &xfers[len(xfers)-1]
+		for i := range parts[w].xfers {
+			x := &parts[w].xfers[i]
+			r.Transfers[x.ID] = x
 		}
 	}
 	for k, u := range e.utxos {
@@ -325,7 +363,7 @@ func (e *Engine) Result() *Result {
 		}
 		r.Exposure[ex.Exchange] = ex
 	}
-	n := 0
+	n = 0
 	for i := range e.addrs {
 		if e.addrs[i].receives && e.addrs[i].seedSrc == 0 {
 			n++

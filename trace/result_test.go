@@ -1,6 +1,8 @@
 package trace_test
 
 import (
+	"encoding/json"
+	"runtime"
 	"testing"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -75,4 +77,28 @@ func TestResultPerAssetTotalsUTXO(t *testing.T) {
 	require.Equal(t, [2]string{"100", "30"}, [2]string{btc.Received.Dec(), btc.Tainted.Dec()})
 	none := st.Totals(graph.ETH)
 	require.True(t, none.Received.IsZero())
+}
+
+// A large Result is built on several cores; it must not depend on how many.
+func TestResultParallelBuildSame(t *testing.T) {
+	c := genUTXOChain(30_000, 0.3)
+	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Seeds: c.seeds, Params: trace.DefaultParams()})
+	require.NoError(t, err)
+	for _, f := range c.funding {
+		require.NoError(t, eng.Fund(f.op, f.addr, graph.NewAmount(f.value)))
+	}
+	for i := range c.blocks {
+		require.NoError(t, eng.ApplyBlock(&c.blocks[i]))
+	}
+	prev := runtime.GOMAXPROCS(1)
+	one, err := json.Marshal(eng.Result())
+	runtime.GOMAXPROCS(4)
+	r := eng.Result()
+	runtime.GOMAXPROCS(prev)
+	require.NoError(t, err)
+	require.Greater(t, len(r.Outputs), 1<<14, "the history must be large enough to build in parallel")
+	four, err := json.Marshal(r)
+	require.NoError(t, err)
+	require.Equal(t, string(one), string(four))
+	require.NoError(t, r.CheckConservation())
 }
