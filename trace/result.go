@@ -363,14 +363,14 @@ func (e *Engine) Result() *Result {
 		}
 		r.Exposure[ex.Exchange] = ex
 	}
-	n = 0
+	nAddr := 0
 	for i := range e.addrs {
 		if e.addrs[i].receives && e.addrs[i].seedSrc == 0 {
-			n++
+			nAddr++
 		}
 	}
-	r.Addresses = make(map[graph.Address]*AddressStats, n)
-	stats := make([]AddressStats, 0, n) // one allocation for all of them
+	r.Addresses = make(map[graph.Address]*AddressStats, nAddr)
+	stats := make([]AddressStats, 0, nAddr) // one allocation for all of them
 	for i := range e.addrs {
 		ai := &e.addrs[i]
 		if !ai.receives || ai.seedSrc != 0 {
