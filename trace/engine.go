@@ -953,13 +953,7 @@ func (e *Engine) sinkAll(k Sink, st []seg, value *uint256.Int) {
 
 // taintAmount is the tainted part of a state worth value: for poison the whole value.
 func (e *Engine) taintAmount(st []seg, value *uint256.Int) uint256.Int {
-	if e.kind == sourceSet {
-		if len(st) > 0 {
-			return *value
-		}
-		return uint256.Int{}
-	}
-	return taintOf(st)
+	return e.taintPacked(&packed{wide: st}, value)
 }
 
 // outputTaint is the evidence record's composition of a new output. A haircut state is

@@ -169,14 +169,18 @@ func (r *Result) Evidence(ref string) ([]Path, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoEvidence, ref)
 	}
-	m := r.movs.at(id)
+	return r.paths(id, r.movs.at(id).taint.unpack()), nil
+}
+
+// paths walks each component of segs (part of movement id's taint) back to a seed.
+func (r *Result) paths(id int32, segs []seg) []Path {
 	var paths []Path
-	for _, g := range m.taint.unpack() {
+	for _, g := range segs {
 		p := Path{Source: r.sources[g.c.src], Hop: g.c.hop, Amount: g.amt.Dec()}
 		p.Steps, p.Complete = r.walk(id, g.c)
 		paths = append(paths, p)
 	}
-	return paths, nil
+	return paths
 }
 
 // EvidenceLargest is Evidence restricted to the n largest components of ref's taint
@@ -195,12 +199,7 @@ func (r *Result) EvidenceLargest(ref string, n int) (paths []Path, total int, er
 	if n >= 0 && len(segs) > n {
 		segs = segs[:n]
 	}
-	for _, g := range segs {
-		p := Path{Source: r.sources[g.c.src], Hop: g.c.hop, Amount: g.amt.Dec()}
-		p.Steps, p.Complete = r.walk(id, g.c)
-		paths = append(paths, p)
-	}
-	return paths, m.taint.len(), nil
+	return r.paths(id, segs), m.taint.len(), nil
 }
 
 // walk follows component c of movement id back to a seed.

@@ -466,59 +466,57 @@ func refUTXO(c *chainCase, method string) *refResult {
 	}
 	// distribute hands a transaction's unit stream to its outputs; it returns the fee's.
 	distribute := func(tx graph.UTXOTx, stream []unit, inAddr map[string]bool) []unit {
-		{
-			if method == trace.TIHO {
-				var t, cl []unit
-				for _, u := range stream {
-					if u.src != "" {
-						t = append(t, u)
-					} else {
-						cl = append(cl, u)
-					}
-				}
-				stream = append(t, cl...)
-			}
-			order := make([]int, len(tx.Outputs))
-			for i := range order {
-				order[i] = i
-			}
-			if method == trace.TIHO {
-				sort.SliceStable(order, func(a, b int) bool {
-					return tx.Outputs[order[a]].Value.Uint64() > tx.Outputs[order[b]].Value.Uint64()
-				})
-			}
-			got := make([][]unit, len(tx.Outputs))
-			for _, i := range order {
-				v := int(tx.Outputs[i].Value.Uint64())
-				if method == trace.LIFO {
-					got[i] = append([]unit(nil), stream[len(stream)-v:]...)
-					stream = stream[:len(stream)-v]
+		if method == trace.TIHO {
+			var t, cl []unit
+			for _, u := range stream {
+				if u.src != "" {
+					t = append(t, u)
 				} else {
-					got[i] = append([]unit(nil), stream[:v]...)
-					stream = stream[v:]
+					cl = append(cl, u)
 				}
 			}
-			fee := stream // what is left is the fee
-			for i, o := range tx.Outputs {
-				op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
-				us := got[i]
-				prune(c.params, r, us)
-				if m := tally(us); m != nil {
-					r.moves[op.String()] = m
-				}
-				if l, ok := exch[o.Address]; ok && c.params.StopAtExchanges && !inAddr[l] {
-					r.sink("exchange_absorbed", us)
-					us = make([]unit, len(us))
-				}
-				if _, ok := seedAddr[o.Address]; ok {
-					r.sink("returned_to_seed", us)
-					us = seeded(op, o.Address, uint64(len(us)))
-				}
-				state[op] = us
-				addrOf[op] = o.Address
-			}
-			return fee
+			stream = append(t, cl...)
 		}
+		order := make([]int, len(tx.Outputs))
+		for i := range order {
+			order[i] = i
+		}
+		if method == trace.TIHO {
+			sort.SliceStable(order, func(a, b int) bool {
+				return tx.Outputs[order[a]].Value.Uint64() > tx.Outputs[order[b]].Value.Uint64()
+			})
+		}
+		got := make([][]unit, len(tx.Outputs))
+		for _, i := range order {
+			v := int(tx.Outputs[i].Value.Uint64())
+			if method == trace.LIFO {
+				got[i] = append([]unit(nil), stream[len(stream)-v:]...)
+				stream = stream[:len(stream)-v]
+			} else {
+				got[i] = append([]unit(nil), stream[:v]...)
+				stream = stream[v:]
+			}
+		}
+		fee := stream // what is left is the fee
+		for i, o := range tx.Outputs {
+			op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
+			us := got[i]
+			prune(c.params, r, us)
+			if m := tally(us); m != nil {
+				r.moves[op.String()] = m
+			}
+			if l, ok := exch[o.Address]; ok && c.params.StopAtExchanges && !inAddr[l] {
+				r.sink("exchange_absorbed", us)
+				us = make([]unit, len(us))
+			}
+			if _, ok := seedAddr[o.Address]; ok {
+				r.sink("returned_to_seed", us)
+				us = seeded(op, o.Address, uint64(len(us)))
+			}
+			state[op] = us
+			addrOf[op] = o.Address
+		}
+		return fee
 	}
 	for _, b := range c.blocks {
 		var coinbase *graph.UTXOTx

@@ -170,23 +170,7 @@ func ratio(num, den *uint256.Int) string {
 }
 
 func (e *Engine) components(ss []seg) []Component {
-	if len(ss) == 0 {
-		return nil
-	}
-	// Carve from one block shared by many results: a large Result makes a few big
-	// allocations instead of one per output.
-	if len(e.compSlab)+len(ss) > cap(e.compSlab) {
-		n := 4096
-		if len(ss) > n {
-			n = len(ss)
-		}
-		e.compSlab = make([]Component, 0, n)
-	}
-	start := len(e.compSlab)
-	for _, g := range ss {
-		e.compSlab = append(e.compSlab, Component{Source: e.sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
-	}
-	return e.compSlab[start:len(e.compSlab):len(e.compSlab)]
+	return appendComponents(&e.compSlab, &packed{wide: ss}, e.sources) // a []seg is a wide packed state
 }
 
 // componentsPacked is components of a packed state.
