@@ -236,3 +236,23 @@ func TestEtherscanJSONErrors(t *testing.T) {
 		}
 	}
 }
+
+// An empty category or confidence cell is the default (actor / unknown), as a missing
+// column is: never an empty, invalid value (found by FuzzParseCSV).
+func TestCSVEmptyCategoryAndConfidenceCells(t *testing.T) {
+	in := "address,entity,category,confidence\n12283Cq1pJ3f1gXwqi6K3bRf5LZb8Bkm6g,X,,\n"
+	b, err := ParseCSV(strings.NewReader(in), "f.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Labels) != 1 {
+		t.Fatalf("labels %+v", b.Labels)
+	}
+	l := b.Labels[0]
+	if l.Category != CategoryActor || l.Confidence != ConfidenceUnknown {
+		t.Fatalf("category %q confidence %q, want actor, unknown", l.Category, l.Confidence)
+	}
+	if err := NewSet().Add(l); err != nil { // a Set refuses invalid labels
+		t.Fatal(err)
+	}
+}

@@ -91,15 +91,21 @@ func ParseCSV(r io.Reader, name string, opt Options) (*Batch, error) {
 	if len(ignored) > 0 {
 		b.warn(WarnIgnoredField, name, hline, "", "columns %s are not read", strings.Join(ignored, ", "))
 	}
+	// Without a default, a row that leaves the category or confidence out (no column, or
+	// an empty cell) gets actor / unknown, never an empty, invalid value.
 	defCat := opt.Category
-	if _, ok := col["category"]; !ok && defCat == "" {
+	if defCat == "" {
 		defCat = CategoryActor
-		b.warn(WarnDefaulted, name, hline, "", "no category column and no default: every row is %q", defCat)
+		if _, ok := col["category"]; !ok {
+			b.warn(WarnDefaulted, name, hline, "", "no category column and no default: every row is %q", defCat)
+		}
 	}
 	defConf := opt.Confidence
-	if _, ok := col["confidence"]; !ok && defConf == "" {
+	if defConf == "" {
 		defConf = ConfidenceUnknown
-		b.warn(WarnDefaulted, name, hline, "", "no confidence column and no default: every row is %q", defConf)
+		if _, ok := col["confidence"]; !ok {
+			b.warn(WarnDefaulted, name, hline, "", "no confidence column and no default: every row is %q", defConf)
+		}
 	}
 	get := func(rec []string, f string) string {
 		if i, ok := col[f]; ok && i < len(rec) {
