@@ -101,7 +101,12 @@ func (r *reader) varint() uint64 {
 // cannot fit in the rest of the data is an error before anything is allocated.
 func (r *reader) count(minSize int) int {
 	n := r.varint()
-	if r.err == nil && n > uint64((len(r.b)-r.pos)/minSize) {
+	// A count that failed to decode (non-canonical, short) is 0, never the raw value: the
+	// caller sizes allocations by it.
+	if r.err != nil {
+		return 0
+	}
+	if n > uint64((len(r.b)-r.pos)/minSize) {
 		r.fail(errShort)
 		return 0
 	}
