@@ -983,8 +983,17 @@ func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 				CreatedAt: Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(j)},
 				Address:   out.Address, Value: out.Value,
 			}
-			w.buf = encodeOutpoint(w.buf[:0], &r)
 			w.kbuf = outpointKey(w.kbuf[:0], w.id, Outpoint{TxID: tx.TxID, Index: uint32(j)})
+			if tx.Coinbase {
+				// Only a coinbase can repeat a transaction id (Bitcoin before BIP 30 and
+				// 34: the coinbases of mainnet blocks 91842 and 91880); a spending
+				// transaction would double-spend. The later output wins, as in Bitcoin
+				// Core; the record it overwrites is kept for a rewind.
+				if err := w.keepOverwritten(w.kbuf, b.Height, tx.Index, uint32(j)); err != nil {
+					return err
+				}
+			}
+			w.buf = encodeOutpoint(w.buf[:0], &r)
 			if err := w.set(w.kbuf, w.buf); err != nil {
 				return err
 			}
@@ -1005,6 +1014,23 @@ func (w *blockWriter) apply(hasWindow bool, st *WriteStats) error {
 		return ferr == nil
 	})
 	return ferr
+}
+
+// keepOverwritten saves the outpoint record under key, if there is one, as the record
+// that output vout of the coinbase at (height, txIndex) overwrites.
+func (w *blockWriter) keepOverwritten(key []byte, height uint64, txIndex, vout uint32) error {
+	item, err := w.txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return w.err(err)
+	}
+	old, err := item.ValueCopy(nil)
+	if err != nil {
+		return w.err(err)
+	}
+	return w.set(overwrittenKey(nil, w.id, height, txIndex, vout), old)
 }
 
 // setMovement writes m's address index entry.
@@ -1034,7 +1060,30 @@ func (w *blockWriter) undo() error {
 	for i := len(b.UTXOTxs) - 1; i >= 0; i-- {
 		tx := &b.UTXOTxs[i]
 		for j := range tx.Outputs {
-			if err := w.txn.Delete(outpointKey(nil, w.id, Outpoint{TxID: tx.TxID, Index: uint32(j)})); err != nil {
+			key := outpointKey(nil, w.id, Outpoint{TxID: tx.TxID, Index: uint32(j)})
+			if err := w.txn.Delete(key); err != nil {
+				return w.err(err)
+			}
+			if !tx.Coinbase {
+				continue
+			}
+			// The record this coinbase output overwrote, if any, is the outpoint's again.
+			okey := overwrittenKey(nil, w.id, b.Height, tx.Index, uint32(j))
+			item, err := w.txn.Get(okey)
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return w.err(err)
+			}
+			old, err := item.ValueCopy(nil)
+			if err != nil {
+				return w.err(err)
+			}
+			if err := w.set(key, old); err != nil {
+				return err
+			}
+			if err := w.txn.Delete(okey); err != nil {
 				return w.err(err)
 			}
 		}

@@ -156,7 +156,7 @@ func ingest(b *testing.B, blocks []Block, units int, unit string, opts StoreOpti
 		cpu0 := cpuTime()
 		peak := peakHeap(func() {
 			if bulk {
-				bl, err := st.NewBulkLoader(ctx, BulkOptions{TempDir: b.TempDir()})
+				bl, err := st.NewBulkLoader(ctx, BulkOptions{TempDir: b.TempDir(), MemoryBudget: bulkBudget(b)})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -216,4 +216,18 @@ func BenchmarkStoreBulkLoadUTXO(b *testing.B) {
 func BenchmarkStoreBulkLoadAccount(b *testing.B) {
 	g := benchAccount(benchSize(b))
 	ingest(b, g.Blocks, g.Transfers, "transfer", StoreOptions{}, true)
+}
+
+// bulkBudget is BulkOptions.MemoryBudget for the bulk benchmarks: CHAINTRACE_BULK_MB
+// megabytes, or the default.
+func bulkBudget(b *testing.B) int {
+	v := os.Getenv("CHAINTRACE_BULK_MB")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("CHAINTRACE_BULK_MB=%q is not a positive integer", v)
+	}
+	return n << 20
 }

@@ -33,10 +33,12 @@ import (
 // block's inputs and builds the outpoint index entries (both depend on the blocks before it,
 // in order), then hands a copy of the resolved block to the loader's deriver, which encodes
 // the block record and the address index entries (which depend on that block alone) while
-// Add goes on with the next block. An outpoint created and spent within the load yields two entries (its
-// creation and its spend) that the merge combines into the one record WriteBlock would
-// have written. Prevouts are resolved from an in-memory map of the load's unspent outputs
-// (about 100 bytes per unspent output).
+// Add goes on with the next block. Prevouts are resolved from an in-memory map of the
+// load's unspent outputs (about 120 bytes per unspent output), which also holds each one's
+// creation record until it is spent or the load ends: an outpoint created and spent within
+// the load then yields one index entry, the record WriteBlock would have written, instead
+// of a creation and a spend for the sorter to carry and the merge to combine. Finish adds
+// the creation entries of the outputs still unspent.
 //
 // StreamWriter requires an empty database and drops whatever it holds, so a bulk load
 // needs a store without blocks or records, and holds the store's write lock from
@@ -91,6 +93,7 @@ type BulkLoader struct {
 	explicit   []bool         // per input of the block being added: its debit is an index entry
 
 	pendingCursors []*pb.KV // other chains' cursors, rewritten at Finish
+	overwritten    []*pb.KV // records overwritten by duplicate coinbase txids, found by the merge
 }
 
 // derivable is a block for the deriver: a resolved copy, and which of its inputs' debits
@@ -101,9 +104,21 @@ type derivable struct {
 	explicit []bool
 }
 
+// bulkCoin is an output the load created and has not seen spent: what resolves a spend,
+// and the creation half of its outpoint record.
 type bulkCoin struct {
-	addr  Address
-	value Amount
+	addr        Address
+	value       Amount
+	height      uint64
+	txIndex     uint32
+	coinbase    bool
+	unspendable bool
+}
+
+// record is the outpoint record of the coin created at output index.
+func (c *bulkCoin) record(index uint32) outpointRecord {
+	return outpointRecord{Created: true, ValueKnown: true, Coinbase: c.coinbase, Unspendable: c.unspendable,
+		CreatedAt: Position{Height: c.height, TxIndex: c.txIndex, Seq: int32(index)}, Address: c.addr, Value: c.value}
 }
 
 // Stream ids: one per key range, since StreamWriter's streams must not overlap.
@@ -113,6 +128,7 @@ const (
 	streamCursor
 	streamMeta
 	streamOutpoint
+	streamOverwritten
 )
 
 // NewBulkLoader starts a bulk load. The store must hold no blocks and no records
@@ -212,6 +228,7 @@ func (l *BulkLoader) addBlock(b *Block) error {
 				coin, found := l.utxo[string(key)]
 				l.explicit = append(l.explicit, !found)
 				var r outpointRecord
+				kind := byte(entrySpend)
 				switch {
 				case found:
 					delete(l.utxo, string(key))
@@ -222,7 +239,8 @@ func (l *BulkLoader) addBlock(b *Block) error {
 						return fmt.Errorf("graph: store: bulk load: block %d (%s) of %s: tx %s input %d: %w: it says %s pays %s to %q, the load has %s to %q",
 							b.Height, b.Hash, b.Chain, tx.TxID, j, ErrPrevoutMismatch, in.Prev, in.Value.Dec(), in.Address, coin.value.Dec(), coin.addr)
 					}
-					// The creation entry already in the sorter carries the value.
+					// One entry for the whole life of the outpoint.
+					r, kind = coin.record(in.Prev.Index), entryCreateSpent
 				case in.Resolved:
 					r = outpointRecord{ValueKnown: true, Address: in.Address, Value: in.Value}
 				case l.cur.HasWindow:
@@ -233,22 +251,26 @@ func (l *BulkLoader) addBlock(b *Block) error {
 				}
 				r.Spent, r.SpentBy = true, tx.TxID
 				r.SpentAt = Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(j)}
-				if err := l.addOutpointEntry(key, entrySpend, &r); err != nil {
+				if err := l.addOutpointEntry(key, kind, &r); err != nil {
 					return err
 				}
 			}
 		}
 		for j := range tx.Outputs {
 			out := &tx.Outputs[j]
-			op := Outpoint{TxID: tx.TxID, Index: uint32(j)}
-			key := outpointKey(l.scratch[:0], l.id, op)
+			key := outpointKey(l.scratch[:0], l.id, Outpoint{TxID: tx.TxID, Index: uint32(j)})
 			l.scratch = key
-			r := outpointRecord{Created: true, ValueKnown: true, Coinbase: tx.Coinbase, Unspendable: out.Unspendable,
-				CreatedAt: Position{Height: b.Height, TxIndex: tx.Index, Seq: int32(j)}, Address: out.Address, Value: out.Value}
-			if err := l.addOutpointEntry(key, entryCreate, &r); err != nil {
-				return err
+			// A second creation of an unspent outpoint (a coinbase repeating a txid, Bitcoin
+			// before BIP 30) replaces the first: the first goes to the sorter, where the
+			// merge keeps it as the overwritten record (see mergeOutpoints).
+			if old, ok := l.utxo[string(key)]; ok {
+				r := old.record(uint32(j))
+				if err := l.addOutpointEntry(key, entryCreate, &r); err != nil {
+					return err
+				}
 			}
-			l.utxo[string(key)] = bulkCoin{addr: out.Address, value: out.Value}
+			l.utxo[string(key)] = bulkCoin{addr: out.Address, value: out.Value, height: b.Height, txIndex: tx.Index,
+				coinbase: tx.Coinbase, unspendable: out.Unspendable}
 		}
 	}
 	if l.deriveFail.Load() {
@@ -265,8 +287,9 @@ func (l *BulkLoader) nextSeq() uint64 { l.seq++; return l.seq }
 
 // Outpoint entry kinds: the value carries a leading kind byte, dropped by the merge.
 const (
-	entryCreate = 1
-	entrySpend  = 2
+	entryCreate      = 1
+	entrySpend       = 2
+	entryCreateSpent = entryCreate | entrySpend // created and spent within the load: the whole record
 )
 
 func (l *BulkLoader) addOutpointEntry(key []byte, kind byte, r *outpointRecord) error {
@@ -549,6 +572,16 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 		return l.stats, fmt.Errorf("graph: store: bulk load: write cursor: %w", err)
 	}
 
+	// The creation entries of the outputs still unspent. Their order does not matter: the
+	// sorter orders by key, and by the order of addition within a key.
+	for k, c := range l.utxo {
+		r := c.record(binary.BigEndian.Uint32([]byte(k[len(k)-4:])))
+		if err := l.addOutpointEntry([]byte(k), entryCreate, &r); err != nil {
+			return l.stats, err
+		}
+	}
+	l.utxo = nil
+
 	// The two indexes are merged and streamed concurrently (StreamWriter.Write is safe
 	// for concurrent use; each index is its own stream).
 	var wg sync.WaitGroup
@@ -570,6 +603,18 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 	if err != nil {
 		return l.stats, err
 	}
+	if len(l.overwritten) > 0 {
+		slices.SortFunc(l.overwritten, func(a, b *pb.KV) int { return bytes.Compare(a.Key, b.Key) })
+		buf := z.NewBuffer(1<<20, "chaintrace.bulk.overwritten")
+		for _, kv := range l.overwritten {
+			badger.KVToBuffer(kv, buf)
+		}
+		err := l.sw.Write(buf)
+		buf.Release()
+		if err != nil {
+			return l.stats, fmt.Errorf("graph: store: bulk load: write overwritten records: %w", err)
+		}
+	}
 	l.stats.Runs = l.outs.runs + l.moves.runs
 	if err := l.sw.Flush(); err != nil {
 		return l.stats, fmt.Errorf("graph: store: bulk load: flush stream writer: %w", err)
@@ -589,10 +634,12 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 
 // mergeOutpoints streams the outpoint index, combining each outpoint's creation and spend.
 //
-// Most outpoints have one entry (unspent at the end of the load), or a creation followed by
-// the spend that found it in the load: these are combined without decoding, since an entry
-// holds the record encodeOutpoint would write, and such a spend holds only the spend fields,
-// which come last in the record. Anything else is decoded and combined field by field.
+// Almost every outpoint has one entry: its creation (unspent at the end of the load), its
+// whole record (created and spent within the load), or a spend of an outpoint the load did
+// not create. Entries hold the record encodeOutpoint would write and are streamed as they
+// are. A creation followed by a plain spend (possible only through duplicate txids) is
+// combined without decoding, since such a spend holds only the spend fields, which come
+// last in the record. Anything else is decoded and combined field by field.
 func (l *BulkLoader) mergeOutpoints(ctx context.Context) error {
 	w := newStreamBatcher(l.sw, streamOutpoint)
 	defer w.release()
@@ -624,7 +671,7 @@ func (l *BulkLoader) mergeOutpoints(ctx context.Context) error {
 		return r, nil
 	}
 	err := l.outs.merge(ctx, func(k []byte, v []byte) error {
-		if len(k) < 4 || len(v) < 2 || (v[0] != entryCreate && v[0] != entrySpend) || v[1]&^opAllFlags != 0 {
+		if len(k) < 4 || len(v) < 2 || (v[0] != entryCreate && v[0] != entrySpend && v[0] != entryCreateSpent) || v[1]&^opAllFlags != 0 {
 			return fmt.Errorf("graph: store: bulk load: %w: bulk entry %x = %x", ErrCorruptStore, k, v)
 		}
 		kind := v[0]
@@ -660,7 +707,13 @@ func (l *BulkLoader) mergeOutpoints(ctx context.Context) error {
 			return fmt.Errorf("graph: store: bulk load of %s: %w: an outpoint (key %x) is spent by tx %s in block %d and by tx %s in block %d",
 				l.chain, ErrDoubleSpend, k, rec.SpentBy, rec.SpentAt.Height, r.SpentBy, r.SpentAt.Height)
 		default: // a second creation (Bitcoin's duplicate coinbase txids before BIP 30): the later wins, as in Bitcoin Core
-			rec, kinds = r, entryCreate
+			if r.Coinbase { // as WriteBlock does, keep the overwritten record for a rewind
+				l.overwritten = append(l.overwritten, &pb.KV{
+					Key:   overwrittenKey(nil, l.id, r.CreatedAt.Height, r.CreatedAt.TxIndex, uint32(r.CreatedAt.Seq)),
+					Value: encodeOutpoint(nil, &rec), Version: 1, StreamId: streamOverwritten,
+				})
+			}
+			rec, kinds = r, int(kind)
 			return nil
 		}
 		kinds |= int(kind)

@@ -15,6 +15,7 @@ import (
 //	'B' chain height(8)                       block record (store_codec.go)
 //	'O' chain str(txid) vout(4)               outpoint: creator, address, value, spender
 //	'A' chain str(address) height(8) tx(4) seq(4) dir(1)   address movement
+//	'U' chain height(8) tx(4) vout(4)         outpoint record a coinbase at that position overwrote
 //	'R' uvarint(len ns) ns key                generic records (labels, checkpoints, results)
 //	'r' uvarint(len ns) ns uvarint(len key) key gen(8) i(4)   chunks of large record values
 //
@@ -26,6 +27,9 @@ const (
 	tagBlock    = 'B'
 	tagOutpoint = 'O'
 	tagAddress  = 'A'
+	// tagOverwritten keeps the outpoint records that a coinbase with a duplicate transaction
+	// id (Bitcoin before BIP 30 and 34) overwrote, so that a rewind can restore them.
+	tagOverwritten = 'U'
 	tagRecord   = 'R'
 	// tagRecordChunk holds the chunks of large record values (store_records.go).
 	tagRecordChunk = 'r'
@@ -60,6 +64,15 @@ func outpointKey(dst []byte, id byte, op Outpoint) []byte {
 	dst = append(dst, tagOutpoint, id)
 	dst = appendStr(dst, op.TxID)
 	return binary.BigEndian.AppendUint32(dst, op.Index)
+}
+
+// overwrittenKey is the key of the record that output vout of the coinbase at (height,
+// txIndex) overwrote.
+func overwrittenKey(dst []byte, id byte, height uint64, txIndex, vout uint32) []byte {
+	dst = append(dst, tagOverwritten, id)
+	dst = binary.BigEndian.AppendUint64(dst, height)
+	dst = binary.BigEndian.AppendUint32(dst, txIndex)
+	return binary.BigEndian.AppendUint32(dst, vout)
 }
 
 func addressPrefix(dst []byte, id byte, a Address) []byte {

@@ -792,6 +792,7 @@ func TestStoreBulkLoadEqualsWriteBlock(t *testing.T) {
 		{"account", GenerateAccount(7, 3000, 50).Blocks, false, 64 << 10},
 		{"utxo window", GenerateUTXO(9, 3000, 100).Unresolved()[5:], true, 0},
 		{"utxo window with resolved inputs", GenerateUTXO(10, 3000, 100).Blocks[5:], true, 64 << 10},
+		{"duplicate txids", duplicateTxids(), false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.blocks[0].Chain
@@ -832,6 +833,20 @@ func TestStoreBulkLoadEqualsWriteBlock(t *testing.T) {
 			require.NoError(t, err)
 		})
 	}
+}
+
+// duplicateTxids is a chain with Bitcoin's pre-BIP 30 duplicate coinbase transaction ids:
+// block 3's coinbase repeats block 1's while its output is unspent, and block 4's repeats
+// block 0's, whose output block 1 spent. Each later creation overwrites the outpoint's
+// record, and the next blocks spend the second creations.
+func duplicateTxids() []Block {
+	blocks := linked("a", 0, 6, "")
+	blocks[2].UTXOTxs[1].Inputs[0].Prev = Outpoint{"t-a1", 0} // cb-a1 stays unspent
+	blocks[3].UTXOTxs[0].TxID = "cb-a1"
+	blocks[4].UTXOTxs[0].TxID = "cb-a0"
+	blocks[4].UTXOTxs[1].Inputs[0].Prev = Outpoint{"cb-a1", 0}
+	blocks[5].UTXOTxs[1].Inputs[0].Prev = Outpoint{"cb-a0", 0}
+	return blocks
 }
 
 func TestStoreBulkLoadRefusals(t *testing.T) {

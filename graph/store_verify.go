@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -44,6 +45,7 @@ func (s *Store) Verify(ctx context.Context, c Chain) (VerifyReport, error) {
 			wantOutpoints int // outputs + spends of outpoints no block created
 			wantSpent     int // spends
 			wantMoves     int
+			overwritten   int // outputs whose record a later coinbase overwrote
 		)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: blockPrefix(id), PrefetchValues: true})
 		defer it.Close()
@@ -75,6 +77,9 @@ func (s *Store) Verify(ctx context.Context, c Chain) (VerifyReport, error) {
 						if err != nil {
 							return err
 						}
+						if found && createdAfter(&r, h, tx.Index) {
+							continue // it spent an earlier creation of a duplicate txid
+						}
 						if !found || !r.Spent || r.SpentBy != tx.TxID || r.SpentAt != (Position{Height: h, TxIndex: tx.Index, Seq: int32(j)}) {
 							return fail("block %d tx %s input %d: outpoint %s is not recorded as spent by it (found %v, %+v)", h, tx.TxID, j, in.Prev, found, r)
 						}
@@ -96,6 +101,14 @@ func (s *Store) Verify(ctx context.Context, c Chain) (VerifyReport, error) {
 					if err != nil {
 						return err
 					}
+					if found && createdAfter(&r, h, tx.Index) {
+						// A later coinbase with the same id overwrote it (and kept its
+						// record under an overwritten key, counted below).
+						if r.Coinbase {
+							overwritten++
+						}
+						continue
+					}
 					if !found || !r.Created || r.CreatedAt != (Position{Height: h, TxIndex: tx.Index, Seq: int32(j)}) ||
 						r.Address != out.Address || r.Value != out.Value || r.Coinbase != tx.Coinbase || r.Unspendable != out.Unspendable {
 						return fail("block %d tx %s output %d is not in the outpoint index as written (found %v, %+v)", h, tx.TxID, j, found, r)
@@ -113,6 +126,11 @@ func (s *Store) Verify(ctx context.Context, c Chain) (VerifyReport, error) {
 						if err != nil {
 							ferr = err
 							return false
+						}
+						if found && createdAfter(&r, m.Position.Height, m.Position.TxIndex) {
+							// It spent an earlier creation of a duplicate txid: that debit is
+							// not derivable any more, and was never an index entry.
+							return true
 						}
 						if found && r.Created {
 							if !r.Spent || !r.ValueKnown || r.Address != m.Address || r.Value != m.Amount || r.SpentAt != m.Position || r.SpentBy != m.TxID {
@@ -175,6 +193,26 @@ func (s *Store) Verify(ctx context.Context, c Chain) (VerifyReport, error) {
 		if rep.Outpoints != wantOutpoints || gotSpent != wantSpent {
 			return fail("the outpoint index holds %d records (%d spent), the blocks account for %d (%d spent)", rep.Outpoints, gotSpent, wantOutpoints, wantSpent)
 		}
+		nOver := 0
+		uit := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagOverwritten, id}, PrefetchValues: true})
+		defer uit.Close()
+		for uit.Rewind(); uit.Valid(); uit.Next() {
+			k := uit.Item().Key()
+			if len(k) != 18 {
+				return fail("overwritten-record key %x", k)
+			}
+			err := uit.Item().Value(func(v []byte) error {
+				_, err := decodeOutpoint(v, binary.BigEndian.Uint32(k[14:]))
+				return err
+			})
+			if err != nil {
+				return fail("overwritten record %x: %v", k, err)
+			}
+			nOver++
+		}
+		if nOver != overwritten {
+			return fail("%d overwritten outpoint records kept, the blocks account for %d", nOver, overwritten)
+		}
 		ait := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagAddress, id}})
 		defer ait.Close()
 		for ait.Rewind(); ait.Valid(); ait.Next() {
@@ -186,4 +224,12 @@ func (s *Store) Verify(ctx context.Context, c Chain) (VerifyReport, error) {
 		return nil
 	})
 	return rep, err
+}
+
+// createdAfter reports whether outpoint record r is of a creation after the transaction at
+// (height, txIndex): Bitcoin's duplicate transaction ids (before BIP 30, e.g. the coinbases
+// of mainnet blocks 91842 and 91880) overwrite an outpoint's record with the later output,
+// so that the record no longer describes the earlier output or its spend.
+func createdAfter(r *outpointRecord, height uint64, txIndex uint32) bool {
+	return r.Created && (r.CreatedAt.Height > height || r.CreatedAt.Height == height && r.CreatedAt.TxIndex > txIndex)
 }
