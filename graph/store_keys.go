@@ -30,7 +30,7 @@ const (
 	// tagOverwritten keeps the outpoint records that a coinbase with a duplicate transaction
 	// id (Bitcoin before BIP 30 and 34) overwrote, so that a rewind can restore them.
 	tagOverwritten = 'U'
-	tagRecord   = 'R'
+	tagRecord      = 'R'
 	// tagRecordChunk holds the chunks of large record values (store_records.go).
 	tagRecordChunk = 'r'
 )
