@@ -672,8 +672,15 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		if out.Unspendable && len(st) == 0 {
 			continue // never spent, carries nothing: no need to keep it
 		}
-		if _, dup := e.utxos[key]; dup {
-			return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, ErrDoubleSpend, op)
+		if old, dup := e.utxos[key]; dup {
+			// A coinbase repeating a transaction id (Bitcoin before BIP 30 and 34: the
+			// coinbases of mainnet blocks 91842 and 91880) overwrites the unspent output,
+			// as in Bitcoin Core, which makes those coins unspendable. A clean one can go;
+			// taint would vanish with a tainted one, so that is an error.
+			if !tx.Coinbase || old.st >= 0 {
+				return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, ErrDoubleSpend, op)
+			}
+			e.takeValue(key, &old)
 		}
 		var sp packed
 		if len(st) > 0 && mov == evMov && e.kind == composition {
