@@ -106,3 +106,31 @@ func ExampleIngest() {
 	fmt.Println(stats.Written, stats.Tip, err)
 	// Output: 3 3 <nil>
 }
+
+// Load a history into an empty store in one pass (all or nothing), then keep it current
+// with Ingest.
+func ExampleBulkLoad() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "blocks")
+	defer os.RemoveAll(dir)
+	net := &chaincfg.RegressionNetParams
+	if _, err := blockgen.Generate(ctx, dir, blockgen.Options{Net: net, Seed: 2, Txs: 50}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	bf, _ := bitcoin.OpenBlockFiles(ctx, dir, bitcoin.BlockFilesOptions{Net: net})
+	defer bf.Close()
+	st, err := graph.OpenStore(ctx, graph.StoreOptions{InMemory: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer st.Close()
+	loaded, err := bitcoin.BulkLoad(ctx, st, bf, bitcoin.BulkLoadOptions{From: 1, To: 2})
+	fmt.Println(loaded.Blocks, loaded.Txs, err)
+	stats, err := bitcoin.Ingest(ctx, st, bf, bitcoin.IngestOptions{})
+	fmt.Println(stats.Written, stats.Tip, err)
+	// Output:
+	// 2 18 <nil>
+	// 1 3 <nil>
+}
