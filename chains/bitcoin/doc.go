@@ -47,7 +47,9 @@
 // Ingest brings a Store (graph.Store implements it) up to date with a Node: it resumes after
 // the store's tip, finds the fork point when the node's chain no longer contains the stored
 // tip, rewinds the store to it and follows the new branch, also when the node reorganizes
-// during the fetch. Stream passes a Source's blocks straight to a function — typically
+// during the fetch. BulkLoad is the first-time load of a history into an empty store
+// through the store's bulk path (graph.BulkLoader): all or nothing, several times faster
+// than Ingest's one commit per block, which then continues from its tip. Stream passes a Source's blocks straight to a function — typically
 // trace.Engine.ApplyBlock — for one-pass analyses without a store, checking that heights
 // and parent hashes link up. Stream and Source hold no Bitcoin type.
 //
