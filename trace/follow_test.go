@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -94,6 +95,8 @@ type followFixture struct {
 	pol *trace.Policy
 	set *labels.Set
 	dir string
+	// every is FollowerOptions.CheckpointEvery for the followers the fixture makes.
+	every uint64
 }
 
 func newFollowFixture(t *testing.T) *followFixture {
@@ -136,7 +139,7 @@ func (fx *followFixture) follower(t *testing.T, keep int) (*trace.Screener, *tra
 				}
 			}
 			return nil
-		}, MaxBlocksPerAdvance: 1, KeepCheckpoints: keep, Store: fx.st, Source: fx.src, Screener: s})
+		}, MaxBlocksPerAdvance: 1, KeepCheckpoints: keep, CheckpointEvery: fx.every, Store: fx.st, Source: fx.src, Screener: s})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +233,70 @@ func TestFollowerStoreCheckpointsAndCatchUp(t *testing.T) {
 		t.Fatalf("resumed %+v", r)
 	}
 	sameVerdicts(t, s, fx.reference(t, more))
+}
+
+// With CheckpointEvery 3, a checkpoint is saved every third block only; a reopened follower
+// replays the blocks after the newest one, and a reorg below the newest one replays from an
+// older one. The verdicts are the in-memory replay's throughout.
+func TestFollowerSparseCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	fx := newFollowFixture(t)
+	fx.every = 3
+	_, peel := peelBlocks(t)
+	all := link(append(append([]graph.Block(nil), peel...), graph.Block{}, graph.Block{}, graph.Block{})) // 9 blocks
+	fx.src.blocks = all[:7]
+	_, f := fx.follower(t, 8)
+	for {
+		rep, err := f.Advance(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Applied == 0 {
+			break
+		}
+	}
+	var names []string
+	if err := fx.st.Records(ctx, trace.CheckpointNamespace, func(k, _ []byte) error { names = append(names, string(k)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"peel@00000000000000000001", "peel@00000000000000000004", "peel@00000000000000000007"}; !slices.Equal(names, want) {
+		t.Fatalf("checkpoints %v, want %v", names, want)
+	}
+
+	// One more block: no checkpoint; reopened, the follower replays it after checkpoint 7.
+	fx.src.blocks = all[:8]
+	if rep, err := f.Advance(ctx); err != nil || rep.Applied != 1 {
+		t.Fatalf("advance: %+v %v", rep, err)
+	}
+	fx.st.Close()
+	fx.open(t)
+	s, f := fx.follower(t, 8)
+	if r := f.Resumed(); !r.FromCheckpoint || r.CheckpointHeight != 7 || r.Replayed != 1 {
+		t.Fatalf("resumed %+v", r)
+	}
+	sameVerdicts(t, s, fx.reference(t, all[:8]))
+
+	// A branch forking at 5: checkpoint 7 goes, checkpoint 4 and blocks 5 of the store serve.
+	nb := append(append([]graph.Block(nil), all[:5]...), graph.Block{}, graph.Block{}, graph.Block{}, graph.Block{})
+	branch := link(nb)
+	fx.src.blocks = branch
+	var reorg *trace.Reorg
+	for {
+		rep, err := f.Advance(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Reorg != nil {
+			reorg = rep.Reorg
+		}
+		if rep.Applied == 0 && rep.Reorg == nil {
+			break
+		}
+	}
+	if reorg == nil || reorg.ForkHeight != 5 || reorg.Replayed != 1 {
+		t.Fatalf("reorg %+v", reorg)
+	}
+	sameVerdicts(t, s, fx.reference(t, branch))
 }
 
 // A source without BlockHasher forks below the follower's tip: the follower finds the fork

@@ -204,7 +204,8 @@ func BenchmarkScreenChecks(b *testing.B) {
 
 // BenchmarkScreenUpdate measures building and swapping in the index of the generated
 // history's Result — what a follower pays after each advance — next to the engine's own
-// Result() on the same history ("engine-result", the baseline: the follower calls both).
+// Result() on the same history ("engine-result", the baseline: the follower calls both) and
+// the engine's checkpoint ("engine-checkpoint", which the follower saves after each advance).
 func BenchmarkScreenUpdate(b *testing.B) {
 	c := cached("screen-utxo-100k", func() *genChain { return genUTXOChain(100_000, 0.3) })
 	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Seeds: c.seeds, Exchanges: map[string][]graph.Address{"ex": {graph.Address(baddr(7))}}, Params: trace.DefaultParams()})
@@ -231,6 +232,17 @@ func BenchmarkScreenUpdate(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			_ = eng.Result()
+		}
+	})
+	// The follower also checkpoints the engine after each advance.
+	b.Run("engine-checkpoint", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			data, err := eng.Checkpoint()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(len(data))/(1<<20), "MB")
 		}
 	})
 	b.Run("screener-update", func(b *testing.B) {

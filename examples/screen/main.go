@@ -75,6 +75,7 @@ type options struct {
 	exchanges     string
 	start         uint64
 	confirmations uint64
+	ckptEvery     uint64
 	poll          time.Duration
 	ethRPC        string
 	btcRPC        string
@@ -101,6 +102,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.StringVar(&o.exchanges, "exchanges", "testdata/labels/curated/exchanges-v1.csv", "exchange label files (node mode)")
 	fs.Uint64Var(&o.start, "start", 1, "first block to follow when the store is empty (node mode)")
 	fs.Uint64Var(&o.confirmations, "confirmations", 6, "blocks built on a block before it is taken")
+	fs.Uint64Var(&o.ckptEvery, "checkpoint-every", 1, "blocks between two checkpoints of the trace (raise it on long histories with frequent blocks)")
 	fs.DurationVar(&o.poll, "poll", 5*time.Second, "how often the node is polled")
 	fs.StringVar(&o.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC URL (node mode)")
 	fs.StringVar(&o.btcRPC, "btc-rpc", "", "Bitcoin JSON-RPC host:port (node mode)")
@@ -301,8 +303,8 @@ func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logge
 		}
 		f, err := trace.NewFollower(ctx, trace.FollowerOptions{
 			Name: "screen-" + string(chain), Chain: chain, Start: o.start, Confirmations: o.confirmations,
-			Config: trace.Config{Model: chain.Model(), Method: o.method, Seeds: ts, Exchanges: sinks, Params: params},
-			Store:  st, Source: src, Screener: s,
+			Config:          trace.Config{Model: chain.Model(), Method: o.method, Seeds: ts, Exchanges: sinks, Params: params},
+			CheckpointEvery: o.ckptEvery, Store: st, Source: src, Screener: s,
 		})
 		if err != nil {
 			return err
