@@ -20,7 +20,9 @@ import (
 // never a silently different result.
 
 // checkpointVersion changes whenever the encoding does; older checkpoints are refused.
-const checkpointVersion = 1
+// Version 2 holds no maps: gob sizes a decoded map by the count it reads, unchecked, so a
+// damaged count could ask for gigabytes (slices are checked against the input).
+const checkpointVersion = 2
 
 // ErrCheckpoint is wrapped by checkpoint decoding and mismatch errors.
 var ErrCheckpoint = errors.New("unusable trace checkpoint")
@@ -85,10 +87,16 @@ type snapMov struct {
 type snapExposure struct {
 	Any                                 bool
 	Received, Tainted, Direct, Indirect uint256.Int
-	BySource                            map[uint32]uint256.Int
+	BySource                            []snapSeg // Hop unused; by source
+	HasBySource                         bool
 	BySourceHop                         []snapSeg
 	Deposits                            []int32
-	ByAsset                             map[graph.Asset][2]uint256.Int
+	ByAsset                             []snapAssetTotals // by asset
+}
+
+type snapAssetTotals struct {
+	Asset             graph.Asset
+	Received, Tainted uint256.Int
 }
 
 type snapshot struct {
@@ -211,16 +219,16 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		s.Movs = append(s.Movs, snapMov{uint8(m.kind), m.seed, m.ref, m.tx, m.pos, m.from, m.to, m.asset, m.value, toSnap(m.taint.unpack()), m.parents})
 	}
 	for _, x := range e.exposure {
-		sx := snapExposure{Any: x.any, Received: x.received, Tainted: x.tainted, Direct: x.direct, Indirect: x.indirect, Deposits: x.deposits, BySource: map[uint32]uint256.Int{}}
+		sx := snapExposure{Any: x.any, Received: x.received, Tainted: x.tainted, Direct: x.direct, Indirect: x.indirect, Deposits: x.deposits,
+			HasBySource: x.bySource != nil}
 		for src, v := range x.bySource {
-			sx.BySource[src] = *v
+			sx.BySource = append(sx.BySource, snapSeg{Src: src, Amt: *v})
 		}
-		if x.byAsset != nil {
-			sx.ByAsset = map[graph.Asset][2]uint256.Int{}
-			for a, v := range x.byAsset {
-				sx.ByAsset[a] = *v
-			}
+		sort.Slice(sx.BySource, func(i, j int) bool { return sx.BySource[i].Src < sx.BySource[j].Src })
+		for a, v := range x.byAsset {
+			sx.ByAsset = append(sx.ByAsset, snapAssetTotals{a, v[0], v[1]})
 		}
+		sort.Slice(sx.ByAsset, func(i, j int) bool { return sx.ByAsset[i].Asset < sx.ByAsset[j].Asset })
 		for c, v := range x.bySourceHop {
 			sx.BySourceHop = append(sx.BySourceHop, snapSeg{c.src, c.hop, *v})
 		}
@@ -259,6 +267,9 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 		if s.Sources[i] != e.sources[i] {
 			return nil, fmt.Errorf("%w: source table differs", ErrCheckpoint)
 		}
+	}
+	if err := s.check(cfg.Model, len(cfg.Seeds), len(e.exLabels)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
 	nMov := int32(len(s.Movs))
 	nAddr := int32(len(s.Addrs))
@@ -327,16 +338,15 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 		acc := exposureAcc{any: x.Any, received: x.Received, tainted: x.Tainted, direct: x.Direct, indirect: x.Indirect, deposits: x.Deposits}
 		if len(x.ByAsset) > 0 {
 			acc.byAsset = map[graph.Asset]*[2]uint256.Int{}
-			for a, v := range x.ByAsset {
-				v := v
-				acc.byAsset[a] = &v
+			for _, t := range x.ByAsset {
+				acc.byAsset[t.Asset] = &[2]uint256.Int{t.Received, t.Tainted}
 			}
 		}
-		if len(x.BySource) > 0 || len(x.BySourceHop) > 0 {
+		if x.HasBySource || len(x.BySource) > 0 || len(x.BySourceHop) > 0 {
 			acc.bySource, acc.bySourceHop = map[uint32]*uint256.Int{}, map[comp]*uint256.Int{}
-			for src, v := range x.BySource {
-				v := v
-				acc.bySource[src] = &v
+			for _, g := range x.BySource {
+				v := g.Amt
+				acc.bySource[g.Src] = &v
 			}
 			for _, g := range x.BySourceHop {
 				v := g.Amt
@@ -384,4 +394,114 @@ func LoadCheckpoint(ctx context.Context, st CheckpointStore, name string, cfg Co
 		return nil, fmt.Errorf("trace checkpoint %q: %w", name, err)
 	}
 	return e, nil
+}
+
+// check validates every index and invariant of a decoded snapshot that the engine relies
+// on, so that a corrupt or foreign checkpoint is an error instead of a panic or a silently
+// wrong trace later: indices into the source, seed, address, state, movement and exchange
+// tables are in range, evidence parents come before their children (the walks terminate),
+// and no state carries more taint than value.
+func (s *snapshot) check(model graph.Model, nSeeds, nExchanges int) error {
+	// What the other model keeps has no place here.
+	if model == graph.UTXO && len(s.Holdings) > 0 || model == graph.Account && (len(s.UTXOs) > 0 || len(s.States) > 0 || len(s.Free) > 0) {
+		return fmt.Errorf("state of the wrong model for a %s trace", model)
+	}
+	nSrc, nAddr, nMov, nState := uint32(len(s.Sources)), int32(len(s.Addrs)), int32(len(s.Movs)), int32(len(s.States))
+	// Taint lists are compositions or sets (sorted) or unit sequences (FIFO, LIFO, TIHO,
+	// seniority: in order, CLEAN segments included), so only what holds for all is checked:
+	// no source carries more than the value (poison taints the full value once per source).
+	perSource := make([]uint256.Int, nSrc)
+	segs := func(what string, ss []snapSeg, limit *uint256.Int) error { // limit is not nil
+		for _, g := range ss {
+			if g.Src >= nSrc {
+				return fmt.Errorf("%s: source %d of %d", what, g.Src, nSrc)
+			}
+		}
+		clear(perSource)
+		for _, g := range ss {
+			sum := &perSource[g.Src]
+			if _, over := sum.AddOverflow(sum, &g.Amt); over {
+				return fmt.Errorf("%s: taint overflows", what)
+			}
+			if g.Src != 0 && sum.Gt(limit) {
+				return fmt.Errorf("%s: source %s carries more than the value %s", what, s.Sources[g.Src], limit.Dec())
+			}
+		}
+		return nil
+	}
+	movRef := func(m int32) bool { return m >= -1 && m < nMov }
+	for i, a := range s.Addrs {
+		if a.SeedSrc >= nSrc || (a.SeedSrc != 0 && (a.SeedIdx < 0 || int(a.SeedIdx) >= nSeeds)) ||
+			!movRef(a.SeedMov) || a.Exchange < -1 || int(a.Exchange) >= nExchanges {
+			return fmt.Errorf("address %d (%s): an index out of range", i, a.Name)
+		}
+	}
+	used := make([]bool, nState)
+	for i, u := range s.UTXOs {
+		if u.Addr < 0 || u.Addr >= nAddr || u.St < -1 || u.St >= nState || !movRef(u.Mov) {
+			return fmt.Errorf("unspent output %d: an index out of range", i)
+		}
+		if u.St >= 0 {
+			if used[u.St] {
+				return fmt.Errorf("unspent output %d: its state is another output's", i)
+			}
+			used[u.St] = true
+			v := u.Value
+			if err := segs(fmt.Sprintf("state of unspent output %d", i), s.States[u.St].St, &v); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range s.Free {
+		if f < 0 || f >= nState || used[f] {
+			return fmt.Errorf("free state %d: out of range or in use", f)
+		}
+		used[f] = true
+	}
+	for i, h := range s.Holdings {
+		bal := h.Bal
+		if err := segs(fmt.Sprintf("holding %d", i), h.St, &bal); err != nil {
+			return err
+		}
+		for _, c := range h.Contrib {
+			if c.Src == 0 || c.Src >= nSrc || !movRef(c.Mov) {
+				return fmt.Errorf("holding %d: an evidence contribution out of range", i)
+			}
+		}
+	}
+	for i, m := range s.Movs {
+		if m.Kind > uint8(movFee) || m.Seed < -1 || int(m.Seed) >= nSeeds || (m.Kind == uint8(movSeed) && m.Seed < 0) {
+			return fmt.Errorf("evidence movement %d: kind or seed out of range", i)
+		}
+		if k := movKind(m.Kind); model == graph.UTXO && k == movTransfer || model == graph.Account && (k == movOutput || k == movFee) {
+			return fmt.Errorf("evidence movement %d: of the wrong model for a %s trace", i, model)
+		}
+		for _, p := range m.Parents {
+			if p < 0 || p >= int32(i) {
+				return fmt.Errorf("evidence movement %d: parent %d does not come before it", i, p)
+			}
+		}
+		v := m.Value
+		if err := segs(fmt.Sprintf("evidence movement %d", i), m.Taint, &v); err != nil {
+			return err
+		}
+	}
+	for i, x := range s.Exposure {
+		for _, d := range x.Deposits {
+			if d < 0 || d >= nMov {
+				return fmt.Errorf("exposure %d: deposit out of range", i)
+			}
+		}
+		for _, g := range x.BySource {
+			if src := g.Src; src == 0 || src >= nSrc {
+				return fmt.Errorf("exposure %d: source out of range", i)
+			}
+		}
+		for _, g := range x.BySourceHop {
+			if g.Src == 0 || g.Src >= nSrc {
+				return fmt.Errorf("exposure %d: source out of range", i)
+			}
+		}
+	}
+	return nil
 }
