@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,9 +19,8 @@ import (
 // never a silently different result.
 
 // checkpointVersion changes whenever the encoding does; older checkpoints are refused.
-// Version 2 holds no maps: gob sizes a decoded map by the count it reads, unchecked, so a
-// damaged count could ask for gigabytes (slices are checked against the input).
-const checkpointVersion = 2
+// Version 3 is this package's own encoding (checkpoint_codec.go); 1 and 2 were gob.
+const checkpointVersion = 3
 
 // ErrCheckpoint is wrapped by checkpoint decoding and mismatch errors.
 var ErrCheckpoint = errors.New("unusable trace checkpoint")
@@ -190,6 +188,24 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 	for k := range e.sinks {
 		s.Sinks = append(s.Sinks, e.sinks[k])
 	}
+	s.Addrs, s.UTXOs = make([]snapAddr, 0, len(e.addrs)), make([]snapUTXO, 0, len(e.utxos))
+	s.States, s.Movs = make([]snapState, 0, len(e.states)), make([]snapMov, 0, e.ev.movs.len())
+	// Taint lists are carved from one slab: one allocation instead of one per list.
+	var slab []snapSeg
+	snap := func(p *packed) []snapSeg {
+		n := p.len()
+		if n == 0 {
+			return nil
+		}
+		if len(slab)+n > cap(slab) {
+			slab = make([]snapSeg, 0, max(n, 1<<16))
+		}
+		for i := 0; i < n; i++ {
+			g := p.at(i)
+			slab = append(slab, snapSeg{g.c.src, g.c.hop, g.amt})
+		}
+		return slab[len(slab)-n : len(slab) : len(slab)]
+	}
 	for i, a := range e.addrs {
 		s.Addrs = append(s.Addrs, snapAddr{e.addrTab.name(int32(i)), a.seedSrc, a.seedIdx, a.seedMov, a.exchange, a.received, a.tainted, a.receives})
 	}
@@ -204,7 +220,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		return s.UTXOs[i].I < s.UTXOs[j].I
 	})
 	for _, ts := range e.states {
-		s.States = append(s.States, snapState{ts.op.TxID, ts.op.Index, toSnap(ts.st.unpack())})
+		s.States = append(s.States, snapState{ts.op.TxID, ts.op.Index, snap(&ts.st)})
 	}
 	for i := range e.holds {
 		h := &e.holds[i]
@@ -216,7 +232,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 	}
 	for i := int32(0); i < int32(e.ev.movs.len()); i++ {
 		m := e.ev.movs.at(i)
-		s.Movs = append(s.Movs, snapMov{uint8(m.kind), m.seed, m.ref, m.tx, m.pos, m.from, m.to, m.asset, m.value, toSnap(m.taint.unpack()), m.parents})
+		s.Movs = append(s.Movs, snapMov{uint8(m.kind), m.seed, m.ref, m.tx, m.pos, m.from, m.to, m.asset, m.value, snap(&m.taint), m.parents})
 	}
 	for _, x := range e.exposure {
 		sx := snapExposure{Any: x.any, Received: x.received, Tainted: x.tainted, Direct: x.direct, Indirect: x.indirect, Deposits: x.deposits,
@@ -237,17 +253,15 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		})
 		s.Exposure = append(s.Exposure, sx)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
-		return nil, fmt.Errorf("trace checkpoint: %w", err)
-	}
-	return buf.Bytes(), nil
+	// About 30 bytes per address, output and movement, and 10 per taint component.
+	size := 30*(len(s.Addrs)+len(s.UTXOs)+len(s.Movs)) + 10*cap(slab)
+	return encodeSnapshot(make([]byte, 0, size), &s), nil
 }
 
 // RestoreEngine rebuilds an engine from a checkpoint made under the same Config.
 func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
-	var s snapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
+	s, err := decodeSnapshot(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	if s.Version != checkpointVersion {
