@@ -245,6 +245,19 @@ func BenchmarkScreenUpdate(b *testing.B) {
 			b.ReportMetric(float64(len(data))/(1<<20), "MB")
 		}
 	})
+	// A restart or a reorg restores the engine from a checkpoint.
+	b.Run("engine-restore", func(b *testing.B) {
+		data, err := eng.Checkpoint()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := trace.RestoreEngine(eng.Config(), data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("screener-update", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
