@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -42,7 +43,8 @@ import (
 //
 // StreamWriter requires an empty database and drops whatever it holds, so a bulk load
 // needs a store without blocks or records, and holds the store's write lock from
-// NewBulkLoader to Finish or Abort. A crash during a bulk load leaves an empty store.
+// NewBulkLoader to Finish or Abort. A crash during a bulk load leaves an empty store,
+// without the window starts declared before it: declare them again.
 
 // BulkOptions configures a bulk load.
 type BulkOptions struct {
@@ -93,7 +95,12 @@ type BulkLoader struct {
 	explicit   []bool         // per input of the block being added: its debit is an index entry
 
 	pendingCursors []*pb.KV // other chains' cursors, rewritten at Finish
-	overwritten    []*pb.KV // records overwritten by duplicate coinbase txids, found by the merge
+	// What the store held before the load (metadata and cursors, window starts included),
+	// which Abort puts back after dropping what was streamed.
+	before       []*pb.KV
+	chainsBefore map[Chain]byte
+	byIDBefore   map[byte]Chain
+	overwritten  []*pb.KV // records overwritten by duplicate coinbase txids, found by the merge
 }
 
 // derivable is a block for the deriver: a resolved copy, and which of its inputs' debits
@@ -328,6 +335,7 @@ func (l *BulkLoader) start(c Chain) error {
 				return err
 			}
 			kv := &pb.KV{Key: it.Item().KeyCopy(nil), Value: v, Version: 1}
+			l.before = append(l.before, kv)
 			if kv.Key[0] == tagMeta {
 				kv.StreamId = streamMeta
 				meta = append(meta, kv)
@@ -345,6 +353,9 @@ func (l *BulkLoader) start(c Chain) error {
 		meta = append(meta, &pb.KV{Key: metaChainKey(c), Value: []byte{id}, Version: 1, StreamId: streamMeta})
 		slices.SortFunc(meta, func(a, b *pb.KV) int { return bytes.Compare(a.Key, b.Key) })
 	}
+	s.mu.RLock()
+	l.chainsBefore, l.byIDBefore = maps.Clone(s.chains), maps.Clone(s.byID)
+	s.mu.RUnlock()
 	l.sw = s.db.NewStreamWriter()
 	if err := l.sw.Prepare(); err != nil {
 		return fmt.Errorf("graph: store: bulk load: prepare stream writer: %w", err)
@@ -497,8 +508,9 @@ func (l *BulkLoader) flushBlocks() error {
 	return nil
 }
 
-// Abort abandons the load. The store is left empty (StreamWriter already dropped its
-// contents) but usable.
+// Abort abandons the load. The store is left as it was before the load: without blocks
+// or records, with its metadata and cursors (window starts declared before the load
+// included).
 func (l *BulkLoader) Abort() {
 	if l.done {
 		return
@@ -508,11 +520,19 @@ func (l *BulkLoader) Abort() {
 	if l.sw != nil {
 		l.sw.Cancel()
 		// Flush with nothing more written leaves a consistent database with what was
-		// streamed; drop it so that the store is empty and valid again.
+		// streamed; drop it, and put back what the store held before the load (its
+		// metadata and cursors: a window start declared for the load survives it).
 		_ = l.s.db.DropAll()
-		_ = l.s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaFormatKey, formatMarker()) })
+		_ = l.s.db.Update(func(txn *badger.Txn) error {
+			for _, kv := range l.before {
+				if err := txn.Set(kv.Key, kv.Value); err != nil {
+					return err
+				}
+			}
+			return txn.Set(metaFormatKey, formatMarker())
+		})
 		l.s.mu.Lock()
-		l.s.chains, l.s.byID = map[Chain]byte{}, map[byte]Chain{}
+		l.s.chains, l.s.byID = l.chainsBefore, l.byIDBefore
 		l.s.mu.Unlock()
 		l.s.cursors = map[Chain]cursor{}
 	}

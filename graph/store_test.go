@@ -946,3 +946,40 @@ func TestStoreBlockRecordForms(t *testing.T) {
 	require.ErrorIs(t, decodeBlock([]byte{blockCodecVersion}, &got), errCodec)
 	require.ErrorIs(t, decodeBlock([]byte{blockCodecVersion, 9}, &got), errCodec)
 }
+
+// An aborted bulk load gives the store back as it was: the window starts declared before
+// the load (the loaded chain's and another chain's) and the store's options survive, and a
+// block-by-block ingest of the same window then works.
+func TestStoreBulkLoadAbortKeepsCursors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := OpenStore(ctx, StoreOptions{Dir: dir, NoAddressIndex: true})
+	require.NoError(t, err)
+	blocks := GenerateUTXO(11, 2000, 100).Unresolved()[5:]
+	from := blocks[0].Height
+	require.NoError(t, st.SetWindowStart(ctx, Bitcoin, from))
+	require.NoError(t, st.SetWindowStart(ctx, Ethereum, 42))
+	bl, err := st.NewBulkLoader(ctx, BulkOptions{TempDir: t.TempDir()})
+	require.NoError(t, err)
+	for i := range blocks[:10] {
+		b := CloneBlock(&blocks[i])
+		require.NoError(t, bl.Add(ctx, &b))
+	}
+	bl.Abort()
+	for c, want := range map[Chain]uint64{Bitcoin: from, Ethereum: 42} {
+		h, ok, err := st.WindowStart(ctx, c)
+		require.NoError(t, err)
+		require.True(t, ok, "%s window start kept", c)
+		require.Equal(t, want, h)
+	}
+	_, _, ok, err := st.Tip(ctx, Bitcoin)
+	require.NoError(t, err)
+	require.False(t, ok)
+	writeAll(t, st, blocks)
+	_, err = st.Verify(ctx, Bitcoin)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	st, err = OpenStore(ctx, StoreOptions{Dir: dir, NoAddressIndex: true})
+	require.NoError(t, err, "the store's options survive the abort")
+	require.NoError(t, st.Close())
+}

@@ -26,9 +26,10 @@ type BulkLoadOptions struct {
 // BulkLoad is the first-time load of a history: it stores heights From..To of node into
 // st, which must hold no block and no record yet (graph.ErrStoreNotEmpty), through the
 // store's bulk path (graph.BulkLoader), several times faster than Ingest's one commit per
-// block. It is all or nothing: after an error, or a crash, the store is empty again. If the
-// node's chain changes during the load (a block whose parent is not the block before it),
-// the load fails with graph.ErrParentMismatch and can be retried.
+// block. It is all or nothing: after an error the store is as it was before (window starts
+// kept); after a crash it is empty. If the node's chain changes during the load (a block
+// whose parent is not the block before it), the load fails with graph.ErrParentMismatch
+// and can be retried, or left to Ingest, which follows reorgs.
 //
 // The store then holds what Ingest would have written; Ingest continues from its tip,
 // block by block and reorg-aware. When From is not the genesis block, declare the window

@@ -633,6 +633,11 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		switch {
 		case err == nil:
 			bulk = loaded.Blocks
+		case errors.Is(err, graph.ErrParentMismatch):
+			// The node reorganized during the load, which left the store as it was:
+			// Ingest follows reorgs.
+			u.status("the node's chain changed during the bulk load; ingesting block by block")
+			n = 0
 		case !errors.Is(err, graph.ErrStoreNotEmpty):
 			finish(bar)
 			return chainRun{}, fmt.Errorf("bulk-load Bitcoin: %w", err)
