@@ -160,6 +160,10 @@ type subjectEntry struct {
 
 	verdict  atomic.Pointer[Verdict] // the verdict at the zero date
 	evidence atomic.Pointer[evidenceCache]
+
+	// While the index is built: the taint and least hop of evRef's movement.
+	evBest    uint256.Int
+	evBestHop uint32
 }
 
 type screenIndex struct {
@@ -171,26 +175,20 @@ type screenIndex struct {
 	sources map[string]*sourceInfo
 }
 
-// entryBuilder tracks an address's evidence reference while the index is built.
-type entryBuilder struct {
-	e     *subjectEntry
-	best  uint256.Int
-	bestH uint32
-}
-
-func (b *entryBuilder) add(cs []Component, d Direction) {
+// add references a composition the subject received or passed on (while the index is built).
+func (e *subjectEntry) add(cs []Component, d Direction) {
 	if len(cs) == 0 {
 		return
 	}
 	if d == Incoming {
-		b.e.in = append(b.e.in, cs)
+		e.in = append(e.in, cs)
 	} else {
-		b.e.out = append(b.e.out, cs)
+		e.out = append(e.out, cs)
 	}
 }
 
 // consider makes ref the evidence reference if it carried more taint (then fewer hops).
-func (b *entryBuilder) consider(ref string, tainted *uint256.Int, cs []Component) {
+func (e *subjectEntry) consider(ref string, tainted *uint256.Int, cs []Component) {
 	if tainted.IsZero() {
 		return
 	}
@@ -198,8 +196,8 @@ func (b *entryBuilder) consider(ref string, tainted *uint256.Int, cs []Component
 	for _, c := range cs {
 		minHop = min(minHop, c.Hop)
 	}
-	if b.e.evRef == "" || tainted.Gt(&b.best) || tainted.Eq(&b.best) && minHop < b.bestH {
-		b.e.evRef, b.best, b.bestH = ref, *tainted, minHop
+	if e.evRef == "" || tainted.Gt(&e.evBest) || tainted.Eq(&e.evBest) && minHop < e.evBestHop {
+		e.evRef, e.evBest, e.evBestHop = ref, *tainted, minHop
 	}
 }
 
@@ -258,25 +256,23 @@ func sortLines(lines []ExposureLine) { slices.SortFunc(lines, compareLines) }
 
 func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 	ix := &screenIndex{height: height, hash: hash, res: res, sources: map[string]*sourceInfo{}}
-	builders := make(map[graph.Address]*entryBuilder, len(res.Addresses)+len(s.addrLabels))
-	// Entries and builders come from slabs: one allocation per few thousand addresses.
+	ix.addrs = make(map[graph.Address]*subjectEntry, len(res.Addresses)+len(s.addrLabels))
+	// Entries come from slabs: one allocation per few thousand addresses.
 	var entSlab []subjectEntry
-	var bldSlab []entryBuilder
-	entry := func(a graph.Address) *entryBuilder {
-		b := builders[a]
-		if b == nil {
+	entry := func(a graph.Address) *subjectEntry {
+		e := ix.addrs[a]
+		if e == nil {
 			if len(entSlab) == cap(entSlab) {
-				entSlab, bldSlab = make([]subjectEntry, 0, 4096), make([]entryBuilder, 0, 4096)
+				entSlab = make([]subjectEntry, 0, 4096)
 			}
-			entSlab = append(entSlab, subjectEntry{kind: KindAddress, subject: string(a), address: a, labels: s.addrLabels[a]})
-			bldSlab = append(bldSlab, entryBuilder{e: &entSlab[len(entSlab)-1]})
-			b = &bldSlab[len(bldSlab)-1]
-			builders[a] = b
+			entSlab = append(entSlab, subjectEntry{kind: KindAddress, subject: string(a), address: a, labels: s.addrLabels[a], indexed: true})
+			e = &entSlab[len(entSlab)-1]
+			ix.addrs[a] = e
 		}
-		return b
+		return e
 	}
 	for a, st := range res.Addresses {
-		e := entry(a).e
+		e := entry(a)
 		e.known, e.received, e.tainted = true, st.Received, st.TaintedReceived
 	}
 	// Deposits at exchanges, then every other tainted arrival, by reference.
@@ -331,8 +327,8 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 			continue
 		}
 		b := entry(sd.Address)
-		if b.e.seed == "" {
-			b.e.seed = sd.Source
+		if b.seed == "" {
+			b.seed = sd.Source
 		}
 		ls := s.addrLabels[sd.Address]
 		pick := ls[:0:0]
@@ -357,11 +353,6 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 	// Labelled addresses the trace never saw are answered from the index too.
 	for a := range s.addrLabels {
 		entry(a)
-	}
-	ix.addrs = make(map[graph.Address]*subjectEntry, len(builders))
-	for a, b := range builders {
-		b.e.indexed = true
-		ix.addrs[a] = b.e
 	}
 	for _, e := range ix.deps {
 		e.labels = s.addrLabels[e.address]
