@@ -298,9 +298,18 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 			return nil, fmt.Errorf("%w: address %s listed twice", ErrCheckpoint, a.Name)
 		}
 	}
-	e.states = nil
+	// States are packed from one scratch list (pack copies).
+	var scratch []seg
+	pack := func(ss []snapSeg) packed {
+		scratch = scratch[:0]
+		for _, g := range ss {
+			scratch = append(scratch, seg{comp{g.Src, g.Hop}, g.Amt})
+		}
+		return e.pk.pack(scratch)
+	}
+	e.states = make([]taintedUTXO, 0, len(s.States))
 	for _, ts := range s.States {
-		e.states = append(e.states, taintedUTXO{op: graph.Outpoint{TxID: ts.TxID, Index: ts.Index}, st: e.pk.pack(fromSnap(ts.St))})
+		e.states = append(e.states, taintedUTXO{op: graph.Outpoint{TxID: ts.TxID, Index: ts.Index}, st: pack(ts.St)})
 	}
 	e.utxos = make(map[opKey]utxo, len(s.UTXOs))
 	e.wideValues = nil
@@ -346,7 +355,7 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 				return nil, bad("evidence parent")
 			}
 		}
-		e.ev.movs.add(movement{kind: movKind(m.Kind), seed: m.Seed, ref: m.Ref, tx: m.Tx, pos: m.Pos, from: m.From, to: m.To, asset: m.Asset, value: m.Value, taint: e.pk.pack(fromSnap(m.Taint)), parents: m.Parents})
+		e.ev.movs.add(movement{kind: movKind(m.Kind), seed: m.Seed, ref: m.Ref, tx: m.Tx, pos: m.Pos, from: m.From, to: m.To, asset: m.Asset, value: m.Value, taint: pack(m.Taint), parents: m.Parents})
 	}
 	for i, x := range s.Exposure {
 		acc := exposureAcc{any: x.Any, received: x.Received, tainted: x.Tainted, direct: x.Direct, indirect: x.Indirect, deposits: x.Deposits}

@@ -180,8 +180,9 @@ func encodeSnapshot(dst []byte, s *snapshot) []byte {
 }
 
 type ckReader struct {
-	b   []byte
-	err error
+	b    []byte
+	err  error
+	slab []snapSeg // taint lists are carved from it
 }
 
 var errCkShort = errors.New("truncated")
@@ -296,7 +297,12 @@ func (r *ckReader) segs() []snapSeg {
 	if n == 0 {
 		return nil
 	}
-	out := make([]snapSeg, n)
+	if len(r.slab)+n > cap(r.slab) {
+		r.slab = make([]snapSeg, 0, max(n, 1<<14))
+	}
+	start := len(r.slab)
+	r.slab = r.slab[:start+n]
+	out := r.slab[start : start+n : start+n]
 	for i := range out {
 		out[i] = snapSeg{Src: r.u32(), Hop: r.u32(), Amt: r.amt()}
 	}
