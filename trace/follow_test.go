@@ -246,15 +246,7 @@ func TestFollowerSparseCheckpoints(t *testing.T) {
 	all := link(append(append([]graph.Block(nil), peel...), graph.Block{}, graph.Block{}, graph.Block{})) // 9 blocks
 	fx.src.blocks = all[:7]
 	_, f := fx.follower(t, 8)
-	for {
-		rep, err := f.Advance(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep.Applied == 0 {
-			break
-		}
-	}
+	advanceAll(t, f)
 	var names []string
 	if err := fx.st.Records(ctx, trace.CheckpointNamespace, func(k, _ []byte) error { names = append(names, string(k)); return nil }); err != nil {
 		t.Fatal(err)
@@ -280,23 +272,30 @@ func TestFollowerSparseCheckpoints(t *testing.T) {
 	nb := append(append([]graph.Block(nil), all[:5]...), graph.Block{}, graph.Block{}, graph.Block{}, graph.Block{})
 	branch := link(nb)
 	fx.src.blocks = branch
-	var reorg *trace.Reorg
+	reorg, _ := advanceAll(t, f)
+	if reorg == nil || reorg.ForkHeight != 5 || reorg.Replayed != 1 {
+		t.Fatalf("reorg %+v", reorg)
+	}
+	sameVerdicts(t, s, fx.reference(t, branch))
+}
+
+// advanceAll advances f until it has nothing to apply, and returns the last reorg it went
+// through and the verdict changes it reported.
+func advanceAll(t *testing.T, f *trace.Follower) (reorg *trace.Reorg, changes []trace.Change) {
+	t.Helper()
 	for {
-		rep, err := f.Advance(ctx)
+		rep, err := f.Advance(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if rep.Reorg != nil {
 			reorg = rep.Reorg
 		}
+		changes = append(changes, rep.Changes...)
 		if rep.Applied == 0 && rep.Reorg == nil {
-			break
+			return reorg, changes
 		}
 	}
-	if reorg == nil || reorg.ForkHeight != 5 || reorg.Replayed != 1 {
-		t.Fatalf("reorg %+v", reorg)
-	}
-	sameVerdicts(t, s, fx.reference(t, branch))
 }
 
 // A source without BlockHasher forks below the follower's tip: the follower finds the fork
@@ -309,15 +308,7 @@ func TestFollowerReorgWithoutHasher(t *testing.T) {
 	_, all := peelBlocks(t)
 	fx.src.blocks = all[:5] // one transaction per block: p1 p2 p3 p4 p5
 	s, f := fx.follower(t, 3)
-	for {
-		rep, err := f.Advance(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep.Applied == 0 {
-			break
-		}
-	}
+	advanceAll(t, f)
 	const x3 = "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0"
 	v, _ := s.CheckAddress(ctx, graph.Bitcoin, x3)
 	if v.Risk != trace.RiskHigh {
@@ -329,21 +320,7 @@ func TestFollowerReorgWithoutHasher(t *testing.T) {
 	nb = append(nb, all[0], all[1], all[5], graph.Block{}, graph.Block{}, graph.Block{})
 	branch := link(nb)
 	fx.src.blocks = branch
-	var reorg *trace.Reorg
-	var changes []trace.Change
-	for {
-		rep, err := f.Advance(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep.Reorg != nil {
-			reorg = rep.Reorg
-		}
-		changes = append(changes, rep.Changes...)
-		if rep.Applied == 0 && rep.Reorg == nil {
-			break
-		}
-	}
+	reorg, changes := advanceAll(t, f)
 	if reorg == nil || reorg.ForkHeight != 2 || reorg.Dropped != 3 {
 		t.Fatalf("reorg %+v", reorg)
 	}
