@@ -165,7 +165,10 @@ func orDefault(v, def int64) int64 {
 // Ingest cost is mostly badger's per-entry cost (memtable insert, write-ahead log, flush,
 // compactions), so the layout keeps entries few: a UTXO transaction writes one outpoint
 // entry per output and per input and one address entry per output (the debits are derived,
-// see forEachMovement); an account transfer writes two address entries.
+// see forEachMovement); an account transfer writes two address entries. A coinbase that
+// repeats a transaction id (Bitcoin before BIP 30 and 34) overwrites the outpoint's record,
+// as in Bitcoin Core, and the overwritten record is kept under its own key so that Rewind
+// restores it.
 //
 // A Store is safe for concurrent use. Writes of blocks are serialized; readers see
 // consistent snapshots and never wait for a writer.
