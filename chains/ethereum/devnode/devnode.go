@@ -5,9 +5,11 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"github.com/ethereum/go-ethereum/core/txpool"
 	"maps"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -62,9 +64,10 @@ type Node struct {
 	feeRecipient common.Address
 	noHTTP       bool
 
-	mu     sync.Mutex // guards nonces
-	nonces map[common.Address]uint64
-	sealMu sync.Mutex // the simulated beacon is not safe for concurrent sealing
+	mu       sync.Mutex // guards nonces and unsealed
+	nonces   map[common.Address]uint64
+	unsealed []common.Hash // sent since the last Commit
+	sealMu   sync.Mutex    // the simulated beacon is not safe for concurrent sealing
 }
 
 // Ether returns n ETH in wei.
@@ -262,6 +265,7 @@ func (n *Node) Send(ctx context.Context, from *Account, tx Tx) (*types.Transacti
 		return nil, fmt.Errorf("devnode: send tx from %s (nonce %d): %w", from.Address, nonce, err)
 	}
 	n.nonces[from.Address] = nonce + 1
+	n.unsealed = append(n.unsealed, signed.Hash())
 	return signed, nil
 }
 
@@ -278,22 +282,86 @@ func (n *Node) Deploy(ctx context.Context, from *Account, code []byte, value *bi
 // Commit seals one block holding every pending transaction and returns it.
 func (n *Node) Commit(ctx context.Context) (*types.Block, error) {
 	n.sealMu.Lock()
+	defer n.sealMu.Unlock()
+	n.mu.Lock()
+	want := n.unsealed
+	n.mu.Unlock()
+	// The pool queues a submitted transaction and promotes it to pending in the background.
+	// Sealing forces a pool reset, and a reset that runs while a promotion is still queued
+	// leaves the transaction queued for good (the reset's nonces come from the state, not
+	// from the pending transactions): the block then lacks it (seen under load: 2 of 5 in).
+	// So: wait until every transaction sent since the last Commit is pending, without
+	// forcing a reset, then seal, then let the new head's reset finish before returning,
+	// so that the next Send does not race it either.
+	if err := n.awaitPending(ctx, want); err != nil {
+		return nil, err
+	}
 	hash := n.beacon.Commit()
-	n.sealMu.Unlock()
+	if err := n.backend.TxPool().Sync(); err != nil {
+		return nil, fmt.Errorf("devnode: sync the pool: %w", err)
+	}
 	b, err := n.client.BlockByHash(ctx, hash)
 	if err != nil {
 		return nil, fmt.Errorf("devnode: sealed block %s: %w", hash, err)
 	}
+	in := make(map[common.Hash]bool, len(b.Transactions()))
+	for _, tx := range b.Transactions() {
+		in[tx.Hash()] = true
+	}
+	for _, h := range want {
+		if !in[h] {
+			return nil, fmt.Errorf("devnode: sealed block %d (%s) lacks transaction %s, which was pending", b.NumberU64(), hash, h)
+		}
+	}
+	n.mu.Lock()
+	n.unsealed = n.unsealed[len(want):]
+	n.mu.Unlock()
 	return b, nil
+}
+
+// awaitPending waits (up to 10 s) until every transaction of hashes is pending in the pool.
+func (n *Node) awaitPending(ctx context.Context, hashes []common.Hash) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		missing := 0
+		for _, h := range hashes {
+			if n.backend.TxPool().Status(h) != txpool.TxStatusPending {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("devnode: %d of %d sent transactions are still not pending after 10 s", missing, len(hashes))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // Mine seals count empty (or pending-transaction) blocks and returns the head number.
 func (n *Node) Mine(ctx context.Context, count int) (uint64, error) {
 	n.sealMu.Lock()
+	defer n.sealMu.Unlock()
+	n.mu.Lock()
+	want := n.unsealed
+	n.mu.Unlock()
+	if err := n.awaitPending(ctx, want); err != nil { // as in Commit
+		return 0, err
+	}
 	for i := 0; i < count; i++ {
 		n.beacon.Commit()
 	}
-	n.sealMu.Unlock()
+	if err := n.backend.TxPool().Sync(); err != nil {
+		return 0, fmt.Errorf("devnode: sync the pool: %w", err)
+	}
+	n.mu.Lock()
+	n.unsealed = n.unsealed[len(want):]
+	n.mu.Unlock()
 	return n.client.BlockNumber(ctx)
 }
 
@@ -326,6 +394,7 @@ func (n *Node) Fork(parent common.Hash) error {
 	}
 	n.mu.Lock()
 	clear(n.nonces)
+	n.unsealed = nil
 	n.mu.Unlock()
 	return nil
 }
