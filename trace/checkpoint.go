@@ -192,11 +192,13 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 	s.States, s.Movs = make([]snapState, 0, len(e.states)), make([]snapMov, 0, e.ev.movs.len())
 	// Taint lists are carved from one slab: one allocation instead of one per list.
 	var slab []snapSeg
+	segs := 0
 	snap := func(p *packed) []snapSeg {
 		n := p.len()
 		if n == 0 {
 			return nil
 		}
+		segs += n
 		if len(slab)+n > cap(slab) {
 			slab = make([]snapSeg, 0, max(n, 1<<16))
 		}
@@ -254,7 +256,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		s.Exposure = append(s.Exposure, sx)
 	}
 	// About 30 bytes per address, output and movement, and 10 per taint component.
-	size := 30*(len(s.Addrs)+len(s.UTXOs)+len(s.Movs)) + 10*cap(slab)
+	size := 30*(len(s.Addrs)+len(s.UTXOs)+len(s.Movs)) + 10*segs
 	return encodeSnapshot(make([]byte, 0, size), &s), nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"github.com/ethereum/go-ethereum/core/txpool"
 	"maps"
 	"math/big"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/eth"
@@ -281,24 +281,9 @@ func (n *Node) Deploy(ctx context.Context, from *Account, code []byte, value *bi
 
 // Commit seals one block holding every pending transaction and returns it.
 func (n *Node) Commit(ctx context.Context) (*types.Block, error) {
-	n.sealMu.Lock()
-	defer n.sealMu.Unlock()
-	n.mu.Lock()
-	want := n.unsealed
-	n.mu.Unlock()
-	// The pool queues a submitted transaction and promotes it to pending in the background.
-	// Sealing forces a pool reset, and a reset that runs while a promotion is still queued
-	// leaves the transaction queued for good (the reset's nonces come from the state, not
-	// from the pending transactions): the block then lacks it (seen under load: 2 of 5 in).
-	// So: wait until every transaction sent since the last Commit is pending, without
-	// forcing a reset, then seal, then let the new head's reset finish before returning,
-	// so that the next Send does not race it either.
-	if err := n.awaitPending(ctx, want); err != nil {
+	hash, want, err := n.seal(ctx, 1)
+	if err != nil {
 		return nil, err
-	}
-	hash := n.beacon.Commit()
-	if err := n.backend.TxPool().Sync(); err != nil {
-		return nil, fmt.Errorf("devnode: sync the pool: %w", err)
 	}
 	b, err := n.client.BlockByHash(ctx, hash)
 	if err != nil {
@@ -313,10 +298,39 @@ func (n *Node) Commit(ctx context.Context) (*types.Block, error) {
 			return nil, fmt.Errorf("devnode: sealed block %d (%s) lacks transaction %s, which was pending", b.NumberU64(), hash, h)
 		}
 	}
+	return b, nil
+}
+
+// seal seals count blocks and returns the last one's hash and the transactions sent since
+// the previous seal, which those blocks were built to hold.
+//
+// The pool queues a submitted transaction and promotes it to pending in the background.
+// Sealing forces a pool reset, and a reset that runs while a promotion is still queued
+// leaves the transaction queued for good (the reset's nonces come from the state, not from
+// the pending transactions): the block then lacks it (seen under load: 2 of 5 in). So:
+// wait until every transaction sent since the last seal is pending, without forcing a
+// reset, then seal, then let the new head's reset finish before returning, so that the
+// next Send does not race it either.
+func (n *Node) seal(ctx context.Context, count int) (common.Hash, []common.Hash, error) {
+	n.sealMu.Lock()
+	defer n.sealMu.Unlock()
+	n.mu.Lock()
+	want := n.unsealed
+	n.mu.Unlock()
+	if err := n.awaitPending(ctx, want); err != nil {
+		return common.Hash{}, nil, err
+	}
+	var hash common.Hash
+	for i := 0; i < count; i++ {
+		hash = n.beacon.Commit()
+	}
+	if err := n.backend.TxPool().Sync(); err != nil {
+		return common.Hash{}, nil, fmt.Errorf("devnode: sync the pool: %w", err)
+	}
 	n.mu.Lock()
 	n.unsealed = n.unsealed[len(want):]
 	n.mu.Unlock()
-	return b, nil
+	return hash, want, nil
 }
 
 // awaitPending waits (up to 10 s) until every transaction of hashes is pending in the pool.
@@ -345,23 +359,9 @@ func (n *Node) awaitPending(ctx context.Context, hashes []common.Hash) error {
 
 // Mine seals count empty (or pending-transaction) blocks and returns the head number.
 func (n *Node) Mine(ctx context.Context, count int) (uint64, error) {
-	n.sealMu.Lock()
-	defer n.sealMu.Unlock()
-	n.mu.Lock()
-	want := n.unsealed
-	n.mu.Unlock()
-	if err := n.awaitPending(ctx, want); err != nil { // as in Commit
+	if _, _, err := n.seal(ctx, count); err != nil {
 		return 0, err
 	}
-	for i := 0; i < count; i++ {
-		n.beacon.Commit()
-	}
-	if err := n.backend.TxPool().Sync(); err != nil {
-		return 0, fmt.Errorf("devnode: sync the pool: %w", err)
-	}
-	n.mu.Lock()
-	n.unsealed = n.unsealed[len(want):]
-	n.mu.Unlock()
 	return n.client.BlockNumber(ctx)
 }
 
