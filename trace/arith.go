@@ -114,10 +114,11 @@ func taintOf(ss []seg) uint256.Int {
 // apportioner computes Hamilton (largest-remainder) apportionment, spec §6. It keeps its
 // scratch space between calls so the hot path does not allocate.
 type apportioner struct {
-	rem64 []uint64
-	rem   []uint256.Int
-	idx   []int
-	part  []uint256.Int
+	part64 []uint64
+	rem64  []uint64
+	rem    []uint256.Int
+	idx    []int
+	part   []uint256.Int
 }
 
 // withdraw splits a units out of pool (components plus clean units; total P = Σpool) and
@@ -210,6 +211,56 @@ func (ap *apportioner) withdraw(pool []seg, clean *uint256.Int, a *uint256.Int) 
 		}
 	}
 	return ap.finish(part, rem, idx, a, &sum)
+}
+
+// withdraw64 is withdraw on a narrow pool, for haircut's 64-bit split: the same
+// apportionment, parts[i] for pool[i] and parts[len(pool)] for clean. The caller
+// guarantees that the pool and clean sum to at most 2^64−1 and that a does not exceed it.
+func (ap *apportioner) withdraw64(pool []cseg, clean, a uint64) []uint64 {
+	n := len(pool) + 1
+	if cap(ap.part64) < n {
+		ap.part64 = make([]uint64, n)
+		ap.rem64 = make([]uint64, n)
+	}
+	part, rem := ap.part64[:n], ap.rem64[:n]
+	P := clean
+	for i := range pool {
+		P += pool[i].amt
+	}
+	if a == P { // everything moves
+		for i := range pool {
+			part[i] = pool[i].amt
+		}
+		part[n-1] = clean
+		return part
+	}
+	idx := ap.idx[:0]
+	var sum uint64
+	for i := 0; i < n; i++ {
+		v := clean
+		if i < len(pool) {
+			v = pool[i].amt
+		}
+		if v == 0 || a == 0 {
+			part[i], rem[i] = 0, 0
+			continue
+		}
+		// a, v ≤ P, so a·v < P² and the high word is below P: Div64 cannot overflow.
+		hi, lo := bits.Mul64(a, v)
+		q, r := bits.Div64(hi, lo, P)
+		part[i], rem[i] = q, r
+		sum += q
+		if r != 0 {
+			idx = append(idx, i)
+		}
+	}
+	ap.idx = idx
+	if R := a - sum; R > 0 {
+		for _, i := range selectTop(idx, rem, int(R)) {
+			part[i]++
+		}
+	}
+	return part
 }
 
 // finish hands the R = a − Σ floors leftover units to the largest remainders.

@@ -179,3 +179,69 @@ func TestWithdrawMatchesSpecRule(t *testing.T) {
 		}
 	})
 }
+
+// TestSplit64EqualsGeneral checks haircut's 64-bit split against the general 256-bit path
+// on the same transaction: the parts of every output and the fee must be identical,
+// remainder ties included (small amounts make ties common).
+func TestSplit64EqualsGeneral(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		small := rapid.Bool().Draw(t, "small")
+		amount := func(label string) uint64 {
+			if small {
+				return rapid.Uint64Range(0, 12).Draw(t, label)
+			}
+			return rapid.Uint64Range(0, 1<<61).Draw(t, label)
+		}
+		nIn := rapid.IntRange(1, 4).Draw(t, "inputs")
+		var narrow, wide []inState
+		var total uint64
+		for i := 0; i < nIn; i++ {
+			// A sorted composition of distinct (source, hop) components.
+			var comps []cseg
+			var taint uint64
+			for src := uint32(1); src <= 3; src++ {
+				for hop := uint32(0); hop < 4; hop++ {
+					if rapid.IntRange(0, 2).Draw(t, "has") == 0 {
+						if a := amount("amt"); a > 0 {
+							comps = append(comps, cseg{c: comp{src: src, hop: hop}, amt: a})
+							taint += a
+						}
+					}
+				}
+			}
+			value := taint + amount("clean")
+			total += value
+			var v uint256.Int
+			v.SetUint64(value)
+			narrow = append(narrow, inState{narrow: comps, value: v})
+			wide = append(wide, inState{st: (&packed{narrow: comps}).appendTo(nil, 1), value: v})
+		}
+		// Outputs take random parts of the total; the fee gets the rest.
+		nOut := rapid.IntRange(1, 4).Draw(t, "outputs")
+		var values []uint256.Int
+		left := total
+		for i := 0; i < nOut; i++ {
+			v := rapid.Uint64Range(0, left).Draw(t, "value")
+			left -= v
+			values = append(values, *uint256.NewInt(v))
+		}
+		fee := uint256.NewInt(left)
+		var s64, sGen splitter
+		out64 := make([][]seg, nOut+1)
+		outGen := make([][]seg, nOut+1)
+		require.True(t, split64(&s64, narrow, values, fee, out64))
+		haircutMethod{}.split(&sGen, wide, values, fee, outGen) // st set: the general path
+		// split64 leaves the outputs narrow (in outs64) and the fee in outs.
+		require.True(t, s64.narrowOuts)
+		for i := 0; i < nOut; i++ {
+			require.Nil(t, out64[i])
+			out64[i] = widen(nil, s64.outs64[i])
+		}
+		for i := range out64 {
+			require.Equal(t, len(outGen[i]), len(out64[i]), "output %d", i)
+			for k := range out64[i] {
+				require.Equal(t, outGen[i][k], out64[i][k], "output %d component %d", i, k)
+			}
+		}
+	})
+}

@@ -562,18 +562,22 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		if _, o := inSum.AddOverflow(&inSum, &value); o {
 			return fmt.Errorf("block %d tx %s: input sum overflows", b.Height, tx.TxID)
 		}
-		var st []seg
+		is := inState{value: value}
 		if u.st >= 0 {
 			// Every tainted component moves one hop (spec §7.1). The stored state is
 			// copied, not changed: a haircut output's evidence record shares it.
-			start := len(e.inBuf)
-			e.inBuf = e.states[u.st].st.appendTo(e.inBuf, 1)
-			st = e.inBuf[start:len(e.inBuf):len(e.inBuf)]
+			if p := &e.states[u.st].st; e.kind == composition && p.wide == nil {
+				is.narrow = p.narrow // haircut adds the hop itself
+			} else {
+				start := len(e.inBuf)
+				e.inBuf = p.appendTo(e.inBuf, 1)
+				is.st = e.inBuf[start:len(e.inBuf):len(e.inBuf)]
+			}
 			e.release(u.st)
 			tainted = true
 			e.inMovs = append(e.inMovs, u.mov)
 		}
-		e.ins = append(e.ins, inState{st: st, value: value})
+		e.ins = append(e.ins, is)
 		e.inAddrs = append(e.inAddrs, u.addr) // for the self-change and internal-movement rules
 	}
 	return e.distributeUTXO(b, tx, &inSum, tainted, len(tx.Inputs) > 0)
@@ -606,17 +610,46 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 	for i := range e.outs {
 		e.outs[i] = nil
 	}
+	e.sp.narrowOuts = false
 	if tainted {
 		e.method.split(&e.sp, e.ins, e.values, &fee, e.outs)
 		e.stats.TaintedTxs++
 	}
 	pos := graph.Position{Height: b.Height, TxIndex: tx.Index}
 	key := keyOf(graph.Outpoint{TxID: tx.TxID})
+	// Haircut's 64-bit split leaves its outputs narrow. An output that no rule below
+	// changes (no pruning configured, not at an exchange or seed) is packed from them
+	// directly; any other is widened and takes the general path.
+	narrowOK := e.sp.narrowOuts && e.cfg.Params.MaxHops == nil && e.cfg.Params.MinTaint.IsZero() && e.cfg.Params.MinFraction == nil
 	for i := range tx.Outputs {
 		out := &tx.Outputs[i]
 		op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
 		key.i = uint32(i)
 		st := e.outs[i]
+		var nst []cseg
+		if e.sp.narrowOuts {
+			nst = e.sp.outs64[i]
+		}
+		ai := e.addr(out.Address)
+		a := &e.addrs[ai]
+		isSeed := a.seedSrc != 0
+		opSeeded := len(e.opSeeds) > 0 && len(e.opSeeds[key]) > 0
+		if len(nst) > 0 {
+			if narrowOK && a.exchange < 0 && !isSeed && !opSeeded {
+				sp := e.pk.packNarrow(nst)
+				mov := e.ev.add(movement{
+					kind: movOutput, ref: op.String(), tx: tx.TxID, pos: pos, to: out.Address, asset: graph.BTC,
+					value: out.Value, taint: sp, parents: e.ev.parents(e.inMovs),
+				})
+				taint := sp.taint()
+				e.receive(ai, &out.Value, &taint)
+				if err := e.createOutput(b, tx, key, op, utxo{addr: ai, mov: mov, st: e.store(op, sp)}, &out.Value); err != nil {
+					return err
+				}
+				continue
+			}
+			st = widen(e.sp.alloc(len(nst)), nst)
+		}
 		if len(st) > 0 && !hasTaint(st) {
 			st = nil // an all-CLEAN sequence is stored as clean
 		}
@@ -633,23 +666,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 			})
 		}
 		evMov := mov
-		ai := e.addr(out.Address)
-		a := &e.addrs[ai]
-		selfChange, internal := false, false
-		for _, in := range e.inAddrs {
-			if in == ai {
-				selfChange = true
-			}
-			if a.exchange >= 0 && e.addrs[in].exchange == a.exchange {
-				internal = true
-			}
-		}
-		isSeed := a.seedSrc != 0
-		if !out.Value.IsZero() && !isSeed && !selfChange && !internal {
-			a.receives = true
-			a.received.Add(&a.received, &out.Value)
-			a.tainted.Add(&a.tainted, &taint)
-		}
+		internal := e.receive(ai, &out.Value, &taint)
 		if a.exchange >= 0 && !internal && !out.Value.IsZero() {
 			e.deposit(a.exchange, graph.BTC, mov, &out.Value, st)
 			if e.cfg.Params.StopAtExchanges && len(st) > 0 {
@@ -661,7 +678,6 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 			e.sinkAll(SinkReturnedToSeed, st, &out.Value)
 			st, mov = nil, -1
 		}
-		opSeeded := len(e.opSeeds) > 0 && len(e.opSeeds[key]) > 0
 		if len(st) > 0 && !isSeed && opSeeded {
 			e.sinkAll(SinkOverridden, st, &out.Value)
 			st, mov = nil, -1
@@ -672,16 +688,6 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		if out.Unspendable && len(st) == 0 {
 			continue // never spent, carries nothing: no need to keep it
 		}
-		if old, dup := e.utxos[key]; dup {
-			// A coinbase repeating a transaction id (Bitcoin before BIP 30 and 34: the
-			// coinbases of mainnet blocks 91842 and 91880) overwrites the unspent output,
-			// as in Bitcoin Core, which makes those coins unspendable. A clean one can go;
-			// taint would vanish with a tainted one, so that is an error.
-			if !tx.Coinbase || old.st >= 0 {
-				return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, ErrDoubleSpend, op)
-			}
-			e.takeValue(key, &old)
-		}
 		var sp packed
 		if len(st) > 0 && mov == evMov && e.kind == composition {
 			// Unchanged since its evidence record was made: a haircut state is its own
@@ -690,15 +696,58 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		} else {
 			sp = e.pk.pack(st)
 		}
-		u := utxo{addr: ai, mov: mov, st: e.store(op, sp)}
-		e.setValue(key, &u, &out.Value)
-		e.utxos[key] = u
+		if err := e.createOutput(b, tx, key, op, utxo{addr: ai, mov: mov, st: e.store(op, sp)}, &out.Value); err != nil {
+			return err
+		}
 	}
 	if e.cfg.Params.TaintFee && !tx.Coinbase {
 		e.deferFee(tx, pos, e.outs[n], &fee)
 	} else if fst := e.outs[n]; len(fst) > 0 {
 		e.sinkAll(SinkFees, fst, &fee)
 	}
+	return nil
+}
+
+// receive records an output of value (carrying taint) to address ai in the address's
+// received statistics (spec §10.3), unless it is self-change, a movement inside ai's
+// exchange label, or a payment to a seed address. It reports whether the output is such
+// an internal movement, which is no exchange deposit either (§10.2).
+func (e *Engine) receive(ai int32, value, taint *uint256.Int) (internal bool) {
+	a := &e.addrs[ai]
+	selfChange := false
+	for _, in := range e.inAddrs {
+		if in == ai {
+			selfChange = true
+		}
+		if a.exchange >= 0 && e.addrs[in].exchange == a.exchange {
+			internal = true
+		}
+	}
+	if !value.IsZero() && a.seedSrc == 0 && !selfChange && !internal {
+		a.receives = true
+		a.received.Add(&a.received, value)
+		a.tainted.Add(&a.tainted, taint)
+	}
+	return internal
+}
+
+// createOutput adds the new unspent output u (key, op) worth value to the UTXO set.
+func (e *Engine) createOutput(b *graph.Block, tx *graph.UTXOTx, key opKey, op graph.Outpoint, u utxo, value *uint256.Int) error {
+	if old, dup := e.utxos[key]; dup {
+		// A coinbase repeating a transaction id (Bitcoin before BIP 30 and 34: the
+		// coinbases of mainnet blocks 91842 and 91880) overwrites the unspent output,
+		// as in Bitcoin Core, which makes those coins unspendable. A clean one can go;
+		// taint would vanish with a tainted one, so that is an error.
+		if !tx.Coinbase || old.st >= 0 {
+			if u.st >= 0 {
+				e.release(u.st)
+			}
+			return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, ErrDoubleSpend, op)
+		}
+		e.takeValue(key, &old)
+	}
+	e.setValue(key, &u, value)
+	e.utxos[key] = u
 	return nil
 }
 

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/holiman/uint256"
@@ -37,11 +38,17 @@ type Method interface {
 	put(st, moved []seg) []seg
 }
 
-// inState is one input of a UTXO transaction as the methods see it.
+// inState is one input of a UTXO transaction as the methods see it: its state after the
+// hop +1 (nil = clean), or, for haircut only, narrow: a 64-bit composition at rest whose
+// hops are still one short. The narrow form is the stored state itself, so it must not be
+// changed; it spares a tainted input's unpacking into 40-byte segments.
 type inState struct {
-	st    []seg
-	value uint256.Int
+	st     []seg
+	narrow []cseg
+	value  uint256.Int
 }
+
+func (in *inState) tainted() bool { return len(in.st) > 0 || len(in.narrow) > 0 }
 
 // MethodByName returns the method with the given name (see the constants Poison … Seniority).
 func MethodByName(name string) (Method, error) {
@@ -71,6 +78,33 @@ type splitter struct {
 	order  []int
 	tmp    []seg
 	slab   []seg
+	pool64 []cseg // haircut's 64-bit pool (split64)
+	tmp64  []cseg
+	slab64 []cseg
+	// outs64 holds split64's outputs when narrowOuts is set: output i's composition with
+	// its hops counted, instead of outs[i]. The fee is in outs as usual.
+	outs64     [][]cseg
+	narrowOuts bool
+}
+
+// alloc64 is alloc for narrow segments.
+func (s *splitter) alloc64(n int) []cseg {
+	if len(s.slab64)+n > cap(s.slab64) {
+		s.slab64 = make([]cseg, 0, max(2*cap(s.slab64), 4096, 2*n))
+	}
+	start := len(s.slab64)
+	s.slab64 = s.slab64[:start+n]
+	return s.slab64[start : start : start+n]
+}
+
+// widen appends narrow segments to dst as segments.
+func widen(dst []seg, ns []cseg) []seg {
+	for _, n := range ns {
+		g := seg{c: n.c}
+		g.amt.SetUint64(n.amt)
+		dst = append(dst, g)
+	}
+	return dst
 }
 
 // alloc returns an empty slice with room for n segments, carved from a slab. What it
@@ -89,7 +123,7 @@ func (s *splitter) alloc(n int) []seg {
 }
 
 // reset makes the slab's space available again; nothing carved from it may be in use.
-func (s *splitter) reset() { s.slab = s.slab[:0] }
+func (s *splitter) reset() { s.slab, s.slab64 = s.slab[:0], s.slab64[:0] }
 
 // clone copies ss into slab memory.
 func (s *splitter) clone(ss []seg) []seg {
@@ -147,20 +181,27 @@ func (haircutMethod) Supports(graph.Model) bool { return true }
 func (haircutMethod) kind() stateKind           { return composition }
 
 func (haircutMethod) split(s *splitter, ins []inState, values []uint256.Int, fee *uint256.Int, outs [][]seg) {
+	if split64(s, ins, values, fee, outs) {
+		return
+	}
 	// Pool = Σ input compositions + CLEAN (Σ inputs − Σ taint), spec §7.3.
 	pool := s.pool[:0]
 	var clean, total uint256.Int
 	for i := range ins {
 		total.Add(&total, &ins[i].value)
-		if len(ins[i].st) == 0 {
+		st := ins[i].st
+		if len(ins[i].narrow) > 0 {
+			st = (&packed{narrow: ins[i].narrow}).appendTo(s.alloc(len(ins[i].narrow)), 1)
+		}
+		if len(st) == 0 {
 			continue
 		}
 		if len(pool) == 0 {
-			pool = append(pool, ins[i].st...)
+			pool = append(pool, st...)
 			continue
 		}
 		// Input compositions are sorted: merge them in linear time.
-		s.tmp = mergeComps(pool, ins[i].st, s.tmp)
+		s.tmp = mergeComps(pool, st, s.tmp)
 		pool, s.tmp = s.tmp, pool
 	}
 	t := taintOf(pool)
@@ -198,6 +239,124 @@ func (haircutMethod) split(s *splitter, ins []inState, values []uint256.Int, fee
 		outs[len(values)] = s.clone(pool)
 	}
 	s.pool = pool
+}
+
+// split64 is haircut's split when every amount fits in 64 bits (always so for satoshi)
+// and every tainted input is narrow: the pool stays in 16-byte segments with 64-bit
+// arithmetic from the stored states to the outputs' parts. It gives exactly the parts of
+// the general path (the apportionment is the same integer computation) and reports false,
+// doing nothing, when it does not apply.
+func split64(s *splitter, ins []inState, values []uint256.Int, fee *uint256.Int, outs [][]seg) bool {
+	var total uint64
+	for i := range ins {
+		if len(ins[i].st) > 0 || !ins[i].value.IsUint64() {
+			return false
+		}
+		var c uint64
+		total, c = bits.Add64(total, ins[i].value.Uint64(), 0)
+		if c != 0 {
+			return false
+		}
+	}
+	for i := range values {
+		if !values[i].IsUint64() {
+			return false
+		}
+	}
+	if !fee.IsUint64() {
+		return false
+	}
+	if cap(s.outs64) < len(values) {
+		s.outs64 = make([][]cseg, len(values))
+	}
+	s.outs64 = s.outs64[:len(values)]
+	clear(s.outs64)
+	s.narrowOuts = true
+	// Merge the inputs' compositions (each sorted; adding a hop to all keeps the order).
+	pool := s.pool64[:0]
+	for i := range ins {
+		in := ins[i].narrow
+		if len(in) == 0 {
+			continue
+		}
+		if len(pool) == 0 {
+			pool = append(pool, in...)
+			continue
+		}
+		s.tmp64 = mergeNarrow(pool, in, s.tmp64)
+		pool, s.tmp64 = s.tmp64, pool
+	}
+	var taint uint64
+	for k := range pool {
+		taint += pool[k].amt // ≤ total: no overflow
+	}
+	clean := total - taint
+	for i := range values {
+		a := values[i].Uint64()
+		if a == 0 {
+			continue
+		}
+		parts := s.ap.withdraw64(pool, clean, a)
+		n := 0
+		for k := range pool {
+			if parts[k] != 0 {
+				n++
+			}
+		}
+		var out []cseg
+		if n > 0 {
+			out = s.alloc64(n)
+			for k := range pool {
+				if parts[k] != 0 {
+					out = append(out, cseg{c: comp{src: pool[k].c.src, hop: pool[k].c.hop + 1}, amt: parts[k]})
+				}
+			}
+		}
+		clean -= parts[len(pool)]
+		j := 0
+		for k := range pool {
+			if left := pool[k].amt - parts[k]; left != 0 {
+				pool[j] = cseg{c: pool[k].c, amt: left}
+				j++
+			}
+		}
+		pool = pool[:j]
+		s.outs64[i] = out
+	}
+	if len(pool) > 0 {
+		out := s.alloc(len(pool))
+		for _, g := range pool {
+			f := seg{c: comp{src: g.c.src, hop: g.c.hop + 1}}
+			f.amt.SetUint64(g.amt)
+			out = append(out, f)
+		}
+		outs[len(values)] = out
+	}
+	s.pool64 = pool
+	return true
+}
+
+// mergeNarrow is mergeComps on narrow compositions. Sums cannot overflow: they are
+// bounded by the transaction's input total, which the caller checked fits in 64 bits.
+func mergeNarrow(into, add, out []cseg) []cseg {
+	out = out[:0]
+	i, j := 0, 0
+	for i < len(into) && j < len(add) {
+		switch {
+		case into[i].c == add[j].c:
+			out = append(out, cseg{c: into[i].c, amt: into[i].amt + add[j].amt})
+			i++
+			j++
+		case into[i].c.less(add[j].c):
+			out = append(out, into[i])
+			i++
+		default:
+			out = append(out, add[j])
+			j++
+		}
+	}
+	out = append(out, into[i:]...)
+	return append(out, add[j:]...)
 }
 
 func dropEmpty(ss []seg) []seg {

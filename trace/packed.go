@@ -112,6 +112,29 @@ type packer struct {
 	slab []cseg
 }
 
+// packNarrow returns a copy of the narrow state ns as a packed state.
+func (pk *packer) packNarrow(ns []cseg) packed {
+	if len(ns) == 0 {
+		return packed{}
+	}
+	out := pk.carve(len(ns))
+	copy(out, ns)
+	return packed{narrow: out}
+}
+
+// carve returns n segments of slab memory (a state of its own when large).
+func (pk *packer) carve(n int) []cseg {
+	if n > 256 {
+		return make([]cseg, n)
+	}
+	if len(pk.slab)+n > cap(pk.slab) {
+		pk.slab = make([]cseg, 0, 8192)
+	}
+	start := len(pk.slab)
+	pk.slab = pk.slab[:start+n]
+	return pk.slab[start : start+n : start+n]
+}
+
 // pack returns st as a packed state. st itself is not kept.
 func (pk *packer) pack(st []seg) packed {
 	if len(st) == 0 {
@@ -122,18 +145,7 @@ func (pk *packer) pack(st []seg) packed {
 			return packed{wide: append([]seg(nil), st...)}
 		}
 	}
-	n := len(st)
-	var out []cseg
-	if n > 256 {
-		out = make([]cseg, n)
-	} else {
-		if len(pk.slab)+n > cap(pk.slab) {
-			pk.slab = make([]cseg, 0, 8192)
-		}
-		start := len(pk.slab)
-		pk.slab = pk.slab[:start+n]
-		out = pk.slab[start : start+n : start+n]
-	}
+	out := pk.carve(len(st))
 	for i := range st {
 		out[i] = cseg{c: st[i].c, amt: st[i].amt.Uint64()}
 	}
