@@ -228,6 +228,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		addrTab: newAddrTable(cfg.SizeHint),
 		addrs:   make([]addrInfo, 0, cfg.SizeHint),
 	}
+	e.sp.pk = &e.pk
 	// Sources are numbered in bytewise name order so that comparing ids compares names,
 	// as the rounding tie rule and the result order require.
 	names := map[string]bool{}
@@ -636,7 +637,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		opSeeded := len(e.opSeeds) > 0 && len(e.opSeeds[key]) > 0
 		if len(nst) > 0 {
 			if narrowOK && a.exchange < 0 && !isSeed && !opSeeded {
-				sp := e.pk.packNarrow(nst)
+				sp := packed{narrow: nst} // split64 carved it from the packer's slab
 				mov := e.ev.add(movement{
 					kind: movOutput, ref: op.String(), tx: tx.TxID, pos: pos, to: out.Address, asset: graph.BTC,
 					value: out.Value, taint: sp, parents: e.ev.parents(e.inMovs),

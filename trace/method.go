@@ -82,13 +82,21 @@ type splitter struct {
 	tmp64  []cseg
 	slab64 []cseg
 	// outs64 holds split64's outputs when narrowOuts is set: output i's composition with
-	// its hops counted, instead of outs[i]. The fee is in outs as usual.
+	// its hops counted, instead of outs[i]. The fee is in outs as usual. They are never
+	// changed afterwards, so they may become packed states.
 	outs64     [][]cseg
 	narrowOuts bool
+	// pk, when set, is the engine's packer: split64 carves its outputs from the packer's
+	// slab, so that an output kept as it is needs no copy to become a packed state.
+	pk *packer
 }
 
-// alloc64 is alloc for narrow segments.
+// alloc64 returns an empty slice with room for n narrow segments, from the packer when
+// there is one (memory kept for good), else from scratch space valid until reset.
 func (s *splitter) alloc64(n int) []cseg {
+	if s.pk != nil {
+		return s.pk.carve(n)[:0]
+	}
 	if len(s.slab64)+n > cap(s.slab64) {
 		s.slab64 = make([]cseg, 0, max(2*cap(s.slab64), 4096, 2*n))
 	}

@@ -112,16 +112,6 @@ type packer struct {
 	slab []cseg
 }
 
-// packNarrow returns a copy of the narrow state ns as a packed state.
-func (pk *packer) packNarrow(ns []cseg) packed {
-	if len(ns) == 0 {
-		return packed{}
-	}
-	out := pk.carve(len(ns))
-	copy(out, ns)
-	return packed{narrow: out}
-}
-
 // carve returns n segments of slab memory (a state of its own when large).
 func (pk *packer) carve(n int) []cseg {
 	if n > 256 {
