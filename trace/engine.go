@@ -621,7 +621,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 	// Haircut's 64-bit split leaves its outputs narrow. An output that no rule below
 	// changes (no pruning configured, not at an exchange or seed) is packed from them
 	// directly; any other is widened and takes the general path.
-	narrowOK := e.sp.narrowOuts && e.cfg.Params.MaxHops == nil && e.cfg.Params.MinTaint.IsZero() && e.cfg.Params.MinFraction == nil
+	narrowOK := e.sp.narrowOuts && e.cfg.Params.MinTaint.IsZero() && e.cfg.Params.MinFraction == nil
 	for i := range tx.Outputs {
 		out := &tx.Outputs[i]
 		op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
@@ -635,6 +635,9 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		a := &e.addrs[ai]
 		isSeed := a.seedSrc != 0
 		opSeeded := len(e.opSeeds) > 0 && len(e.opSeeds[key]) > 0
+		if len(nst) > 0 && narrowOK && e.cfg.Params.MaxHops != nil {
+			nst = e.pruneHops64(nst, *e.cfg.Params.MaxHops)
+		}
 		if len(nst) > 0 {
 			if narrowOK && a.exchange < 0 && !isSeed && !opSeeded {
 				sp := packed{narrow: nst} // split64 carved it from the packer's slab
@@ -946,6 +949,25 @@ func (e *Engine) prune(st []seg, value *uint256.Int) []seg {
 		st = e.normalize(st)
 	}
 	return st
+}
+
+// pruneHops64 is prune's max_hops rule on a narrow composition: components beyond
+// maxHops go to the pruned_hops sink and leave the composition, in place (it is not yet
+// shared).
+func (e *Engine) pruneHops64(ns []cseg, maxHops uint32) []cseg {
+	j := 0
+	for _, g := range ns {
+		if g.c.hop > maxHops {
+			s := &e.sinks[SinkPrunedHops][g.c.src]
+			var amt uint256.Int
+			amt.SetUint64(g.amt)
+			s.Add(s, &amt)
+			continue
+		}
+		ns[j] = g
+		j++
+	}
+	return ns[:j]
 }
 
 // normalize drops CLEAN entries from sets and compositions and merges CLEAN runs in

@@ -89,6 +89,8 @@ type splitter struct {
 	// pk, when set, is the engine's packer: split64 carves its outputs from the packer's
 	// slab, so that an output kept as it is needs no copy to become a packed state.
 	pk *packer
+	// wideOnly turns split64 off (tests hold the two paths equal).
+	wideOnly bool
 }
 
 // alloc64 returns an empty slice with room for n narrow segments, from the packer when
@@ -189,7 +191,7 @@ func (haircutMethod) Supports(graph.Model) bool { return true }
 func (haircutMethod) kind() stateKind           { return composition }
 
 func (haircutMethod) split(s *splitter, ins []inState, values []uint256.Int, fee *uint256.Int, outs [][]seg) {
-	if split64(s, ins, values, fee, outs) {
+	if !s.wideOnly && split64(s, ins, values, fee, outs) {
 		return
 	}
 	// Pool = Σ input compositions + CLEAN (Σ inputs − Σ taint), spec §7.3.

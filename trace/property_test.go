@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"testing"
@@ -223,10 +224,13 @@ func (c *chainCase) run(t *rapid.T, method string) *trace.Result {
 }
 
 // engine replays the case's blocks and returns the engine.
-func (c *chainCase) engine(t *rapid.T, method string) *trace.Engine {
+func (c *chainCase) engine(t *rapid.T, method string, setup ...func(*trace.Engine)) *trace.Engine {
 	eng, err := trace.NewEngine(trace.Config{Model: c.model, Method: method, Seeds: c.seeds, Exchanges: c.exchanges, Params: c.params})
 	if err != nil {
 		t.Fatalf("NewEngine: %v", err)
+	}
+	for _, f := range setup {
+		f(eng)
 	}
 	for _, f := range c.funding {
 		if err := eng.Fund(f.op, f.addr, graph.NewAmount(f.value)); err != nil {
@@ -332,6 +336,25 @@ func TestPropertyUTXO(t *testing.T) {
 			if m == trace.FIFO || m == trace.LIFO || m == trace.TIHO {
 				compareUnits(t, m, r, refUTXO(c, m))
 			}
+		}
+	})
+}
+
+// TestPropertyHaircut64 holds haircut's 64-bit path (split64 and the outputs it packs
+// directly) equal to the general 256-bit path: the same result object, sinks included.
+func TestPropertyHaircut64(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c := genUTXO(t)
+		fast, err := json.Marshal(c.run(t, trace.Haircut))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wide, err := json.Marshal(c.engine(t, trace.Haircut, func(e *trace.Engine) { trace.SetWideOnly(e, true) }).Result())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(fast) != string(wide) {
+			t.Fatalf("64-bit path: %s\n256-bit path: %s", fast, wide)
 		}
 	})
 }
