@@ -252,6 +252,13 @@ func (e *Engine) Result() *Result {
 		wg.Add(1)
 		go func(p *part) {
 			defer wg.Done()
+			// Nearly every movement is an output (UTXO) or a transfer (account): sized
+			// up front, the part never grows by copying (which was ~8 % of a Result).
+			if e.model == graph.UTXO {
+				p.outs = make([]Output, 0, hi-lo)
+			} else {
+				p.xfers = make([]TransferTaint, 0, hi-lo)
+			}
 			var slab []Component
 			for i := lo; i < hi; i++ {
 				m := e.ev.movs.at(i)
