@@ -202,6 +202,9 @@ type Engine struct {
 	inBuf    []seg
 	values   []uint256.Int
 	outs     [][]seg
+	prep     *blockPrep // the running block's prep (nil: none, work inline)
+	prepBuf  *blockPrep // kept between blocks for its memory
+	prepOff  bool       // never prep on another goroutine (tests hold both ways equal)
 	moved    []seg
 	srcTot   []uint256.Int
 	parents  []int32
@@ -325,14 +328,24 @@ func (e *Engine) Config() Config { return e.cfg }
 
 // addr returns the index of a's info, creating it.
 func (e *Engine) addr(a graph.Address) int32 {
-	i, added := e.addrTab.intern(a)
-	if added {
+	e.prep.finish(false) // the table is the prep's while it runs
+	i, _ := e.addrTab.intern(a)
+	return e.addrAt(i)
+}
+
+// addrAt makes sure address number i, which the table has given out, has its addrInfo.
+// A block's prep numbers addresses ahead of the engine, so several may be new at once.
+func (e *Engine) addrAt(i int32) int32 {
+	for int(i) >= len(e.addrs) {
 		e.addrs = append(e.addrs, addrInfo{exchange: -1, seedMov: -1})
 	}
 	return i
 }
 
-func (e *Engine) lookup(a graph.Address) (int32, bool) { return e.addrTab.lookup(a) }
+func (e *Engine) lookup(a graph.Address) (int32, bool) {
+	e.prep.finish(false)
+	return e.addrTab.lookup(a)
+}
 
 // ---- initial state ----
 
@@ -357,7 +370,7 @@ func (e *Engine) Fund(op graph.Outpoint, addr graph.Address, value graph.Amount)
 func (e *Engine) fundingUTXO(k opKey, op graph.Outpoint, addr graph.Address, value *uint256.Int) utxo {
 	u := utxo{addr: e.addr(addr)}
 	e.setValue(k, &u, value)
-	st, mov := e.applyOutputSeeds(op, addr, value, nil, -1)
+	st, mov := e.applyOutputSeeds(op, u.addr, addr, value, nil, -1)
 	u.mov, u.st = mov, e.store(op, e.pk.pack(st))
 	return u
 }
@@ -365,9 +378,9 @@ func (e *Engine) fundingUTXO(k opKey, op graph.Outpoint, addr graph.Address, val
 // applyOutputSeeds returns the seeded state of an output (address seed first if its
 // address is a seed address, then outpoint seeds in listed order, capped at the value),
 // or st and mov unchanged when no seed applies.
-func (e *Engine) applyOutputSeeds(op graph.Outpoint, addr graph.Address, value *uint256.Int, st []seg, mov int32) ([]seg, int32) {
+func (e *Engine) applyOutputSeeds(op graph.Outpoint, ai int32, addr graph.Address, value *uint256.Int, st []seg, mov int32) ([]seg, int32) {
 	var list []int
-	if ai, ok := e.lookup(addr); ok && e.addrs[ai].seedSrc != 0 {
+	if e.addrs[ai].seedSrc != 0 {
 		list = append(list, int(e.addrs[ai].seedIdx))
 	}
 	if len(e.opSeeds) > 0 {
@@ -490,24 +503,15 @@ func (e *Engine) ApplyBlock(b *graph.Block) error {
 		return fmt.Errorf("block %d: %w", b.Height, ErrModel)
 	}
 	e.stats.Blocks++
-	var coinbase *graph.UTXOTx
-	for i := range b.UTXOTxs {
-		tx := &b.UTXOTxs[i]
-		if err := e.order(b.Height, tx.Index, tx.TxID); err != nil {
-			return err
-		}
-		if e.cfg.Params.TaintFee && tx.Coinbase && coinbase == nil {
-			coinbase = tx // distributed at the end of the block, when every fee is known
-			continue
-		}
-		if err := e.applyUTXOTx(b, tx); err != nil {
-			return err
-		}
-	}
-	if e.cfg.Params.TaintFee && e.model == graph.UTXO {
-		if err := e.applyFeeStream(b, coinbase); err != nil {
-			return err
-		}
+	if e.model == graph.UTXO {
+		e.prep = e.startPrep(b)
+		err := e.applyUTXOBlock(b)
+		// The prep ends with the block, failed or not: no goroutine may touch the
+		// engine once ApplyBlock has returned.
+		e.prep.finish(err != nil)
+		e.prep = nil
+		e.addrAt(int32(e.addrTab.len()) - 1)
+		return err
 	}
 	for i := range b.AccountTxs {
 		tx := &b.AccountTxs[i]
@@ -521,6 +525,39 @@ func (e *Engine) ApplyBlock(b *graph.Block) error {
 	return nil
 }
 
+func (e *Engine) applyUTXOBlock(b *graph.Block) error {
+	coinbase := -1
+	for i := range b.UTXOTxs {
+		tx := &b.UTXOTxs[i]
+		if err := e.order(b.Height, tx.Index, tx.TxID); err != nil {
+			return err
+		}
+		if e.cfg.Params.TaintFee && tx.Coinbase && coinbase < 0 {
+			coinbase = i // distributed at the end of the block, when every fee is known
+			continue
+		}
+		if err := e.applyUTXOTx(b, tx, e.txPrep(i, tx)); err != nil {
+			return err
+		}
+	}
+	if e.cfg.Params.TaintFee {
+		if coinbase < 0 {
+			return e.applyFeeStream(b, nil, txPrep{})
+		}
+		cb := &b.UTXOTxs[coinbase]
+		return e.applyFeeStream(b, cb, e.txPrep(coinbase, cb))
+	}
+	return nil
+}
+
+// txPrep returns the prep of transaction i of the running block, if there is a prep.
+func (e *Engine) txPrep(i int, tx *graph.UTXOTx) txPrep {
+	if e.prep == nil {
+		return txPrep{}
+	}
+	return e.prep.tx(i, tx)
+}
+
 func (e *Engine) order(h uint64, idx uint32, ref string) error {
 	p := graph.Position{Height: h, TxIndex: idx}
 	if e.started && !e.last.Less(p) {
@@ -532,7 +569,7 @@ func (e *Engine) order(h uint64, idx uint32, ref string) error {
 	return nil
 }
 
-func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
+func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx, tp txPrep) error {
 	e.sp.reset()
 	e.ins = e.ins[:0]
 	e.inMovs = e.inMovs[:0]
@@ -542,7 +579,12 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 	tainted := false
 	for i := range tx.Inputs {
 		in := &tx.Inputs[i]
-		k := keyOf(in.Prev)
+		var k opKey
+		if tp.ok {
+			k = tp.inKeys[i]
+		} else {
+			k = keyOf(in.Prev)
+		}
 		u, ok := e.utxos[k]
 		if !ok {
 			if !in.Resolved {
@@ -581,13 +623,13 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		e.ins = append(e.ins, is)
 		e.inAddrs = append(e.inAddrs, u.addr) // for the self-change and internal-movement rules
 	}
-	return e.distributeUTXO(b, tx, &inSum, tainted, len(tx.Inputs) > 0)
+	return e.distributeUTXO(b, tx, &inSum, tainted, len(tx.Inputs) > 0, tp)
 }
 
 // distributeUTXO distributes the inputs gathered in e.ins (worth inSum; tainted when any
 // carries taint) to tx's outputs and its fee, and creates the outputs. hasIns is false for
 // a coinbase that has no inputs: it creates new money and pays no fee.
-func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256.Int, tainted, hasIns bool) error {
+func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256.Int, tainted, hasIns bool, tp txPrep) error {
 	var outSum uint256.Int
 	e.values = e.values[:0]
 	for i := range tx.Outputs {
@@ -617,7 +659,10 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		e.stats.TaintedTxs++
 	}
 	pos := graph.Position{Height: b.Height, TxIndex: tx.Index}
-	key := keyOf(graph.Outpoint{TxID: tx.TxID})
+	key := tp.txKey
+	if !tp.ok {
+		key = keyOf(graph.Outpoint{TxID: tx.TxID})
+	}
 	// Haircut's 64-bit split leaves its outputs narrow. An output that no rule below
 	// changes (no pruning configured, not at an exchange or seed) is packed from them
 	// directly; any other is widened and takes the general path.
@@ -631,7 +676,12 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		if e.sp.narrowOuts {
 			nst = e.sp.outs64[i]
 		}
-		ai := e.addr(out.Address)
+		var ai int32
+		if tp.ok {
+			ai = e.addrAt(tp.outAddr[i])
+		} else {
+			ai = e.addr(out.Address)
+		}
 		a := &e.addrs[ai]
 		isSeed := a.seedSrc != 0
 		opSeeded := len(e.opSeeds) > 0 && len(e.opSeeds[key]) > 0
@@ -687,7 +737,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 			st, mov = nil, -1
 		}
 		if isSeed || opSeeded {
-			st, mov = e.applyOutputSeeds(op, out.Address, &out.Value, st, mov)
+			st, mov = e.applyOutputSeeds(op, ai, out.Address, &out.Value, st, mov)
 		}
 		if out.Unspendable && len(st) == 0 {
 			continue // never spent, carries nothing: no need to keep it
@@ -789,7 +839,7 @@ func (e *Engine) deferFee(tx *graph.UTXOTx, pos graph.Position, st []seg, fee *u
 // The subsidy is what the coinbase claims beyond the block's fees: no chain's reward
 // schedule is needed, and it equals the protocol subsidy whenever the miner claims the
 // whole reward. Without a coinbase the fees go to the fees sink, as without TaintFee.
-func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx) error {
+func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx, tp txPrep) error {
 	defer func() { e.fees, e.feeBuf, e.feeMovs = e.fees[:0], e.feeBuf[:0], e.feeMovs[:0] }()
 	if cb == nil {
 		for _, f := range e.fees {
@@ -832,7 +882,7 @@ func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx) error {
 		e.ins = append(e.ins, inState{st: st, value: f.value})
 		inSum.Add(&inSum, &f.value)
 	}
-	return e.distributeUTXO(b, cb, &inSum, tainted, true)
+	return e.distributeUTXO(b, cb, &inSum, tainted, true, tp)
 }
 
 // store keeps a tainted output's state in the side table and returns its index (-1 for
