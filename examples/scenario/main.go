@@ -5,10 +5,17 @@
 //	go run ./examples/scenario -method fifo -check testdata/vectors/U02_peel_chain.json
 //	go run ./examples/scenario -table testdata/vectors/A04_account_erc20_token.json
 //	go run ./examples/scenario -explain p4:0 -method haircut testdata/vectors/U02_peel_chain.json
+//	go run ./examples/scenario -exact -check testdata/vectors/U02_peel_chain.json
 //
 // With -check it compares every result with the file's "expected" block and reports each
 // difference; the exit status is 1 if any differ. Errors go to stderr with a non-zero
 // exit status.
+//
+// With -exact it prints the results of the specification's informative exact mode (§6)
+// instead: haircut in rational arithmetic (package trace/exact), amounts as "n" or "p/q";
+// the other methods never round, so theirs are the integer results. -exact -check compares
+// with the file's "expected_exact" block where it has one for the method, else with
+// "expected". -exact prints JSON only: it does not combine with -table or -explain.
 package main
 
 import (
@@ -34,14 +41,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	check := fs.Bool("check", false, "compare each result with the file's expected result and report differences")
 	table := fs.Bool("table", false, "print readable tables instead of JSON")
 	explain := fs.String("explain", "", "print the evidence paths of this output, transfer or deposit reference")
+	exact := fs.Bool("exact", false, "print the exact-mode results (haircut in rational arithmetic); with -check, compare with expected_exact")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: scenario [-method M] [-check] [-table] [-explain REF] FILE\n")
+		fmt.Fprintf(stderr, "usage: scenario [-method M] [-check] [-table] [-explain REF] [-exact] FILE\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() != 1 || *exact && (*table || *explain != "") {
 		fs.Usage()
 		return 2
 	}
@@ -65,6 +73,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		methods = []string{*method}
+	}
+	if *exact {
+		return runExact(sc, methods, *check, stdout, stderr)
 	}
 	results := map[string]*trace.Result{}
 	for _, m := range methods {
@@ -112,6 +123,45 @@ func run(args []string, stdout, stderr io.Writer) int {
 			failed++
 		} else {
 			fmt.Fprintf(stderr, "check %s %s: ok\n", sc.Name, m)
+		}
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// runExact prints the exact-mode results of methods and, with check, compares them with
+// the file's exact expectations.
+func runExact(sc *scenario.Scenario, methods []string, check bool, stdout, stderr io.Writer) int {
+	results := map[string]json.RawMessage{}
+	for _, m := range methods {
+		res, err := sc.RunExact(m)
+		if err != nil {
+			fmt.Fprintln(stderr, "scenario:", err)
+			return 1
+		}
+		results[m] = res
+	}
+	writeJSON(stdout, results)
+	if !check {
+		return 0
+	}
+	failed := 0
+	for _, m := range methods {
+		diffs, err := sc.CheckExact(m, results[m])
+		if err != nil {
+			fmt.Fprintln(stderr, "check:", err)
+			failed++
+			continue
+		}
+		for _, d := range diffs {
+			fmt.Fprintf(stderr, "check %s %s (exact): %s\n", sc.Name, m, d)
+		}
+		if len(diffs) > 0 {
+			failed++
+		} else {
+			fmt.Fprintf(stderr, "check %s %s (exact): ok\n", sc.Name, m)
 		}
 	}
 	if failed > 0 {

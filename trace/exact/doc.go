@@ -1,0 +1,45 @@
+// Package exact replays a history under haircut in the taint specification's informative
+// exact mode (docs/taint-spec.md §6): rational numbers, no rounding, so that haircut's
+// results are exactly proportional. Every output of a transaction, and every debit of an
+// account, carries the same tainted fraction as the pool it comes from, to the last
+// fraction of a unit: spending 3 stolen and 7 clean BTC leaves every output exactly 3/10
+// tainted, and a peel chain's figures come out as the fractions a paper would print
+// (vector U02's X3 output holds 10499700000000/44999 satoshi of taint).
+//
+// It is a reference mode for researchers who compare chaintrace with published fractions
+// or with their own proportional models, and for checking how far the normative integer
+// mode (package trace, Hamilton rounding) strays from the proportional ideal: without
+// dust pruning, less than one unit for every split an amount's history went through (a
+// split rounds each component by less than a unit, and that error spreads on with weights
+// that sum to at most 1). It is not for production screening: it is much slower than
+// package trace (math/big rationals, whose denominators can grow along a history) and is
+// meant for small and medium histories. The conformance vectors carry its results in
+// their expected_exact blocks, and Result.CheckConservation verifies spec §9.3 exactly.
+//
+// Only haircut rounds. Poison, FIFO, LIFO, TIHO and seniority move whole segments, so
+// their exact results are package trace's; New accepts haircut only.
+//
+// The engine does exactly what trace.Engine does under haircut — seeds of every kind
+// (address, outpoint, transfer, partial amounts), hop counting, per-(source, hop)
+// components, every sink, min_taint, min_fraction, max_hops, stop_at_exchanges,
+// Params.TaintFee, self-change and internal-movement rules, exchange exposure, per-address
+// shares, account gas fees first, failed and reverted transfers, source accounts — except
+// that each split is the exact share a·pool[c]/P, every amount and sum is a rational,
+// and balances and totals are unbounded integers where trace's are 256 bits wide. Pruning
+// compares rationals (t_s < min_taint, t_s/value < min_fraction), so an exact replay may
+// keep or prune taint that the integer one prunes or keeps.
+//
+// Use it as trace.Engine:
+//
+//	eng, err := exact.New(cfg) // cfg.Method == trace.Haircut
+//	err = eng.Fund(op, addr, value) // or SetBalance on account chains
+//	for each block { err = eng.ApplyBlock(&block) }
+//	res := eng.Result()
+//	json.Marshal(res) // the spec's result object, amounts as "n" or "p/q"
+//
+// Bad input gives the errors trace.Engine gives, wrapping the same sentinels
+// (trace.ErrUnknownOutpoint, trace.ErrOverspend, trace.ErrOverdraft, trace.ErrBadConfig, …)
+// and naming the block and transaction. Package trace/scenario runs scenario and vector
+// files in exact mode (Scenario.RunExact, Scenario.CheckExact), and so does
+// examples/scenario with -exact.
+package exact

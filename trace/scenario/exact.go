@@ -1,0 +1,68 @@
+package scenario
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/exact"
+)
+
+// RunExact replays the scenario under method in the spec's informative exact mode (§6)
+// and returns the result object as JSON, amounts as "n" or "p/q". Haircut runs on the
+// exact engine (package trace/exact); every other method never rounds, so its exact
+// result is the integer engine's, and Run gives it.
+func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
+	if method != trace.Haircut {
+		res, err := s.Run(method)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(res)
+	}
+	res, err := s.runExactHaircut()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+// runExactHaircut replays the scenario on the exact engine.
+func (s *Scenario) runExactHaircut() (*exact.Result, error) {
+	eng, err := exact.New(s.Config(trace.Haircut))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	for _, f := range s.Funding {
+		if err := eng.Fund(f.Outpoint, f.Address, f.Value); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	for _, b := range s.InitialBalances {
+		if err := eng.SetBalance(b.Address, b.Asset, b.Amount); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	for i := range s.blocks {
+		if err := eng.ApplyBlock(&s.blocks[i]); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	return eng.Result(), nil
+}
+
+// CheckExact compares a result of RunExact with the file's exact expectation for method:
+// its expected_exact entry, which vectors carry wherever the exact result differs from
+// the integer one, and otherwise its expected entry (the two are then equal). It returns
+// every difference, each naming the JSON path, and an error if the file expects nothing
+// for method.
+func (s *Scenario) CheckExact(method string, result json.RawMessage) ([]string, error) {
+	exp, ok := s.ExpectedExact[method]
+	if !ok {
+		exp, ok = s.Expected[method]
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: no expected result for method %s", s.Name, method)
+	}
+	return DiffJSON(exp, result)
+}
