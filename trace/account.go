@@ -10,11 +10,23 @@ import (
 // applyAccountTx replays one account-model transaction (spec §3.2, §8): the fee first,
 // then, if the transaction succeeded, its transfers in execution order.
 func (e *Engine) applyAccountTx(b *graph.Block, tx *graph.AccountTx) error {
+	e.txTainted = false
+	err := e.applyAccountTransfers(b, tx)
+	if e.txTainted {
+		e.stats.TaintedTxs++
+	}
+	return err
+}
+
+func (e *Engine) applyAccountTransfers(b *graph.Block, tx *graph.AccountTx) error {
 	pos := graph.Position{Height: b.Height, TxIndex: tx.Index, Seq: -1}
 	if !tx.Fee.IsZero() {
 		x := graph.Transfer{ID: tx.FeeTransferID(), Asset: feeAsset(b.Chain), From: tx.From, To: FeeSink, Amount: tx.Fee}
 		if err := e.transfer(b, tx, &x, pos); err != nil {
 			return err
+		}
+		if e.overflow {
+			return e.overflowErr(b, tx.Hash, x.ID)
 		}
 	}
 	if !tx.Success {
@@ -28,6 +40,9 @@ func (e *Engine) applyAccountTx(b *graph.Block, tx *graph.AccountTx) error {
 		}
 		if err := e.transfer(b, tx, x, pos); err != nil {
 			return err
+		}
+		if e.overflow {
+			return e.overflowErr(b, tx.Hash, x.ID)
 		}
 	}
 	return nil
@@ -78,7 +93,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			a := &e.addrs[ai]
 			e.seedUsed[a.seedIdx] = true
 			moved = append(moved, seg{c: comp{src: a.seedSrc}, amt: amount})
-			e.injected[a.seedSrc].Add(&e.injected[a.seedSrc], &amount)
+			e.sum(&e.injected[a.seedSrc], &amount)
 			e.parents = append(e.parents, a.seedMov)
 		} else if len(h.st) > 0 {
 			h.st, moved = e.method.take(&e.sp, h.st, &h.bal, &amount, moved)
@@ -119,7 +134,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	if !tainted {
 		moved = moved[:0]
 	} else {
-		e.stats.TaintedTxs++
+		e.txTainted = true
 	}
 	// Step 4: transfer seeds.
 	if len(seeds) > 0 {
@@ -157,7 +172,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			default:
 				seeded = appendSeg(seeded, seg{c: comp{src: src}, amt: n})
 			}
-			e.injected[src].Add(&e.injected[src], &n)
+			e.sum(&e.injected[src], &n)
 			left.Sub(&left, &n)
 			if first < 0 {
 				first = si
@@ -212,15 +227,15 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	}
 	isSeed := e.addrs[ti].seedSrc != 0
 	h := e.holdingAt(ti, x.Asset)
-	h.bal.Add(&h.bal, &amount)
+	e.sum(&h.bal, &amount)
 	if !isSeed && !internal {
 		a := &e.addrs[ti]
 		a.receives = true
-		a.received.Add(&a.received, &amount)
-		a.tainted.Add(&a.tainted, &taint)
+		e.sum(&a.received, &amount)
+		e.sum(&a.tainted, &taint)
 		h.receives = true
-		h.received.Add(&h.received, &amount)
-		h.tainted.Add(&h.tainted, &taint)
+		e.sum(&h.received, &amount)
+		e.sum(&h.tainted, &taint)
 	}
 	credit := moved
 	switch {

@@ -135,6 +135,7 @@ var (
 	ErrOutOfOrder      = errors.New("block out of chain order")
 	ErrModel           = errors.New("block does not match the engine's model")
 	ErrValueMismatch   = errors.New("input value differs from the spent output")
+	ErrOverflow        = errors.New("a balance or total exceeds 256 bits")
 )
 
 // FeeSink is the "to" of fee pseudo-transfers in results.

@@ -141,7 +141,12 @@ type Stats struct {
 	// TaintedTxs counts transactions with at least one tainted input or debit.
 	TaintedTxs uint64 `json:"tainted_txs"`
 	// OutsideWindowInputs counts UTXO inputs that spent outputs created before the
-	// replayed window; they are treated as clean initial holdings (spec §8.1, §3).
+	// replayed window; they are treated as clean initial holdings (spec §8.1, §3). Any
+	// resolved input (graph.TxIn.Resolved) whose output the engine does not hold counts
+	// as one: the engine cannot tell it from a second spend of an output spent earlier in
+	// the window without remembering every spent output. The store and the chain
+	// adapters resolve inputs from validated chains only, and scenario inputs are never
+	// resolved, so a double spend there is ErrUnknownOutpoint.
 	OutsideWindowInputs uint64 `json:"outside_window_inputs"`
 	// ImplicitBalanceDebits counts account debits that exceeded the known balance and were
 	// covered by clean pre-window funds (Params.ImplicitBalances).
@@ -189,25 +194,27 @@ type Engine struct {
 	last    graph.Position
 	stats   Stats
 
-	sp       splitter
-	fees     []feeEntry // TaintFee: this block's fees, for its coinbase
-	feeBuf   []seg
-	feeMovs  []int32
-	pk       packer
-	scratch  []seg
-	compSlab []Component
-	ins      []inState
-	inMovs   []int32
-	inAddrs  []int32
-	inBuf    []seg
-	values   []uint256.Int
-	outs     [][]seg
-	prep     *blockPrep // the running block's prep (nil: none, work inline)
-	prepBuf  *blockPrep // kept between blocks for its memory
-	prepOff  bool       // never prep on another goroutine (tests hold both ways equal)
-	moved    []seg
-	srcTot   []uint256.Int
-	parents  []int32
+	sp        splitter
+	fees      []feeEntry // TaintFee: this block's fees, for its coinbase
+	feeBuf    []seg
+	feeMovs   []int32
+	pk        packer
+	scratch   []seg
+	compSlab  []Component
+	ins       []inState
+	inMovs    []int32
+	inAddrs   []int32
+	inBuf     []seg
+	values    []uint256.Int
+	outs      [][]seg
+	prep      *blockPrep // the running block's prep (nil: none, work inline)
+	prepBuf   *blockPrep // kept between blocks for its memory
+	prepOff   bool       // never prep on another goroutine (tests hold both ways equal)
+	overflow  bool       // a running total passed 2^256 (sum): the replay has failed
+	txTainted bool       // the account transaction being applied has a tainted debit
+	moved     []seg
+	srcTot    []uint256.Int
+	parents   []int32
 }
 
 // NewEngine validates cfg and returns an engine ready for ApplyBlock.
@@ -392,7 +399,14 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, ai int32, addr graph.Addres
 			delete(e.opSeeds, k)
 		}
 	}
-	if len(list) == 0 || value.IsZero() {
+	if len(list) == 0 {
+		return st, mov
+	}
+	if value.IsZero() {
+		// The seeds match an output that carries nothing: they were used, not mistyped.
+		for _, si := range list {
+			e.seedUsed[si] = true
+		}
 		return st, mov
 	}
 	var left uint256.Int
@@ -422,7 +436,7 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, ai int32, addr graph.Addres
 		} else {
 			out = appendSeg(out, seg{c: comp{src: src}, amt: n})
 		}
-		e.injected[src].Add(&e.injected[src], &n)
+		e.sum(&e.injected[src], &n)
 		left.Sub(&left, &n)
 		if first < 0 {
 			first = si
@@ -541,11 +555,19 @@ func (e *Engine) applyUTXOBlock(b *graph.Block) error {
 		}
 	}
 	if e.cfg.Params.TaintFee {
+		var err error
+		ref := "(the block's fees)"
 		if coinbase < 0 {
-			return e.applyFeeStream(b, nil, txPrep{})
+			err = e.applyFeeStream(b, nil, txPrep{})
+		} else {
+			cb := &b.UTXOTxs[coinbase]
+			ref = cb.TxID
+			err = e.applyFeeStream(b, cb, e.txPrep(coinbase, cb))
 		}
-		cb := &b.UTXOTxs[coinbase]
-		return e.applyFeeStream(b, cb, e.txPrep(coinbase, cb))
+		if err == nil && e.overflow {
+			err = e.overflowErr(b, ref, "")
+		}
+		return err
 	}
 	return nil
 }
@@ -603,7 +625,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx, tp txPrep) error 
 		}
 		value := e.takeValue(k, &u)
 		if _, o := inSum.AddOverflow(&inSum, &value); o {
-			return fmt.Errorf("block %d tx %s: input sum overflows", b.Height, tx.TxID)
+			return fmt.Errorf("block %d tx %s: input sum: %w", b.Height, tx.TxID, ErrOverflow)
 		}
 		is := inState{value: value}
 		if u.st >= 0 {
@@ -623,7 +645,32 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx, tp txPrep) error 
 		e.ins = append(e.ins, is)
 		e.inAddrs = append(e.inAddrs, u.addr) // for the self-change and internal-movement rules
 	}
-	return e.distributeUTXO(b, tx, &inSum, tainted, len(tx.Inputs) > 0, tp)
+	if err := e.distributeUTXO(b, tx, &inSum, tainted, len(tx.Inputs) > 0, tp); err != nil {
+		return err
+	}
+	if e.overflow {
+		return e.overflowErr(b, tx.TxID, "")
+	}
+	return nil
+}
+
+// sum adds v to the running total dst. Totals are 256 bits wide, as amounts are. Real
+// chains never come near that, but input can: a token contract may log transfers of
+// 2^255 units. A total that would wrap is recorded instead, and the transaction fails
+// with ErrOverflow: a wrapped figure would be silently wrong.
+func (e *Engine) sum(dst, v *uint256.Int) {
+	if _, o := dst.AddOverflow(dst, v); o {
+		e.overflow = true
+	}
+}
+
+// overflowErr is the error of a transaction (and transfer, when known) during which a
+// total overflowed.
+func (e *Engine) overflowErr(b *graph.Block, tx, transfer string) error {
+	if transfer != "" {
+		return fmt.Errorf("block %d tx %s transfer %s: %w", b.Height, tx, transfer, ErrOverflow)
+	}
+	return fmt.Errorf("block %d tx %s: %w", b.Height, tx, ErrOverflow)
 }
 
 // distributeUTXO distributes the inputs gathered in e.ins (worth inSum; tainted when any
@@ -634,7 +681,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 	e.values = e.values[:0]
 	for i := range tx.Outputs {
 		if _, o := outSum.AddOverflow(&outSum, &tx.Outputs[i].Value); o {
-			return fmt.Errorf("block %d tx %s: output sum overflows", b.Height, tx.TxID)
+			return fmt.Errorf("block %d tx %s: output sum: %w", b.Height, tx.TxID, ErrOverflow)
 		}
 		e.values = append(e.values, tx.Outputs[i].Value)
 	}
@@ -779,8 +826,8 @@ func (e *Engine) receive(ai int32, value, taint *uint256.Int) (internal bool) {
 	}
 	if !value.IsZero() && a.seedSrc == 0 && !selfChange && !internal {
 		a.receives = true
-		a.received.Add(&a.received, value)
-		a.tainted.Add(&a.tainted, taint)
+		e.sum(&a.received, value)
+		e.sum(&a.tainted, taint)
 	}
 	return internal
 }
@@ -853,11 +900,11 @@ func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx, tp txPrep) err
 	e.ins, e.inMovs, e.inAddrs, e.inBuf = e.ins[:0], e.inMovs[:0], e.inAddrs[:0], e.inBuf[:0]
 	var fees, claimed, subsidy uint256.Int
 	for _, f := range e.fees {
-		fees.Add(&fees, &f.value)
+		e.sum(&fees, &f.value)
 	}
 	for i := range cb.Outputs {
 		if _, o := claimed.AddOverflow(&claimed, &cb.Outputs[i].Value); o {
-			return fmt.Errorf("block %d tx %s: output sum overflows", b.Height, cb.TxID)
+			return fmt.Errorf("block %d tx %s: output sum: %w", b.Height, cb.TxID, ErrOverflow)
 		}
 	}
 	if claimed.Gt(&fees) {
@@ -880,7 +927,7 @@ func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx, tp txPrep) err
 			e.inMovs = append(e.inMovs, e.feeMovs[f.mov0:f.mov1]...)
 		}
 		e.ins = append(e.ins, inState{st: st, value: f.value})
-		inSum.Add(&inSum, &f.value)
+		e.sum(&inSum, &f.value)
 	}
 	return e.distributeUTXO(b, cb, &inSum, tainted, true, tp)
 }
@@ -958,7 +1005,7 @@ func (e *Engine) prune(st []seg, value *uint256.Int) []seg {
 					amt = *value
 				}
 				s := &e.sinks[SinkPrunedHops][st[i].c.src]
-				s.Add(s, &amt)
+				e.sum(s, &amt)
 				st[i].c = cleanComp
 				changed = true
 			}
@@ -987,7 +1034,7 @@ func (e *Engine) prune(st []seg, value *uint256.Int) []seg {
 			continue
 		}
 		s := &e.sinks[SinkPrunedDust][src]
-		s.Add(s, t)
+		e.sum(s, t)
 		for i := range st {
 			if st[i].c.src == uint32(src) {
 				st[i].c = cleanComp
@@ -1011,7 +1058,7 @@ func (e *Engine) pruneHops64(ns []cseg, maxHops uint32) []cseg {
 			s := &e.sinks[SinkPrunedHops][g.c.src]
 			var amt uint256.Int
 			amt.SetUint64(g.amt)
-			s.Add(s, &amt)
+			e.sum(s, &amt)
 			continue
 		}
 		ns[j] = g
@@ -1075,7 +1122,7 @@ func (e *Engine) sinkAll(k Sink, st []seg, value *uint256.Int) {
 	tot := e.srcTotals(st, value)
 	for src := 1; src < len(tot); src++ {
 		if !tot[src].IsZero() {
-			e.sinks[k][src].Add(&e.sinks[k][src], &tot[src])
+			e.sum(&e.sinks[k][src], &tot[src])
 		}
 	}
 }

@@ -23,7 +23,7 @@ type exposureAcc struct {
 func (e *Engine) deposit(li int32, asset graph.Asset, mov int32, value *uint256.Int, st []seg) {
 	x := &e.exposure[li]
 	x.any = true
-	x.received.Add(&x.received, value)
+	e.sum(&x.received, value)
 	if x.byAsset == nil {
 		x.byAsset = map[graph.Asset]*[2]uint256.Int{}
 	}
@@ -32,12 +32,12 @@ func (e *Engine) deposit(li int32, asset graph.Asset, mov int32, value *uint256.
 		pa = new([2]uint256.Int)
 		x.byAsset[asset] = pa
 	}
-	pa[0].Add(&pa[0], value)
+	e.sum(&pa[0], value)
 	if len(st) == 0 {
 		return
 	}
 	t := e.taintAmount(st, value)
-	pa[1].Add(&pa[1], &t)
+	e.sum(&pa[1], &t)
 	if x.bySource == nil {
 		x.bySource = map[uint32]*uint256.Int{}
 		x.bySourceHop = map[comp]*uint256.Int{}
@@ -46,17 +46,17 @@ func (e *Engine) deposit(li int32, asset graph.Asset, mov int32, value *uint256.
 		if m[k] == nil {
 			m[k] = new(uint256.Int)
 		}
-		m[k].Add(m[k], v)
+		e.sum(m[k], v)
 	}
 	addC := func(k comp, v *uint256.Int) {
 		if x.bySourceHop[k] == nil {
 			x.bySourceHop[k] = new(uint256.Int)
 		}
-		x.bySourceHop[k].Add(x.bySourceHop[k], v)
+		e.sum(x.bySourceHop[k], v)
 	}
 	if e.kind == sourceSet {
 		// Poison counts the deposit's full value once, and for every source present.
-		x.tainted.Add(&x.tainted, value)
+		e.sum(&x.tainted, value)
 		minHop := ^uint32(0)
 		for _, g := range st {
 			add(x.bySource, g.c.src, value)
@@ -66,22 +66,22 @@ func (e *Engine) deposit(li int32, asset graph.Asset, mov int32, value *uint256.
 			}
 		}
 		if minHop <= 1 {
-			x.direct.Add(&x.direct, value)
+			e.sum(&x.direct, value)
 		} else {
-			x.indirect.Add(&x.indirect, value)
+			e.sum(&x.indirect, value)
 		}
 	} else {
 		for _, g := range st {
 			if g.c.clean() {
 				continue
 			}
-			x.tainted.Add(&x.tainted, &g.amt)
+			e.sum(&x.tainted, &g.amt)
 			add(x.bySource, g.c.src, &g.amt)
 			addC(g.c, &g.amt)
 			if g.c.hop <= 1 {
-				x.direct.Add(&x.direct, &g.amt)
+				e.sum(&x.direct, &g.amt)
 			} else {
-				x.indirect.Add(&x.indirect, &g.amt)
+				e.sum(&x.indirect, &g.amt)
 			}
 		}
 	}

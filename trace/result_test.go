@@ -102,3 +102,26 @@ func TestResultParallelBuildSame(t *testing.T) {
 	require.Equal(t, string(one), string(four))
 	require.NoError(t, r.CheckConservation())
 }
+
+// TestTaintedTxsCountsTransactions: on account chains Stats.TaintedTxs counts
+// transactions with a tainted debit, not their transfers (a tainted sender's fee and two
+// transfers are one transaction).
+func TestTaintedTxsCountsTransactions(t *testing.T) {
+	for _, m := range trace.Methods(graph.Account) {
+		eng, err := trace.NewEngine(trace.Config{Model: graph.Account, Method: m, Params: trace.DefaultParams(),
+			Seeds: []trace.Seed{{Address: "src", Source: "s"}}})
+		require.NoError(t, err)
+		require.NoError(t, eng.SetBalance("src", graph.ETH, graph.NewAmount(1000)))
+		require.NoError(t, eng.SetBalance("clean", graph.ETH, graph.NewAmount(1000)))
+		require.NoError(t, eng.ApplyBlock(&graph.Block{Chain: graph.Ethereum, Height: 1, AccountTxs: []graph.AccountTx{
+			{Hash: "0xa", Index: 0, From: "src", Fee: graph.NewAmount(1), Success: true, Transfers: []graph.Transfer{
+				{ID: "0xa.0", Asset: graph.ETH, From: "src", To: "bob", Amount: graph.NewAmount(10), Kind: graph.KindCall},
+				{ID: "0xa.1", Asset: graph.ETH, From: "src", To: "carol", Amount: graph.NewAmount(20), Kind: graph.KindInternal}}},
+			{Hash: "0xb", Index: 1, From: "clean", Fee: graph.NewAmount(1), Success: true, Transfers: []graph.Transfer{
+				{ID: "0xb.0", Asset: graph.ETH, From: "clean", To: "dave", Amount: graph.NewAmount(10), Kind: graph.KindCall}}},
+		}}))
+		s := eng.Result().Stats
+		require.Equal(t, uint64(2), s.Txs, m)
+		require.Equal(t, uint64(1), s.TaintedTxs, m)
+	}
+}

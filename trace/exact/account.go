@@ -11,6 +11,15 @@ import (
 // applyAccountTx replays one account-model transaction (spec §3.2, §8): the fee first,
 // then, if the transaction succeeded, its transfers in execution order.
 func (e *Engine) applyAccountTx(b *graph.Block, tx *graph.AccountTx) error {
+	e.txTainted = false
+	err := e.applyAccountTransfers(b, tx)
+	if e.txTainted {
+		e.stats.TaintedTxs++ // transactions, as trace counts them, not transfers
+	}
+	return err
+}
+
+func (e *Engine) applyAccountTransfers(b *graph.Block, tx *graph.AccountTx) error {
 	if !tx.Fee.IsZero() {
 		x := graph.Transfer{ID: tx.FeeTransferID(), Asset: feeAsset(b.Chain), From: tx.From, To: trace.FeeSink, Amount: tx.Fee}
 		if err := e.transfer(b, tx, &x); err != nil {
@@ -80,7 +89,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	// Step 3: every tainted component moves one hop.
 	moved = moved.shifted()
 	if len(moved) > 0 {
-		e.stats.TaintedTxs++
+		e.txTainted = true
 	}
 	// Step 4: transfer seeds.
 	if len(seeds) > 0 {

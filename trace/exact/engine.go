@@ -70,9 +70,10 @@ type Engine struct {
 	holdOrder []*holding // in order of creation, so that results are built deterministically
 	xferSeeds map[string][]int
 
-	seedUsed []bool
-	injected []*big.Rat
-	sinks    map[trace.Sink][]*big.Rat
+	seedUsed  []bool
+	txTainted bool // the account transaction being applied has a tainted debit
+	injected  []*big.Rat
+	sinks     map[trace.Sink][]*big.Rat
 
 	exposure []exposureAcc
 	// Tainted movements as they arrived, by reference; a reference recorded twice keeps
@@ -256,7 +257,14 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, addr graph.Address, value *
 		list = append(list, l...)
 		delete(e.opSeeds, op) // an outpoint is created once
 	}
-	if len(list) == 0 || value.IsZero() {
+	if len(list) == 0 {
+		return st
+	}
+	if value.IsZero() {
+		// The seeds match an output that carries nothing: they were used, not mistyped.
+		for _, si := range list {
+			e.seedUsed[si] = true
+		}
 		return st
 	}
 	left := *value
@@ -398,7 +406,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			delete(e.utxos, in.Prev)
 		}
 		if _, o := inSum.AddOverflow(&inSum, &u.value); o {
-			return fmt.Errorf("block %d tx %s: input sum overflows", b.Height, tx.TxID)
+			return fmt.Errorf("block %d tx %s: input sum: %w", b.Height, tx.TxID, trace.ErrOverflow)
 		}
 		if len(u.st) > 0 {
 			// Every tainted component moves one hop (spec §7.1).
@@ -418,7 +426,7 @@ func (e *Engine) distribute(b *graph.Block, tx *graph.UTXOTx, inSum *graph.Amoun
 	var outSum graph.Amount
 	for i := range tx.Outputs {
 		if _, o := outSum.AddOverflow(&outSum, &tx.Outputs[i].Value); o {
-			return fmt.Errorf("block %d tx %s: output sum overflows", b.Height, tx.TxID)
+			return fmt.Errorf("block %d tx %s: output sum: %w", b.Height, tx.TxID, trace.ErrOverflow)
 		}
 	}
 	var fee graph.Amount
@@ -541,7 +549,7 @@ func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx) error {
 	}
 	for i := range cb.Outputs {
 		if _, o := claimed.AddOverflow(&claimed, &cb.Outputs[i].Value); o {
-			return fmt.Errorf("block %d tx %s: output sum overflows", b.Height, cb.TxID)
+			return fmt.Errorf("block %d tx %s: output sum: %w", b.Height, cb.TxID, trace.ErrOverflow)
 		}
 	}
 	if claimed.Gt(&sum) {

@@ -62,7 +62,7 @@ func TestErrors(t *testing.T) {
 				{Chain: graph.Bitcoin, Height: 1, UTXOTxs: []graph.UTXOTx{spend("t1", 0, fundOp, true, 100, 50, 50)}},
 				{Chain: graph.Bitcoin, Height: 2, UTXOTxs: []graph.UTXOTx{spend("t1", 0, graph.Outpoint{TxID: "t1", Index: 1}, true, 50, 50)}},
 			}},
-		{name: "input sum overflows", cfg: utxoCfg(), says: "input sum overflows",
+		{name: "input sum overflows", cfg: utxoCfg(), err: trace.ErrOverflow, says: "input sum",
 			setup: func(r replayer) error {
 				if err := r.Fund(graph.Outpoint{TxID: "a"}, "A", max); err != nil {
 					return err
