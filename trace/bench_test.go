@@ -56,7 +56,15 @@ func cached(key string, make func() *genChain) *genChain {
 	return c
 }
 
-func txid(n int) string  { return fmt.Sprintf("%064x", uint64(n)*0x9e3779b97f4a7c15) }
+func txid(n int) string { return fmt.Sprintf("%064x", uint64(n)*0x9e3779b97f4a7c15) }
+
+// fundingOut is a generated output from before the replayed blocks.
+type fundingOut struct {
+	op    graph.Outpoint
+	addr  graph.Address
+	value uint64
+}
+
 func baddr(n int) string { return fmt.Sprintf("bc1q%038x", uint64(n)*0xbf58476d1ce4e5b9) }
 func eaddr(n int) graph.Address {
 	return graph.Address(fmt.Sprintf("0x%040x", uint64(n)*0x94d049bb133111eb))

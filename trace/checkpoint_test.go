@@ -8,6 +8,7 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/internal/randchain"
 	"github.com/chaintrace/chaintrace/trace/scenario"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -91,18 +92,18 @@ func (missingStore) GetRecord(_ context.Context, ns string, key []byte) ([]byte,
 // TestPropertyCheckpoint: on random chains, a checkpoint at a random block changes nothing.
 func TestPropertyCheckpoint(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		var c *chainCase
+		var c *randchain.Case
 		if rapid.Bool().Draw(t, "utxo") {
-			c = genUTXO(t)
+			c = randchain.UTXO(t)
 		} else {
-			c = genAccount(t)
+			c = randchain.Account(t)
 		}
-		m := rapid.SampledFrom(trace.Methods(c.model)).Draw(t, "method")
-		full := c.run(t, m)
-		cut := rapid.IntRange(0, len(c.blocks)).Draw(t, "cut")
-		blocks := c.blocks
-		c.blocks = blocks[:cut]
-		eng := c.engine(t, m)
+		m := rapid.SampledFrom(trace.Methods(c.Model)).Draw(t, "method")
+		full := runCase(t, c, m)
+		cut := rapid.IntRange(0, len(c.Blocks)).Draw(t, "cut")
+		blocks := c.Blocks
+		c.Blocks = blocks[:cut]
+		eng := engineFor(t, c, m)
 		cp, err := eng.Checkpoint()
 		if err != nil {
 			t.Fatal(err)

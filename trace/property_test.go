@@ -8,6 +8,7 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/internal/randchain"
 	"pgregory.net/rapid"
 )
 
@@ -22,245 +23,23 @@ type unit struct {
 	hop int
 }
 
-type chainCase struct {
-	model     graph.Model
-	funding   []fundingOut
-	balances  []trace.Seed // Address + Amount (+ Source = asset) for account initial balances
-	seeds     []trace.Seed
-	exchanges map[string][]graph.Address
-	params    trace.Params
-	blocks    []graph.Block
+// runCase replays c under method and returns the result.
+func runCase(t *rapid.T, c *randchain.Case, method string) *trace.Result {
+	return engineFor(t, c, method).Result()
 }
 
-type fundingOut struct {
-	op    graph.Outpoint
-	addr  graph.Address
-	value uint64
-}
-
-var addrPool = []graph.Address{"a0", "a1", "a2", "a3", "a4", "a5", "ex0", "ex1"}
-
-func genParams(t *rapid.T) trace.Params {
-	p := trace.Params{StopAtExchanges: rapid.Bool().Draw(t, "stop")}
-	p.MinTaint = graph.NewAmount(uint64(rapid.IntRange(0, 4).Draw(t, "min_taint")))
-	if rapid.Bool().Draw(t, "has_max_hops") {
-		h := uint32(rapid.IntRange(0, 4).Draw(t, "max_hops"))
-		p.MaxHops = &h
-	}
-	if rapid.IntRange(0, 3).Draw(t, "has_fraction") == 0 {
-		p.MinFraction = &trace.Fraction{Num: graph.NewAmount(1), Den: graph.NewAmount(uint64(rapid.IntRange(2, 20).Draw(t, "den")))}
-	}
-	return p
-}
-
-func genExchanges(t *rapid.T) map[string][]graph.Address {
-	ex := map[string][]graph.Address{}
-	switch rapid.IntRange(0, 2).Draw(t, "exchanges") {
-	case 1:
-		ex["E"] = []graph.Address{"ex0"}
-	case 2:
-		ex["E"] = []graph.Address{"ex0", "ex1"}
-	}
-	return ex
-}
-
-func genUTXO(t *rapid.T) *chainCase {
-	c := &chainCase{model: graph.UTXO, exchanges: genExchanges(t), params: genParams(t)}
-	type live struct {
-		op    graph.Outpoint
-		value uint64
-	}
-	var lives []live
-	nf := rapid.IntRange(1, 5).Draw(t, "funding")
-	for i := 0; i < nf; i++ {
-		f := fundingOut{op: graph.Outpoint{TxID: fmt.Sprintf("f%d", i)}, addr: addrPool[rapid.IntRange(0, 5).Draw(t, "faddr")], value: uint64(rapid.IntRange(0, 60).Draw(t, "fvalue"))}
-		c.funding = append(c.funding, f)
-		lives = append(lives, live{f.op, f.value})
-	}
-	sources := []string{"s1", "s2"}
-	for i := range c.funding {
-		if rapid.IntRange(0, 2).Draw(t, "seeded") > 0 {
-			op := c.funding[i].op
-			s := trace.Seed{Outpoint: &op, Source: sources[rapid.IntRange(0, 1).Draw(t, "src")]}
-			if rapid.Bool().Draw(t, "partial") {
-				a := graph.NewAmount(uint64(rapid.IntRange(0, 70).Draw(t, "amount")))
-				s.Amount = &a
-			}
-			c.seeds = append(c.seeds, s)
-		}
-	}
-	if rapid.Bool().Draw(t, "addr_seed") {
-		c.seeds = append(c.seeds, trace.Seed{Address: addrPool[rapid.IntRange(0, 5).Draw(t, "seed_addr")], Source: sources[rapid.IntRange(0, 1).Draw(t, "asrc")]})
-	}
-	c.params.TaintFee = rapid.IntRange(0, 2).Draw(t, "taint_fee") == 0
-	ntx := rapid.IntRange(0, 12).Draw(t, "txs")
-	for i := 0; i < ntx && len(lives) > 0; i++ {
-		// Some blocks open with a coinbase (which TaintFee pays the block's fees to).
-		var cb *graph.UTXOTx
-		if rapid.IntRange(0, 2).Draw(t, "coinbase") == 0 {
-			cb = &graph.UTXOTx{TxID: fmt.Sprintf("cb%d", i), Index: 0, Coinbase: true}
-			for k := rapid.IntRange(1, 2).Draw(t, "cb_nout"); k > 0; k-- {
-				v := uint64(rapid.IntRange(0, 80).Draw(t, "cb_v"))
-				cb.Outputs = append(cb.Outputs, graph.TxOut{Address: addrPool[rapid.IntRange(0, 7).Draw(t, "cb_addr")], Value: graph.NewAmount(v)})
-			}
-		}
-		tx := graph.UTXOTx{TxID: fmt.Sprintf("t%d", i), Index: 1}
-		nin := rapid.IntRange(1, min(3, len(lives))).Draw(t, "nin")
-		var in uint64
-		for k := 0; k < nin; k++ {
-			j := rapid.IntRange(0, len(lives)-1).Draw(t, "pick")
-			tx.Inputs = append(tx.Inputs, graph.TxIn{Prev: lives[j].op})
-			in += lives[j].value
-			lives = append(lives[:j], lives[j+1:]...)
-		}
-		fee := uint64(rapid.IntRange(0, int(in)).Draw(t, "fee"))
-		rest := in - fee
-		nout := rapid.IntRange(1, 3).Draw(t, "nout")
-		for k := 0; k < nout; k++ {
-			v := rest
-			if k < nout-1 {
-				v = uint64(rapid.IntRange(0, int(rest)).Draw(t, "v"))
-			}
-			rest -= v
-			tx.Outputs = append(tx.Outputs, graph.TxOut{Address: addrPool[rapid.IntRange(0, 7).Draw(t, "oaddr")], Value: graph.NewAmount(v)})
-			lives = append(lives, live{graph.Outpoint{TxID: tx.TxID, Index: uint32(k)}, v})
-		}
-		blk := graph.Block{Chain: graph.Bitcoin, Height: uint64(i + 1)}
-		if cb != nil {
-			blk.UTXOTxs = append(blk.UTXOTxs, *cb)
-			for k, o := range cb.Outputs {
-				lives = append(lives, live{graph.Outpoint{TxID: cb.TxID, Index: uint32(k)}, o.Value.Uint64()})
-			}
-		}
-		blk.UTXOTxs = append(blk.UTXOTxs, tx)
-		c.blocks = append(c.blocks, blk)
-	}
-	// Seed addresses must not be exchanges.
-	for _, s := range c.seeds {
-		if s.Address == "ex0" || s.Address == "ex1" {
-			c.exchanges = map[string][]graph.Address{}
-		}
-	}
-	return c
-}
-
-func genAccount(t *rapid.T) *chainCase {
-	c := &chainCase{model: graph.Account, exchanges: genExchanges(t), params: genParams(t)}
-	assets := []graph.Asset{graph.ETH, "TOK"}
-	bal := map[[2]string]uint64{}
-	for _, a := range addrPool[:6] {
-		for _, as := range assets {
-			v := uint64(rapid.IntRange(0, 40).Draw(t, "bal"))
-			if v > 0 {
-				amt := graph.NewAmount(v)
-				c.balances = append(c.balances, trace.Seed{Address: a, Source: string(as), Amount: &amt})
-				bal[[2]string{string(a), string(as)}] = v
-			}
-		}
-	}
-	srcAddr := graph.Address("")
-	if rapid.Bool().Draw(t, "source_account") {
-		srcAddr = addrPool[rapid.IntRange(0, 5).Draw(t, "seed_addr")]
-		c.seeds = append(c.seeds, trace.Seed{Address: srcAddr, Source: "s1"})
-	}
-	ntx := rapid.IntRange(0, 12).Draw(t, "txs")
-	for i := 0; i < ntx; i++ {
-		from := addrPool[rapid.IntRange(0, 7).Draw(t, "from")]
-		tx := graph.AccountTx{Hash: fmt.Sprintf("x%d", i), From: from, Success: rapid.IntRange(0, 4).Draw(t, "ok") > 0}
-		eth := bal[[2]string{string(from), "ETH"}]
-		fee := uint64(rapid.IntRange(0, int(min(eth, 3))).Draw(t, "fee"))
-		tx.Fee = graph.NewAmount(fee)
-		bal[[2]string{string(from), "ETH"}] -= fee
-		nx := rapid.IntRange(0, 3).Draw(t, "nx")
-		for k := 0; k < nx; k++ {
-			as := assets[rapid.IntRange(0, 1).Draw(t, "asset")]
-			x := graph.Transfer{ID: fmt.Sprintf("x%d.%d", i, k), Asset: as, Kind: graph.KindCall}
-			switch rapid.IntRange(0, 6).Draw(t, "kind") {
-			case 0: // mint
-				x.From = graph.ZeroAddress
-			default:
-				x.From = addrPool[rapid.IntRange(0, 7).Draw(t, "xfrom")]
-			}
-			if rapid.IntRange(0, 8).Draw(t, "burn") == 0 {
-				x.To = graph.ZeroAddress
-			} else {
-				x.To = addrPool[rapid.IntRange(0, 7).Draw(t, "xto")]
-			}
-			have := uint64(40)
-			if x.From != graph.ZeroAddress {
-				have = bal[[2]string{string(x.From), string(as)}]
-			}
-			v := uint64(rapid.IntRange(0, int(have)).Draw(t, "amount"))
-			x.Amount = graph.NewAmount(v)
-			x.Reverted = rapid.IntRange(0, 9).Draw(t, "reverted") == 0
-			if tx.Success && !x.Reverted && x.From != x.To {
-				if x.From != graph.ZeroAddress {
-					bal[[2]string{string(x.From), string(as)}] -= v
-				}
-				if x.To != graph.ZeroAddress {
-					bal[[2]string{string(x.To), string(as)}] += v
-				}
-			}
-			if rapid.IntRange(0, 5).Draw(t, "xseed") == 0 {
-				s := trace.Seed{Transfer: x.ID, Source: "s2"}
-				if rapid.Bool().Draw(t, "partial") {
-					a := graph.NewAmount(uint64(rapid.IntRange(0, 50).Draw(t, "samount")))
-					s.Amount = &a
-				}
-				c.seeds = append(c.seeds, s)
-			}
-			tx.Transfers = append(tx.Transfers, x)
-		}
-		c.blocks = append(c.blocks, graph.Block{Chain: graph.Ethereum, Height: uint64(i + 1), AccountTxs: []graph.AccountTx{tx}})
-	}
-	if srcAddr == "ex0" || srcAddr == "ex1" {
-		c.exchanges = map[string][]graph.Address{}
-	}
-	return c
-}
-
-func (c *chainCase) run(t *rapid.T, method string) *trace.Result {
-	return c.engine(t, method).Result()
-}
-
-// engine replays the case's blocks and returns the engine.
-func (c *chainCase) engine(t *rapid.T, method string, setup ...func(*trace.Engine)) *trace.Engine {
-	eng, err := trace.NewEngine(trace.Config{Model: c.model, Method: method, Seeds: c.seeds, Exchanges: c.exchanges, Params: c.params})
+// engineFor replays c's blocks under method and returns the engine; setup runs on the
+// engine before anything is replayed.
+func engineFor(t *rapid.T, c *randchain.Case, method string, setup ...func(*trace.Engine)) *trace.Engine {
+	eng, err := trace.NewEngine(trace.Config{Model: c.Model, Method: method, Seeds: c.Seeds, Exchanges: c.Exchanges, Params: c.Params})
 	if err != nil {
 		t.Fatalf("NewEngine: %v", err)
 	}
 	for _, f := range setup {
 		f(eng)
 	}
-	for _, f := range c.funding {
-		if err := eng.Fund(f.op, f.addr, graph.NewAmount(f.value)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, b := range c.balances {
-		if err := eng.SetBalance(b.Address, graph.Asset(b.Source), *b.Amount); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Resolve inputs the way an adapter or the store would.
-	vals := map[graph.Outpoint]fundingOut{}
-	for _, f := range c.funding {
-		vals[f.op] = f
-	}
-	for bi := range c.blocks {
-		for ti := range c.blocks[bi].UTXOTxs {
-			tx := &c.blocks[bi].UTXOTxs[ti]
-			for k := range tx.Inputs {
-				f := vals[tx.Inputs[k].Prev]
-				tx.Inputs[k].Address, tx.Inputs[k].Value, tx.Inputs[k].Resolved = f.addr, graph.NewAmount(f.value), true
-			}
-			for k, o := range tx.Outputs {
-				vals[graph.Outpoint{TxID: tx.TxID, Index: uint32(k)}] = fundingOut{addr: o.Address, value: o.Value.Uint64()}
-			}
-		}
-		if err := eng.ApplyBlock(&c.blocks[bi]); err != nil {
-			t.Fatalf("ApplyBlock %d: %v", bi, err)
-		}
+	if err := c.Replay(eng); err != nil {
+		t.Fatalf("replay: %v", err)
 	}
 	return eng
 }
@@ -329,9 +108,9 @@ func explain(t *rapid.T, r *trace.Result, ref string) {
 
 func TestPropertyUTXO(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		c := genUTXO(t)
+		c := randchain.UTXO(t)
 		for _, m := range trace.Methods(graph.UTXO) {
-			r := c.run(t, m)
+			r := runCase(t, c, m)
 			checkInvariants(t, r)
 			if m == trace.FIFO || m == trace.LIFO || m == trace.TIHO {
 				compareUnits(t, m, r, refUTXO(c, m))
@@ -344,12 +123,12 @@ func TestPropertyUTXO(t *testing.T) {
 // directly) equal to the general 256-bit path: the same result object, sinks included.
 func TestPropertyHaircut64(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		c := genUTXO(t)
-		fast, err := json.Marshal(c.run(t, trace.Haircut))
+		c := randchain.UTXO(t)
+		fast, err := json.Marshal(runCase(t, c, trace.Haircut))
 		if err != nil {
 			t.Fatal(err)
 		}
-		wide, err := json.Marshal(c.engine(t, trace.Haircut, func(e *trace.Engine) { trace.SetWideOnly(e, true) }).Result())
+		wide, err := json.Marshal(engineFor(t, c, trace.Haircut, func(e *trace.Engine) { trace.SetWideOnly(e, true) }).Result())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,9 +140,9 @@ func TestPropertyHaircut64(t *testing.T) {
 
 func TestPropertyAccount(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		c := genAccount(t)
+		c := randchain.Account(t)
 		for _, m := range trace.Methods(graph.Account) {
-			r := c.run(t, m)
+			r := runCase(t, c, m)
 			checkInvariants(t, r)
 			if m == trace.FIFO || m == trace.LIFO || m == trace.Seniority {
 				compareUnits(t, m, r, refAccount(c, m))
@@ -442,18 +221,18 @@ func prune(p trace.Params, r *refResult, us []unit) {
 	}
 }
 
-func refUTXO(c *chainCase, method string) *refResult {
+func refUTXO(c *randchain.Case, method string) *refResult {
 	r := newRef()
 	state := map[graph.Outpoint][]unit{}
 	addrOf := map[graph.Outpoint]graph.Address{}
 	exch := map[graph.Address]string{}
-	for l, as := range c.exchanges {
+	for l, as := range c.Exchanges {
 		for _, a := range as {
 			exch[a] = l
 		}
 	}
 	seedAddr := map[graph.Address]string{}
-	for _, s := range c.seeds {
+	for _, s := range c.Seeds {
 		if s.Address != "" {
 			if _, ok := seedAddr[s.Address]; !ok {
 				seedAddr[s.Address] = s.Source
@@ -468,7 +247,7 @@ func refUTXO(c *chainCase, method string) *refResult {
 				us[k] = unit{src: s}
 			}
 		}
-		for _, s := range c.seeds {
+		for _, s := range c.Seeds {
 			if s.Outpoint == nil || *s.Outpoint != op {
 				continue
 			}
@@ -483,9 +262,9 @@ func refUTXO(c *chainCase, method string) *refResult {
 		}
 		return us
 	}
-	for _, f := range c.funding {
-		state[f.op] = seeded(f.op, f.addr, f.value)
-		addrOf[f.op] = f.addr
+	for _, f := range c.Funding {
+		state[f.Op] = seeded(f.Op, f.Addr, f.Value)
+		addrOf[f.Op] = f.Addr
 	}
 	// distribute hands a transaction's unit stream to its outputs; it returns the fee's.
 	distribute := func(tx graph.UTXOTx, stream []unit, inAddr map[string]bool) []unit {
@@ -524,11 +303,11 @@ func refUTXO(c *chainCase, method string) *refResult {
 		for i, o := range tx.Outputs {
 			op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
 			us := got[i]
-			prune(c.params, r, us)
+			prune(c.Params, r, us)
 			if m := tally(us); m != nil {
 				r.moves[op.String()] = m
 			}
-			if l, ok := exch[o.Address]; ok && c.params.StopAtExchanges && !inAddr[l] {
+			if l, ok := exch[o.Address]; ok && c.Params.StopAtExchanges && !inAddr[l] {
 				r.sink("exchange_absorbed", us)
 				us = make([]unit, len(us))
 			}
@@ -541,11 +320,11 @@ func refUTXO(c *chainCase, method string) *refResult {
 		}
 		return fee
 	}
-	for _, b := range c.blocks {
+	for _, b := range c.Blocks {
 		var coinbase *graph.UTXOTx
 		var fees []unit // TaintFee: the block's fees, in transaction order
 		for i, tx := range b.UTXOTxs {
-			if c.params.TaintFee && tx.Coinbase && coinbase == nil {
+			if c.Params.TaintFee && tx.Coinbase && coinbase == nil {
 				coinbase = &b.UTXOTxs[i]
 				continue
 			}
@@ -569,7 +348,7 @@ func refUTXO(c *chainCase, method string) *refResult {
 				delete(state, in.Prev)
 			}
 			fee := distribute(tx, stream, inAddr)
-			if c.params.TaintFee && !tx.Coinbase {
+			if c.Params.TaintFee && !tx.Coinbase {
 				fees = append(fees, fee...)
 			} else {
 				r.sink("fees", fee)
@@ -605,7 +384,7 @@ func refUTXO(c *chainCase, method string) *refResult {
 	return r
 }
 
-func refAccount(c *chainCase, method string) *refResult {
+func refAccount(c *randchain.Case, method string) *refResult {
 	r := newRef()
 	type key struct {
 		a     graph.Address
@@ -613,19 +392,19 @@ func refAccount(c *chainCase, method string) *refResult {
 	}
 	hold := map[key][]unit{}
 	exch := map[graph.Address]string{}
-	for l, as := range c.exchanges {
+	for l, as := range c.Exchanges {
 		for _, a := range as {
 			exch[a] = l
 		}
 	}
 	source := map[graph.Address]string{}
-	for _, s := range c.seeds {
+	for _, s := range c.Seeds {
 		if s.Address != "" {
 			source[s.Address] = s.Source
 		}
 	}
-	for _, b := range c.balances {
-		hold[key{b.Address, graph.Asset(b.Source)}] = make([]unit, b.Amount.Uint64())
+	for _, b := range c.Balances {
+		hold[key{b.Addr, b.Asset}] = make([]unit, b.Value)
 	}
 	move := func(id string, from, to graph.Address, asset graph.Asset, v uint64, mint bool) {
 		if v == 0 || from == to {
@@ -676,7 +455,7 @@ func refAccount(c *chainCase, method string) *refResult {
 			}
 		}
 		var seeds []trace.Seed
-		for _, s := range c.seeds {
+		for _, s := range c.Seeds {
 			if s.Transfer == id {
 				seeds = append(seeds, s)
 			}
@@ -697,7 +476,7 @@ func refAccount(c *chainCase, method string) *refResult {
 			}
 		}
 		if to != trace.FeeSink {
-			prune(c.params, r, moved)
+			prune(c.Params, r, moved)
 		}
 		if m := tally(moved); m != nil {
 			r.moves[id] = m
@@ -713,13 +492,13 @@ func refAccount(c *chainCase, method string) *refResult {
 		if _, ok := source[to]; ok {
 			r.sink("returned_to_seed", moved)
 			moved = make([]unit, v)
-		} else if l, ok := exch[to]; ok && c.params.StopAtExchanges && exch[from] != l {
+		} else if l, ok := exch[to]; ok && c.Params.StopAtExchanges && exch[from] != l {
 			r.sink("exchange_absorbed", moved)
 			moved = make([]unit, v)
 		}
 		hold[key{to, asset}] = append(hold[key{to, asset}], moved...)
 	}
-	for _, b := range c.blocks {
+	for _, b := range c.Blocks {
 		for _, tx := range b.AccountTxs {
 			move(tx.Hash+"#fee", tx.From, trace.FeeSink, graph.ETH, tx.Fee.Uint64(), false)
 			if !tx.Success {

@@ -108,21 +108,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !*check {
 		return 0
 	}
+	return checkAll(sc.Name, methods, "", func(m string) ([]string, error) { return sc.Check(m, results[m]) }, stderr)
+}
+
+// checkAll reports, per method, every difference check finds (or "ok") and returns the
+// exit status: 1 if any method differs or cannot be checked.
+func checkAll(file string, methods []string, mode string, check func(method string) ([]string, error), stderr io.Writer) int {
 	failed := 0
 	for _, m := range methods {
-		diffs, err := sc.Check(m, results[m])
+		diffs, err := check(m)
 		if err != nil {
 			fmt.Fprintln(stderr, "check:", err)
 			failed++
 			continue
 		}
 		for _, d := range diffs {
-			fmt.Fprintf(stderr, "check %s %s: %s\n", sc.Name, m, d)
+			fmt.Fprintf(stderr, "check %s %s%s: %s\n", file, m, mode, d)
 		}
 		if len(diffs) > 0 {
 			failed++
 		} else {
-			fmt.Fprintf(stderr, "check %s %s: ok\n", sc.Name, m)
+			fmt.Fprintf(stderr, "check %s %s%s: ok\n", file, m, mode)
 		}
 	}
 	if failed > 0 {
@@ -147,27 +153,7 @@ func runExact(sc *scenario.Scenario, methods []string, check bool, stdout, stder
 	if !check {
 		return 0
 	}
-	failed := 0
-	for _, m := range methods {
-		diffs, err := sc.CheckExact(m, results[m])
-		if err != nil {
-			fmt.Fprintln(stderr, "check:", err)
-			failed++
-			continue
-		}
-		for _, d := range diffs {
-			fmt.Fprintf(stderr, "check %s %s (exact): %s\n", sc.Name, m, d)
-		}
-		if len(diffs) > 0 {
-			failed++
-		} else {
-			fmt.Fprintf(stderr, "check %s %s (exact): ok\n", sc.Name, m)
-		}
-	}
-	if failed > 0 {
-		return 1
-	}
-	return 0
+	return checkAll(sc.Name, methods, " (exact)", func(m string) ([]string, error) { return sc.CheckExact(m, results[m]) }, stderr)
 }
 
 func writeJSON(w io.Writer, v any) {

@@ -8,6 +8,7 @@ import (
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/exact"
+	"github.com/chaintrace/chaintrace/trace/internal/randchain"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
@@ -186,7 +187,7 @@ func TestPropertyGarbage(t *testing.T) {
 		model := rapid.SampledFrom([]graph.Model{graph.UTXO, graph.Account}).Draw(t, "model")
 		names := []string{"f0", "f1", "t0", "t1", "t2"}
 		addrs := []graph.Address{"A", "B", "C", "ex"}
-		cfg := trace.Config{Model: model, Method: trace.Haircut, Params: genParams(t), Exchanges: map[string][]graph.Address{"E": {"ex"}}}
+		cfg := trace.Config{Model: model, Method: trace.Haircut, Params: randchain.Params(t), Exchanges: map[string][]graph.Address{"E": {"ex"}}}
 		cfg.Params.ImplicitBalances = rapid.Bool().Draw(t, "implicit")
 		cfg.Params.TaintFee = model == graph.UTXO && rapid.Bool().Draw(t, "taint_fee")
 		if model == graph.UTXO {

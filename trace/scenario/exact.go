@@ -33,20 +33,11 @@ func (s *Scenario) runExactHaircut() (*exact.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
-	for _, f := range s.Funding {
-		if err := eng.Fund(f.Outpoint, f.Address, f.Value); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name, err)
-		}
+	if err := s.declare(eng); err != nil {
+		return nil, err
 	}
-	for _, b := range s.InitialBalances {
-		if err := eng.SetBalance(b.Address, b.Asset, b.Amount); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name, err)
-		}
-	}
-	for i := range s.blocks {
-		if err := eng.ApplyBlock(&s.blocks[i]); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name, err)
-		}
+	if err := s.apply(eng); err != nil {
+		return nil, err
 	}
 	return eng.Result(), nil
 }

@@ -80,17 +80,42 @@ func (s *Scenario) NewEngine(method string) (*trace.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
+	if err := s.declare(eng); err != nil {
+		return nil, err
+	}
+	return eng, nil
+}
+
+// replayer is what a scenario drives: trace.Engine, or exact-mode's engine.
+type replayer interface {
+	Fund(op graph.Outpoint, addr graph.Address, value graph.Amount) error
+	SetBalance(addr graph.Address, asset graph.Asset, amount graph.Amount) error
+	ApplyBlock(b *graph.Block) error
+}
+
+// declare declares the scenario's initial holdings to r.
+func (s *Scenario) declare(r replayer) error {
 	for _, f := range s.Funding {
-		if err := eng.Fund(f.Outpoint, f.Address, f.Value); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		if err := r.Fund(f.Outpoint, f.Address, f.Value); err != nil {
+			return fmt.Errorf("%s: %w", s.Name, err)
 		}
 	}
 	for _, b := range s.InitialBalances {
-		if err := eng.SetBalance(b.Address, b.Asset, b.Amount); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		if err := r.SetBalance(b.Address, b.Asset, b.Amount); err != nil {
+			return fmt.Errorf("%s: %w", s.Name, err)
 		}
 	}
-	return eng, nil
+	return nil
+}
+
+// apply replays the scenario's blocks on r.
+func (s *Scenario) apply(r replayer) error {
+	for i := range s.blocks {
+		if err := r.ApplyBlock(&s.blocks[i]); err != nil {
+			return fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	return nil
 }
 
 // Run replays the scenario under method.
@@ -99,10 +124,8 @@ func (s *Scenario) Run(method string) (*trace.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range s.blocks {
-		if err := eng.ApplyBlock(&s.blocks[i]); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name, err)
-		}
+	if err := s.apply(eng); err != nil {
+		return nil, err
 	}
 	return eng.Result(), nil
 }
