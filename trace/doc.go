@@ -20,7 +20,10 @@
 // taint-favouring tie rule, so results are identical on every machine and taint is
 // conserved exactly: for every method but poison, what was injected equals what is still
 // held plus what went into sinks (fees, burned, exchange_absorbed, returned_to_seed,
-// pruned_dust, pruned_hops, overridden). Result.CheckConservation verifies it.
+// pruned_dust, pruned_hops, overridden). Result.CheckConservation verifies it. The spec's
+// informative exact mode, haircut in rational arithmetic without rounding, is package
+// trace/exact. A balance or total that would pass 2^256 fails the replay with ErrOverflow
+// rather than wrap.
 //
 // A Result holds what the spec calls the result object (tainted outputs or transfers,
 // unspent outputs or holdings, sinks, exposure per exchange, per-address shares); its
@@ -36,5 +39,8 @@
 // its checkpoint and rescreens what was screened before.
 //
 // An Engine is not safe for concurrent use; a Result is immutable once returned and may be
-// shared between goroutines. A Screener is safe for concurrent use.
+// shared between goroutines. A Screener is safe for concurrent use. With two or more
+// cores (GOMAXPROCS), ApplyBlock prepares a large UTXO block's taint-independent work
+// (outpoint keys, address numbers) on a second goroutine while it applies the block; the
+// goroutine ends before ApplyBlock returns, and the results are the same either way.
 package trace
