@@ -26,7 +26,7 @@ func (e *Engine) applyAccountTransfers(b *graph.Block, tx *graph.AccountTx) erro
 			return err
 		}
 		if e.overflow {
-			return e.overflowErr(b, tx.Hash, x.ID)
+			return e.overflowErr(b, tx.Hash, fmt.Sprintf("%s (%s %s)", x.ID, x.Asset, x.Amount.Dec()))
 		}
 	}
 	if !tx.Success {
@@ -42,7 +42,7 @@ func (e *Engine) applyAccountTransfers(b *graph.Block, tx *graph.AccountTx) erro
 			return err
 		}
 		if e.overflow {
-			return e.overflowErr(b, tx.Hash, x.ID)
+			return e.overflowErr(b, tx.Hash, fmt.Sprintf("%s (%s %s)", x.ID, x.Asset, x.Amount.Dec()))
 		}
 	}
 	return nil
@@ -57,6 +57,10 @@ func feeAsset(c graph.Chain) graph.Asset {
 
 // transfer processes one transfer (spec §8.2).
 func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer, pos graph.Position) error {
+	if e.traced != nil && !e.traced[x.Asset] {
+		e.stats.SkippedTransfers++
+		return nil
+	}
 	e.stats.Transfers++
 	e.sp.reset()
 	seeds := e.xferSeeds[x.ID]

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -18,9 +19,14 @@ import (
 // whole state, bound to its Config: restoring it under another configuration is an error,
 // never a silently different result.
 
-// checkpointVersion changes whenever the encoding does; older checkpoints are refused.
-// Version 3 is this package's own encoding (checkpoint_codec.go); 1 and 2 were gob.
-const checkpointVersion = 3
+// checkpointVersion changes whenever the encoding does; checkpoints older than
+// oldestCheckpointVersion are refused. Version 3 is this package's own encoding
+// (checkpoint_codec.go), 4 adds Stats.SkippedTransfers; 1 and 2 were gob.
+const checkpointVersion = 4
+
+// The oldest checkpoint version this library reads: version 3 lacks Stats.SkippedTransfers
+// (which was then always 0).
+const oldestCheckpointVersion = 3
 
 // ErrCheckpoint is wrapped by checkpoint decoding and mismatch errors.
 var ErrCheckpoint = errors.New("unusable trace checkpoint")
@@ -173,7 +179,14 @@ func configHash(c Config) [32]byte {
 	if p.MinFraction != nil {
 		frac = p.MinFraction.String()
 	}
-	b, _ := json.Marshal([]any{c.Model, c.Method, seeds, ex, p.MinTaint.Dec(), frac, maxHops, p.StopAtExchanges, p.ImplicitBalances, p.TaintFee})
+	fields := []any{c.Model, c.Method, seeds, ex, p.MinTaint.Dec(), frac, maxHops, p.StopAtExchanges, p.ImplicitBalances, p.TaintFee}
+	if len(p.Assets) > 0 {
+		// Only when set, so that checkpoints made before the option keep their hash.
+		assets := append([]graph.Asset(nil), p.Assets...)
+		slices.Sort(assets)
+		fields = append(fields, slices.Compact(assets))
+	}
+	b, _ := json.Marshal(fields)
 	return sha256.Sum256(b)
 }
 
@@ -266,8 +279,8 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
-	if s.Version != checkpointVersion {
-		return nil, fmt.Errorf("%w: version %d, this library reads %d", ErrCheckpoint, s.Version, checkpointVersion)
+	if s.Version < oldestCheckpointVersion || s.Version > checkpointVersion {
+		return nil, fmt.Errorf("%w: version %d, this library reads %d to %d", ErrCheckpoint, s.Version, oldestCheckpointVersion, checkpointVersion)
 	}
 	if s.Config != configHash(cfg) {
 		return nil, fmt.Errorf("%w: it was made under another configuration (method, seeds, exchanges or parameters differ)", ErrCheckpoint)

@@ -176,6 +176,7 @@ func encodeSnapshot(dst []byte, s *snapshot) []byte {
 	for _, u := range st.UnusedSeeds {
 		w.str(u)
 	}
+	w.uv(st.SkippedTransfers) // since version 4
 	return w.b
 }
 
@@ -330,7 +331,7 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 	r := &ckReader{b: data[len(checkpointMagic):]}
 	s := &snapshot{}
 	s.Version = int(r.u32())
-	if r.err == nil && s.Version != checkpointVersion {
+	if r.err == nil && (s.Version < oldestCheckpointVersion || s.Version > checkpointVersion) {
 		return s, nil
 	}
 	copy(s.Config[:], r.take(32))
@@ -413,6 +414,9 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 		for i := range st.UnusedSeeds {
 			st.UnusedSeeds[i] = r.str()
 		}
+	}
+	if s.Version >= 4 {
+		st.SkippedTransfers = r.uv()
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Errorf("%d bytes after the checkpoint", len(r.b)))

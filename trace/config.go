@@ -103,6 +103,13 @@ type Params struct {
 	// transaction order, as inputs, one hop further, and its outputs are distributed by
 	// the method. Fees of a block without a coinbase still go to the fees sink.
 	TaintFee bool
+	// Assets (account model), when not empty, are the only assets traced: transfers of
+	// any other asset are skipped and counted in Result.Stats.SkippedTransfers. Any
+	// contract can log ERC-20 transfers of any amount from any address, a sanctioned
+	// one included, so a fake token can "send" taint to innocent addresses or claim
+	// balances beyond 2^256 (ErrOverflow). A screening service lists the assets it
+	// pays out and accepts (the chain's native asset for gas fees among them).
+	Assets []graph.Asset
 }
 
 // DefaultParams returns the spec's defaults: no pruning, stop at exchanges.

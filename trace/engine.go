@@ -151,6 +151,8 @@ type Stats struct {
 	// ImplicitBalanceDebits counts account debits that exceeded the known balance and were
 	// covered by clean pre-window funds (Params.ImplicitBalances).
 	ImplicitBalanceDebits uint64 `json:"implicit_balance_debits"`
+	// SkippedTransfers counts transfers of assets outside Params.Assets.
+	SkippedTransfers uint64 `json:"skipped_transfers,omitempty"`
 	// UnusedSeeds lists seeds that matched nothing in the replayed data.
 	UnusedSeeds []string `json:"unused_seeds,omitempty"`
 }
@@ -207,11 +209,12 @@ type Engine struct {
 	inBuf     []seg
 	values    []uint256.Int
 	outs      [][]seg
-	prep      *blockPrep // the running block's prep (nil: none, work inline)
-	prepBuf   *blockPrep // kept between blocks for its memory
-	prepOff   bool       // never prep on another goroutine (tests hold both ways equal)
-	overflow  bool       // a running total passed 2^256 (sum): the replay has failed
-	txTainted bool       // the account transaction being applied has a tainted debit
+	prep      *blockPrep           // the running block's prep (nil: none, work inline)
+	prepBuf   *blockPrep           // kept between blocks for its memory
+	prepOff   bool                 // never prep on another goroutine (tests hold both ways equal)
+	overflow  bool                 // a running total passed 2^256 (sum): the replay has failed
+	txTainted bool                 // the account transaction being applied has a tainted debit
+	traced    map[graph.Asset]bool // Params.Assets as a set; nil = every asset
 	moved     []seg
 	srcTot    []uint256.Int
 	parents   []int32
@@ -232,6 +235,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.Params.MinFraction != nil && cfg.Params.MinFraction.Den.IsZero() {
 		return nil, fmt.Errorf("%w: min_fraction has a zero denominator", ErrBadConfig)
 	}
+	if len(cfg.Params.Assets) > 0 && cfg.Model != graph.Account {
+		return nil, fmt.Errorf("%w: an asset list needs the account model (a UTXO chain has one asset)", ErrBadConfig)
+	}
 	e := &Engine{
 		cfg: cfg, model: cfg.Model, method: m, kind: m.kind(),
 		srcID:   map[string]uint32{},
@@ -239,6 +245,12 @@ func NewEngine(cfg Config) (*Engine, error) {
 		addrs:   make([]addrInfo, 0, cfg.SizeHint),
 	}
 	e.sp.pk = &e.pk
+	if len(cfg.Params.Assets) > 0 {
+		e.traced = map[graph.Asset]bool{}
+		for _, a := range cfg.Params.Assets {
+			e.traced[a] = true
+		}
+	}
 	// Sources are numbered in bytewise name order so that comparing ids compares names,
 	// as the rounding tie rule and the result order require.
 	names := map[string]bool{}

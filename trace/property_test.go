@@ -3,6 +3,7 @@ package trace_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 
@@ -407,7 +408,7 @@ func refAccount(c *randchain.Case, method string) *refResult {
 		hold[key{b.Addr, b.Asset}] = make([]unit, b.Value)
 	}
 	move := func(id string, from, to graph.Address, asset graph.Asset, v uint64, mint bool) {
-		if v == 0 || from == to {
+		if v == 0 || from == to || len(c.Params.Assets) > 0 && !slices.Contains(c.Params.Assets, asset) {
 			return
 		}
 		var moved []unit

@@ -78,6 +78,7 @@ type options struct {
 	ckptEvery     uint64
 	poll          time.Duration
 	ethRPC        string
+	ethAssets     string
 	btcRPC        string
 	btcUser       string
 	btcPass       string
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.Uint64Var(&o.ckptEvery, "checkpoint-every", 1, "blocks between two checkpoints of the trace (raise it on long histories with frequent blocks)")
 	fs.DurationVar(&o.poll, "poll", 5*time.Second, "how often the node is polled")
 	fs.StringVar(&o.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC URL (node mode)")
+	fs.StringVar(&o.ethAssets, "eth-assets", "", "assets to trace on Ethereum, comma-separated: ETH and token contract addresses (empty = every asset; "+
+		"any contract can log fake transfers from a sanctioned address, so list the assets you pay out and accept)")
 	fs.StringVar(&o.btcRPC, "btc-rpc", "", "Bitcoin JSON-RPC host:port (node mode)")
 	fs.StringVar(&o.btcUser, "btc-user", "", "Bitcoin RPC user")
 	fs.StringVar(&o.btcPass, "btc-pass", "", "Bitcoin RPC password")
@@ -288,6 +291,11 @@ func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logge
 		}
 		params := trace.DefaultParams()
 		params.ImplicitBalances = chain.Model() == graph.Account // a window starting mid-history
+		if chain == graph.Ethereum {
+			if params.Assets, err = parseAssets(o.ethAssets); err != nil {
+				return err
+			}
+		}
 		if chain == graph.Bitcoin && o.start > 1 {
 			if _, ok, err := st.WindowStart(ctx, chain); err != nil {
 				return err
@@ -344,4 +352,26 @@ func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logge
 		closers[i], closers[j] = closers[j], closers[i]
 	}
 	return sc, followers, closers, nil
+}
+
+// parseAssets parses -eth-assets: "ETH" (any case) and token contract addresses,
+// comma-separated, into asset names as the Ethereum adapter writes them.
+func parseAssets(list string) ([]graph.Asset, error) {
+	var out []graph.Asset
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		switch {
+		case f == "":
+			continue
+		case strings.EqualFold(f, string(graph.ETH)):
+			out = append(out, graph.ETH)
+		default:
+			a, err := graph.ParseAddress(graph.Ethereum, f)
+			if err != nil {
+				return nil, fmt.Errorf("-eth-assets: %q is neither ETH nor a token contract address: %w", f, err)
+			}
+			out = append(out, graph.Asset(a))
+		}
+	}
+	return out, nil
 }

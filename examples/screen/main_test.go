@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
 )
 
@@ -322,4 +323,29 @@ func loadTest(b *testing.B, addr string, paths []string) {
 	b.ReportMetric(float64(b.N)/cpu.Seconds(), "req/cpu-s")
 	b.ReportMetric(float64(all.quantile(0.5))/1e3, "p50-µs")
 	b.ReportMetric(float64(all.quantile(0.99))/1e3, "p99-µs")
+}
+
+func TestParseAssets(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []graph.Asset
+		bad  bool
+	}{
+		{in: "", want: nil},
+		{in: "eth, 0xdAC17F958D2ee523a2206206994597C13D831ec7", want: []graph.Asset{graph.ETH, "0xdac17f958d2ee523a2206206994597c13d831ec7"}},
+		{in: "ETH,,0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48", want: []graph.Asset{graph.ETH, "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"}},
+		{in: "USDT", bad: true},
+		{in: "0xdAC17F958D2ee523a2206206994597C13D831ec8", bad: true}, // EIP-55 checksum typo
+	} {
+		got, err := parseAssets(c.in)
+		if c.bad {
+			if err == nil || !strings.Contains(err.Error(), "-eth-assets") {
+				t.Errorf("parseAssets(%q) = %v, %v; want an error naming the flag", c.in, got, err)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("parseAssets(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
 }

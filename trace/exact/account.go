@@ -3,6 +3,7 @@ package exact
 import (
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
@@ -52,6 +53,10 @@ func feeAsset(c graph.Chain) graph.Asset {
 // debit in exact proportion: a units of a holding worth bal carry a·taint[c]/bal of every
 // component.
 func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer) error {
+	if len(e.cfg.Params.Assets) > 0 && !slices.Contains(e.cfg.Params.Assets, x.Asset) {
+		e.stats.SkippedTransfers++ // not a traced asset (trace.Params.Assets)
+		return nil
+	}
 	e.stats.Transfers++
 	seeds := e.xferSeeds[x.ID]
 	if x.Amount.IsZero() || x.From == x.To {

@@ -104,6 +104,9 @@ func New(cfg trace.Config) (*Engine, error) {
 	if cfg.Params.MinFraction != nil && cfg.Params.MinFraction.Den.IsZero() {
 		return nil, fmt.Errorf("%w: min_fraction has a zero denominator", trace.ErrBadConfig)
 	}
+	if len(cfg.Params.Assets) > 0 && cfg.Model != graph.Account {
+		return nil, fmt.Errorf("%w: an asset list needs the account model (a UTXO chain has one asset)", trace.ErrBadConfig)
+	}
 	e := &Engine{
 		cfg:       cfg,
 		srcID:     map[string]uint32{},

@@ -1,0 +1,108 @@
+package trace_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeTokenBlocks: a source account sends real ETH to a mule; then a contract that is
+// not a real token logs transfers "from" the source account to an innocent address,
+// the second of which would take the innocent's balance past 2^256.
+func fakeTokenBlocks() []graph.Block {
+	max := graph.MustAmount("115792089237316195423570985008687907853269984665640564039457584007913129639935")
+	return []graph.Block{
+		{Chain: graph.Ethereum, Height: 1, AccountTxs: []graph.AccountTx{{Hash: "0x1", From: "lazarus", Success: true,
+			Transfers: []graph.Transfer{{ID: "0x1.0", Asset: graph.ETH, From: "lazarus", To: "mule", Amount: graph.NewAmount(5), Kind: graph.KindCall}}}}},
+		{Chain: graph.Ethereum, Height: 2, AccountTxs: []graph.AccountTx{{Hash: "0x2", From: "spammer", Success: true,
+			Transfers: []graph.Transfer{
+				{ID: "0x2.log0", Asset: "0xfake", From: "lazarus", To: "innocent", Amount: graph.NewAmount(1000), Kind: graph.KindERC20},
+				{ID: "0x2.log1", Asset: "0xfake", From: "lazarus", To: "innocent", Amount: max, Kind: graph.KindERC20}}}}},
+	}
+}
+
+func replayFake(t *testing.T, p trace.Params, m string) (*trace.Engine, error) {
+	t.Helper()
+	eng, err := trace.NewEngine(trace.Config{Model: graph.Account, Method: m, Params: p, Seeds: []trace.Seed{{Address: "lazarus", Source: "lazarus"}}})
+	require.NoError(t, err)
+	require.NoError(t, eng.SetBalance("lazarus", graph.ETH, graph.NewAmount(100)))
+	for _, b := range fakeTokenBlocks() {
+		if err := eng.ApplyBlock(&b); err != nil {
+			return eng, err
+		}
+	}
+	return eng, nil
+}
+
+// TestAssetListSkipsFakeTokens: with Params.Assets, a fake token's logs neither taint
+// an innocent address nor fail the replay; without it they do both.
+func TestAssetListSkipsFakeTokens(t *testing.T) {
+	for _, m := range trace.Methods(graph.Account) {
+		p := trace.DefaultParams()
+		p.ImplicitBalances = true // the fake token's "sender" holds none of it
+		_, err := replayFake(t, p, m)
+		require.ErrorIs(t, err, trace.ErrOverflow, m)
+		require.ErrorContains(t, err, "block 2 tx 0x2 transfer 0x2.log1 (0xfake", m)
+
+		p.Assets = []graph.Asset{graph.ETH}
+		eng, err := replayFake(t, p, m)
+		require.NoError(t, err, m)
+		r := eng.Result()
+		require.Equal(t, uint64(2), r.Stats.SkippedTransfers, m)
+		require.Equal(t, uint64(1), r.Stats.Transfers, m)
+		require.Contains(t, r.Holdings, "mule|ETH", m)
+		require.NotContains(t, r.Addresses, graph.Address("innocent"), m)
+		for k := range r.Holdings {
+			require.NotContains(t, k, "0xfake", m)
+		}
+
+		// The list is part of the configuration a checkpoint belongs to, and the count
+		// survives a restore.
+		cp, err := eng.Checkpoint()
+		require.NoError(t, err)
+		back, err := trace.RestoreEngine(eng.Config(), cp)
+		require.NoError(t, err)
+		require.Equal(t, r.Stats, back.Result().Stats)
+		other := eng.Config()
+		other.Params.Assets = nil
+		_, err = trace.RestoreEngine(other, cp)
+		require.ErrorIs(t, err, trace.ErrCheckpoint)
+	}
+	_, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Params: trace.Params{Assets: []graph.Asset{graph.BTC}}})
+	require.ErrorIs(t, err, trace.ErrBadConfig)
+}
+
+// TestCheckpointVersion3 restores a checkpoint in the previous encoding (version 3,
+// without the skipped-transfer count), which a running follower may hold.
+func TestCheckpointVersion3(t *testing.T) {
+	c := genUTXOChain(3_000, 0.3)
+	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Seeds: c.seeds, Params: trace.DefaultParams()})
+	require.NoError(t, err)
+	for _, f := range c.funding {
+		require.NoError(t, eng.Fund(f.op, f.addr, graph.NewAmount(f.value)))
+	}
+	for i := range c.blocks {
+		require.NoError(t, eng.ApplyBlock(&c.blocks[i]))
+	}
+	cp, err := eng.Checkpoint()
+	require.NoError(t, err)
+	// "CTCK", the version as a uvarint, …, and last the skipped-transfer count (0).
+	require.Equal(t, "CTCK", string(cp[:4]))
+	require.Equal(t, byte(4), cp[4])
+	require.Equal(t, byte(0), cp[len(cp)-1])
+	v3 := append([]byte(nil), cp[:len(cp)-1]...)
+	v3[4] = 3
+	back, err := trace.RestoreEngine(eng.Config(), v3)
+	require.NoError(t, err)
+	want, err := json.Marshal(eng.Result())
+	require.NoError(t, err)
+	got, err := json.Marshal(back.Result())
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+	v3[4] = 2
+	_, err = trace.RestoreEngine(eng.Config(), v3)
+	require.ErrorIs(t, err, trace.ErrCheckpoint)
+}
