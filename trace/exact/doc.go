@@ -13,8 +13,12 @@
 // split rounds each component by less than a unit, and that error spreads on with weights
 // that sum to at most 1). It is not for production screening: it is much slower than
 // package trace (math/big rationals, whose denominators can grow along a history) and is
-// meant for small and medium histories. The conformance vectors carry its results in
-// their expected_exact blocks, and Result.CheckConservation verifies spec §9.3 exactly.
+// meant for small histories: on a generated chain whose outputs mix taint from many
+// earlier ones (BenchmarkReplay, max_hops 12), 1,000 transactions replay in 1.9 s (540
+// tx/s, against 177k for package trace) and 2,000 in 10 s. A denominator multiplies along
+// every path the taint mixes through, and no hop bound limits that. The conformance
+// vectors carry its results in their expected_exact blocks, and Result.CheckConservation
+// verifies spec §9.3 exactly.
 //
 // Only haircut rounds. Poison, FIFO, LIFO, TIHO and seniority move whole segments, so
 // their exact results are package trace's; New accepts haircut only.
