@@ -43,6 +43,10 @@ func TestReplayErrors(t *testing.T) {
 					tx.Inputs = append(tx.Inputs, graph.TxIn{Prev: graph.Outpoint{TxID: "t1", Index: 0}})
 					return tx
 				}()}}}},
+		{name: "output created twice", model: graph.UTXO, fund: graph.NewAmount(100), err: trace.ErrDoubleSpend, mention: "block 2 tx t1: output already spent: output t1:0 created twice",
+			blocks: []graph.Block{
+				{Height: 1, UTXOTxs: []graph.UTXOTx{utxoTx("t1", 0, fund, graph.NewAmount(100), "B", graph.NewAmount(60), graph.NewAmount(40))}},
+				{Height: 2, UTXOTxs: []graph.UTXOTx{utxoTx("t1", 0, graph.Outpoint{TxID: "t1", Index: 1}, graph.NewAmount(40), "C", graph.NewAmount(40))}}}},
 		{name: "overspend", model: graph.UTXO, fund: graph.NewAmount(100), err: trace.ErrOverspend, mention: "block 1 tx t1",
 			blocks: []graph.Block{{Height: 1, UTXOTxs: []graph.UTXOTx{utxoTx("t1", 0, fund, graph.NewAmount(100), "B", graph.NewAmount(101))}}}},
 		{name: "input value mismatch", model: graph.UTXO, fund: graph.NewAmount(100), err: trace.ErrValueMismatch, mention: "block 1 tx t1 input 0",
