@@ -78,15 +78,7 @@ func TestAssetListSkipsFakeTokens(t *testing.T) {
 // TestCheckpointVersion3 restores a checkpoint in the previous encoding (version 3,
 // without the skipped-transfer count), which a running follower may hold.
 func TestCheckpointVersion3(t *testing.T) {
-	c := genUTXOChain(3_000, 0.3)
-	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Seeds: c.seeds, Params: trace.DefaultParams()})
-	require.NoError(t, err)
-	for _, f := range c.funding {
-		require.NoError(t, eng.Fund(f.op, f.addr, graph.NewAmount(f.value)))
-	}
-	for i := range c.blocks {
-		require.NoError(t, eng.ApplyBlock(&c.blocks[i]))
-	}
+	eng := engineT(t, genUTXOChain(3_000, 0.3), graph.UTXO, trace.Haircut)
 	cp, err := eng.Checkpoint()
 	require.NoError(t, err)
 	// "CTCK", the version as a uvarint, …, and last the skipped-transfer count (0).

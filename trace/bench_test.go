@@ -300,6 +300,11 @@ func TestGeneratedChainsReplay(t *testing.T) {
 }
 
 func replayT(t *testing.T, c *genChain, model graph.Model, method string) *trace.Result {
+	return engineT(t, c, model, method).Result()
+}
+
+// engineT replays c under method with the default parameters and returns the engine.
+func engineT(t *testing.T, c *genChain, model graph.Model, method string) *trace.Engine {
 	eng, err := trace.NewEngine(trace.Config{Model: model, Method: method, Seeds: c.seeds, Params: trace.DefaultParams()})
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +324,7 @@ func replayT(t *testing.T, c *genChain, model graph.Model, method string) *trace
 			t.Fatal(err)
 		}
 	}
-	return eng.Result()
+	return eng
 }
 
 // BenchmarkReplayUTXOBaseline measures, on the same generated history, the least work any

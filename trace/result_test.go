@@ -81,15 +81,7 @@ func TestResultPerAssetTotalsUTXO(t *testing.T) {
 
 // A large Result is built on several cores; it must not depend on how many.
 func TestResultParallelBuildSame(t *testing.T) {
-	c := genUTXOChain(30_000, 0.3)
-	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Seeds: c.seeds, Params: trace.DefaultParams()})
-	require.NoError(t, err)
-	for _, f := range c.funding {
-		require.NoError(t, eng.Fund(f.op, f.addr, graph.NewAmount(f.value)))
-	}
-	for i := range c.blocks {
-		require.NoError(t, eng.ApplyBlock(&c.blocks[i]))
-	}
+	eng := engineT(t, genUTXOChain(30_000, 0.3), graph.UTXO, trace.Haircut)
 	prev := runtime.GOMAXPROCS(1)
 	one, err := json.Marshal(eng.Result())
 	runtime.GOMAXPROCS(4)
