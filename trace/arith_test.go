@@ -226,7 +226,7 @@ func TestSplit64EqualsGeneral(t *testing.T) {
 			values = append(values, *uint256.NewInt(v))
 		}
 		fee := uint256.NewInt(left)
-		var s64, sGen splitter
+		s64, sGen := splitter{pk: &packer{}}, splitter{}
 		out64 := make([][]seg, nOut+1)
 		outGen := make([][]seg, nOut+1)
 		require.True(t, split64(&s64, narrow, values, fee, out64))

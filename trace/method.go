@@ -48,8 +48,6 @@ type inState struct {
 	value  uint256.Int
 }
 
-func (in *inState) tainted() bool { return len(in.st) > 0 || len(in.narrow) > 0 }
-
 // MethodByName returns the method with the given name (see the constants Poison … Seniority).
 func MethodByName(name string) (Method, error) {
 	switch name {
@@ -80,32 +78,21 @@ type splitter struct {
 	slab   []seg
 	pool64 []cseg // haircut's 64-bit pool (split64)
 	tmp64  []cseg
-	slab64 []cseg
 	// outs64 holds split64's outputs when narrowOuts is set: output i's composition with
 	// its hops counted, instead of outs[i]. The fee is in outs as usual. They are never
 	// changed afterwards, so they may become packed states.
 	outs64     [][]cseg
 	narrowOuts bool
-	// pk, when set, is the engine's packer: split64 carves its outputs from the packer's
-	// slab, so that an output kept as it is needs no copy to become a packed state.
+	// pk is the engine's packer: split64 carves its outputs from the packer's slab, so
+	// that an output kept as it is needs no copy to become a packed state.
 	pk *packer
 	// wideOnly turns split64 off (tests hold the two paths equal).
 	wideOnly bool
 }
 
-// alloc64 returns an empty slice with room for n narrow segments, from the packer when
-// there is one (memory kept for good), else from scratch space valid until reset.
-func (s *splitter) alloc64(n int) []cseg {
-	if s.pk != nil {
-		return s.pk.carve(n)[:0]
-	}
-	if len(s.slab64)+n > cap(s.slab64) {
-		s.slab64 = make([]cseg, 0, max(2*cap(s.slab64), 4096, 2*n))
-	}
-	start := len(s.slab64)
-	s.slab64 = s.slab64[:start+n]
-	return s.slab64[start : start : start+n]
-}
+// alloc64 returns an empty slice with room for n narrow segments, from the packer's
+// slab: memory kept for good, as packed states are.
+func (s *splitter) alloc64(n int) []cseg { return s.pk.carve(n)[:0] }
 
 // widen appends narrow segments to dst as segments.
 func widen(dst []seg, ns []cseg) []seg {
@@ -133,7 +120,7 @@ func (s *splitter) alloc(n int) []seg {
 }
 
 // reset makes the slab's space available again; nothing carved from it may be in use.
-func (s *splitter) reset() { s.slab, s.slab64 = s.slab[:0], s.slab64[:0] }
+func (s *splitter) reset() { s.slab = s.slab[:0] }
 
 // clone copies ss into slab memory.
 func (s *splitter) clone(ss []seg) []seg {
