@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"fmt"
 	"math/big"
 	"math/rand"
 	"sort"
@@ -242,6 +243,43 @@ func TestSplit64EqualsGeneral(t *testing.T) {
 			for k := range out64[i] {
 				require.Equal(t, outGen[i][k], out64[i][k], "output %d component %d", i, k)
 			}
+		}
+	})
+}
+
+// TestSelectTopEqualsSort: the R units go to the R largest remainders, ties to the
+// smaller index, for small and large sets, with few distinct remainders (many ties) or
+// wide ones.
+func TestSelectTopEqualsSort(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 48).Draw(t, "n")
+		if rapid.IntRange(0, 3).Draw(t, "large") > 0 {
+			n = rapid.IntRange(49, 400).Draw(t, "n_large") // deep histories' component counts
+		}
+		spread := rapid.SampledFrom([]uint64{3, 1000, 1 << 40, ^uint64(0)}).Draw(t, "spread")
+		rem := make([]uint64, n)
+		idx := make([]int, 0, n)
+		for i := range rem {
+			rem[i] = rapid.Uint64Range(0, spread).Draw(t, "rem")
+			if rapid.IntRange(0, 9).Draw(t, "skip") > 0 { // idx holds the nonzero ones in practice; any subset works
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) == 0 {
+			return
+		}
+		r := rapid.IntRange(0, len(idx)).Draw(t, "r")
+		want := append([]int(nil), idx...)
+		sort.Slice(want, func(a, b int) bool {
+			i, j := want[a], want[b]
+			return rem[i] > rem[j] || rem[i] == rem[j] && i < j
+		})
+		want = want[:r]
+		got := append([]int(nil), selectTop(idx, rem, r)...)
+		sort.Ints(want)
+		sort.Ints(got)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("selectTop(r=%d) = %v, want %v", r, got, want)
 		}
 	})
 }
