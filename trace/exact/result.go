@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/internal/specjson"
 )
 
 // The result types mirror trace's (trace.Output, trace.Holding, …) with every amount an
@@ -306,16 +307,10 @@ func text(r *big.Rat) string {
 	return r.RatString()
 }
 
-type jsonComp struct {
-	Source string `json:"source"`
-	Hop    uint32 `json:"hop"`
-	Amount string `json:"amount"`
-}
-
-func jsonComps(cs []Component) []jsonComp {
-	out := make([]jsonComp, 0, len(cs))
+func jsonComps(cs []Component) []specjson.Comp {
+	out := make([]specjson.Comp, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, jsonComp{c.Source, c.Hop, text(c.Amount)})
+		out = append(out, specjson.Comp{Source: c.Source, Hop: c.Hop, Amount: text(c.Amount)})
 	}
 	return out
 }
@@ -328,89 +323,42 @@ func jsonAmounts(m map[string]*big.Rat) map[string]string {
 	return out
 }
 
-// specObject builds the spec's result object, key for key as trace.Result's.
+// specObject builds the spec's result object in the layout trace.Result writes.
 func (r *Result) specObject() map[string]any {
-	obj := map[string]any{}
-	type outJSON struct {
-		Address string     `json:"address"`
-		Value   string     `json:"value"`
-		Taint   []jsonComp `json:"taint"`
-		Tainted string     `json:"tainted,omitempty"`
-	}
-	if r.Model == graph.UTXO {
-		outs := map[string]outJSON{}
+	j := specjson.Result{UTXO: r.Model == graph.UTXO, Sinks: map[string]map[string]string{},
+		Exposure: map[string]specjson.Exposure{}, Addresses: map[string]specjson.Address{}}
+	if j.UTXO {
+		j.Outputs, j.Unspent = map[string]specjson.Output{}, map[string]specjson.Output{}
 		for k, o := range r.Outputs {
-			outs[k] = outJSON{string(o.Address), text(o.Value), jsonComps(o.Taint), text(o.Tainted)}
+			j.Outputs[k] = specjson.Output{Address: string(o.Address), Value: text(o.Value), Taint: jsonComps(o.Taint), Tainted: text(o.Tainted)}
 		}
-		uns := map[string]outJSON{}
 		for k, o := range r.Unspent {
-			uns[k] = outJSON{Address: string(o.Address), Value: text(o.Value), Taint: jsonComps(o.Taint)}
+			j.Unspent[k] = specjson.Output{Address: string(o.Address), Value: text(o.Value), Taint: jsonComps(o.Taint)}
 		}
-		obj["outputs"], obj["unspent"] = outs, uns
 	} else {
-		type xferJSON struct {
-			From    string     `json:"from"`
-			To      string     `json:"to"`
-			Asset   string     `json:"asset"`
-			Amount  string     `json:"amount"`
-			Taint   []jsonComp `json:"taint"`
-			Tainted string     `json:"tainted"`
-		}
-		type holdJSON struct {
-			Balance string     `json:"balance"`
-			Taint   []jsonComp `json:"taint"`
-		}
-		xs := map[string]xferJSON{}
+		j.Transfers, j.Holdings = map[string]specjson.Transfer{}, map[string]specjson.Holding{}
 		for k, x := range r.Transfers {
-			xs[k] = xferJSON{string(x.From), string(x.To), string(x.Asset), text(x.Amount), jsonComps(x.Taint), text(x.Tainted)}
+			j.Transfers[k] = specjson.Transfer{From: string(x.From), To: string(x.To), Asset: string(x.Asset), Amount: text(x.Amount), Taint: jsonComps(x.Taint), Tainted: text(x.Tainted)}
 		}
-		hs := map[string]holdJSON{}
 		for k, h := range r.Holdings {
-			hs[k] = holdJSON{text(h.Balance), jsonComps(h.Taint)}
+			j.Holdings[k] = specjson.Holding{Balance: text(h.Balance), Taint: jsonComps(h.Taint)}
 		}
-		obj["transfers"], obj["holdings"] = xs, hs
 	}
-	sinks := map[string]map[string]string{}
 	for k, m := range r.Sinks {
-		sinks[k] = jsonAmounts(m)
+		j.Sinks[k] = jsonAmounts(m)
 	}
-	obj["sinks"] = sinks
-	type depJSON struct {
-		Ref     string     `json:"ref"`
-		Address string     `json:"address"`
-		Value   string     `json:"value"`
-		Taint   []jsonComp `json:"taint"`
-	}
-	type expJSON struct {
-		Received    string            `json:"received_total"`
-		Tainted     string            `json:"tainted_total"`
-		Direct      string            `json:"direct"`
-		Indirect    string            `json:"indirect"`
-		Share       string            `json:"share"`
-		BySource    map[string]string `json:"by_source"`
-		BySourceHop []jsonComp        `json:"by_source_hop"`
-		Deposits    []depJSON         `json:"deposits"`
-	}
-	exp := map[string]expJSON{}
 	for k, x := range r.Exposure {
-		deps := []depJSON{}
+		deps := []specjson.Deposit{}
 		for _, d := range x.Deposits {
-			deps = append(deps, depJSON{d.Ref, string(d.Address), text(d.Value), jsonComps(d.Taint)})
+			deps = append(deps, specjson.Deposit{Ref: d.Ref, Address: string(d.Address), Value: text(d.Value), Taint: jsonComps(d.Taint)})
 		}
-		exp[k] = expJSON{text(x.ReceivedTotal), text(x.TaintedTotal), text(x.Direct), text(x.Indirect), x.Share(), jsonAmounts(x.BySource), jsonComps(x.BySourceHop), deps}
+		j.Exposure[k] = specjson.Exposure{Received: text(x.ReceivedTotal), Tainted: text(x.TaintedTotal), Direct: text(x.Direct), Indirect: text(x.Indirect),
+			Share: x.Share(), BySource: jsonAmounts(x.BySource), BySourceHop: jsonComps(x.BySourceHop), Deposits: deps}
 	}
-	obj["exposure"] = exp
-	type addrJSON struct {
-		Received string `json:"received"`
-		Tainted  string `json:"tainted_received"`
-		Share    string `json:"share"`
-	}
-	addrs := map[string]addrJSON{}
 	for k, a := range r.Addresses {
-		addrs[string(k)] = addrJSON{text(a.Received), text(a.TaintedReceived), a.Share()}
+		j.Addresses[string(k)] = specjson.Address{Received: text(a.Received), Tainted: text(a.TaintedReceived), Share: a.Share()}
 	}
-	obj["addresses"] = addrs
-	return obj
+	return j.Object()
 }
 
 // MarshalJSON encodes the spec's result object with the keys and layout of
