@@ -89,24 +89,20 @@ type Engine struct {
 
 // New returns an exact-mode engine for cfg. cfg.Method must be trace.Haircut: the other
 // methods only move whole segments and never round (spec §6), so their exact results are
-// trace's own; use trace.NewEngine for them. The configuration is validated as
-// trace.NewEngine validates it, and errors wrap trace.ErrBadConfig.
+// trace's own; use trace.NewEngine for them. The configuration is validated by
+// trace.NewEngine itself, so both accept and refuse the same, with the same errors
+// (wrapping trace.ErrBadConfig).
 func New(cfg trace.Config) (*Engine, error) {
-	if cfg.Model != graph.UTXO && cfg.Model != graph.Account {
-		return nil, fmt.Errorf("%w: model %q (want utxo or account)", trace.ErrBadConfig, cfg.Model)
-	}
 	if cfg.Method != trace.Haircut {
 		if _, err := trace.MethodByName(cfg.Method); err != nil {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: exact mode replays haircut only; method %s never rounds, so trace.NewEngine gives its exact result", trace.ErrBadConfig, cfg.Method)
 	}
-	if cfg.Params.MinFraction != nil && cfg.Params.MinFraction.Den.IsZero() {
-		return nil, fmt.Errorf("%w: min_fraction has a zero denominator", trace.ErrBadConfig)
+	if _, err := trace.NewEngine(cfg); err != nil {
+		return nil, err
 	}
-	if len(cfg.Params.Assets) > 0 && cfg.Model != graph.Account {
-		return nil, fmt.Errorf("%w: an asset list needs the account model (a UTXO chain has one asset)", trace.ErrBadConfig)
-	}
+	// cfg is valid: what follows only builds the tables.
 	e := &Engine{
 		cfg:       cfg,
 		srcID:     map[string]uint32{},
@@ -121,10 +117,7 @@ func New(cfg trace.Config) (*Engine, error) {
 	}
 	// Sources in bytewise name order, so that comparing ids compares names.
 	names := map[string]bool{}
-	for i, s := range cfg.Seeds {
-		if s.Source == "" {
-			return nil, fmt.Errorf("%w: seed %d (%s) has no source", trace.ErrBadConfig, i, s)
-		}
+	for _, s := range cfg.Seeds {
 		names[s.Source] = true
 	}
 	e.sources = append(e.sources, "")
@@ -149,41 +142,18 @@ func New(cfg trace.Config) (*Engine, error) {
 	e.exposure = make([]exposureAcc, len(e.exLabels))
 	for li, l := range e.exLabels {
 		for _, a := range cfg.Exchanges[l] {
-			ai := e.addr(a)
-			if ai.exchange >= 0 && ai.exchange != li {
-				return nil, fmt.Errorf("%w: address %s is in exchanges %s and %s", trace.ErrBadConfig, a, e.exLabels[ai.exchange], l)
-			}
-			ai.exchange = li
+			e.addr(a).exchange = li
 		}
 	}
 	for i, s := range cfg.Seeds {
-		n := 0
-		for _, set := range []bool{s.Address != "", s.Outpoint != nil, s.Transfer != ""} {
-			if set {
-				n++
-			}
-		}
-		if n != 1 {
-			return nil, fmt.Errorf("%w: seed %d must name exactly one of address, outpoint, transfer", trace.ErrBadConfig, i)
-		}
 		switch {
 		case s.Address != "":
-			ai := e.addr(s.Address)
-			if ai.exchange >= 0 {
-				return nil, fmt.Errorf("%w: seed %d: address %s is also an exchange (%s)", trace.ErrBadConfig, i, s.Address, e.exLabels[ai.exchange])
-			}
-			if ai.seedSrc == 0 { // the first seed wins (spec §12.11)
+			if ai := e.addr(s.Address); ai.seedSrc == 0 { // the first seed wins (spec §12.11)
 				ai.seedSrc, ai.seedIdx = e.srcID[s.Source], i
 			}
 		case s.Outpoint != nil:
-			if cfg.Model != graph.UTXO {
-				return nil, fmt.Errorf("%w: seed %d: outpoint seeds need the utxo model", trace.ErrBadConfig, i)
-			}
 			e.opSeeds[*s.Outpoint] = append(e.opSeeds[*s.Outpoint], i)
 		default:
-			if cfg.Model != graph.Account {
-				return nil, fmt.Errorf("%w: seed %d: transfer seeds need the account model", trace.ErrBadConfig, i)
-			}
 			e.xferSeeds[s.Transfer] = append(e.xferSeeds[s.Transfer], i)
 		}
 	}
