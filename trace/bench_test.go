@@ -327,6 +327,28 @@ func engineT(t *testing.T, c *genChain, model graph.Model, method string) *trace
 	return eng
 }
 
+// BenchmarkReplayUTXOUntainted replays the 10% benchmark's history under haircut with no
+// seeds: the engine's bookkeeping (UTXO set, address table, statistics) without any taint
+// to split. With BenchmarkReplayUTXOBaseline it bounds what BenchmarkReplayUTXO can reach:
+// at 10% tainted a replay cannot be faster than this.
+func BenchmarkReplayUTXOUntainted(b *testing.B) {
+	n := benchSize()
+	c := *cached(fmt.Sprintf("%s-%d-%v", graph.UTXO, n, 0.10), func() *genChain { return genUTXOChain(n, 0.10) })
+	c.seeds = nil
+	var el, cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		cpu0, start := replayCPUTime(), time.Now()
+		eng := replay(b, &c, graph.UTXO, trace.Haircut)
+		el, cpu = el+time.Since(start), cpu+replayCPUTime()-cpu0
+		if st := eng.Result().Stats; st.TaintedTxs != 0 || st.Txs != uint64(c.units) {
+			b.Fatalf("replayed %d transactions, %d tainted; want %d, 0", st.Txs, st.TaintedTxs, c.units)
+		}
+	}
+	units := float64(c.units) * float64(b.N)
+	b.ReportMetric(units/el.Seconds(), "units/s")
+	b.ReportMetric(units/cpu.Seconds(), "units/cpu-s")
+}
+
 // BenchmarkReplayUTXOBaseline measures, on the same generated history, the least work any
 // replay with per-address statistics must do: look up and delete every spent outpoint,
 // insert every new one, and update every receiving address — Go maps and nothing else.
