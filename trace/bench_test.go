@@ -225,12 +225,21 @@ func sizeHint(c *genChain) int {
 	return len(c.balances)
 }
 
+// maxFullHaircutUTXO is the largest generated UTXO history replayed under haircut with
+// 100% of the flow tainted unless forced: compositions grow with the depth of the history,
+// and a million transactions need more memory than a 24 GB machine has.
+const maxFullHaircutUTXO = 300_000
+
 func benchReplay(b *testing.B, model graph.Model, gen func(int, float64) *genChain) {
 	n := benchSize()
 	for _, frac := range []float64{0.10, 1.0} {
 		c := cached(fmt.Sprintf("%s-%d-%v", model, n, frac), func() *genChain { return gen(n, frac) })
 		for _, m := range trace.Methods(model) {
 			b.Run(fmt.Sprintf("%s/tainted=%d%%", m, int(frac*100)), func(b *testing.B) {
+				if model == graph.UTXO && m == trace.Haircut && frac == 1.0 && n > maxFullHaircutUTXO && os.Getenv("CHAINTRACE_BENCH_FORCE") == "" {
+					b.Skipf("%d transactions: at 100%% tainted every haircut output carries hundreds of (source, hop) components; "+
+						"300k already peak at 16.6 GB (trace/PERFORMANCE.md). Run with CHAINTRACE_BENCH_TX=%d, or set CHAINTRACE_BENCH_FORCE=1", n, maxFullHaircutUTXO)
+				}
 				var ms0, ms1 runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&ms0)
