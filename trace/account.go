@@ -26,7 +26,7 @@ func (e *Engine) applyAccountTransfers(b *graph.Block, tx *graph.AccountTx) erro
 			return err
 		}
 		if e.overflow {
-			return e.overflowErr(b, tx.Hash, fmt.Sprintf("%s (%s %s)", x.ID, x.Asset, x.Amount.Dec()))
+			return e.overflowErr(b, tx.Hash, &x)
 		}
 	}
 	if !tx.Success {
@@ -42,7 +42,7 @@ func (e *Engine) applyAccountTransfers(b *graph.Block, tx *graph.AccountTx) erro
 			return err
 		}
 		if e.overflow {
-			return e.overflowErr(b, tx.Hash, fmt.Sprintf("%s (%s %s)", x.ID, x.Asset, x.Amount.Dec()))
+			return e.overflowErr(b, tx.Hash, x)
 		}
 	}
 	return nil

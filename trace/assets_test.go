@@ -1,7 +1,9 @@
 package trace_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -12,23 +14,32 @@ import (
 // fakeTokenBlocks: a source account sends real ETH to a mule; then a contract that is
 // not a real token logs transfers "from" the source account to an innocent address,
 // the second of which would take the innocent's balance past 2^256.
+// The accounts of fakeTokenBlocks.
+const (
+	lazarus  = graph.Address("0x1a2a000000000000000000000000000000000001")
+	mule     = graph.Address("0x1a2a000000000000000000000000000000000002")
+	innocent = graph.Address("0x1a2a000000000000000000000000000000000003")
+	spammer  = graph.Address("0x1a2a000000000000000000000000000000000004")
+	fakeTok  = graph.Asset("0x1a2a00000000000000000000000000000000fa4e")
+)
+
 func fakeTokenBlocks() []graph.Block {
 	max := graph.MustAmount("115792089237316195423570985008687907853269984665640564039457584007913129639935")
 	return []graph.Block{
-		{Chain: graph.Ethereum, Height: 1, AccountTxs: []graph.AccountTx{{Hash: "0x1", From: "lazarus", Success: true,
-			Transfers: []graph.Transfer{{ID: "0x1.0", Asset: graph.ETH, From: "lazarus", To: "mule", Amount: graph.NewAmount(5), Kind: graph.KindCall}}}}},
-		{Chain: graph.Ethereum, Height: 2, AccountTxs: []graph.AccountTx{{Hash: "0x2", From: "spammer", Success: true,
+		{Chain: graph.Ethereum, Height: 1, AccountTxs: []graph.AccountTx{{Hash: "0x1", From: lazarus, Success: true,
+			Transfers: []graph.Transfer{{ID: "0x1.0", Asset: graph.ETH, From: lazarus, To: mule, Amount: graph.NewAmount(5), Kind: graph.KindCall}}}}},
+		{Chain: graph.Ethereum, Height: 2, AccountTxs: []graph.AccountTx{{Hash: "0x2", From: spammer, Success: true,
 			Transfers: []graph.Transfer{
-				{ID: "0x2.log0", Asset: "0xfake", From: "lazarus", To: "innocent", Amount: graph.NewAmount(1000), Kind: graph.KindERC20},
-				{ID: "0x2.log1", Asset: "0xfake", From: "lazarus", To: "innocent", Amount: max, Kind: graph.KindERC20}}}}},
+				{ID: "0x2.log0", Asset: fakeTok, From: lazarus, To: innocent, Amount: graph.NewAmount(1000), Kind: graph.KindERC20},
+				{ID: "0x2.log1", Asset: fakeTok, From: lazarus, To: innocent, Amount: max, Kind: graph.KindERC20}}}}},
 	}
 }
 
 func replayFake(t *testing.T, p trace.Params, m string) (*trace.Engine, error) {
 	t.Helper()
-	eng, err := trace.NewEngine(trace.Config{Model: graph.Account, Method: m, Params: p, Seeds: []trace.Seed{{Address: "lazarus", Source: "lazarus"}}})
+	eng, err := trace.NewEngine(trace.Config{Model: graph.Account, Method: m, Params: p, Seeds: []trace.Seed{{Address: lazarus, Source: "lazarus"}}})
 	require.NoError(t, err)
-	require.NoError(t, eng.SetBalance("lazarus", graph.ETH, graph.NewAmount(100)))
+	require.NoError(t, eng.SetBalance(lazarus, graph.ETH, graph.NewAmount(100)))
 	for _, b := range fakeTokenBlocks() {
 		if err := eng.ApplyBlock(&b); err != nil {
 			return eng, err
@@ -45,7 +56,7 @@ func TestAssetListSkipsFakeTokens(t *testing.T) {
 		p.ImplicitBalances = true // the fake token's "sender" holds none of it
 		_, err := replayFake(t, p, m)
 		require.ErrorIs(t, err, trace.ErrOverflow, m)
-		require.ErrorContains(t, err, "block 2 tx 0x2 transfer 0x2.log1 (0xfake", m)
+		require.ErrorContains(t, err, "block 2 tx 0x2 transfer 0x2.log1 ("+string(fakeTok), m)
 
 		p.Assets = []graph.Asset{graph.ETH}
 		eng, err := replayFake(t, p, m)
@@ -53,10 +64,10 @@ func TestAssetListSkipsFakeTokens(t *testing.T) {
 		r := eng.Result()
 		require.Equal(t, uint64(2), r.Stats.SkippedTransfers, m)
 		require.Equal(t, uint64(1), r.Stats.Transfers, m)
-		require.Contains(t, r.Holdings, "mule|ETH", m)
-		require.NotContains(t, r.Addresses, graph.Address("innocent"), m)
+		require.Contains(t, r.Holdings, string(mule)+"|ETH", m)
+		require.NotContains(t, r.Addresses, innocent, m)
 		for k := range r.Holdings {
-			require.NotContains(t, k, "0xfake", m)
+			require.NotContains(t, k, fakeTok, m)
 		}
 
 		// The list is part of the configuration a checkpoint belongs to, and the count
@@ -97,4 +108,70 @@ func TestCheckpointVersion3(t *testing.T) {
 	v3[4] = 2
 	_, err = trace.RestoreEngine(eng.Config(), v3)
 	require.ErrorIs(t, err, trace.ErrCheckpoint)
+}
+
+// TestOverflowErrorNamesTheTransfer: the error of a fake token's overflow says which
+// block, transaction, transfer, asset and amount, for errors.As.
+func TestOverflowErrorNamesTheTransfer(t *testing.T) {
+	p := trace.DefaultParams()
+	p.ImplicitBalances = true
+	_, err := replayFake(t, p, trace.Haircut)
+	var oe *trace.OverflowError
+	require.ErrorAs(t, err, &oe)
+	require.Equal(t, trace.OverflowError{Height: 2, Tx: "0x2", Transfer: "0x2.log1", Asset: fakeTok, Amount: fakeTokenBlocks()[1].AccountTxs[0].Transfers[1].Amount}, *oe)
+	require.ErrorIs(t, err, trace.ErrOverflow)
+}
+
+// TestFollowerStopsAtFakeTokenOverflow: a follower that traces every asset cannot get
+// past a fake token's overflow; it stays at the block before, says how to get past it,
+// and one that lists its assets follows the same chain.
+func TestFollowerStopsAtFakeTokenOverflow(t *testing.T) {
+	ctx := context.Background()
+	blocks := fakeTokenBlocks()
+	for i := range blocks {
+		blocks[i].Hash = fmt.Sprintf("0x%064x", i+1)
+		if i > 0 {
+			blocks[i].Parent = blocks[i-1].Hash
+		}
+	}
+	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	require.NoError(t, err)
+	for _, assets := range [][]graph.Asset{nil, {graph.ETH}} {
+		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir(), WindowStarts: map[graph.Chain]uint64{graph.Ethereum: 1}})
+		require.NoError(t, err)
+		defer st.Close()
+		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Ethereum, Policy: pol})
+		require.NoError(t, err)
+		p := trace.DefaultParams()
+		p.ImplicitBalances, p.Assets = true, assets
+		f, err := trace.NewFollower(ctx, trace.FollowerOptions{Name: "fake", Chain: graph.Ethereum, Start: 1,
+			Config: trace.Config{Model: graph.Account, Method: trace.Haircut, Params: p, Seeds: []trace.Seed{{Address: lazarus, Source: "lazarus"}}},
+			Init:   func(e *trace.Engine) error { return e.SetBalance(lazarus, graph.ETH, graph.NewAmount(100)) },
+			Store:  st, Source: &chainSource{blocks: blocks}, Screener: s})
+		require.NoError(t, err)
+		for try := 0; try < 2; try++ {
+			_, err = f.Advance(ctx)
+			if assets != nil {
+				break
+			}
+			var oe *trace.OverflowError
+			require.ErrorAs(t, err, &oe)
+			require.Equal(t, fakeTok, oe.Asset)
+			require.ErrorContains(t, err, "Params.Assets")
+			h, _, ok := f.Height()
+			require.True(t, ok)
+			require.Equal(t, uint64(1), h, "the follower stays at the block before")
+		}
+		if assets != nil {
+			require.NoError(t, err)
+			h, _, _ := f.Height()
+			require.Equal(t, uint64(2), h)
+			v, err := s.CheckAddress(ctx, graph.Ethereum, string(innocent))
+			require.NoError(t, err)
+			require.False(t, v.Known, "the fake token's logs do not reach the screener")
+			v, err = s.CheckAddress(ctx, graph.Ethereum, string(mule))
+			require.NoError(t, err)
+			require.Equal(t, "5", v.Tainted.Dec(), "the real ETH does")
+		}
+	}
 }

@@ -145,5 +145,32 @@ var (
 	ErrOverflow        = errors.New("a balance or total exceeds 256 bits")
 )
 
+// OverflowError is the error of a transaction during which a balance, a sum or a running
+// total would have passed 2^256. It wraps ErrOverflow.
+//
+// Real chains never come near 2^256 units; a contract that logs token transfers can claim
+// any amount. An OverflowError with a token Asset is the mark of such a contract: list the
+// assets the trace should follow in Params.Assets, and its transfers are skipped.
+type OverflowError struct {
+	Height   uint64
+	Tx       string
+	What     string       // the sum that overflowed when it is the transaction's own ("input sum", "output sum"), else ""
+	Transfer string       // account model: the transfer being applied
+	Asset    graph.Asset  // account model: its asset
+	Amount   graph.Amount // account model: its amount
+}
+
+func (e *OverflowError) Error() string {
+	switch {
+	case e.Transfer != "":
+		return fmt.Sprintf("block %d tx %s transfer %s (%s %s): %v", e.Height, e.Tx, e.Transfer, e.Asset, e.Amount.Dec(), ErrOverflow)
+	case e.What != "":
+		return fmt.Sprintf("block %d tx %s: %s: %v", e.Height, e.Tx, e.What, ErrOverflow)
+	}
+	return fmt.Sprintf("block %d tx %s: %v", e.Height, e.Tx, ErrOverflow)
+}
+
+func (e *OverflowError) Unwrap() error { return ErrOverflow }
+
 // FeeSink is the "to" of fee pseudo-transfers in results.
 const FeeSink graph.Address = "<fee>"

@@ -22,8 +22,10 @@
 // held plus what went into sinks (fees, burned, exchange_absorbed, returned_to_seed,
 // pruned_dust, pruned_hops, overridden). Result.CheckConservation verifies it. The spec's
 // informative exact mode, haircut in rational arithmetic without rounding, is package
-// trace/exact. A balance or total that would pass 2^256 fails the replay with ErrOverflow
-// rather than wrap.
+// trace/exact. A balance or total that would pass 2^256 fails the replay with an
+// *OverflowError (errors.Is ErrOverflow) naming the block, transaction, transfer and asset,
+// rather than wrap; on an account chain that is the mark of a fake token, which
+// Params.Assets keeps out of a trace.
 //
 // A Result holds what the spec calls the result object (tainted outputs or transfers,
 // unspent outputs or holdings, sinks, exposure per exchange, per-address shares); its

@@ -577,7 +577,7 @@ func (e *Engine) applyUTXOBlock(b *graph.Block) error {
 			err = e.applyFeeStream(b, cb, e.txPrep(coinbase, cb))
 		}
 		if err == nil && e.overflow {
-			err = e.overflowErr(b, ref, "")
+			err = e.overflowErr(b, ref, nil)
 		}
 		return err
 	}
@@ -637,7 +637,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx, tp txPrep) error 
 		}
 		value := e.takeValue(k, &u)
 		if _, o := inSum.AddOverflow(&inSum, &value); o {
-			return fmt.Errorf("block %d tx %s: input sum: %w", b.Height, tx.TxID, ErrOverflow)
+			return &OverflowError{Height: b.Height, Tx: tx.TxID, What: "input sum"}
 		}
 		is := inState{value: value}
 		if u.st >= 0 {
@@ -661,7 +661,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx, tp txPrep) error 
 		return err
 	}
 	if e.overflow {
-		return e.overflowErr(b, tx.TxID, "")
+		return e.overflowErr(b, tx.TxID, nil)
 	}
 	return nil
 }
@@ -676,13 +676,14 @@ func (e *Engine) sum(dst, v *uint256.Int) {
 	}
 }
 
-// overflowErr is the error of a transaction (and transfer, when known) during which a
+// overflowErr is the error of a transaction (and transfer x, when known) during which a
 // total overflowed.
-func (e *Engine) overflowErr(b *graph.Block, tx, transfer string) error {
-	if transfer != "" {
-		return fmt.Errorf("block %d tx %s transfer %s: %w", b.Height, tx, transfer, ErrOverflow)
+func (e *Engine) overflowErr(b *graph.Block, tx string, x *graph.Transfer) error {
+	err := &OverflowError{Height: b.Height, Tx: tx}
+	if x != nil {
+		err.Transfer, err.Asset, err.Amount = x.ID, x.Asset, x.Amount
 	}
-	return fmt.Errorf("block %d tx %s: %w", b.Height, tx, ErrOverflow)
+	return err
 }
 
 // distributeUTXO distributes the inputs gathered in e.ins (worth inSum; tainted when any
@@ -693,7 +694,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 	e.values = e.values[:0]
 	for i := range tx.Outputs {
 		if _, o := outSum.AddOverflow(&outSum, &tx.Outputs[i].Value); o {
-			return fmt.Errorf("block %d tx %s: output sum: %w", b.Height, tx.TxID, ErrOverflow)
+			return &OverflowError{Height: b.Height, Tx: tx.TxID, What: "output sum"}
 		}
 		e.values = append(e.values, tx.Outputs[i].Value)
 	}
@@ -916,7 +917,7 @@ func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx, tp txPrep) err
 	}
 	for i := range cb.Outputs {
 		if _, o := claimed.AddOverflow(&claimed, &cb.Outputs[i].Value); o {
-			return fmt.Errorf("block %d tx %s: output sum: %w", b.Height, cb.TxID, ErrOverflow)
+			return &OverflowError{Height: b.Height, Tx: cb.TxID, What: "output sum"}
 		}
 	}
 	if claimed.Gt(&fees) {

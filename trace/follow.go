@@ -307,6 +307,10 @@ func (f *Follower) Advance(ctx context.Context) (AdvanceReport, error) {
 			// The engine's state is undefined after a failed block: rebuild it from the
 			// store (which has the block) so that the next Advance does not build on it.
 			err = fmt.Errorf("follower %s: applying block %d: %w", f.opts.Name, h, err)
+			if oe := (*OverflowError)(nil); errors.As(err, &oe) && oe.Asset != "" && oe.Asset != f.opts.Chain.NativeAsset() {
+				// Every retry fails the same way: say how to get past it.
+				err = fmt.Errorf("%w (asset %s claims amounts no real token can hold: list the traced assets in Config.Params.Assets)", err, oe.Asset)
+			}
 			_ = f.opts.Store.Rewind(ctx, f.opts.Chain, f.height)
 			if rerr := f.rebuild(ctx); rerr != nil {
 				err = errors.Join(err, rerr)

@@ -379,7 +379,7 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 			delete(e.utxos, in.Prev)
 		}
 		if _, o := inSum.AddOverflow(&inSum, &u.value); o {
-			return fmt.Errorf("block %d tx %s: input sum: %w", b.Height, tx.TxID, trace.ErrOverflow)
+			return &trace.OverflowError{Height: b.Height, Tx: tx.TxID, What: "input sum"}
 		}
 		if len(u.st) > 0 {
 			// Every tainted component moves one hop (spec §7.1).
@@ -399,7 +399,7 @@ func (e *Engine) distribute(b *graph.Block, tx *graph.UTXOTx, inSum *graph.Amoun
 	var outSum graph.Amount
 	for i := range tx.Outputs {
 		if _, o := outSum.AddOverflow(&outSum, &tx.Outputs[i].Value); o {
-			return fmt.Errorf("block %d tx %s: output sum: %w", b.Height, tx.TxID, trace.ErrOverflow)
+			return &trace.OverflowError{Height: b.Height, Tx: tx.TxID, What: "output sum"}
 		}
 	}
 	var fee graph.Amount
@@ -522,7 +522,7 @@ func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx) error {
 	}
 	for i := range cb.Outputs {
 		if _, o := claimed.AddOverflow(&claimed, &cb.Outputs[i].Value); o {
-			return fmt.Errorf("block %d tx %s: output sum: %w", b.Height, cb.TxID, trace.ErrOverflow)
+			return &trace.OverflowError{Height: b.Height, Tx: cb.TxID, What: "output sum"}
 		}
 	}
 	if claimed.Gt(&sum) {
