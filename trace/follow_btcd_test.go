@@ -218,7 +218,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 		Config: trace.Config{Model: graph.UTXO, Method: trace.Haircut,
 			Seeds:     []trace.Seed{{Address: thief.graphAddr(), Source: "lazarus-regtest"}},
 			Exchanges: map[string][]graph.Address{"ExchReg": {exchange.graphAddr()}}, Params: trace.DefaultParams()},
-		Store: st, Source: btcSource{r}, Screener: s})
+		CheckpointEvery: 1, Store: st, Source: btcSource{r}, Screener: s})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,7 +114,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 			t.Fatal(err)
 		}
 		f, err := trace.NewFollower(ctx, trace.FollowerOptions{Name: "devnode", Config: cfg, Init: init, Chain: graph.Ethereum, Start: 1,
-			Confirmations: 2, Store: st, Source: ethSource{client}, Screener: s})
+			Confirmations: 2, CheckpointEvery: 1, Store: st, Source: ethSource{client}, Screener: s})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
@@ -95,7 +96,8 @@ type followFixture struct {
 	pol *trace.Policy
 	set *labels.Set
 	dir string
-	// every is FollowerOptions.CheckpointEvery for the followers the fixture makes.
+	// every is FollowerOptions.CheckpointEvery for the followers the fixture makes (1
+	// unless a test sets it: a checkpoint after every block).
 	every uint64
 }
 
@@ -110,7 +112,7 @@ func newFollowFixture(t *testing.T) *followFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx := &followFixture{sc: sc, src: &chainSource{blocks: blocks[:3]}, pol: pol, set: set, dir: t.TempDir()}
+	fx := &followFixture{sc: sc, src: &chainSource{blocks: blocks[:3]}, pol: pol, set: set, dir: t.TempDir(), every: 1}
 	fx.open(t)
 	t.Cleanup(func() { fx.st.Close() })
 	return fx
@@ -277,6 +279,59 @@ func TestFollowerSparseCheckpoints(t *testing.T) {
 		t.Fatalf("reorg %+v", reorg)
 	}
 	sameVerdicts(t, s, fx.reference(t, branch))
+}
+
+// With CheckpointEvery 0, checkpoints follow their own cost: the first Advance saves one;
+// later ones save the next only once CheckpointCostRatio times the last one's duration has
+// passed on the follower's clock. A reopened follower replays what came after, and its
+// verdicts are the in-memory replay's.
+func TestFollowerAdaptiveCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	fx := newFollowFixture(t)
+	fx.every = 0
+	_, peel := peelBlocks(t)
+	all := link(append(append([]graph.Block(nil), peel...), graph.Block{}, graph.Block{}, graph.Block{})) // 9 blocks
+	fx.src.blocks = all
+	_, f := fx.follower(t, 8)
+	// The clock moves by a second each time the follower reads it, whatever happens in
+	// between: every checkpoint "takes" one second, so the next is due 10 s after it.
+	var clock time.Time
+	trace.SetFollowerClock(f, func() time.Time { clock = clock.Add(time.Second); return clock })
+	var saved []uint64
+	for h := uint64(1); h <= uint64(len(all)); h++ {
+		n := countRecords(t, fx.st)
+		if rep, err := f.Advance(ctx); err != nil || rep.Applied != 1 {
+			t.Fatalf("advance %d: %+v %v", h, rep, err)
+		}
+		if countRecords(t, fx.st) > n {
+			saved = append(saved, h)
+		}
+		if h == 1 || h == 5 {
+			clock = clock.Add(10 * time.Second) // time passes between these blocks
+		}
+	}
+	// Block 1: there is none yet. Block 2: 11 s have passed since block 1's checkpoint,
+	// which took 1 s: due. Blocks 3–5: 1–3 s since block 2's: not due. Block 6: 14 s:
+	// due. Blocks 7–9: not due.
+	if want := []uint64{1, 2, 6}; !slices.Equal(saved, want) {
+		t.Fatalf("checkpoints after blocks %v, want %v", saved, want)
+	}
+	fx.st.Close()
+	fx.open(t)
+	s, f := fx.follower(t, 8)
+	if r := f.Resumed(); !r.FromCheckpoint || r.CheckpointHeight != 6 || r.Replayed != 3 {
+		t.Fatalf("resumed %+v", r)
+	}
+	sameVerdicts(t, s, fx.reference(t, all))
+}
+
+func countRecords(t *testing.T, st *graph.Store) int {
+	t.Helper()
+	n := 0
+	if err := st.Records(context.Background(), trace.CheckpointNamespace, func(_, _ []byte) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // advanceAll advances f until it has nothing to apply, and returns the last reorg it went

@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.StringVar(&o.exchanges, "exchanges", "testdata/labels/curated/exchanges-v1.csv", "exchange label files (node mode)")
 	fs.Uint64Var(&o.start, "start", 1, "first block to follow when the store is empty (node mode)")
 	fs.Uint64Var(&o.confirmations, "confirmations", 6, "blocks built on a block before it is taken")
-	fs.Uint64Var(&o.ckptEvery, "checkpoint-every", 1, "blocks between two checkpoints of the trace (raise it on long histories with frequent blocks)")
+	fs.Uint64Var(&o.ckptEvery, "checkpoint-every", 0, "blocks between two checkpoints of the trace; 0: adapt to their cost (at most about a tenth of the follower's time)")
 	fs.DurationVar(&o.poll, "poll", 5*time.Second, "how often the node is polled")
 	fs.StringVar(&o.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC URL (node mode)")
 	fs.StringVar(&o.ethAssets, "eth-assets", "", "assets to trace on Ethereum, comma-separated: ETH and token contract addresses (empty = every asset; "+
