@@ -196,22 +196,27 @@ type Engine struct {
 	last    graph.Position
 	stats   Stats
 
-	sp        splitter
-	fees      []feeEntry // TaintFee: this block's fees, for its coinbase
-	feeBuf    []seg
-	feeMovs   []int32
-	pk        packer
-	scratch   []seg
-	compSlab  []Component
-	ins       []inState
-	inMovs    []int32
-	inAddrs   []int32
-	inBuf     []seg
-	values    []uint256.Int
-	outs      [][]seg
-	prep      *blockPrep           // the running block's prep (nil: none, work inline)
-	prepBuf   *blockPrep           // kept between blocks for its memory
-	prepOff   bool                 // never prep on another goroutine (tests hold both ways equal)
+	sp       splitter
+	fees     []feeEntry // TaintFee: this block's fees, for its coinbase
+	feeBuf   []seg
+	feeMovs  []int32
+	pk       packer
+	scratch  []seg
+	compSlab []Component
+	ins      []inState
+	inMovs   []int32
+	inAddrs  []int32
+	inBuf    []seg
+	values   []uint256.Int
+	outs     [][]seg
+	prep     *blockPrep // the running block's prep (nil: none, work inline)
+	prepBuf  *blockPrep // kept between blocks for its memory
+	prepOff  bool       // never prep on another goroutine (tests hold both ways equal)
+	// keepComps, when set (by a Follower, which builds a Result after every Advance),
+	// keeps each movement's taint as Components once a Result has converted it:
+	// movements never change, so later Results convert only the movements added since.
+	keepComps bool
+	comps     [][]Component        // by movement id, up to the last Result's length
 	overflow  bool                 // a running total passed 2^256 (sum): the replay has failed
 	txTainted bool                 // the account transaction being applied has a tainted debit
 	traced    map[graph.Asset]bool // Params.Assets as a set; nil = every asset

@@ -11,3 +11,7 @@ func SetPrep(e *Engine, on bool) { e.prepOff = !on }
 
 // SetFollowerClock replaces f's clock (time.Now), which the adaptive checkpoint policy reads.
 func SetFollowerClock(f *Follower, now func() time.Time) { f.now = now }
+
+// SetKeepComps makes e keep converted compositions between Results, as a Follower's
+// engine does.
+func SetKeepComps(e *Engine, on bool) { e.keepComps = on }

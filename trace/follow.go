@@ -233,6 +233,7 @@ func (f *Follower) restore(ctx context.Context, upto uint64, any bool) (replayed
 			}
 		}
 	}
+	f.eng.keepComps = true // a Result after every Advance
 	if !any || from > upto {
 		return 0, nil
 	}

@@ -238,8 +238,12 @@ func (e *Engine) Result() *Result {
 	// and needs nothing but reads of the engine: it runs on all cores, in ranges of the
 	// movement list; only the map inserts are sequential.
 	n := e.ev.movs.len()
+	kept := len(e.comps) // movements converted by an earlier Result (keepComps)
+	if e.keepComps {
+		e.comps = append(e.comps, make([][]Component, n-kept)...)
+	}
 	workers := 1
-	if n >= 1<<14 {
+	if n-kept >= 1<<14 {
 		workers = min(runtime.GOMAXPROCS(0), 8)
 	}
 	type part struct {
@@ -267,7 +271,16 @@ func (e *Engine) Result() *Result {
 					continue // fees are sinks (or, under TaintFee, the coinbase's inputs), not outputs
 				}
 				tainted := e.taintPacked(&m.taint, &m.value)
-				taint := appendComponents(&slab, &m.taint, e.sources)
+				var taint []Component
+				switch {
+				case int(i) < kept:
+					taint = e.comps[i]
+				case e.keepComps:
+					taint = appendComponents(&slab, &m.taint, e.sources)
+					e.comps[i] = taint // each worker writes its own range
+				default:
+					taint = appendComponents(&slab, &m.taint, e.sources)
+				}
 				if m.kind == movOutput {
 					p.outs = append(p.outs, Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: taint, Tainted: tainted})
 				} else {

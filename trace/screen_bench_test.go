@@ -234,6 +234,19 @@ func BenchmarkScreenUpdate(b *testing.B) {
 			_ = eng.Result()
 		}
 	})
+	// A follower's engine keeps converted compositions between Results (movements never
+	// change): after the first, a Result converts only what the new blocks added. Here no
+	// block comes between two Results, so this is the rest of a Result's cost.
+	b.Run("engine-result-kept", func(b *testing.B) {
+		trace.SetKeepComps(eng, true)
+		defer trace.SetKeepComps(eng, false)
+		_ = eng.Result()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			_ = eng.Result()
+		}
+	})
 	// The follower also checkpoints the engine after each advance.
 	b.Run("engine-checkpoint", func(b *testing.B) {
 		b.ReportAllocs()
