@@ -187,16 +187,18 @@ func (e *subjectEntry) add(cs []Component, d Direction) {
 	}
 }
 
-// consider makes ref the evidence reference if it carried more taint (then fewer hops).
+// consider makes ref the evidence reference if it carried more taint (then fewer hops, then
+// the smaller reference).
 func (e *subjectEntry) consider(ref string, tainted *uint256.Int, cs []Component) {
-	if tainted.IsZero() {
-		return
+	if tainted.IsZero() || e.evRef != "" && tainted.Lt(&e.evBest) {
+		return // the common case on a long history: decided without reading cs
 	}
 	minHop := ^uint32(0)
 	for _, c := range cs {
 		minHop = min(minHop, c.Hop)
 	}
-	if e.evRef == "" || tainted.Gt(&e.evBest) || tainted.Eq(&e.evBest) && minHop < e.evBestHop {
+	// Ties go to the smaller reference: outputs come from a map, in no fixed order.
+	if e.evRef == "" || tainted.Gt(&e.evBest) || minHop < e.evBestHop || minHop == e.evBestHop && ref < e.evRef {
 		e.evRef, e.evBest, e.evBestHop = ref, *tainted, minHop
 	}
 }

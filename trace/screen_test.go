@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/scenario"
+	"github.com/stretchr/testify/require"
 )
 
 // peelScreener builds a screener over testdata/screen/peel-case.json (haircut) with the
@@ -317,4 +319,38 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestVerdictEvidenceTieIsStable: an address that received two outputs with the same
+// taint at the same hop is explained by the smaller reference, whatever order the index
+// met them in (the Result's outputs are a map).
+func TestVerdictEvidenceTieIsStable(t *testing.T) {
+	const (
+		seed = graph.Address("bc1q3ph4cptwyaj2x2car4knkjlu34dq5mrmkxtj0t")
+		dest = graph.Address("bc1qcvkf5thjeqw9yvhchxytgw7ewfwev7yuv2j0au")
+	)
+	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Params: trace.DefaultParams(),
+		Seeds: []trace.Seed{{Address: seed, Source: "theft"}}})
+	require.NoError(t, err)
+	var txs []graph.UTXOTx
+	for i := 0; i < 8; i++ { // eight payments of 1000 from the seed to dest, one hop each
+		op := graph.Outpoint{TxID: fmt.Sprintf("f%063x", i)}
+		require.NoError(t, eng.Fund(op, seed, graph.NewAmount(1100)))
+		txs = append(txs, graph.UTXOTx{TxID: fmt.Sprintf("%064x", 8-i), Index: uint32(i), Inputs: []graph.TxIn{{Prev: op}},
+			Outputs: []graph.TxOut{{Address: dest, Value: graph.NewAmount(1000)}}})
+	}
+	require.NoError(t, eng.ApplyBlock(&graph.Block{Chain: graph.Bitcoin, Height: 1, UTXOTxs: txs}))
+	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	require.NoError(t, err)
+	want := fmt.Sprintf("%064x", 1) + ":0" // the smallest of the eight references
+	for run := 0; run < 20; run++ {
+		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
+		require.NoError(t, err)
+		s.Update(eng.Result(), 1, "")
+		v, err := s.CheckAddress(context.Background(), graph.Bitcoin, string(dest))
+		require.NoError(t, err)
+		require.NotEmpty(t, v.Evidence)
+		steps := v.Evidence[0].Steps
+		require.Equal(t, want, steps[len(steps)-1].Ref, "run %d", run)
+	}
 }
