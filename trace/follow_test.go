@@ -211,10 +211,7 @@ func TestFollowerStoreCheckpointsAndCatchUp(t *testing.T) {
 	if rep, err := f.Advance(ctx); err != nil || rep.Applied != 0 {
 		t.Fatalf("advance at the tip: %+v %v", rep, err)
 	}
-	var names []string
-	if err := fx.st.Records(ctx, trace.CheckpointNamespace, func(k, _ []byte) error { names = append(names, string(k)); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	names := checkpointNames(t, fx.st)
 	if len(names) != 2 || names[1] != fmt.Sprintf("peel@%020d", len(all)) {
 		t.Fatalf("checkpoints kept: %v", names)
 	}
@@ -244,15 +241,11 @@ func TestFollowerSparseCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	fx := newFollowFixture(t)
 	fx.every = 3
-	_, peel := peelBlocks(t)
-	all := link(append(append([]graph.Block(nil), peel...), graph.Block{}, graph.Block{}, graph.Block{})) // 9 blocks
+	all := ninePeelBlocks(t)
 	fx.src.blocks = all[:7]
 	_, f := fx.follower(t, 8)
 	advanceAll(t, f)
-	var names []string
-	if err := fx.st.Records(ctx, trace.CheckpointNamespace, func(k, _ []byte) error { names = append(names, string(k)); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	names := checkpointNames(t, fx.st)
 	if want := []string{"peel@00000000000000000001", "peel@00000000000000000004", "peel@00000000000000000007"}; !slices.Equal(names, want) {
 		t.Fatalf("checkpoints %v, want %v", names, want)
 	}
@@ -289,8 +282,7 @@ func TestFollowerAdaptiveCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	fx := newFollowFixture(t)
 	fx.every = 0
-	_, peel := peelBlocks(t)
-	all := link(append(append([]graph.Block(nil), peel...), graph.Block{}, graph.Block{}, graph.Block{})) // 9 blocks
+	all := ninePeelBlocks(t)
 	fx.src.blocks = all
 	_, f := fx.follower(t, 8)
 	// The clock moves by a second each time the follower reads it, whatever happens in
@@ -299,11 +291,11 @@ func TestFollowerAdaptiveCheckpoints(t *testing.T) {
 	trace.SetFollowerClock(f, func() time.Time { clock = clock.Add(time.Second); return clock })
 	var saved []uint64
 	for h := uint64(1); h <= uint64(len(all)); h++ {
-		n := countRecords(t, fx.st)
+		n := len(checkpointNames(t, fx.st))
 		if rep, err := f.Advance(ctx); err != nil || rep.Applied != 1 {
 			t.Fatalf("advance %d: %+v %v", h, rep, err)
 		}
-		if countRecords(t, fx.st) > n {
+		if len(checkpointNames(t, fx.st)) > n {
 			saved = append(saved, h)
 		}
 		if h == 1 || h == 5 {
@@ -325,13 +317,20 @@ func TestFollowerAdaptiveCheckpoints(t *testing.T) {
 	sameVerdicts(t, s, fx.reference(t, all))
 }
 
-func countRecords(t *testing.T, st *graph.Store) int {
+// ninePeelBlocks is the peel case's blocks and three empty ones after them, linked.
+func ninePeelBlocks(t *testing.T) []graph.Block {
+	_, peel := peelBlocks(t)
+	return link(append(append([]graph.Block(nil), peel...), graph.Block{}, graph.Block{}, graph.Block{}))
+}
+
+// checkpointNames lists the checkpoints st holds, in key order.
+func checkpointNames(t *testing.T, st *graph.Store) []string {
 	t.Helper()
-	n := 0
-	if err := st.Records(context.Background(), trace.CheckpointNamespace, func(_, _ []byte) error { n++; return nil }); err != nil {
+	var names []string
+	if err := st.Records(context.Background(), trace.CheckpointNamespace, func(k, _ []byte) error { names = append(names, string(k)); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return names
 }
 
 // advanceAll advances f until it has nothing to apply, and returns the last reorg it went
