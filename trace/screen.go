@@ -273,18 +273,19 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 		}
 		return e
 	}
+	// The deposit index does not depend on the address index: it is built on a goroutine
+	// of its own meanwhile (an index is rebuilt after every Advance of a Follower).
+	absorbing := map[graph.Address]bool{}
+	for _, x := range res.Exposure {
+		for _, d := range x.Deposits {
+			absorbing[d.Address] = true
+		}
+	}
+	deps := make(chan map[string]*subjectEntry)
+	go func() { deps <- buildDeposits(res) }()
 	for a, st := range res.Addresses {
 		e := entry(a)
 		e.known, e.received, e.tainted = true, st.Received, st.TaintedReceived
-	}
-	// Deposits at exchanges, then every other tainted arrival, by reference.
-	ix.deps = map[string]*subjectEntry{}
-	absorbing := map[graph.Address]bool{}
-	for name, x := range res.Exposure {
-		for _, d := range x.Deposits {
-			absorbing[d.Address] = true
-			ix.deps[d.Ref] = depositEntry(d.Ref, d.Address, name, &d.Value, &d.Tainted, d.Taint)
-		}
 	}
 	if res.Model == graph.UTXO {
 		for ref, o := range res.Outputs {
@@ -295,9 +296,6 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 			// from this address (except where an exchange absorbed it).
 			if _, held := res.Unspent[ref]; !held && !absorbing[o.Address] && !o.Tainted.IsZero() {
 				b.add(o.Taint, Outgoing)
-			}
-			if ix.deps[ref] == nil {
-				ix.deps[ref] = depositEntry(ref, o.Address, "", &o.Value, &o.Tainted, o.Taint)
 			}
 		}
 	} else {
@@ -311,11 +309,9 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 			if x.From != "" && x.From != graph.ZeroAddress {
 				entry(x.From).add(x.Taint, Outgoing)
 			}
-			if ix.deps[ref] == nil {
-				ix.deps[ref] = depositEntry(ref, x.To, "", &x.Amount, &x.Tainted, x.Taint)
-			}
 		}
 	}
+	ix.deps = <-deps
 	// Seeds, and the labels of each source (its seed addresses' labels).
 	seenLabel := map[string]map[string]bool{}
 	for _, sd := range res.Seeds() {
@@ -361,6 +357,31 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 		e.indexed = true
 	}
 	return ix
+}
+
+// buildDeposits indexes res's deposits at exchanges, then every other tainted arrival,
+// by reference.
+func buildDeposits(res *Result) map[string]*subjectEntry {
+	deps := map[string]*subjectEntry{}
+	for name, x := range res.Exposure {
+		for _, d := range x.Deposits {
+			deps[d.Ref] = depositEntry(d.Ref, d.Address, name, &d.Value, &d.Tainted, d.Taint)
+		}
+	}
+	if res.Model == graph.UTXO {
+		for ref, o := range res.Outputs {
+			if deps[ref] == nil {
+				deps[ref] = depositEntry(ref, o.Address, "", &o.Value, &o.Tainted, o.Taint)
+			}
+		}
+	} else {
+		for ref, x := range res.Transfers {
+			if x.To != FeeSink && deps[ref] == nil {
+				deps[ref] = depositEntry(ref, x.To, "", &x.Amount, &x.Tainted, x.Taint)
+			}
+		}
+	}
+	return deps
 }
 
 func depositEntry(ref string, addr graph.Address, exchange string, value, tainted *uint256.Int, cs []Component) *subjectEntry {
