@@ -127,6 +127,13 @@ func (fx *followFixture) open(t *testing.T) {
 	fx.st = st
 }
 
+// reopen closes the fixture's store and opens it again, as a restarted process would.
+func (fx *followFixture) reopen(t *testing.T) {
+	t.Helper()
+	fx.st.Close()
+	fx.open(t)
+}
+
 func (fx *followFixture) follower(t *testing.T, keep int) (*trace.Screener, *trace.Follower) {
 	t.Helper()
 	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: fx.pol, Labels: fx.set})
@@ -224,8 +231,7 @@ func TestFollowerStoreCheckpointsAndCatchUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fx.st.Close()
-	fx.open(t)
+	fx.reopen(t)
 	fx.src.blocks = more
 	s, f := fx.follower(t, 2)
 	if r := f.Resumed(); !r.FromCheckpoint || r.CheckpointHeight != uint64(len(all)) || r.Replayed != 2 {
@@ -255,8 +261,7 @@ func TestFollowerSparseCheckpoints(t *testing.T) {
 	if rep, err := f.Advance(ctx); err != nil || rep.Applied != 1 {
 		t.Fatalf("advance: %+v %v", rep, err)
 	}
-	fx.st.Close()
-	fx.open(t)
+	fx.reopen(t)
 	s, f := fx.follower(t, 8)
 	if r := f.Resumed(); !r.FromCheckpoint || r.CheckpointHeight != 7 || r.Replayed != 1 {
 		t.Fatalf("resumed %+v", r)
@@ -308,8 +313,7 @@ func TestFollowerAdaptiveCheckpoints(t *testing.T) {
 	if want := []uint64{1, 2, 6}; !slices.Equal(saved, want) {
 		t.Fatalf("checkpoints after blocks %v, want %v", saved, want)
 	}
-	fx.st.Close()
-	fx.open(t)
+	fx.reopen(t)
 	s, f := fx.follower(t, 8)
 	if r := f.Resumed(); !r.FromCheckpoint || r.CheckpointHeight != 6 || r.Replayed != 3 {
 		t.Fatalf("resumed %+v", r)
