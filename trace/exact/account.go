@@ -58,6 +58,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		return nil
 	}
 	e.stats.Transfers++
+	e.curAsset = x.Asset // sinks and injected taint are per asset (v2 A.1)
 	seeds := e.xferSeeds[x.ID]
 	if x.Amount.IsZero() || x.From == x.To {
 		for _, si := range seeds {
@@ -148,9 +149,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	h := e.holding(x.To, x.Asset)
 	h.bal = new(big.Int).Add(h.bal, amount)
 	if !isSeed && !internal {
-		to.receives = true
-		to.received = new(big.Int).Add(to.received, amount)
-		to.tainted = new(big.Rat).Add(to.tainted, taint)
+		// Per asset only (v2 A.1): the address's own totals would add wei to token units.
 		h.receives = true
 		h.received = new(big.Int).Add(h.received, amount)
 		h.tainted = new(big.Rat).Add(h.tainted, taint)
@@ -160,8 +159,10 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	case isSeed:
 		e.sinkAll(trace.SinkReturnedToSeed, moved)
 		credit = nil
-	case to.exchange >= 0 && !internal:
-		e.deposit(to.exchange, x.Asset, x.ID, x.To, amount, moved)
+	case to.exchange >= 0:
+		// Under stop semantics every taint that arrives is absorbed, also on a transfer
+		// between two of the exchange's own addresses (v2 A.2).
+		e.arrive(to.exchange, x.Asset, x.ID, x.To, amount, moved, internal)
 		if e.cfg.Params.StopAtExchanges {
 			e.sinkAll(trace.SinkExchangeAbsorbed, moved)
 			credit = nil

@@ -72,8 +72,11 @@ type Engine struct {
 
 	seedUsed  []bool
 	txTainted bool // the account transaction being applied has a tainted debit
-	injected  []*big.Rat
-	sinks     map[trace.Sink][]*big.Rat
+	// Per asset (spec v2 A.1: every aggregate is per asset): the taint each source
+	// brought in, and each sink's taint per source. A UTXO chain has one asset, graph.BTC.
+	injected map[graph.Asset][]*big.Rat
+	sinks    map[graph.Asset]map[trace.Sink][]*big.Rat
+	curAsset graph.Asset // the asset of the movement being applied
 
 	exposure []exposureAcc
 	// Tainted movements as they arrived, by reference; a reference recorded twice keeps
@@ -111,7 +114,8 @@ func New(cfg trace.Config) (*Engine, error) {
 		opSeeds:   map[graph.Outpoint][]int{},
 		holds:     map[holdKey]*holding{},
 		xferSeeds: map[string][]int{},
-		sinks:     map[trace.Sink][]*big.Rat{},
+		injected:  map[graph.Asset][]*big.Rat{},
+		sinks:     map[graph.Asset]map[trace.Sink][]*big.Rat{},
 		outputs:   map[string]*Output{},
 		transfers: map[string]*TransferTaint{},
 	}
@@ -128,9 +132,8 @@ func New(cfg trace.Config) (*Engine, error) {
 	for i, n := range e.sources[1:] {
 		e.srcID[n] = uint32(i + 1)
 	}
-	e.injected = zeros(len(e.sources))
-	for _, k := range sinks {
-		e.sinks[k] = zeros(len(e.sources))
+	if cfg.Model == graph.UTXO {
+		e.curAsset = graph.BTC // a UTXO chain's one asset
 	}
 	e.seedUsed = make([]bool, len(cfg.Seeds))
 
@@ -189,9 +192,14 @@ func (e *Engine) exchangeOf(a graph.Address) int {
 	return -1
 }
 
-// addInjected counts n units of source src as injected taint.
+// addInjected counts n units of source src as injected taint, in the current asset.
 func (e *Engine) addInjected(src uint32, n *big.Rat) {
-	e.injected[src] = new(big.Rat).Add(e.injected[src], n)
+	row := e.injected[e.curAsset]
+	if row == nil {
+		row = zeros(len(e.sources))
+		e.injected[e.curAsset] = row
+	}
+	row[src] = new(big.Rat).Add(row[src], n)
 }
 
 // ---- initial state ----
@@ -439,8 +447,10 @@ func (e *Engine) distribute(b *graph.Block, tx *graph.UTXOTx, inSum *graph.Amoun
 			e.outputs[ref] = &Output{Outpoint: ref, Address: out.Address, Value: ratInt(value), Taint: e.components(st), Tainted: taint}
 		}
 		internal := e.receive(a, out.Address, value, taint, inAddrs)
-		if a.exchange >= 0 && !internal && value.Sign() != 0 {
-			e.deposit(a.exchange, graph.BTC, ref, out.Address, value, st)
+		if a.exchange >= 0 && value.Sign() != 0 {
+			// Under stop semantics every taint that arrives is absorbed, also on an
+			// output of a transaction that spends the exchange's own outputs (v2 A.2).
+			e.arrive(a.exchange, graph.BTC, ref, out.Address, value, st, internal)
 			if e.cfg.Params.StopAtExchanges && len(st) > 0 {
 				e.sinkAll(trace.SinkExchangeAbsorbed, st)
 				st = nil

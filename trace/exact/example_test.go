@@ -84,7 +84,8 @@ func Example() {
 
 // Conformance vector U02 (a peel chain with an extra clean input) replayed in exact mode
 // through package scenario: its X3 output holds exactly 10499700000000/44999 satoshi of
-// taint, the figure of the vector's expected_exact block.
+// taint, the figure of the vector's expected_exact block, and exchange ExchA's share of
+// the bitcoin it received is exactly 124997/134997.
 func Example_scenario() {
 	sc, err := scenario.Load("../../testdata/vectors/U02_peel_chain.json")
 	if err != nil {
@@ -100,7 +101,7 @@ func Example_scenario() {
 		Outputs map[string]struct {
 			Tainted string `json:"tainted"`
 		} `json:"outputs"`
-		Exposure map[string]struct {
+		Exposure map[string]map[string]struct { // exchange → asset → row (spec v2 A.1)
 			Share string `json:"share"`
 		} `json:"exposure"`
 	}
@@ -110,10 +111,10 @@ func Example_scenario() {
 	}
 	diffs, err := sc.CheckExact(trace.Haircut, got)
 	fmt.Println("p3:0 tainted", res.Outputs["p3:0"].Tainted)
-	fmt.Println("ExchA share", res.Exposure["ExchA"].Share)
+	fmt.Println("ExchA BTC share", res.Exposure["ExchA"]["BTC"].Share)
 	fmt.Println("differences from expected_exact:", len(diffs), err)
 	// Output:
 	// p3:0 tainted 10499700000000/44999
-	// ExchA share 124997/134997
+	// ExchA BTC share 124997/134997
 	// differences from expected_exact: 0 <nil>
 }

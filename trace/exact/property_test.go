@@ -119,27 +119,59 @@ func checkExactInvariants(t *rapid.T, r *exact.Result) {
 		check("holding "+k, h.Balance, h.Tainted, h.Taint)
 	}
 	for k, x := range r.Exposure {
-		nonNeg("exposure "+k+" direct", x.Direct)
-		nonNeg("exposure "+k+" indirect", x.Indirect)
-		if sum := new(big.Rat).Add(x.Direct, x.Indirect); sum.Cmp(x.TaintedTotal) != 0 {
-			t.Fatalf("exposure %s: direct + indirect %s, tainted %s", k, sum.RatString(), x.TaintedTotal.RatString())
-		}
-		if x.TaintedTotal.Cmp(x.ReceivedTotal) > 0 {
-			t.Fatalf("exposure %s: tainted > received", k)
-		}
-		for _, d := range x.Deposits {
-			check("deposit "+d.Ref, d.Value, d.Tainted, d.Taint)
+		for a, ax := range x.Assets {
+			what := "exposure " + k + " " + string(a)
+			if ax.Asset != a {
+				t.Fatalf("%s: row of asset %s", what, ax.Asset)
+			}
+			nonNeg(what+" direct", ax.Direct)
+			nonNeg(what+" indirect", ax.Indirect)
+			if sum := new(big.Rat).Add(ax.Direct, ax.Indirect); sum.Cmp(ax.TaintedTotal) != 0 {
+				t.Fatalf("%s: direct + indirect %s, tainted %s", what, sum.RatString(), ax.TaintedTotal.RatString())
+			}
+			// v2 A.2: tainted internal movements count as received, so the share is ≤ 1.
+			if ax.TaintedTotal.Cmp(ax.ReceivedTotal) > 0 {
+				t.Fatalf("%s: tainted %s > received %s", what, ax.TaintedTotal.RatString(), ax.ReceivedTotal.RatString())
+			}
+			bySource := new(big.Rat)
+			for _, v := range ax.BySource {
+				bySource.Add(bySource, v)
+			}
+			if bySource.Cmp(ax.TaintedTotal) != 0 {
+				t.Fatalf("%s: by_source sums to %s, tainted %s", what, bySource.RatString(), ax.TaintedTotal.RatString())
+			}
+			deposits := new(big.Rat)
+			for _, d := range ax.Deposits {
+				check("deposit "+d.Ref, d.Value, d.Tainted, d.Taint)
+				if d.Asset != a {
+					t.Fatalf("%s: deposit %s of asset %s", what, d.Ref, d.Asset)
+				}
+				deposits.Add(deposits, d.Tainted)
+			}
+			if deposits.Cmp(ax.TaintedTotal) != 0 {
+				t.Fatalf("%s: deposits carry %s, tainted %s", what, deposits.RatString(), ax.TaintedTotal.RatString())
+			}
 		}
 	}
 	for k, a := range r.Addresses {
-		nonNeg("address "+string(k), a.TaintedReceived)
-		if a.TaintedReceived.Cmp(a.Received) > 0 {
-			t.Fatalf("address %s: tainted > received", k)
+		if len(a.Assets) == 0 {
+			t.Fatalf("address %s: listed with no asset", k)
+		}
+		for i, at := range a.Assets {
+			if i > 0 && a.Assets[i-1].Asset >= at.Asset {
+				t.Fatalf("address %s: assets not sorted", k)
+			}
+			nonNeg("address "+string(k)+" "+string(at.Asset), at.Tainted)
+			if at.Tainted.Cmp(at.Received) > 0 {
+				t.Fatalf("address %s %s: tainted > received", k, at.Asset)
+			}
 		}
 	}
-	for k, m := range r.Sinks {
-		for s, v := range m {
-			nonNeg("sink "+k+" "+s, v)
+	for a, bySink := range r.Sinks {
+		for k, m := range bySink {
+			for s, v := range m {
+				nonNeg("sink "+string(a)+" "+k+" "+s, v)
+			}
 		}
 	}
 }
@@ -151,12 +183,48 @@ type key struct {
 
 // compareWithInt holds the integer result ir to the exact result er of the same chain.
 func compareWithInt(t *rapid.T, c *chainCase, er *exact.Result, ir *trace.Result) {
+	// Seeds inject whole units, in both engines alike, per asset and source.
 	if len(er.Injected) != len(ir.Injected) {
 		t.Fatalf("injected: exact %v, integer %v", er.Injected, ir.Injected)
 	}
-	for s, v := range ir.Injected {
-		if er.Injected[s] == nil || er.Injected[s].Cmp(new(big.Rat).SetInt(v.ToBig())) != 0 {
-			t.Fatalf("injected %s: exact %v, integer %s", s, er.Injected[s], v.Dec())
+	for a, m := range ir.Injected {
+		if len(er.Injected[a]) != len(m) {
+			t.Fatalf("injected %s: exact %v, integer %v", a, er.Injected[a], m)
+		}
+		for s, v := range m {
+			if e := er.Injected[a][s]; e == nil || e.Cmp(new(big.Rat).SetInt(v.ToBig())) != 0 {
+				t.Fatalf("injected %s %s: exact %v, integer %s", a, s, e, v.Dec())
+			}
+		}
+	}
+	// The same exchanges, each with the same assets (a row per asset that anything paid,
+	// tainted or not), and the same addresses with the same assets and received values:
+	// none of that depends on how the taint was split.
+	if len(er.Exposure) != len(ir.Exposure) {
+		t.Fatalf("exposure: exact lists %d exchanges, integer %d", len(er.Exposure), len(ir.Exposure))
+	}
+	for l, ix := range ir.Exposure {
+		ex := er.Exposure[l]
+		if ex == nil {
+			t.Fatalf("exposure: exchange %s missing in exact mode", l)
+		}
+		if fmt.Sprint(ex.SortedAssets()) != fmt.Sprint(ix.SortedAssets()) {
+			t.Fatalf("exposure %s: exact assets %v, integer %v", l, ex.SortedAssets(), ix.SortedAssets())
+		}
+	}
+	if len(er.Addresses) != len(ir.Addresses) {
+		t.Fatalf("addresses: exact %d, integer %d", len(er.Addresses), len(ir.Addresses))
+	}
+	for a, ia := range ir.Addresses {
+		ea := er.Addresses[a]
+		if ea == nil || len(ea.Assets) != len(ia.Assets) {
+			t.Fatalf("address %s: exact %v, integer %v", a, ea, ia)
+		}
+		for i, it := range ia.Assets {
+			et := ea.Assets[i]
+			if et.Asset != it.Asset || et.Received.Cmp(new(big.Rat).SetInt(it.Received.ToBig())) != 0 {
+				t.Fatalf("address %s: exact %s received %s, integer %s received %s", a, et.Asset, et.Received.RatString(), it.Asset, it.Received.Dec())
+			}
 		}
 	}
 	es, is := er.Stats, ir.Stats
@@ -204,6 +272,18 @@ func compareWithInt(t *rapid.T, c *chainCase, er *exact.Result, ir *trace.Result
 		}
 		for k, h := range ir.Holdings {
 			addI("holding "+k, h.Taint)
+		}
+		// An exchange's taint per (source, hop) sums movements that are disjoint at
+		// that hop, so the same bound holds for it.
+		for l, x := range er.Exposure {
+			for a, ax := range x.Assets {
+				addE("exposure "+l+" "+string(a), ax.BySourceHop)
+			}
+		}
+		for l, x := range ir.Exposure {
+			for a, ax := range x.Assets {
+				addI("exposure "+l+" "+string(a), ax.BySourceHop)
+			}
 		}
 		for k := range intAmounts {
 			if exactAmounts[k] == nil {

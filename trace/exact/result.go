@@ -55,11 +55,16 @@ type Holding struct {
 	Tainted *big.Rat
 }
 
-// AssetTotals is what was received of one asset and how much of it was tainted.
+// AssetTotals is what an address received of one asset and how much of it was tainted
+// (spec §10.3, per asset as v2 A.1 requires).
 type AssetTotals struct {
+	Asset    graph.Asset
 	Received *big.Rat
 	Tainted  *big.Rat
 }
+
+// Share is Tainted / Received in lowest terms ("p/q", "1" or "0").
+func (t *AssetTotals) Share() string { return ratio(t.Tainted, t.Received) }
 
 // Deposit is a tainted arrival at an exchange address.
 type Deposit struct {
@@ -71,9 +76,42 @@ type Deposit struct {
 	Tainted *big.Rat
 }
 
-// Exposure is one exchange's exposure (spec §10.2).
+// Exposure is one exchange's exposure (spec §10.2): one AssetExposure per asset in which
+// anything paid one of its addresses (v2 A.1). An exchange that received nothing has no
+// assets; every exchange of the configuration is listed.
 type Exposure struct {
-	Exchange      string
+	Exchange string
+	Assets   map[graph.Asset]*AssetExposure
+}
+
+// Asset returns the exchange's exposure in asset, or nil when nothing of it arrived.
+func (x *Exposure) Asset(a graph.Asset) *AssetExposure { return x.Assets[a] }
+
+// SortedAssets returns the assets the exchange received, sorted.
+func (x *Exposure) SortedAssets() []graph.Asset {
+	out := make([]graph.Asset, 0, len(x.Assets))
+	for a := range x.Assets {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// MarshalJSON writes the exchange's rows keyed by asset, as the spec's exposure entry.
+func (x *Exposure) MarshalJSON() ([]byte, error) { return json.Marshal(x.spec()) }
+
+func (x *Exposure) spec() map[string]specjson.Exposure {
+	m := make(map[string]specjson.Exposure, len(x.Assets))
+	for a, ax := range x.Assets {
+		m[string(a)] = ax.spec()
+	}
+	return m
+}
+
+// AssetExposure is an exchange's exposure in one asset. Every amount is in that asset's
+// base units.
+type AssetExposure struct {
+	Asset         graph.Asset
 	ReceivedTotal *big.Rat
 	TaintedTotal  *big.Rat
 	Direct        *big.Rat // taint that arrived at hop ≤ 1
@@ -81,25 +119,61 @@ type Exposure struct {
 	BySource      map[string]*big.Rat
 	BySourceHop   []Component
 	Deposits      []Deposit // tainted deposits, in chronological order
-	// ByAsset splits ReceivedTotal and TaintedTotal per asset (see trace.Exposure).
-	ByAsset map[graph.Asset]AssetTotals
 }
 
 // Share is TaintedTotal / ReceivedTotal in lowest terms ("p/q", "1" or "0").
-func (x *Exposure) Share() string { return ratio(x.TaintedTotal, x.ReceivedTotal) }
+func (x *AssetExposure) Share() string { return ratio(x.TaintedTotal, x.ReceivedTotal) }
 
-// AddressStats is what an address received and how much of it was tainted (spec §10.3).
-type AddressStats struct {
-	Address         graph.Address
-	Received        *big.Rat
-	TaintedReceived *big.Rat
-	// ByAsset splits the totals per asset on account chains; nil on UTXO chains (see
-	// trace.AddressStats).
-	ByAsset map[graph.Asset]AssetTotals
+// MarshalJSON writes the spec's exposure row: its names, amounts as "n" or "p/q" and the
+// share as a reduced fraction.
+func (x *AssetExposure) MarshalJSON() ([]byte, error) { return json.Marshal(x.spec()) }
+
+func (x *AssetExposure) spec() specjson.Exposure {
+	deps := []specjson.Deposit{}
+	for _, d := range x.Deposits {
+		deps = append(deps, specjson.Deposit{Ref: d.Ref, Address: string(d.Address), Value: text(d.Value), Taint: jsonComps(d.Taint)})
+	}
+	return specjson.Exposure{Received: text(x.ReceivedTotal), Tainted: text(x.TaintedTotal), Direct: text(x.Direct), Indirect: text(x.Indirect),
+		Share: x.Share(), BySource: jsonAmounts(x.BySource), BySourceHop: jsonComps(x.BySourceHop), Deposits: deps}
 }
 
-// Share is TaintedReceived / Received in lowest terms ("p/q", "1" or "0").
-func (a *AddressStats) Share() string { return ratio(a.TaintedReceived, a.Received) }
+// AddressStats is what an address received and how much of it was tainted (spec §10.3),
+// per asset.
+type AddressStats struct {
+	Address graph.Address
+	Assets  []AssetTotals // sorted by asset
+}
+
+// Totals returns what the address received of asset and how much of it was tainted
+// (zero amounts when it received none of it).
+func (a *AddressStats) Totals(asset graph.Asset) AssetTotals {
+	for _, t := range a.Assets {
+		if t.Asset == asset {
+			return t
+		}
+	}
+	return AssetTotals{Asset: asset, Received: new(big.Rat), Tainted: new(big.Rat)}
+}
+
+// Sinks is every sink's taint: asset → sink name (fees, burned, …) → source → amount.
+type Sinks map[graph.Asset]map[string]map[string]*big.Rat
+
+// Get returns the taint of source in sink k of asset (zero when absent).
+func (s Sinks) Get(asset graph.Asset, k trace.Sink, source string) *big.Rat {
+	if v := s[asset][k.String()][source]; v != nil {
+		return v
+	}
+	return new(big.Rat)
+}
+
+// Total returns the taint of every source in sink k of asset.
+func (s Sinks) Total(asset graph.Asset, k trace.Sink) *big.Rat {
+	t := new(big.Rat)
+	for _, v := range s[asset][k.String()] {
+		t.Add(t, v)
+	}
+	return t
+}
 
 // Result is the outcome of an exact replay: the spec's result object with rational
 // amounts. Its JSON encoding (MarshalJSON) has exactly the keys and layout of
@@ -113,13 +187,14 @@ type Result struct {
 	Unspent   map[string]*Output        // UTXO: tainted outputs still unspent
 	Transfers map[string]*TransferTaint // account: tainted transfers
 	Holdings  map[string]*Holding       // account: tainted holdings, key "address|asset"
-	// Sinks maps a sink name (fees, burned, …) to the taint per source that went there.
-	Sinks     map[string]map[string]*big.Rat
+	// Sinks is the taint per asset, sink and source that left the tracked graph.
+	Sinks Sinks
+	// Exposure lists every exchange of the configuration.
 	Exposure  map[string]*Exposure
 	Addresses map[graph.Address]*AddressStats
-	// Injected is the taint each source brought in (seeds, re-seeds, source-account
-	// sends); always an integer.
-	Injected map[string]*big.Rat
+	// Injected is the taint each source brought in per asset (seeds, re-seeds,
+	// source-account sends): asset → source → amount, always an integer.
+	Injected map[graph.Asset]map[string]*big.Rat
 	Stats    trace.Stats
 }
 
@@ -145,8 +220,8 @@ func (e *Engine) components(st composition) []Component {
 func (e *Engine) Result() *Result {
 	r := &Result{
 		Model: e.cfg.Model, Method: trace.Haircut, Params: e.cfg.Params,
-		Sinks: map[string]map[string]*big.Rat{}, Exposure: map[string]*Exposure{},
-		Addresses: map[graph.Address]*AddressStats{}, Injected: map[string]*big.Rat{},
+		Sinks: Sinks{}, Exposure: map[string]*Exposure{},
+		Addresses: map[graph.Address]*AddressStats{}, Injected: map[graph.Asset]map[string]*big.Rat{},
 		Stats: e.stats,
 	}
 	for i, used := range e.seedUsed {
@@ -179,121 +254,148 @@ func (e *Engine) Result() *Result {
 			r.Holdings[key] = &Holding{Address: h.addr, Asset: h.asset, Balance: ratInt(h.bal), Taint: e.components(h.st), Tainted: h.st.taint()}
 		}
 	}
-	for _, k := range sinks {
-		for src := 1; src < len(e.sources); src++ {
-			if v := e.sinks[k][src]; v.Sign() != 0 {
-				if r.Sinks[k.String()] == nil {
-					r.Sinks[k.String()] = map[string]*big.Rat{}
+	for asset, bySink := range e.sinks {
+		for _, k := range sinks {
+			for src, v := range bySink[k] {
+				if src == 0 || v.Sign() == 0 {
+					continue
 				}
-				r.Sinks[k.String()][e.sources[src]] = v
+				if r.Sinks[asset] == nil {
+					r.Sinks[asset] = map[string]map[string]*big.Rat{}
+				}
+				if r.Sinks[asset][k.String()] == nil {
+					r.Sinks[asset][k.String()] = map[string]*big.Rat{}
+				}
+				r.Sinks[asset][k.String()][e.sources[src]] = v
 			}
 		}
 	}
-	for src := 1; src < len(e.sources); src++ {
-		r.Injected[e.sources[src]] = e.injected[src]
+	for asset, row := range e.injected {
+		for src, v := range row {
+			if src == 0 || v.Sign() == 0 {
+				continue
+			}
+			if r.Injected[asset] == nil {
+				r.Injected[asset] = map[string]*big.Rat{}
+			}
+			r.Injected[asset][e.sources[src]] = v
+		}
 	}
 	for li := range e.exposure {
-		x := &e.exposure[li]
-		if !x.any {
-			continue
-		}
-		ex := &Exposure{
-			Exchange: e.exLabels[li], ReceivedTotal: ratInt(x.received), TaintedTotal: x.tainted,
-			Direct: x.direct, Indirect: x.indirect, BySource: map[string]*big.Rat{},
-			Deposits: append([]Deposit(nil), x.deposits...), ByAsset: map[graph.Asset]AssetTotals{},
-		}
-		for src, v := range x.bySource {
-			ex.BySource[e.sources[src]] = v
-		}
-		keys := make([]comp, 0, len(x.bySourceHop))
-		for c := range x.bySourceHop {
-			keys = append(keys, c)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
-		for _, c := range keys {
-			ex.BySourceHop = append(ex.BySourceHop, Component{Source: e.sources[c.src], Hop: c.hop, Amount: x.bySourceHop[c]})
-		}
-		for a, v := range x.byAsset {
-			ex.ByAsset[a] = AssetTotals{Received: ratInt(v.received), Tainted: v.tainted}
+		ex := &Exposure{Exchange: e.exLabels[li], Assets: map[graph.Asset]*AssetExposure{}}
+		for asset, x := range e.exposure[li].assets {
+			ax := &AssetExposure{
+				Asset: asset, ReceivedTotal: ratInt(x.received), TaintedTotal: x.tainted,
+				Direct: x.direct, Indirect: x.indirect, BySource: map[string]*big.Rat{},
+				Deposits: append([]Deposit(nil), x.deposits...),
+			}
+			for src, v := range x.bySource {
+				ax.BySource[e.sources[src]] = v
+			}
+			keys := make([]comp, 0, len(x.bySourceHop))
+			for c := range x.bySourceHop {
+				keys = append(keys, c)
+			}
+			sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+			for _, c := range keys {
+				ax.BySourceHop = append(ax.BySourceHop, Component{Source: e.sources[c.src], Hop: c.hop, Amount: x.bySourceHop[c]})
+			}
+			ex.Assets[asset] = ax
 		}
 		r.Exposure[ex.Exchange] = ex
 	}
-	for a, ai := range e.addrs {
-		if ai.receives && ai.seedSrc == 0 {
-			r.Addresses[a] = &AddressStats{Address: a, Received: ratInt(ai.received), TaintedReceived: ai.tainted}
+	if e.cfg.Model == graph.UTXO {
+		for a, ai := range e.addrs {
+			if ai.receives && ai.seedSrc == 0 {
+				r.Addresses[a] = &AddressStats{Address: a, Assets: []AssetTotals{{Asset: graph.BTC, Received: ratInt(ai.received), Tainted: ai.tainted}}}
+			}
 		}
+		return r
 	}
+	// Account chains: per asset only, from the holdings (v2 A.1).
 	for _, h := range e.holdOrder {
-		if !h.receives {
+		if !h.receives || e.addrs[h.addr].seedSrc != 0 {
 			continue
 		}
-		if st := r.Addresses[h.addr]; st != nil {
-			if st.ByAsset == nil {
-				st.ByAsset = map[graph.Asset]AssetTotals{}
-			}
-			st.ByAsset[h.asset] = AssetTotals{Received: ratInt(h.received), Tainted: h.tainted}
+		st := r.Addresses[h.addr]
+		if st == nil {
+			st = &AddressStats{Address: h.addr}
+			r.Addresses[h.addr] = st
 		}
+		st.Assets = append(st.Assets, AssetTotals{Asset: h.asset, Received: ratInt(h.received), Tainted: h.tainted})
+	}
+	for _, st := range r.Addresses {
+		sort.Slice(st.Assets, func(i, j int) bool { return st.Assets[i].Asset < st.Assets[j].Asset })
 	}
 	return r
 }
 
-// Totals returns what the address received of asset and how much of it was tainted.
-func (a *AddressStats) Totals(asset graph.Asset) AssetTotals {
-	if a.ByAsset == nil {
-		if asset == graph.BTC {
-			return AssetTotals{Received: a.Received, Tainted: a.TaintedReceived}
-		}
-		return AssetTotals{Received: new(big.Rat), Tainted: new(big.Rat)}
-	}
-	if t, ok := a.ByAsset[asset]; ok {
-		return t
-	}
-	return AssetTotals{Received: new(big.Rat), Tainted: new(big.Rat)}
-}
-
-// CheckConservation verifies spec §9.3 for every source, exactly: injected = Σ taint
-// still held (unspent outputs, holdings) + Σ over sinks. The error wraps
+// CheckConservation verifies spec §9.3 per source and asset (v2 A.1), exactly: injected
+// = Σ taint still held (unspent outputs, holdings) + Σ over sinks. The error wraps
 // trace.ErrNotConserved.
 func (r *Result) CheckConservation() error {
-	held := map[string]*big.Rat{}
+	type key struct {
+		asset  graph.Asset
+		source string
+	}
+	held := map[key]*big.Rat{}
 	for _, o := range r.Unspent {
 		for _, c := range o.Taint {
-			held[c.Source] = addRat(held[c.Source], c.Amount)
+			k := key{graph.BTC, c.Source}
+			held[k] = addRat(held[k], c.Amount)
 		}
 	}
 	for _, h := range r.Holdings {
 		for _, c := range h.Taint {
-			held[c.Source] = addRat(held[c.Source], c.Amount)
+			k := key{h.Asset, c.Source}
+			held[k] = addRat(held[k], c.Amount)
 		}
 	}
-	for _, m := range r.Sinks {
-		for s, v := range m {
-			held[s] = addRat(held[s], v)
+	for asset, bySink := range r.Sinks {
+		for _, m := range bySink {
+			for s, v := range m {
+				k := key{asset, s}
+				held[k] = addRat(held[k], v)
+			}
 		}
 	}
+	keys := map[key]bool{}
+	for k := range held {
+		keys[k] = true
+	}
+	for asset, m := range r.Injected {
+		for s := range m {
+			keys[key{asset, s}] = true
+		}
+	}
+	sorted := make([]key, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].asset != sorted[j].asset {
+			return sorted[i].asset < sorted[j].asset
+		}
+		return sorted[i].source < sorted[j].source
+	})
 	var errs []string
-	for _, s := range sortedKeys(r.Injected) {
-		got := held[s]
+	for _, k := range sorted {
+		inj := r.Injected[k.asset][k.source]
+		if inj == nil {
+			inj = new(big.Rat)
+		}
+		got := held[k]
 		if got == nil {
 			got = new(big.Rat)
 		}
-		if r.Injected[s].Cmp(got) != 0 {
-			errs = append(errs, fmt.Sprintf("source %s: injected %s, held + sinks %s", s, r.Injected[s].RatString(), got.RatString()))
+		if inj.Cmp(got) != 0 {
+			errs = append(errs, fmt.Sprintf("source %s, asset %s: injected %s, held + sinks %s", k.source, k.asset, inj.RatString(), got.RatString()))
 		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", trace.ErrNotConserved, strings.Join(errs, "; "))
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // ---- JSON: the spec's result object (§10, §11) with rational amounts ----
@@ -325,8 +427,8 @@ func jsonAmounts(m map[string]*big.Rat) map[string]string {
 
 // specObject builds the spec's result object in the layout trace.Result writes.
 func (r *Result) specObject() map[string]any {
-	j := specjson.Result{UTXO: r.Model == graph.UTXO, Sinks: map[string]map[string]string{},
-		Exposure: map[string]specjson.Exposure{}, Addresses: map[string]specjson.Address{}}
+	j := specjson.Result{UTXO: r.Model == graph.UTXO, Sinks: map[string]map[string]map[string]string{},
+		Exposure: map[string]map[string]specjson.Exposure{}, Addresses: map[string]map[string]specjson.Address{}}
 	if j.UTXO {
 		j.Outputs, j.Unspent = map[string]specjson.Output{}, map[string]specjson.Output{}
 		for k, o := range r.Outputs {
@@ -344,26 +446,29 @@ func (r *Result) specObject() map[string]any {
 			j.Holdings[k] = specjson.Holding{Balance: text(h.Balance), Taint: jsonComps(h.Taint)}
 		}
 	}
-	for k, m := range r.Sinks {
-		j.Sinks[k] = jsonAmounts(m)
+	for asset, bySink := range r.Sinks {
+		m := map[string]map[string]string{}
+		for k, v := range bySink {
+			m[k] = jsonAmounts(v)
+		}
+		j.Sinks[string(asset)] = m
 	}
 	for k, x := range r.Exposure {
-		deps := []specjson.Deposit{}
-		for _, d := range x.Deposits {
-			deps = append(deps, specjson.Deposit{Ref: d.Ref, Address: string(d.Address), Value: text(d.Value), Taint: jsonComps(d.Taint)})
-		}
-		j.Exposure[k] = specjson.Exposure{Received: text(x.ReceivedTotal), Tainted: text(x.TaintedTotal), Direct: text(x.Direct), Indirect: text(x.Indirect),
-			Share: x.Share(), BySource: jsonAmounts(x.BySource), BySourceHop: jsonComps(x.BySourceHop), Deposits: deps}
+		j.Exposure[k] = x.spec()
 	}
 	for k, a := range r.Addresses {
-		j.Addresses[string(k)] = specjson.Address{Received: text(a.Received), Tainted: text(a.TaintedReceived), Share: a.Share()}
+		m := make(map[string]specjson.Address, len(a.Assets))
+		for _, t := range a.Assets {
+			m[string(t.Asset)] = specjson.Address{Received: text(t.Received), Tainted: text(t.Tainted), Share: t.Share()}
+		}
+		j.Addresses[string(k)] = m
 	}
 	return j.Object()
 }
 
 // MarshalJSON encodes the spec's result object with the keys and layout of
-// trace.Result's: outputs/unspent (UTXO) or transfers/holdings (account), sinks, exposure
-// and addresses. Amounts are "n" when integral and "p/q" in lowest terms otherwise (the
+// trace.Result's: outputs/unspent (UTXO) or transfers/holdings (account), and sinks,
+// exposure and addresses keyed by asset (spec v2 A.1). Amounts are "n" when integral and "p/q" in lowest terms otherwise (the
 // spec's expected_exact form); shares are "p/q", "1" or "0". Map keys are sorted, so the
 // encoding is deterministic.
 func (r *Result) MarshalJSON() ([]byte, error) { return json.Marshal(r.specObject()) }

@@ -217,9 +217,19 @@ func (e *Engine) prune(st composition, value *big.Int) composition {
 	return st.without(func(c comp) bool { return pruned[c.src] })
 }
 
-// sink adds amt of source src to sink k.
+// sink adds amt of source src to sink k, in the current asset.
 func (e *Engine) sink(k trace.Sink, src uint32, amt *big.Rat) {
-	e.sinks[k][src] = new(big.Rat).Add(e.sinks[k][src], amt)
+	bySink := e.sinks[e.curAsset]
+	if bySink == nil {
+		bySink = map[trace.Sink][]*big.Rat{}
+		e.sinks[e.curAsset] = bySink
+	}
+	row := bySink[k]
+	if row == nil {
+		row = zeros(len(e.sources))
+		bySink[k] = row
+	}
+	row[src] = new(big.Rat).Add(row[src], amt)
 }
 
 // sinkAll moves the taint of st into sink k, per source.

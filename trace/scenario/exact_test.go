@@ -53,7 +53,7 @@ func TestCheckExactPicksTheExpectation(t *testing.T) {
 	require.NoError(t, err)
 	joined := strings.Join(diffs, "\n")
 	require.Contains(t, joined, `outputs.p3:0.taint[0].amount: expected "233331852", got "10499700000000/44999"`)
-	require.Contains(t, joined, `exposure.ExchA.share: expected "23148107/25000000", got "124997/134997"`)
+	require.Contains(t, joined, `exposure.ExchA.BTC.share: expected "23148107/25000000", got "124997/134997"`)
 
 	sc.ExpectedExact[trace.Haircut] = exactExp
 	diffs, err = sc.CheckExact(trace.Haircut, got)
