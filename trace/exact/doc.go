@@ -18,7 +18,17 @@
 // tx/s, against 177k for package trace) and 2,000 in 10 s. A denominator multiplies along
 // every path the taint mixes through, and no hop bound limits that. The conformance
 // vectors carry its results in their expected_exact blocks, and Result.CheckConservation
-// verifies spec §9.3 exactly.
+// verifies spec §9.3 exactly, per (source, asset).
+//
+// The result has trace.Result's shape (spec v2 part A): every aggregate is keyed by asset
+// first — sinks and injected taint (asset → …), each exchange's exposure (one
+// AssetExposure per asset that anything paid it, every configured exchange listed) and
+// each address's received totals (AddressStats.Assets). Under stop_at_exchanges every
+// taint that reaches an exchange is absorbed and shown in its exposure, also on
+// self-change and movements between its own addresses (v2 A.2); fees are never pruned
+// (v2 A.3). Whether an internal movement counts as received depends on whether it carries
+// taint, so an exact replay's received_total can differ from the integer one's where
+// rounding or pruning left such a movement clean in one replay and tainted in the other.
 //
 // Only haircut rounds. Poison, FIFO, LIFO, TIHO and seniority move whole segments, so
 // their exact results are package trace's; New accepts haircut only.

@@ -66,7 +66,7 @@ func TestExchangeStopAbsorbsSelfSpend(t *testing.T) {
 	}
 	b := graph.Block{Chain: graph.Bitcoin, Height: 1, UTXOTxs: []graph.UTXOTx{
 		{TxID: "t1", Index: 1,
-			Inputs: []graph.TxIn{{Prev: stolen, Address: "X", Value: amt(1), Resolved: true}, {Prev: own, Address: "E1", Value: amt(2), Resolved: true}},
+			Inputs:  []graph.TxIn{{Prev: stolen, Address: "X", Value: amt(1), Resolved: true}, {Prev: own, Address: "E1", Value: amt(2), Resolved: true}},
 			Outputs: []graph.TxOut{{Address: "E1", Value: amt(1)}, {Address: "E2", Value: amt(1)}, {Address: "Y", Value: amt(1)}}},
 		{TxID: "t2", Index: 2,
 			Inputs:  []graph.TxIn{{Prev: graph.Outpoint{TxID: "t1", Index: 1}, Address: "E2", Value: amt(1), Resolved: true}},
