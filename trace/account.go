@@ -63,6 +63,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	}
 	e.stats.Transfers++
 	e.sp.reset()
+	e.curAsset = e.asset(x.Asset)
 	seeds := e.xferSeeds[x.ID]
 	if x.Amount.IsZero() || x.From == x.To {
 		for _, si := range seeds {
@@ -97,7 +98,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			a := &e.addrs[ai]
 			e.seedUsed[a.seedIdx] = true
 			moved = append(moved, seg{c: comp{src: a.seedSrc}, amt: amount})
-			e.sum(&e.injected[a.seedSrc], &amount)
+			e.sum(&e.injected[e.curAsset][a.seedSrc], &amount)
 			e.parents = append(e.parents, a.seedMov)
 		} else if len(h.st) > 0 {
 			h.st, moved = e.method.take(&e.sp, h.st, &h.bal, &amount, moved)
@@ -176,7 +177,7 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			default:
 				seeded = appendSeg(seeded, seg{c: comp{src: src}, amt: n})
 			}
-			e.sum(&e.injected[src], &n)
+			e.sum(&e.injected[e.curAsset][src], &n)
 			left.Sub(&left, &n)
 			if first < 0 {
 				first = si
@@ -233,10 +234,8 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	h := e.holdingAt(ti, x.Asset)
 	e.sum(&h.bal, &amount)
 	if !isSeed && !internal {
-		a := &e.addrs[ti]
-		a.receives = true
-		e.sum(&a.received, &amount)
-		e.sum(&a.tainted, &taint)
+		// Per asset only (v2 A.1): the address's own totals would add wei to token units.
+		e.addrs[ti].receives = true
 		h.receives = true
 		e.sum(&h.received, &amount)
 		e.sum(&h.tainted, &taint)
@@ -248,8 +247,8 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			e.sinkAll(SinkReturnedToSeed, moved, &amount)
 		}
 		credit = nil
-	case e.addrs[ti].exchange >= 0 && !internal:
-		e.deposit(e.addrs[ti].exchange, x.Asset, mov, &amount, moved)
+	case e.addrs[ti].exchange >= 0:
+		e.arrive(e.addrs[ti].exchange, mov, &amount, moved, internal)
 		if e.cfg.Params.StopAtExchanges {
 			if len(moved) > 0 {
 				e.sinkAll(SinkExchangeAbsorbed, moved, &amount)

@@ -86,28 +86,62 @@ func TestAssetListSkipsFakeTokens(t *testing.T) {
 	require.ErrorIs(t, err, trace.ErrBadConfig)
 }
 
-// TestCheckpointVersion3 restores a checkpoint in the previous encoding (version 3,
-// without the skipped-transfer count), which a running follower may hold.
-func TestCheckpointVersion3(t *testing.T) {
+// TestCheckpointSpecV1Refused: checkpoints of versions 3 and 4 hold spec v1 state
+// (exposure summed over assets, arrivals v2 absorbs left in place) that cannot be migrated.
+// They are refused with ErrCheckpointV1 (and ErrCheckpoint, so a Follower replays); the
+// current version restores to the same result.
+func TestCheckpointSpecV1Refused(t *testing.T) {
 	eng := engineT(t, genUTXOChain(3_000, 0.3), graph.UTXO, trace.Haircut)
 	cp, err := eng.Checkpoint()
 	require.NoError(t, err)
-	// "CTCK", the version as a uvarint, …, and last the skipped-transfer count (0).
+	// "CTCK", then the version as a uvarint.
 	require.Equal(t, "CTCK", string(cp[:4]))
-	require.Equal(t, byte(4), cp[4])
-	require.Equal(t, byte(0), cp[len(cp)-1])
-	v3 := append([]byte(nil), cp[:len(cp)-1]...)
-	v3[4] = 3
-	back, err := trace.RestoreEngine(eng.Config(), v3)
+	require.Equal(t, byte(5), cp[4])
+	back, err := trace.RestoreEngine(eng.Config(), cp)
 	require.NoError(t, err)
 	want, err := json.Marshal(eng.Result())
 	require.NoError(t, err)
 	got, err := json.Marshal(back.Result())
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got))
-	v3[4] = 2
-	_, err = trace.RestoreEngine(eng.Config(), v3)
+	for _, v := range []byte{3, 4} {
+		old := append([]byte(nil), cp...)
+		old[4] = v
+		_, err = trace.RestoreEngine(eng.Config(), old)
+		require.ErrorIs(t, err, trace.ErrCheckpoint)
+		require.ErrorIs(t, err, trace.ErrCheckpointV1)
+		require.ErrorContains(t, err, "replay the trace")
+	}
+	old := append([]byte(nil), cp...)
+	old[4] = 2
+	_, err = trace.RestoreEngine(eng.Config(), old)
 	require.ErrorIs(t, err, trace.ErrCheckpoint)
+	require.NotErrorIs(t, err, trace.ErrCheckpointV1)
+}
+
+// Totals of two assets are never added (spec v2 A.1), so two tokens near 2^256 each at one
+// address are no overflow: each asset's figures stand alone.
+func TestAssetsNeverAddedNoOverflow(t *testing.T) {
+	max := graph.Amount(*new(graph.Amount).SetAllOne())
+	for _, m := range trace.Methods(graph.Account) {
+		eng, err := trace.NewEngine(trace.Config{Model: graph.Account, Method: m, Params: trace.DefaultParams(),
+			Seeds: []trace.Seed{{Address: "minter", Source: "s"}}})
+		require.NoError(t, err)
+		mint := func(h string, tok graph.Asset, v graph.Amount) graph.AccountTx {
+			return graph.AccountTx{Hash: h, From: "minter", Success: true, Transfers: []graph.Transfer{
+				{ID: h + ".log0", Asset: tok, From: graph.ZeroAddress, To: "bob", Amount: v, Kind: graph.KindERC20}}}
+		}
+		blocks := []graph.Block{
+			{Chain: graph.Ethereum, Height: 1, AccountTxs: []graph.AccountTx{mint("0xa", "0xtoken1", max)}},
+			{Chain: graph.Ethereum, Height: 2, AccountTxs: []graph.AccountTx{mint("0xb", "0xtoken2", max)}},
+		}
+		for i := range blocks {
+			require.NoError(t, eng.ApplyBlock(&blocks[i]), m)
+		}
+		st := eng.Result().Addresses["bob"]
+		require.Len(t, st.Assets, 2)
+		require.True(t, st.Totals("0xtoken2").Received.Eq(&max))
+	}
 }
 
 // TestOverflowErrorNamesTheTransfer: the error of a fake token's overflow says which
@@ -171,7 +205,7 @@ func TestFollowerStopsAtFakeTokenOverflow(t *testing.T) {
 			require.False(t, v.Known, "the fake token's logs do not reach the screener")
 			v, err = s.CheckAddress(ctx, graph.Ethereum, string(mule))
 			require.NoError(t, err)
-			require.Equal(t, "5", v.Tainted.Dec(), "the real ETH does")
+			require.Equal(t, "5", v.Totals(graph.ETH).Tainted.Dec(), "the real ETH does")
 		}
 	}
 }

@@ -21,12 +21,19 @@ import (
 
 // checkpointVersion changes whenever the encoding does; checkpoints older than
 // oldestCheckpointVersion are refused. Version 3 is this package's own encoding
-// (checkpoint_codec.go), 4 adds Stats.SkippedTransfers; 1 and 2 were gob.
-const checkpointVersion = 4
+// (checkpoint_codec.go), 4 adds Stats.SkippedTransfers; 1 and 2 were gob. Version 5 keeps
+// sinks, injected taint and exposure per asset (spec v2 A.1).
+const checkpointVersion = 5
 
-// The oldest checkpoint version this library reads: version 3 lacks Stats.SkippedTransfers
-// (which was then always 0).
-const oldestCheckpointVersion = 3
+// The oldest checkpoint version this library reads. Versions 3 and 4 hold spec v1 state:
+// exposure totals summed over every asset and exchange arrivals that v2 A.2 absorbs left
+// where they were. Their per-asset figures cannot be recovered from them, so they are
+// refused (ErrCheckpointV1) and the trace is replayed (a Follower does so by itself).
+const oldestCheckpointVersion = 5
+
+// ErrCheckpointV1 is wrapped (with ErrCheckpoint) by the error for a checkpoint written
+// under spec v1, which cannot be migrated.
+var ErrCheckpointV1 = errors.New("checkpoint holds spec v1 figures (summed over assets) and cannot be migrated to spec v2: replay the trace from its blocks")
 
 // ErrCheckpoint is wrapped by checkpoint decoding and mismatch errors.
 var ErrCheckpoint = errors.New("unusable trace checkpoint")
@@ -88,33 +95,33 @@ type snapMov struct {
 	Parents  []int32
 }
 
+// snapExposure is one exchange's exposure: a row per asset that arrived.
 type snapExposure struct {
-	Any                                 bool
+	Rows []snapExposureRow
+}
+
+type snapExposureRow struct {
+	Asset                               int32 // index into snapshot.Assets
 	Received, Tainted, Direct, Indirect uint256.Int
 	BySource                            []snapSeg // Hop unused; by source
 	HasBySource                         bool
 	BySourceHop                         []snapSeg
 	Deposits                            []int32
-	ByAsset                             []snapAssetTotals // by asset
-}
-
-type snapAssetTotals struct {
-	Asset             graph.Asset
-	Received, Tainted uint256.Int
 }
 
 type snapshot struct {
 	Version  int
 	Config   [32]byte
 	Sources  []string
+	Assets   []graph.Asset // the engine's asset table, in index order
 	Addrs    []snapAddr
 	UTXOs    []snapUTXO
 	States   []snapState
 	Free     []int32
 	Holdings []snapHolding
 	SeedUsed []bool
-	Injected []uint256.Int
-	Sinks    [][]uint256.Int
+	Injected [][]uint256.Int   // by asset, by source
+	Sinks    [][][]uint256.Int // by asset, by sink, by source
 	Movs     []snapMov
 	Exposure []snapExposure
 	Started  bool
@@ -194,12 +201,12 @@ func configHash(c Config) [32]byte {
 // returns an engine that continues exactly where this one is.
 func (e *Engine) Checkpoint() ([]byte, error) {
 	s := snapshot{
-		Version: checkpointVersion, Config: configHash(e.cfg), Sources: e.sources,
+		Version: checkpointVersion, Config: configHash(e.cfg), Sources: e.sources, Assets: e.assets,
 		Free: e.free, SeedUsed: e.seedUsed, Injected: e.injected,
 		Started: e.started, Last: e.last, Stats: e.stats,
 	}
-	for k := range e.sinks {
-		s.Sinks = append(s.Sinks, e.sinks[k])
+	for as := range e.sinks {
+		s.Sinks = append(s.Sinks, e.sinks[as][:])
 	}
 	s.Addrs, s.UTXOs = make([]snapAddr, 0, len(e.addrs)), make([]snapUTXO, 0, len(e.utxos))
 	s.States, s.Movs = make([]snapState, 0, len(e.states)), make([]snapMov, 0, e.ev.movs.len())
@@ -250,22 +257,25 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		s.Movs = append(s.Movs, snapMov{uint8(m.kind), m.seed, m.ref, m.tx, m.pos, m.from, m.to, m.asset, m.value, snap(&m.taint), m.parents})
 	}
 	for _, x := range e.exposure {
-		sx := snapExposure{Any: x.any, Received: x.received, Tainted: x.tainted, Direct: x.direct, Indirect: x.indirect, Deposits: x.deposits,
-			HasBySource: x.bySource != nil}
-		for src, v := range x.bySource {
-			sx.BySource = append(sx.BySource, snapSeg{Src: src, Amt: *v})
+		var sx snapExposure
+		for as, row := range x.assets {
+			if row == nil {
+				continue
+			}
+			sr := snapExposureRow{Asset: int32(as), Received: row.received, Tainted: row.tainted, Direct: row.direct, Indirect: row.indirect,
+				Deposits: row.deposits, HasBySource: row.bySource != nil}
+			for src, v := range row.bySource {
+				sr.BySource = append(sr.BySource, snapSeg{Src: src, Amt: *v})
+			}
+			sort.Slice(sr.BySource, func(i, j int) bool { return sr.BySource[i].Src < sr.BySource[j].Src })
+			for c, v := range row.bySourceHop {
+				sr.BySourceHop = append(sr.BySourceHop, snapSeg{c.src, c.hop, *v})
+			}
+			sort.Slice(sr.BySourceHop, func(i, j int) bool {
+				return comp{sr.BySourceHop[i].Src, sr.BySourceHop[i].Hop}.less(comp{sr.BySourceHop[j].Src, sr.BySourceHop[j].Hop})
+			})
+			sx.Rows = append(sx.Rows, sr)
 		}
-		sort.Slice(sx.BySource, func(i, j int) bool { return sx.BySource[i].Src < sx.BySource[j].Src })
-		for a, v := range x.byAsset {
-			sx.ByAsset = append(sx.ByAsset, snapAssetTotals{a, v[0], v[1]})
-		}
-		sort.Slice(sx.ByAsset, func(i, j int) bool { return sx.ByAsset[i].Asset < sx.ByAsset[j].Asset })
-		for c, v := range x.bySourceHop {
-			sx.BySourceHop = append(sx.BySourceHop, snapSeg{c.src, c.hop, *v})
-		}
-		sort.Slice(sx.BySourceHop, func(i, j int) bool {
-			return comp{sx.BySourceHop[i].Src, sx.BySourceHop[i].Hop}.less(comp{sx.BySourceHop[j].Src, sx.BySourceHop[j].Hop})
-		})
 		s.Exposure = append(s.Exposure, sx)
 	}
 	// About 30 bytes per address, output and movement, and 10 per taint component.
@@ -279,6 +289,9 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
+	if s.Version == 3 || s.Version == 4 {
+		return nil, fmt.Errorf("%w: version %d: %w", ErrCheckpoint, s.Version, ErrCheckpointV1)
+	}
 	if s.Version < oldestCheckpointVersion || s.Version > checkpointVersion {
 		return nil, fmt.Errorf("%w: version %d, this library reads %d to %d", ErrCheckpoint, s.Version, oldestCheckpointVersion, checkpointVersion)
 	}
@@ -289,7 +302,7 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(s.Sources) != len(e.sources) || len(s.Sinks) != int(numSinks) || len(s.Injected) != len(e.sources) || len(s.SeedUsed) != len(cfg.Seeds) || len(s.Exposure) != len(e.exposure) {
+	if len(s.Sources) != len(e.sources) || len(s.Sinks) != len(s.Assets) || len(s.Injected) != len(s.Assets) || len(s.SeedUsed) != len(cfg.Seeds) || len(s.Exposure) != len(e.exposure) {
 		return nil, fmt.Errorf("%w: inconsistent sizes", ErrCheckpoint)
 	}
 	for i := range s.Sources {
@@ -343,8 +356,20 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 	e.free = s.Free
 	e.holds, e.holdIdx = nil, map[holdKey]int32{}
 	e.assets, e.assetIdx, e.lastAsset = nil, map[graph.Asset]int32{}, 0
+	e.sinks, e.injected = nil, nil
+	for i, a := range s.Assets {
+		if e.asset(a) != int32(i) {
+			return nil, fmt.Errorf("%w: asset %s listed twice", ErrCheckpoint, a)
+		}
+	}
+	if e.model == graph.UTXO && (len(e.assets) != 1 || e.assets[0] != graph.BTC) {
+		return nil, fmt.Errorf("%w: a UTXO trace's asset table must be [%s]", ErrCheckpoint, graph.BTC)
+	}
 	for i, h := range s.Holdings {
 		ai, as := e.addr(h.Addr), e.asset(h.Asset)
+		if int(as) >= len(s.Assets) {
+			return nil, fmt.Errorf("%w: holding %s|%s: asset not in the asset table", ErrCheckpoint, h.Addr, h.Asset)
+		}
 		k := mkHoldKey(ai, as)
 		if _, dup := e.holdIdx[k]; dup {
 			return nil, fmt.Errorf("%w: holding %s|%s listed twice", ErrCheckpoint, h.Addr, h.Asset)
@@ -356,12 +381,18 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 		e.holds = append(e.holds, hd)
 		e.holdIdx[k] = int32(i)
 	}
-	e.seedUsed, e.injected = s.SeedUsed, s.Injected
-	for k := range e.sinks {
-		if len(s.Sinks[k]) != len(e.sources) {
+	e.seedUsed = s.SeedUsed
+	for as := range s.Assets {
+		if len(s.Injected[as]) != len(e.sources) || len(s.Sinks[as]) != int(numSinks) {
 			return nil, bad("sink")
 		}
-		e.sinks[k] = s.Sinks[k]
+		e.injected[as] = s.Injected[as]
+		for k := range e.sinks[as] {
+			if len(s.Sinks[as][k]) != len(e.sources) {
+				return nil, bad("sink")
+			}
+			e.sinks[as][k] = s.Sinks[as][k]
+		}
 	}
 	e.ev = evidence{}
 	for _, m := range s.Movs {
@@ -373,23 +404,27 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 		e.ev.movs.add(movement{kind: movKind(m.Kind), seed: m.Seed, ref: m.Ref, tx: m.Tx, pos: m.Pos, from: m.From, to: m.To, asset: m.Asset, value: m.Value, taint: pack(m.Taint), parents: m.Parents})
 	}
 	for i, x := range s.Exposure {
-		acc := exposureAcc{any: x.Any, received: x.Received, tainted: x.Tainted, direct: x.Direct, indirect: x.Indirect, deposits: x.Deposits}
-		if len(x.ByAsset) > 0 {
-			acc.byAsset = map[graph.Asset]*[2]uint256.Int{}
-			for _, t := range x.ByAsset {
-				acc.byAsset[t.Asset] = &[2]uint256.Int{t.Received, t.Tainted}
+		var acc exposureAcc
+		for _, r := range x.Rows {
+			if r.Asset < 0 || int(r.Asset) >= len(e.assets) || (int(r.Asset) < len(acc.assets) && acc.assets[r.Asset] != nil) {
+				return nil, bad("exposure asset")
 			}
-		}
-		if x.HasBySource || len(x.BySource) > 0 || len(x.BySourceHop) > 0 {
-			acc.bySource, acc.bySourceHop = map[uint32]*uint256.Int{}, map[comp]*uint256.Int{}
-			for _, g := range x.BySource {
-				v := g.Amt
-				acc.bySource[g.Src] = &v
+			for int(r.Asset) >= len(acc.assets) {
+				acc.assets = append(acc.assets, nil)
 			}
-			for _, g := range x.BySourceHop {
-				v := g.Amt
-				acc.bySourceHop[comp{g.Src, g.Hop}] = &v
+			row := &assetExposureAcc{received: r.Received, tainted: r.Tainted, direct: r.Direct, indirect: r.Indirect, deposits: r.Deposits}
+			if r.HasBySource || len(r.BySource) > 0 || len(r.BySourceHop) > 0 {
+				row.bySource, row.bySourceHop = map[uint32]*uint256.Int{}, map[comp]*uint256.Int{}
+				for _, g := range r.BySource {
+					v := g.Amt
+					row.bySource[g.Src] = &v
+				}
+				for _, g := range r.BySourceHop {
+					v := g.Amt
+					row.bySourceHop[comp{g.Src, g.Hop}] = &v
+				}
 			}
+			acc.assets[r.Asset] = row
 		}
 		e.exposure[i] = acc
 	}
@@ -525,19 +560,24 @@ func (s *snapshot) check(model graph.Model, nSeeds, nExchanges int) error {
 		}
 	}
 	for i, x := range s.Exposure {
-		for _, d := range x.Deposits {
-			if d < 0 || d >= nMov {
-				return fmt.Errorf("exposure %d: deposit out of range", i)
+		for _, r := range x.Rows {
+			if r.Asset < 0 || int(r.Asset) >= len(s.Assets) {
+				return fmt.Errorf("exposure %d: asset out of range", i)
 			}
-		}
-		for _, g := range x.BySource {
-			if src := g.Src; src == 0 || src >= nSrc {
-				return fmt.Errorf("exposure %d: source out of range", i)
+			for _, d := range r.Deposits {
+				if d < 0 || d >= nMov {
+					return fmt.Errorf("exposure %d: deposit out of range", i)
+				}
 			}
-		}
-		for _, g := range x.BySourceHop {
-			if g.Src == 0 || g.Src >= nSrc {
-				return fmt.Errorf("exposure %d: source out of range", i)
+			for _, g := range r.BySource {
+				if src := g.Src; src == 0 || src >= nSrc {
+					return fmt.Errorf("exposure %d: source out of range", i)
+				}
+			}
+			for _, g := range r.BySourceHop {
+				if g.Src == 0 || g.Src >= nSrc {
+					return fmt.Errorf("exposure %d: source out of range", i)
+				}
 			}
 		}
 	}

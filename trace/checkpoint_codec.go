@@ -69,6 +69,10 @@ func encodeSnapshot(dst []byte, s *snapshot) []byte {
 	for _, src := range s.Sources {
 		w.str(src)
 	}
+	w.uv(uint64(len(s.Assets)))
+	for _, a := range s.Assets {
+		w.str(string(a))
+	}
 	w.uv(uint64(len(s.Addrs)))
 	for i := range s.Addrs {
 		a := &s.Addrs[i]
@@ -122,14 +126,20 @@ func encodeSnapshot(dst []byte, s *snapshot) []byte {
 		w.flag(u)
 	}
 	w.uv(uint64(len(s.Injected)))
-	for i := range s.Injected {
-		w.amt(&s.Injected[i])
+	for _, inj := range s.Injected {
+		w.uv(uint64(len(inj)))
+		for i := range inj {
+			w.amt(&inj[i])
+		}
 	}
 	w.uv(uint64(len(s.Sinks)))
-	for _, sk := range s.Sinks {
-		w.uv(uint64(len(sk)))
-		for i := range sk {
-			w.amt(&sk[i])
+	for _, row := range s.Sinks {
+		w.uv(uint64(len(row)))
+		for _, sk := range row {
+			w.uv(uint64(len(sk)))
+			for i := range sk {
+				w.amt(&sk[i])
+			}
 		}
 	}
 	w.uv(uint64(len(s.Movs)))
@@ -149,21 +159,18 @@ func encodeSnapshot(dst []byte, s *snapshot) []byte {
 	}
 	w.uv(uint64(len(s.Exposure)))
 	for i := range s.Exposure {
-		x := &s.Exposure[i]
-		w.flag(x.Any)
-		w.amt(&x.Received)
-		w.amt(&x.Tainted)
-		w.amt(&x.Direct)
-		w.amt(&x.Indirect)
-		w.segs(x.BySource)
-		w.flag(x.HasBySource)
-		w.segs(x.BySourceHop)
-		w.i32s(x.Deposits)
-		w.uv(uint64(len(x.ByAsset)))
-		for j := range x.ByAsset {
-			w.str(string(x.ByAsset[j].Asset))
-			w.amt(&x.ByAsset[j].Received)
-			w.amt(&x.ByAsset[j].Tainted)
+		w.uv(uint64(len(s.Exposure[i].Rows)))
+		for j := range s.Exposure[i].Rows {
+			x := &s.Exposure[i].Rows[j]
+			w.iv(int64(x.Asset))
+			w.amt(&x.Received)
+			w.amt(&x.Tainted)
+			w.amt(&x.Direct)
+			w.amt(&x.Indirect)
+			w.segs(x.BySource)
+			w.flag(x.HasBySource)
+			w.segs(x.BySourceHop)
+			w.i32s(x.Deposits)
 		}
 	}
 	w.flag(s.Started)
@@ -339,6 +346,10 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 	for i := range s.Sources {
 		s.Sources[i] = r.str()
 	}
+	s.Assets = make([]graph.Asset, r.count(1))
+	for i := range s.Assets {
+		s.Assets[i] = graph.Asset(r.str())
+	}
 	s.Addrs = make([]snapAddr, r.count(8))
 	for i := range s.Addrs {
 		s.Addrs[i] = snapAddr{Name: graph.Address(r.str()), SeedSrc: r.u32(), SeedIdx: r.i32(), SeedMov: r.i32(), Exchange: r.i32(),
@@ -371,15 +382,21 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 	for i := range s.SeedUsed {
 		s.SeedUsed[i] = r.flag()
 	}
-	s.Injected = make([]uint256.Int, r.count(1))
-	for i := range s.Injected {
-		s.Injected[i] = r.amt()
+	s.Injected = make([][]uint256.Int, r.count(1))
+	for a := range s.Injected {
+		s.Injected[a] = make([]uint256.Int, r.count(1))
+		for i := range s.Injected[a] {
+			s.Injected[a][i] = r.amt()
+		}
 	}
-	s.Sinks = make([][]uint256.Int, r.count(1))
-	for k := range s.Sinks {
-		s.Sinks[k] = make([]uint256.Int, r.count(1))
-		for i := range s.Sinks[k] {
-			s.Sinks[k][i] = r.amt()
+	s.Sinks = make([][][]uint256.Int, r.count(1))
+	for a := range s.Sinks {
+		s.Sinks[a] = make([][]uint256.Int, r.count(1))
+		for k := range s.Sinks[a] {
+			s.Sinks[a][k] = make([]uint256.Int, r.count(1))
+			for i := range s.Sinks[a][k] {
+				s.Sinks[a][k][i] = r.amt()
+			}
 		}
 	}
 	s.Movs = make([]snapMov, r.count(13))
@@ -392,16 +409,16 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 		m.From, m.To, m.Asset = graph.Address(r.str()), graph.Address(r.str()), graph.Asset(r.str())
 		m.Value, m.Taint, m.Parents = r.amt(), r.segs(), r.i32s()
 	}
-	s.Exposure = make([]snapExposure, r.count(10))
+	s.Exposure = make([]snapExposure, r.count(1))
 	for i := range s.Exposure {
-		x := &s.Exposure[i]
-		x.Any, x.Received, x.Tainted, x.Direct, x.Indirect = r.flag(), r.amt(), r.amt(), r.amt(), r.amt()
-		x.BySource, x.HasBySource, x.BySourceHop, x.Deposits = r.segs(), r.flag(), r.segs(), r.i32s()
-		if n := r.count(3); n > 0 {
-			x.ByAsset = make([]snapAssetTotals, n)
-			for j := range x.ByAsset {
-				x.ByAsset[j] = snapAssetTotals{Asset: graph.Asset(r.str()), Received: r.amt(), Tainted: r.amt()}
-			}
+		rows := make([]snapExposureRow, r.count(10))
+		for j := range rows {
+			x := &rows[j]
+			x.Asset, x.Received, x.Tainted, x.Direct, x.Indirect = r.i32(), r.amt(), r.amt(), r.amt(), r.amt()
+			x.BySource, x.HasBySource, x.BySourceHop, x.Deposits = r.segs(), r.flag(), r.segs(), r.i32s()
+		}
+		if len(rows) > 0 {
+			s.Exposure[i].Rows = rows
 		}
 	}
 	s.Started, s.Last = r.flag(), r.pos()
@@ -415,9 +432,7 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 			st.UnusedSeeds[i] = r.str()
 		}
 	}
-	if s.Version >= 4 {
-		st.SkippedTransfers = r.uv()
-	}
+	st.SkippedTransfers = r.uv()
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Errorf("%d bytes after the checkpoint", len(r.b)))
 	}

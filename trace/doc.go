@@ -1,5 +1,6 @@
 // Package trace computes how the taint of illicit funds propagates through a chain's
-// history, exactly as chaintrace's taint specification (docs/taint-spec.md, v1) defines it.
+// history, exactly as chaintrace's taint specification (docs/taint-spec.md, version 2)
+// defines it.
 //
 // One chronological replay engine serves every method. An Engine is configured with a
 // Config — the accounting model, the Method (poison, haircut, FIFO, LIFO, TIHO on UTXO
@@ -29,7 +30,13 @@
 //
 // A Result holds what the spec calls the result object (tainted outputs or transfers,
 // unspent outputs or holdings, sinks, exposure per exchange, per-address shares); its
-// JSON encoding is exactly that object. Beyond the spec, Result.Evidence explains any
+// JSON encoding is exactly that object. Every aggregate is per asset (spec §10, v2 A.1):
+// Result.Sinks and Result.Injected are keyed by asset, an Exposure has one AssetExposure
+// per asset the exchange received and an AddressStats one AssetTotals per asset, so units
+// of two assets (wei and a token's units) are never added. Every exchange of the Config is
+// listed in Result.Exposure, even one that received nothing. With StopAtExchanges every
+// taint that arrives at an exchange is absorbed and shows in its exposure, whatever the
+// movement that brought it (spec §10.2, v2 A.2). Beyond the spec, Result.Evidence explains any
 // tainted output, transfer or exchange deposit as the chain of movements from a seed that
 // carried the taint, with transaction references and amounts per step.
 //

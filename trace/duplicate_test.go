@@ -39,7 +39,7 @@ func TestDuplicateCoinbaseTxid(t *testing.T) {
 			r := eng.Result()
 			require.NoError(t, r.CheckConservation())
 			require.Equal(t, "70", r.Unspent["pay:0"].Tainted.Dec())
-			require.Equal(t, "60", r.Addresses["D"].Received.Dec(), "D got the second creation's 60")
+			require.Equal(t, "60", r.Addresses["D"].Totals(graph.BTC).Received.Dec(), "D got the second creation's 60")
 
 			// A repeated coinbase output that carries taint (a seeded coinbase) is refused.
 			eng, err = trace.NewEngine(trace.Config{Model: graph.UTXO, Method: m, Params: trace.DefaultParams(),

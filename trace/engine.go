@@ -186,8 +186,11 @@ type Engine struct {
 	xferSeeds map[string][]int
 
 	seedUsed []bool
-	injected []uint256.Int
-	sinks    [numSinks][]uint256.Int
+	// Per asset index (spec v2 A.1: every aggregate is per asset): the taint each source
+	// brought in, and each sink's taint per source. A UTXO chain has one asset, index 0.
+	injected [][]uint256.Int
+	sinks    []sinkRow
+	curAsset int32 // the asset of the movement being applied
 
 	ev       evidence
 	exposure []exposureAcc
@@ -275,10 +278,6 @@ func NewEngine(cfg Config) (*Engine, error) {
 			e.srcID[n] = uint32(i)
 		}
 	}
-	e.injected = make([]uint256.Int, len(e.sources))
-	for k := range e.sinks {
-		e.sinks[k] = make([]uint256.Int, len(e.sources))
-	}
 	e.seedUsed = make([]bool, len(cfg.Seeds))
 
 	// Exchanges, in label order.
@@ -301,6 +300,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 	e.opSeeds = map[opKey][]int{}
 	e.holdIdx = map[holdKey]int32{}
 	e.assetIdx = map[graph.Asset]int32{}
+	if e.model == graph.UTXO {
+		e.asset(graph.BTC) // a UTXO chain's one asset: index 0
+	}
 	e.xferSeeds = map[string][]int{}
 	for i, s := range cfg.Seeds {
 		n := 0
@@ -453,7 +455,7 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, ai int32, addr graph.Addres
 		} else {
 			out = appendSeg(out, seg{c: comp{src: src}, amt: n})
 		}
-		e.sum(&e.injected[src], &n)
+		e.sum(&e.injected[0][src], &n)
 		left.Sub(&left, &n)
 		if first < 0 {
 			first = si
@@ -517,9 +519,24 @@ func (e *Engine) asset(a graph.Asset) int32 {
 		i = int32(len(e.assets))
 		e.assets = append(e.assets, a)
 		e.assetIdx[a] = i
+		e.addAssetRows()
 	}
 	e.lastAsset = i
 	return i
+}
+
+// sinkRow is one asset's sinks: per sink, the taint per source.
+type sinkRow [numSinks][]uint256.Int
+
+// addAssetRows gives the asset just added its sink and injected rows and its place in
+// every exchange's exposure.
+func (e *Engine) addAssetRows() {
+	var row sinkRow
+	for k := range row {
+		row[k] = make([]uint256.Int, len(e.sources))
+	}
+	e.sinks = append(e.sinks, row)
+	e.injected = append(e.injected, make([]uint256.Int, len(e.sources)))
 }
 
 // ---- replay ----
@@ -786,8 +803,10 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		}
 		evMov := mov
 		internal := e.receive(ai, &out.Value, &taint)
-		if a.exchange >= 0 && !internal && !out.Value.IsZero() {
-			e.deposit(a.exchange, graph.BTC, mov, &out.Value, st)
+		if a.exchange >= 0 && !out.Value.IsZero() {
+			// Under stop semantics every taint that arrives is absorbed, also on an
+			// output of a transaction that spends the exchange's own outputs (v2 A.2).
+			e.arrive(a.exchange, mov, &out.Value, st, internal)
 			if e.cfg.Params.StopAtExchanges && len(st) > 0 {
 				e.sinkAll(SinkExchangeAbsorbed, st, &out.Value)
 				st, mov = nil, -1
@@ -1022,7 +1041,7 @@ func (e *Engine) prune(st []seg, value *uint256.Int) []seg {
 				if e.kind == sourceSet {
 					amt = *value
 				}
-				s := &e.sinks[SinkPrunedHops][st[i].c.src]
+				s := &e.sinks[e.curAsset][SinkPrunedHops][st[i].c.src]
 				e.sum(s, &amt)
 				st[i].c = cleanComp
 				changed = true
@@ -1051,7 +1070,7 @@ func (e *Engine) prune(st []seg, value *uint256.Int) []seg {
 		if !prune {
 			continue
 		}
-		s := &e.sinks[SinkPrunedDust][src]
+		s := &e.sinks[e.curAsset][SinkPrunedDust][src]
 		e.sum(s, t)
 		for i := range st {
 			if st[i].c.src == uint32(src) {
@@ -1073,7 +1092,7 @@ func (e *Engine) pruneHops64(ns []cseg, maxHops uint32) []cseg {
 	j := 0
 	for _, g := range ns {
 		if g.c.hop > maxHops {
-			s := &e.sinks[SinkPrunedHops][g.c.src]
+			s := &e.sinks[e.curAsset][SinkPrunedHops][g.c.src]
 			var amt uint256.Int
 			amt.SetUint64(g.amt)
 			e.sum(s, &amt)
@@ -1140,7 +1159,7 @@ func (e *Engine) sinkAll(k Sink, st []seg, value *uint256.Int) {
 	tot := e.srcTotals(st, value)
 	for src := 1; src < len(tot); src++ {
 		if !tot[src].IsZero() {
-			e.sum(&e.sinks[k][src], &tot[src])
+			e.sum(&e.sinks[e.curAsset][k][src], &tot[src])
 		}
 	}
 }

@@ -36,11 +36,11 @@ func ExampleEngine() {
 		}
 	}
 	res := eng.Result()
-	x := res.Exposure["ExchangeA"]
+	x := res.Exposure["ExchangeA"].Assets[graph.BTC]
 	fmt.Println("exchange received", x.ReceivedTotal.Dec(), "tainted", x.TaintedTotal.Dec(), "direct", x.Direct.Dec())
 	q := res.Unspent["t2:0"]
 	fmt.Println("Q holds", q.Tainted.Dec(), "tainted of", q.Value.Dec(), "at hop", q.Taint[0].Hop)
-	fees := res.Sinks["fees"]["lazarus-2025"]
+	fees := res.Sinks.Get(graph.BTC, trace.SinkFees, "lazarus-2025")
 	fmt.Println("fees", fees.Dec())
 	fmt.Println(res.CheckConservation())
 	// Output:

@@ -1,13 +1,17 @@
 package trace
 
 import (
-	"github.com/chaintrace/chaintrace/graph"
 	"github.com/holiman/uint256"
 )
 
-// exposureAcc accumulates one exchange's exposure (spec §10.2).
+// exposureAcc accumulates one exchange's exposure (spec §10.2, v2 A.1): one row per asset
+// in which any movement paid one of its addresses.
 type exposureAcc struct {
-	any         bool
+	assets []*assetExposureAcc // by asset index; nil: nothing of that asset arrived
+}
+
+// assetExposureAcc is one exchange's exposure in one asset.
+type assetExposureAcc struct {
 	received    uint256.Int
 	tainted     uint256.Int
 	direct      uint256.Int
@@ -15,29 +19,35 @@ type exposureAcc struct {
 	bySource    map[uint32]*uint256.Int
 	bySourceHop map[comp]*uint256.Int
 	deposits    []int32
-	byAsset     map[graph.Asset]*[2]uint256.Int // received, tainted
 }
 
-// deposit records an arrival of value at an address of exchange label li, carrying state
-// st (evidence node mov, -1 when clean).
-func (e *Engine) deposit(li int32, asset graph.Asset, mov int32, value *uint256.Int, st []seg) {
+// exposureRow returns exchange label li's row for asset index as, creating it: an asset
+// in which anything paid the exchange is listed, even when none of it was tainted.
+func (e *Engine) exposureRow(li, as int32) *assetExposureAcc {
 	x := &e.exposure[li]
-	x.any = true
+	for int(as) >= len(x.assets) {
+		x.assets = append(x.assets, nil)
+	}
+	if x.assets[as] == nil {
+		x.assets[as] = &assetExposureAcc{}
+	}
+	return x.assets[as]
+}
+
+// arrive records a movement of value (carrying state st, evidence node mov; st empty and
+// mov -1 when clean) that paid an address of exchange label li, in the engine's current
+// asset. internal says it is self-change or a movement between the label's own addresses:
+// such a movement counts as received only when it carries taint (v2 A.2), so that every
+// taint that reaches an exchange shows in its exposure and the share never exceeds 1.
+func (e *Engine) arrive(li int32, mov int32, value *uint256.Int, st []seg, internal bool) {
+	x := e.exposureRow(li, e.curAsset)
+	if internal && len(st) == 0 {
+		return
+	}
 	e.sum(&x.received, value)
-	if x.byAsset == nil {
-		x.byAsset = map[graph.Asset]*[2]uint256.Int{}
-	}
-	pa := x.byAsset[asset]
-	if pa == nil {
-		pa = new([2]uint256.Int)
-		x.byAsset[asset] = pa
-	}
-	e.sum(&pa[0], value)
 	if len(st) == 0 {
 		return
 	}
-	t := e.taintAmount(st, value)
-	e.sum(&pa[1], &t)
 	if x.bySource == nil {
 		x.bySource = map[uint32]*uint256.Int{}
 		x.bySourceHop = map[comp]*uint256.Int{}

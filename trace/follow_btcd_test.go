@@ -243,7 +243,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 	generate(2)
 	advance()
 	before := check(customer)
-	if before.Risk != trace.RiskNone || !before.Known || before.Received.Uint64() != 1_000_000_000 {
+	if before.Risk != trace.RiskNone || !before.Known || before.Totals(graph.BTC).Received.Uint64() != 1_000_000_000 {
 		t.Fatalf("customer after clean funding: %+v", before)
 	}
 	f.Watch(before)
@@ -261,7 +261,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 		t.Fatalf("rescreen: %+v", rep)
 	}
 	after := rep.Changes[0].After
-	if after.Risk != trace.RiskHigh || after.Rule != "indirect-share-10pct-4-hops" || after.Share() != "1/3" || after.Exposures[0].Hop != 2 {
+	if after.Risk != trace.RiskHigh || after.Rule != "indirect-share-10pct-4-hops" || after.Totals(graph.BTC).Share() != "1/3" || after.Exposures[0].Hop != 2 {
 		t.Fatalf("customer after the tainted block: %+v", after)
 	}
 	if len(after.Evidence) != 1 || after.Evidence[0].Steps[0].Kind != "seed" || !after.Evidence[0].Complete {
@@ -278,7 +278,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dv.Risk != trace.RiskHigh || dv.Exchange != "ExchReg" || dv.Exposures[0].Hop != 3 || dv.Share() != "1" {
+	if dv.Risk != trace.RiskHigh || dv.Exchange != "ExchReg" || dv.Exposures[0].Hop != 3 || dv.Totals(graph.BTC).Share() != "1" {
 		t.Fatalf("deposit: %+v", dv)
 	}
 	if h, _, _ := f.Height(); h != 107 {

@@ -63,11 +63,16 @@ type Holding struct {
 	Tainted graph.Amount
 }
 
-// AssetTotals is what was received of one asset and how much of it was tainted.
+// AssetTotals is what an address received of one asset and how much of it was tainted
+// (spec §10.3, per asset as v2 A.1 requires).
 type AssetTotals struct {
+	Asset    graph.Asset
 	Received graph.Amount
 	Tainted  graph.Amount
 }
+
+// Share is Tainted / Received as a reduced fraction.
+func (t *AssetTotals) Share() string { return ratio(&t.Tainted, &t.Received) }
 
 // Deposit is a tainted arrival at an exchange address.
 type Deposit struct {
@@ -79,9 +84,31 @@ type Deposit struct {
 	Tainted graph.Amount
 }
 
-// Exposure is one exchange's exposure (spec §10.2).
+// Exposure is one exchange's exposure (spec §10.2): one AssetExposure per asset in which
+// anything paid one of its addresses (v2 A.1). An exchange that received nothing has no
+// assets; every exchange of the configuration is listed.
 type Exposure struct {
-	Exchange      string
+	Exchange string
+	Assets   map[graph.Asset]*AssetExposure
+}
+
+// Asset returns the exchange's exposure in asset, or nil when nothing of it arrived.
+func (x *Exposure) Asset(a graph.Asset) *AssetExposure { return x.Assets[a] }
+
+// SortedAssets returns the assets the exchange received, sorted.
+func (x *Exposure) SortedAssets() []graph.Asset {
+	out := make([]graph.Asset, 0, len(x.Assets))
+	for a := range x.Assets {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// AssetExposure is an exchange's exposure in one asset. Every amount is in that asset's
+// base units.
+type AssetExposure struct {
+	Asset         graph.Asset
 	ReceivedTotal graph.Amount
 	TaintedTotal  graph.Amount
 	Direct        graph.Amount // taint that arrived at hop ≤ 1
@@ -89,40 +116,70 @@ type Exposure struct {
 	BySource      map[string]graph.Amount
 	BySourceHop   []Component
 	Deposits      []Deposit // tainted deposits, in chronological order
-	// ByAsset splits ReceivedTotal and TaintedTotal per asset. On account chains the
-	// spec's totals add every asset's units together (wei and token units alike); read
-	// amounts per asset from here.
-	ByAsset map[graph.Asset]AssetTotals
 }
 
 // Share is TaintedTotal / ReceivedTotal as a reduced fraction.
-func (x *Exposure) Share() string { return ratio(&x.TaintedTotal, &x.ReceivedTotal) }
+func (x *AssetExposure) Share() string { return ratio(&x.TaintedTotal, &x.ReceivedTotal) }
 
-// AddressStats is what an address received and how much of it was tainted (spec §10.3).
-type AddressStats struct {
-	Address         graph.Address
-	Received        graph.Amount
-	TaintedReceived graph.Amount
-	// ByAsset splits the totals per asset on account chains, where the spec's totals add
-	// all assets' units. It is nil on UTXO chains: there the totals are in the chain's one
-	// asset already, and a map per address was about a third of the cost of building the Result.
-	// Totals reads either.
-	ByAsset map[graph.Asset]AssetTotals
-}
+// MarshalJSON writes the spec's exposure row: its names, amounts as exact decimal strings
+// and the share as a reduced fraction.
+func (x *AssetExposure) MarshalJSON() ([]byte, error) { return json.Marshal(x.spec()) }
 
-// Totals returns what the address received of asset and how much of it was tainted.
-func (a *AddressStats) Totals(asset graph.Asset) AssetTotals {
-	if a.ByAsset == nil {
-		if asset == graph.BTC {
-			return AssetTotals{Received: a.Received, Tainted: a.TaintedReceived}
-		}
-		return AssetTotals{}
+func (x *AssetExposure) spec() specjson.Exposure {
+	deps := []specjson.Deposit{}
+	for _, d := range x.Deposits {
+		deps = append(deps, specjson.Deposit{Ref: d.Ref, Address: string(d.Address), Value: d.Value.Dec(), Taint: jsonComps(d.Taint)})
 	}
-	return a.ByAsset[asset]
+	return specjson.Exposure{Received: x.ReceivedTotal.Dec(), Tainted: x.TaintedTotal.Dec(), Direct: x.Direct.Dec(), Indirect: x.Indirect.Dec(),
+		Share: x.Share(), BySource: jsonAmounts(x.BySource), BySourceHop: jsonComps(x.BySourceHop), Deposits: deps}
 }
 
-// Share is TaintedReceived / Received as a reduced fraction.
-func (a *AddressStats) Share() string { return ratio(&a.TaintedReceived, &a.Received) }
+// MarshalJSON writes the exchange's rows keyed by asset, as the spec's exposure entry.
+func (x *Exposure) MarshalJSON() ([]byte, error) {
+	m := make(map[string]specjson.Exposure, len(x.Assets))
+	for a, ax := range x.Assets {
+		m[string(a)] = ax.spec()
+	}
+	return json.Marshal(m)
+}
+
+// AddressStats is what an address received and how much of it was tainted (spec §10.3),
+// per asset.
+type AddressStats struct {
+	Address graph.Address
+	Assets  []AssetTotals // sorted by asset
+}
+
+// Totals returns what the address received of asset and how much of it was tainted
+// (zero amounts for an asset it never received). The Result's own figures must not be
+// changed through it.
+func (a *AddressStats) Totals(asset graph.Asset) *AssetTotals {
+	for i := range a.Assets {
+		if a.Assets[i].Asset == asset {
+			return &a.Assets[i]
+		}
+	}
+	return &AssetTotals{Asset: asset}
+}
+
+// Sinks is every sink's taint: asset → sink name (fees, burned, …) → source → amount.
+type Sinks map[graph.Asset]map[string]map[string]graph.Amount
+
+// Get returns (a copy of) the taint of source in sink k of asset; zero when absent.
+func (s Sinks) Get(asset graph.Asset, k Sink, source string) *graph.Amount {
+	v := s[asset][k.String()][source]
+	return &v
+}
+
+// Total returns the taint of every source in sink k of asset (not for poison, whose
+// per-source amounts are not additive).
+func (s Sinks) Total(asset graph.Asset, k Sink) *graph.Amount {
+	var t graph.Amount
+	for _, v := range s[asset][k.String()] {
+		t.Add(&t, &v)
+	}
+	return &t
+}
 
 // Result is the outcome of a replay: the spec's result object plus provenance. Its JSON
 // encoding (MarshalJSON) is exactly the spec's result object; use Report for more.
@@ -135,12 +192,14 @@ type Result struct {
 	Unspent   map[string]*Output        // UTXO: tainted outputs still unspent
 	Transfers map[string]*TransferTaint // account: tainted transfers
 	Holdings  map[string]*Holding       // account: tainted holdings, key "address|asset"
-	// Sinks maps a sink name (fees, burned, …) to the taint per source that went there.
-	Sinks     map[string]map[string]graph.Amount
+	// Sinks is the taint per asset, sink and source that left the tracked graph.
+	Sinks Sinks
+	// Exposure lists every exchange of the configuration.
 	Exposure  map[string]*Exposure
 	Addresses map[graph.Address]*AddressStats
-	// Injected is the taint each source brought in (seeds, re-seeds, source-account sends).
-	Injected map[string]graph.Amount
+	// Injected is the taint each source brought in per asset (seeds, re-seeds,
+	// source-account sends): asset → source → amount.
+	Injected map[graph.Asset]map[string]graph.Amount
 	Stats    Stats
 
 	sources []string
@@ -215,8 +274,8 @@ func (e *Engine) taintPacked(p *packed, value *uint256.Int) uint256.Int {
 func (e *Engine) Result() *Result {
 	r := &Result{
 		Model: e.model, Method: e.method.Name(), Params: e.cfg.Params,
-		Sinks: map[string]map[string]graph.Amount{}, Exposure: map[string]*Exposure{},
-		Addresses: map[graph.Address]*AddressStats{}, Injected: map[string]graph.Amount{},
+		Sinks: Sinks{}, Exposure: map[string]*Exposure{},
+		Addresses: map[graph.Address]*AddressStats{}, Injected: map[graph.Asset]map[string]graph.Amount{},
 		Stats: e.stats, sources: e.sources, seeds: e.cfg.Seeds, movs: e.ev.movs.snapshot(),
 	}
 	for i, used := range e.seedUsed {
@@ -329,73 +388,94 @@ func (e *Engine) Result() *Result {
 		addr, asset := e.addrTab.name(h.addr), e.assets[h.asset]
 		r.Holdings[string(addr)+"|"+string(asset)] = &Holding{Address: addr, Asset: asset, Balance: h.bal, Taint: e.components(e.aggregate(h.st, &h.bal)), Tainted: t}
 	}
-	for k := Sink(0); k < numSinks; k++ {
-		for src := 1; src < len(e.sources); src++ {
-			if v := e.sinks[k][src]; !v.IsZero() {
-				if r.Sinks[k.String()] == nil {
-					r.Sinks[k.String()] = map[string]graph.Amount{}
+	for as := range e.sinks {
+		asset := e.assets[as]
+		for k := Sink(0); k < numSinks; k++ {
+			for src := 1; src < len(e.sources); src++ {
+				if v := e.sinks[as][k][src]; !v.IsZero() {
+					if r.Sinks[asset] == nil {
+						r.Sinks[asset] = map[string]map[string]graph.Amount{}
+					}
+					if r.Sinks[asset][k.String()] == nil {
+						r.Sinks[asset][k.String()] = map[string]graph.Amount{}
+					}
+					r.Sinks[asset][k.String()][e.sources[src]] = v
 				}
-				r.Sinks[k.String()][e.sources[src]] = v
+			}
+		}
+		for src := 1; src < len(e.sources); src++ {
+			if v := e.injected[as][src]; !v.IsZero() {
+				if r.Injected[asset] == nil {
+					r.Injected[asset] = map[string]graph.Amount{}
+				}
+				r.Injected[asset][e.sources[src]] = v
 			}
 		}
 	}
-	for src := 1; src < len(e.sources); src++ {
-		r.Injected[e.sources[src]] = e.injected[src]
-	}
-	for li, x := range e.exposure {
-		if !x.any {
-			continue
-		}
-		ex := &Exposure{Exchange: e.exLabels[li], ReceivedTotal: x.received, TaintedTotal: x.tainted, Direct: x.direct, Indirect: x.indirect, BySource: map[string]graph.Amount{}}
-		for src, v := range x.bySource {
-			ex.BySource[e.sources[src]] = *v
-		}
-		keys := make([]comp, 0, len(x.bySourceHop))
-		for c := range x.bySourceHop {
-			keys = append(keys, c)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
-		for _, c := range keys {
-			ex.BySourceHop = append(ex.BySourceHop, Component{Source: e.sources[c.src], Hop: c.hop, Amount: *x.bySourceHop[c]})
-		}
-		for _, id := range x.deposits {
-			m := e.ev.movs.at(id)
-			ex.Deposits = append(ex.Deposits, Deposit{Ref: m.ref, Address: m.to, Asset: m.asset, Value: m.value, Taint: e.componentsPacked(&m.taint), Tainted: e.taintPacked(&m.taint, &m.value)})
-		}
-		ex.ByAsset = map[graph.Asset]AssetTotals{}
-		for a, v := range x.byAsset {
-			ex.ByAsset[a] = AssetTotals{Received: v[0], Tainted: v[1]}
+	for li := range e.exposure {
+		ex := &Exposure{Exchange: e.exLabels[li], Assets: map[graph.Asset]*AssetExposure{}}
+		for as, x := range e.exposure[li].assets {
+			if x == nil {
+				continue
+			}
+			ax := &AssetExposure{Asset: e.assets[as], ReceivedTotal: x.received, TaintedTotal: x.tainted, Direct: x.direct, Indirect: x.indirect, BySource: map[string]graph.Amount{}}
+			for src, v := range x.bySource {
+				ax.BySource[e.sources[src]] = *v
+			}
+			keys := make([]comp, 0, len(x.bySourceHop))
+			for c := range x.bySourceHop {
+				keys = append(keys, c)
+			}
+			sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+			for _, c := range keys {
+				ax.BySourceHop = append(ax.BySourceHop, Component{Source: e.sources[c.src], Hop: c.hop, Amount: *x.bySourceHop[c]})
+			}
+			for _, id := range x.deposits {
+				m := e.ev.movs.at(id)
+				ax.Deposits = append(ax.Deposits, Deposit{Ref: m.ref, Address: m.to, Asset: m.asset, Value: m.value, Taint: e.componentsPacked(&m.taint), Tainted: e.taintPacked(&m.taint, &m.value)})
+			}
+			ex.Assets[ax.Asset] = ax
 		}
 		r.Exposure[ex.Exchange] = ex
 	}
-	nAddr := 0
-	for i := range e.addrs {
-		if e.addrs[i].receives && e.addrs[i].seedSrc == 0 {
-			nAddr++
+	if e.model == graph.UTXO {
+		nAddr := 0
+		for i := range e.addrs {
+			if e.addrs[i].receives && e.addrs[i].seedSrc == 0 {
+				nAddr++
+			}
 		}
-	}
-	r.Addresses = make(map[graph.Address]*AddressStats, nAddr)
-	stats := make([]AddressStats, 0, nAddr) // one allocation for all of them
-	for i := range e.addrs {
-		ai := &e.addrs[i]
-		if !ai.receives || ai.seedSrc != 0 {
-			continue
+		r.Addresses = make(map[graph.Address]*AddressStats, nAddr)
+		stats := make([]AddressStats, 0, nAddr) // one allocation for all of them
+		totals := make([]AssetTotals, nAddr)
+		for i := range e.addrs {
+			ai := &e.addrs[i]
+			if !ai.receives || ai.seedSrc != 0 {
+				continue
+			}
+			a := e.addrTab.name(int32(i))
+			t := &totals[len(stats)]
+			*t = AssetTotals{Asset: graph.BTC, Received: ai.received, Tainted: ai.tainted}
+			stats = append(stats, AddressStats{Address: a, Assets: totals[len(stats) : len(stats)+1 : len(stats)+1]})
+			r.Addresses[a] = &stats[len(stats)-1]
 		}
-		a := e.addrTab.name(int32(i))
-		stats = append(stats, AddressStats{Address: a, Received: ai.received, TaintedReceived: ai.tainted})
-		r.Addresses[a] = &stats[len(stats)-1]
+		return r
 	}
 	for i := range e.holds {
 		h := &e.holds[i]
-		if !h.receives {
+		if !h.receives || e.addrs[h.addr].seedSrc != 0 {
 			continue
 		}
-		if st := r.Addresses[e.addrTab.name(h.addr)]; st != nil {
-			if st.ByAsset == nil {
-				st.ByAsset = map[graph.Asset]AssetTotals{}
-			}
-			st.ByAsset[e.assets[h.asset]] = AssetTotals{Received: h.received, Tainted: h.tainted}
+		a := e.addrTab.name(h.addr)
+		st := r.Addresses[a]
+		if st == nil {
+			st = &AddressStats{Address: a}
+			r.Addresses[a] = st
 		}
+		st.Assets = append(st.Assets, AssetTotals{Asset: e.assets[h.asset], Received: h.received, Tainted: h.tainted})
+	}
+	for _, st := range r.Addresses {
+		sort.Slice(st.Assets, func(i, j int) bool { return st.Assets[i].Asset < st.Assets[j].Asset })
 	}
 	return r
 }
@@ -420,8 +500,8 @@ func jsonAmounts(m map[string]graph.Amount) map[string]string {
 
 // specObject returns the spec's result object as generic JSON values.
 func (r *Result) specObject() map[string]any {
-	j := specjson.Result{UTXO: r.Model == graph.UTXO, Sinks: map[string]map[string]string{},
-		Exposure: map[string]specjson.Exposure{}, Addresses: map[string]specjson.Address{}}
+	j := specjson.Result{UTXO: r.Model == graph.UTXO, Sinks: map[string]map[string]map[string]string{},
+		Exposure: map[string]map[string]specjson.Exposure{}, Addresses: map[string]map[string]specjson.Address{}}
 	if j.UTXO {
 		j.Outputs, j.Unspent = map[string]specjson.Output{}, map[string]specjson.Output{}
 		for k, o := range r.Outputs {
@@ -439,19 +519,26 @@ func (r *Result) specObject() map[string]any {
 			j.Holdings[k] = specjson.Holding{Balance: h.Balance.Dec(), Taint: jsonComps(h.Taint)}
 		}
 	}
-	for k, m := range r.Sinks {
-		j.Sinks[k] = jsonAmounts(m)
+	for asset, bySink := range r.Sinks {
+		m := map[string]map[string]string{}
+		for k, v := range bySink {
+			m[k] = jsonAmounts(v)
+		}
+		j.Sinks[string(asset)] = m
 	}
 	for k, x := range r.Exposure {
-		deps := []specjson.Deposit{}
-		for _, d := range x.Deposits {
-			deps = append(deps, specjson.Deposit{Ref: d.Ref, Address: string(d.Address), Value: d.Value.Dec(), Taint: jsonComps(d.Taint)})
+		m := map[string]specjson.Exposure{}
+		for a, ax := range x.Assets {
+			m[string(a)] = ax.spec()
 		}
-		j.Exposure[k] = specjson.Exposure{Received: x.ReceivedTotal.Dec(), Tainted: x.TaintedTotal.Dec(), Direct: x.Direct.Dec(), Indirect: x.Indirect.Dec(),
-			Share: x.Share(), BySource: jsonAmounts(x.BySource), BySourceHop: jsonComps(x.BySourceHop), Deposits: deps}
+		j.Exposure[k] = m
 	}
 	for k, a := range r.Addresses {
-		j.Addresses[string(k)] = specjson.Address{Received: a.Received.Dec(), Tainted: a.TaintedReceived.Dec(), Share: a.Share()}
+		m := make(map[string]specjson.Address, len(a.Assets))
+		for _, t := range a.Assets {
+			m[string(t.Asset)] = specjson.Address{Received: t.Received.Dec(), Tainted: t.Tainted.Dec(), Share: t.Share()}
+		}
+		j.Addresses[string(k)] = m
 	}
 	return j.Object()
 }
@@ -471,43 +558,68 @@ func (r *Result) String() string {
 // ErrNotConserved is returned by CheckConservation.
 var ErrNotConserved = errors.New("taint not conserved")
 
-// CheckConservation verifies spec §9.3 for every source: injected = Σ taint still held +
-// Σ over sinks. Poison is not amount-conserving and always passes.
+// CheckConservation verifies spec §9.3 per source and asset (v2 A.1): injected = Σ taint
+// still held + Σ over sinks. Poison is not amount-conserving and always passes.
 func (r *Result) CheckConservation() error {
 	if r.Method == Poison {
 		return nil
 	}
-	held := map[string]*uint256.Int{}
-	add := func(m map[string]*uint256.Int, k string, v *uint256.Int) {
-		if m[k] == nil {
-			m[k] = new(uint256.Int)
+	type key struct {
+		asset  graph.Asset
+		source string
+	}
+	held := map[key]*uint256.Int{}
+	add := func(k key, v *uint256.Int) {
+		if held[k] == nil {
+			held[k] = new(uint256.Int)
 		}
-		m[k].Add(m[k], v)
+		held[k].Add(held[k], v)
 	}
 	for _, o := range r.Unspent {
 		for _, c := range o.Taint {
-			add(held, c.Source, &c.Amount)
+			add(key{graph.BTC, c.Source}, &c.Amount)
 		}
 	}
 	for _, h := range r.Holdings {
 		for _, c := range h.Taint {
-			add(held, c.Source, &c.Amount)
+			add(key{h.Asset, c.Source}, &c.Amount)
 		}
 	}
-	for _, m := range r.Sinks {
-		for s, v := range m {
-			add(held, s, &v)
+	for asset, bySink := range r.Sinks {
+		for _, m := range bySink {
+			for s, v := range m {
+				add(key{asset, s}, &v)
+			}
 		}
 	}
+	keys := map[key]bool{}
+	for k := range held {
+		keys[k] = true
+	}
+	for asset, m := range r.Injected {
+		for s := range m {
+			keys[key{asset, s}] = true
+		}
+	}
+	sorted := make([]key, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].asset != sorted[j].asset {
+			return sorted[i].asset < sorted[j].asset
+		}
+		return sorted[i].source < sorted[j].source
+	})
 	var errs []string
-	for _, s := range r.sources[1:] {
-		inj := r.Injected[s]
-		got := held[s]
+	for _, k := range sorted {
+		inj := r.Injected[k.asset][k.source]
+		got := held[k]
 		if got == nil {
 			got = new(uint256.Int)
 		}
 		if !inj.Eq(got) {
-			errs = append(errs, fmt.Sprintf("source %s: injected %s, held + sinks %s", s, inj.Dec(), got.Dec()))
+			errs = append(errs, fmt.Sprintf("source %s, asset %s: injected %s, held + sinks %s", k.source, k.asset, inj.Dec(), got.Dec()))
 		}
 	}
 	if len(errs) > 0 {
@@ -515,3 +627,8 @@ func (r *Result) CheckConservation() error {
 	}
 	return nil
 }
+
+// ResultFormatVersion is the version of the spec's result object that MarshalJSON writes:
+// 2 keys sinks, exposure and address figures by asset (spec v2 A.1) and lists every
+// exchange. Documents that embed results (the investigator's report.json) carry it.
+const ResultFormatVersion = 2

@@ -10,10 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The spec's per-address and per-exchange totals add every asset's units together; the
-// per-asset figures keep them apart. A source account sends 40 wei and 7 token units to
-// a deposit address that also gets 60 clean wei: under haircut the address received 107
-// units of which 47 are tainted, i.e. 40 of 100 wei and 7 of 7 token units.
+// Every aggregate is per asset (spec v2 A.1): a source account sends 40 wei and 7 token
+// units to an exchange's deposit address that also gets 60 clean wei. Under haircut the
+// address received 40 of 100 wei tainted and 7 of 7 token units; nothing adds the two.
 func TestResultPerAssetTotals(t *testing.T) {
 	const token = graph.Asset("0xdac17f958d2ee523a2206206994597c13d831ec7")
 	thief := graph.Address("0x1111111111111111111111111111111111111111")
@@ -22,7 +21,7 @@ func TestResultPerAssetTotals(t *testing.T) {
 	eng, err := trace.NewEngine(trace.Config{
 		Model: graph.Account, Method: trace.Haircut,
 		Seeds:     []trace.Seed{{Address: thief, Source: "lazarus"}},
-		Exchanges: map[string][]graph.Address{"ex": {dep}},
+		Exchanges: map[string][]graph.Address{"ex": {dep}, "idle": {"0x4444444444444444444444444444444444444444"}},
 		Params:    trace.DefaultParams(),
 	})
 	require.NoError(t, err)
@@ -43,23 +42,47 @@ func TestResultPerAssetTotals(t *testing.T) {
 
 	st := r.Addresses[dep]
 	require.NotNil(t, st)
-	require.Equal(t, "107", st.Received.Dec())
-	require.Equal(t, "47", st.TaintedReceived.Dec())
+	require.Len(t, st.Assets, 2)
 	eth, tok := st.Totals(graph.ETH), st.Totals(token)
 	require.Equal(t, [2]string{"100", "40"}, [2]string{eth.Received.Dec(), eth.Tainted.Dec()})
 	require.Equal(t, [2]string{"7", "7"}, [2]string{tok.Received.Dec(), tok.Tainted.Dec()})
-	require.Equal(t, st.ByAsset[graph.ETH], eth)
+	require.Equal(t, "2/5", eth.Share())
 
 	x := r.Exposure["ex"]
 	require.NotNil(t, x)
-	require.Equal(t, "107", x.ReceivedTotal.Dec())
-	require.Equal(t, "47", x.TaintedTotal.Dec())
-	xe, xt := x.ByAsset[graph.ETH], x.ByAsset[token]
-	require.Equal(t, [2]string{"100", "40"}, [2]string{xe.Received.Dec(), xe.Tainted.Dec()})
-	require.Equal(t, [2]string{"7", "7"}, [2]string{xt.Received.Dec(), xt.Tainted.Dec()})
+	require.Len(t, x.Assets, 2)
+	xe, xt := x.Assets[graph.ETH], x.Assets[token]
+	require.Equal(t, [2]string{"100", "40"}, [2]string{xe.ReceivedTotal.Dec(), xe.TaintedTotal.Dec()})
+	require.Equal(t, [2]string{"7", "7"}, [2]string{xt.ReceivedTotal.Dec(), xt.TaintedTotal.Dec()})
+	require.Equal(t, "40", r.Sinks.Get(graph.ETH, trace.SinkExchangeAbsorbed, "lazarus").Dec())
+	require.Equal(t, "7", r.Sinks.Get(token, trace.SinkExchangeAbsorbed, "lazarus").Dec())
+	injETH, injTok := r.Injected[graph.ETH]["lazarus"], r.Injected[token]["lazarus"]
+	require.Equal(t, "40", injETH.Dec())
+	require.Equal(t, "7", injTok.Dec())
+	require.NotNil(t, r.Exposure["idle"], "an exchange that received nothing is listed")
+	require.Empty(t, r.Exposure["idle"].Assets)
+
+	// The JSON is the spec's v2 shape: keyed by asset first.
+	var obj map[string]map[string]any
+	j, err := json.Marshal(r)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(j, &obj))
+	require.Contains(t, obj["sinks"], string(token))
+	require.Contains(t, obj["sinks"], string(graph.ETH))
+	require.Equal(t, map[string]any{}, obj["exposure"]["idle"])
+	ex := obj["exposure"]["ex"].(map[string]any)
+	require.Equal(t, "40", ex["ETH"].(map[string]any)["tainted_total"])
+	require.Equal(t, "2/5", ex["ETH"].(map[string]any)["share"])
+	addr := obj["addresses"][string(dep)].(map[string]any)
+	require.Equal(t, "7", addr[string(token)].(map[string]any)["tainted_received"])
+
+	// trace.Exposure's own encoding is the spec's too: snake_case, decimal strings.
+	xj, err := json.Marshal(x)
+	require.NoError(t, err)
+	require.Contains(t, string(xj), `"ETH":{"received_total":"100","tainted_total":"40"`)
 }
 
-// On a UTXO chain there is one asset: ByAsset stays nil and Totals reads the totals.
+// On a UTXO chain there is one asset, BTC.
 func TestResultPerAssetTotalsUTXO(t *testing.T) {
 	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut,
 		Seeds: []trace.Seed{{Address: "H", Source: "s"}}, Params: trace.DefaultParams()})
@@ -70,13 +93,58 @@ func TestResultPerAssetTotalsUTXO(t *testing.T) {
 		Inputs:  []graph.TxIn{{Prev: graph.Outpoint{TxID: "h0"}}, {Prev: graph.Outpoint{TxID: "c0"}}},
 		Outputs: []graph.TxOut{{Address: "D", Value: graph.NewAmount(100)}}}}}
 	require.NoError(t, eng.ApplyBlock(&b))
-	st := eng.Result().Addresses["D"]
+	r := eng.Result()
+	st := r.Addresses["D"]
 	require.NotNil(t, st)
-	require.Nil(t, st.ByAsset)
-	btc := st.Totals(graph.BTC)
-	require.Equal(t, [2]string{"100", "30"}, [2]string{btc.Received.Dec(), btc.Tainted.Dec()})
+	require.Equal(t, []trace.AssetTotals{{Asset: graph.BTC, Received: graph.NewAmount(100), Tainted: graph.NewAmount(30)}}, st.Assets)
 	none := st.Totals(graph.ETH)
 	require.True(t, none.Received.IsZero())
+	inj := r.Injected[graph.BTC]["s"]
+	require.Equal(t, "30", inj.Dec())
+}
+
+// Spec v2 A.2: under stop semantics an exchange absorbs every taint that arrives, also on
+// the output of a transaction that spends one of its own outputs, and such an output
+// counts as received when it carries taint. v1 left that taint on the exchange's output,
+// where it flowed on when the exchange spent it.
+func TestExchangeAbsorbsArrivalWithOwnInputs(t *testing.T) {
+	for _, m := range trace.Methods(graph.UTXO) {
+		t.Run(m, func(t *testing.T) {
+			eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: m,
+				Seeds:     []trace.Seed{{Address: "H", Source: "s"}},
+				Exchanges: map[string][]graph.Address{"EX": {"E1", "E2"}},
+				Params:    trace.DefaultParams()})
+			require.NoError(t, err)
+			require.NoError(t, eng.Fund(graph.Outpoint{TxID: "h0"}, "H", graph.NewAmount(40)))
+			require.NoError(t, eng.Fund(graph.Outpoint{TxID: "e0"}, "E1", graph.NewAmount(60)))
+			blocks := []graph.Block{
+				// The exchange's own output and a tainted one pay E2 and change to E1.
+				{Chain: graph.Bitcoin, Height: 1, UTXOTxs: []graph.UTXOTx{{TxID: "t1",
+					Inputs:  []graph.TxIn{{Prev: graph.Outpoint{TxID: "e0"}}, {Prev: graph.Outpoint{TxID: "h0"}}},
+					Outputs: []graph.TxOut{{Address: "E2", Value: graph.NewAmount(50)}, {Address: "E1", Value: graph.NewAmount(50)}}}}},
+				// The exchange pays a customer: clean under stop semantics.
+				{Chain: graph.Bitcoin, Height: 2, UTXOTxs: []graph.UTXOTx{{TxID: "t2",
+					Inputs:  []graph.TxIn{{Prev: graph.Outpoint{TxID: "t1"}}, {Prev: graph.Outpoint{TxID: "t1", Index: 1}}},
+					Outputs: []graph.TxOut{{Address: "C", Value: graph.NewAmount(100)}}}}},
+			}
+			for i := range blocks {
+				require.NoError(t, eng.ApplyBlock(&blocks[i]))
+			}
+			r := eng.Result()
+			require.NoError(t, r.CheckConservation())
+			require.Empty(t, r.Unspent, "the customer's output is clean")
+			x := r.Exposure["EX"].Assets[graph.BTC]
+			require.NotNil(t, x)
+			if m == trace.Poison {
+				require.Equal(t, "100", x.TaintedTotal.Dec())
+			} else {
+				require.Equal(t, "40", x.TaintedTotal.Dec(), "every tainted unit that arrived")
+				require.Equal(t, "40", r.Sinks.Get(graph.BTC, trace.SinkExchangeAbsorbed, "s").Dec())
+			}
+			require.False(t, x.TaintedTotal.Gt(&x.ReceivedTotal), "share ≤ 1")
+			require.NotEmpty(t, x.Deposits)
+		})
+	}
 }
 
 // A large Result is built on several cores; it must not depend on how many.

@@ -148,12 +148,13 @@ type subjectEntry struct {
 	exchange string
 	seed     string
 	known    bool
-	received graph.Amount
-	tainted  graph.Amount
+	// amounts is what the subject received and how much of it was tainted, per asset
+	// (sorted by asset; a deposit has one).
+	amounts []AssetTotals
 	// in and out reference the taint compositions (shared with the Result, not copied) of
-	// what the subject received and passed on; they are merged into exposure lines when
-	// its verdict is first computed.
-	in, out [][]Component
+	// what the subject received and passed on, with their assets; they are merged into
+	// exposure lines when its verdict is first computed.
+	in, out []assetComps
 	labels  []labels.Label // the subject address's own labels (all dates)
 	evRef   string         // the tainted movement whose evidence explains the subject
 	indexed bool           // part of the index (not made up for an unknown subject)
@@ -175,15 +176,22 @@ type screenIndex struct {
 	sources map[string]*sourceInfo
 }
 
-// add references a composition the subject received or passed on (while the index is built).
-func (e *subjectEntry) add(cs []Component, d Direction) {
+// assetComps is a taint composition in one asset.
+type assetComps struct {
+	asset graph.Asset
+	cs    []Component
+}
+
+// add references a composition in asset that the subject received or passed on (while
+// the index is built).
+func (e *subjectEntry) add(asset graph.Asset, cs []Component, d Direction) {
 	if len(cs) == 0 {
 		return
 	}
 	if d == Incoming {
-		e.in = append(e.in, cs)
+		e.in = append(e.in, assetComps{asset, cs})
 	} else {
-		e.out = append(e.out, cs)
+		e.out = append(e.out, assetComps{asset, cs})
 	}
 }
 
@@ -207,24 +215,24 @@ func (e *subjectEntry) consider(ref string, tainted *uint256.Int, cs []Component
 // sorted incoming first, then by source and hop.
 func (e *subjectEntry) mergedLines() []ExposureLine {
 	n := 0
-	for _, cs := range e.in {
-		n += len(cs)
+	for _, ac := range e.in {
+		n += len(ac.cs)
 	}
-	for _, cs := range e.out {
-		n += len(cs)
+	for _, ac := range e.out {
+		n += len(ac.cs)
 	}
 	if n == 0 {
 		return nil
 	}
 	lines := make([]ExposureLine, 0, n)
-	for d, css := range [2][][]Component{e.in, e.out} {
+	for d, acs := range [2][]assetComps{e.in, e.out} {
 		dir := Incoming
 		if d == 1 {
 			dir = Outgoing
 		}
-		for _, cs := range css {
-			for _, c := range cs {
-				lines = append(lines, ExposureLine{Source: c.Source, Hop: c.Hop, Amount: c.Amount, Direction: dir, SourceActive: true})
+		for _, ac := range acs {
+			for _, c := range ac.cs {
+				lines = append(lines, ExposureLine{Asset: ac.asset, Source: c.Source, Hop: c.Hop, Amount: c.Amount, Direction: dir, SourceActive: true})
 			}
 		}
 	}
@@ -232,7 +240,7 @@ func (e *subjectEntry) mergedLines() []ExposureLine {
 	out := lines[:1]
 	for _, x := range lines[1:] {
 		last := &out[len(out)-1]
-		if x.Direction == last.Direction && x.Source == last.Source && x.Hop == last.Hop {
+		if x.Direction == last.Direction && x.Asset == last.Asset && x.Source == last.Source && x.Hop == last.Hop {
 			last.Amount.Add(&last.Amount, &x.Amount)
 			continue
 		}
@@ -247,6 +255,9 @@ func compareLines(a, b ExposureLine) int {
 			return -1
 		}
 		return 1
+	}
+	if c := strings.Compare(string(a.Asset), string(b.Asset)); c != 0 {
+		return c
 	}
 	if c := strings.Compare(a.Source, b.Source); c != 0 {
 		return c
@@ -277,25 +288,27 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 	// of its own meanwhile (an index is rebuilt after every Advance of a Follower).
 	absorbing := map[graph.Address]bool{}
 	for _, x := range res.Exposure {
-		for _, d := range x.Deposits {
-			absorbing[d.Address] = true
+		for _, ax := range x.Assets {
+			for _, d := range ax.Deposits {
+				absorbing[d.Address] = true
+			}
 		}
 	}
 	deps := make(chan map[string]*subjectEntry)
 	go func() { deps <- buildDeposits(res) }()
 	for a, st := range res.Addresses {
 		e := entry(a)
-		e.known, e.received, e.tainted = true, st.Received, st.TaintedReceived
+		e.known, e.amounts = true, st.Assets
 	}
 	if res.Model == graph.UTXO {
 		for ref, o := range res.Outputs {
 			b := entry(o.Address)
-			b.add(o.Taint, Incoming)
+			b.add(graph.BTC, o.Taint, Incoming)
 			b.consider(ref, &o.Tainted, o.Taint)
 			// A UTXO output is spent whole: if it is no longer held, its taint went on
 			// from this address (except where an exchange absorbed it).
 			if _, held := res.Unspent[ref]; !held && !absorbing[o.Address] && !o.Tainted.IsZero() {
-				b.add(o.Taint, Outgoing)
+				b.add(graph.BTC, o.Taint, Outgoing)
 			}
 		}
 	} else {
@@ -304,10 +317,10 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 				continue
 			}
 			b := entry(x.To)
-			b.add(x.Taint, Incoming)
+			b.add(x.Asset, x.Taint, Incoming)
 			b.consider(ref, &x.Tainted, x.Taint)
 			if x.From != "" && x.From != graph.ZeroAddress {
-				entry(x.From).add(x.Taint, Outgoing)
+				entry(x.From).add(x.Asset, x.Taint, Outgoing)
 			}
 		}
 	}
@@ -364,30 +377,33 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 func buildDeposits(res *Result) map[string]*subjectEntry {
 	deps := map[string]*subjectEntry{}
 	for name, x := range res.Exposure {
-		for _, d := range x.Deposits {
-			deps[d.Ref] = depositEntry(d.Ref, d.Address, name, &d.Value, &d.Tainted, d.Taint)
+		for _, ax := range x.Assets {
+			for _, d := range ax.Deposits {
+				deps[d.Ref] = depositEntry(d.Ref, d.Address, name, d.Asset, &d.Value, &d.Tainted, d.Taint)
+			}
 		}
 	}
 	if res.Model == graph.UTXO {
 		for ref, o := range res.Outputs {
 			if deps[ref] == nil {
-				deps[ref] = depositEntry(ref, o.Address, "", &o.Value, &o.Tainted, o.Taint)
+				deps[ref] = depositEntry(ref, o.Address, "", graph.BTC, &o.Value, &o.Tainted, o.Taint)
 			}
 		}
 	} else {
 		for ref, x := range res.Transfers {
 			if x.To != FeeSink && deps[ref] == nil {
-				deps[ref] = depositEntry(ref, x.To, "", &x.Amount, &x.Tainted, x.Taint)
+				deps[ref] = depositEntry(ref, x.To, "", x.Asset, &x.Amount, &x.Tainted, x.Taint)
 			}
 		}
 	}
 	return deps
 }
 
-func depositEntry(ref string, addr graph.Address, exchange string, value, tainted *uint256.Int, cs []Component) *subjectEntry {
-	e := &subjectEntry{kind: KindDeposit, subject: ref, address: addr, exchange: exchange, known: true, received: *value, tainted: *tainted, evRef: ref}
+func depositEntry(ref string, addr graph.Address, exchange string, asset graph.Asset, value, tainted *uint256.Int, cs []Component) *subjectEntry {
+	e := &subjectEntry{kind: KindDeposit, subject: ref, address: addr, exchange: exchange, known: true,
+		amounts: []AssetTotals{{Asset: asset, Received: *value, Tainted: *tainted}}, evRef: ref}
 	if len(cs) > 0 {
-		e.in = [][]Component{cs}
+		e.in = []assetComps{{asset, cs}}
 	}
 	return e
 }
@@ -494,7 +510,7 @@ func (s *Screener) verdict(ix *screenIndex, e *subjectEntry, asOf time.Time) *Ve
 func (s *Screener) evaluate(ix *screenIndex, e *subjectEntry, asOf time.Time) *Verdict {
 	v := &Verdict{
 		Chain: s.chain, Kind: e.kind, Subject: e.subject, AsOf: asOf, Height: ix.height, BlockHash: ix.hash,
-		Known: e.known, Received: e.received, Tainted: e.tainted, Seed: e.seed,
+		Known: e.known, Amounts: e.amounts, Seed: e.seed,
 	}
 	if e.kind == KindDeposit {
 		v.Address, v.Exchange = e.address, e.exchange
@@ -585,10 +601,20 @@ func (s *Screener) ruleMatches(ix *screenIndex, r *Rule, e *subjectEntry, v *Ver
 	if c == nil {
 		return true
 	}
+	// The selected lines are summed per asset (amounts of two assets are never added); the
+	// rule matches when one asset's sum passes every threshold.
 	var sum uint256.Int
+	var asset graph.Asset
+	matched := false
+	flush := func() {
+		if matched || sum.IsZero() || sum.Lt(&c.MinAmount) {
+			return
+		}
+		matched = c.MinShare == nil || shareAtLeast(&sum, &v.Totals(asset).Received, c.MinShare)
+	}
 	for i := range v.Exposures {
 		x := &v.Exposures[i]
-		if x.Direction != c.Direction || !x.SourceActive {
+		if x.Direction != c.Direction || !x.SourceActive || c.Asset != "" && x.Asset != c.Asset {
 			continue
 		}
 		if c.Direct != nil && *c.Direct != x.Direct() || c.MaxHop != nil && x.Hop > *c.MaxHop {
@@ -606,12 +632,15 @@ func (s *Screener) ruleMatches(ix *screenIndex, r *Rule, e *subjectEntry, v *Ver
 		if !ix.sources[x.Source].matches(asOf, c.Categories, c.Programs, c.Nexus) {
 			continue
 		}
+		if x.Asset != asset {
+			flush() // lines are sorted by direction, then asset
+			sum.Clear()
+			asset = x.Asset
+		}
 		sum.Add(&sum, &x.Amount)
 	}
-	if sum.IsZero() || sum.Lt(&c.MinAmount) {
-		return false
-	}
-	return c.MinShare == nil || shareAtLeast(&sum, &v.Received, c.MinShare)
+	flush()
+	return matched
 }
 
 // Rescreen checks the subjects of earlier verdicts again (same kind, subject and date) and

@@ -31,7 +31,7 @@ func ExampleScreener() {
 	}
 	fmt.Println(v.Risk, v.Score, v.Rule)
 	for _, x := range v.Exposures {
-		fmt.Println(x.Direction, x.Source, "hop", x.Hop, x.Amount.Dec(), "of", v.Received.Dec())
+		fmt.Println(x.Direction, x.Source, "hop", x.Hop, x.Amount.Dec(), "of", v.Totals(x.Asset).Received.Dec(), x.Asset)
 	}
 	var path []string
 	for _, st := range v.Evidence[0].Steps {
@@ -41,10 +41,10 @@ func ExampleScreener() {
 	fmt.Println("source label:", v.Labels[0].Label.Source.URL)
 
 	d, _ := s.CheckDeposit(ctx, graph.Bitcoin, "p4:0")
-	fmt.Println("deposit", d.Subject, "at", d.Exchange+":", d.Risk, d.Share())
+	fmt.Println("deposit", d.Subject, "at", d.Exchange+":", d.Risk, d.Totals(graph.BTC).Share())
 	// Output:
 	// high 80 indirect-share-10pct-4-hops
-	// incoming harmony-2022 hop 3 233331852 of 300000000
+	// incoming harmony-2022 hop 3 233331852 of 300000000 BTC
 	// evidence: h0:0 → p1:1 → p2:1 → p3:0
 	// source label: https://www.fbi.gov/news/press-releases/fbi-confirms-lazarus-group-cyber-actors-responsible-for-harmonys-horizon-bridge-currency-theft
 	// deposit p4:0 at ExchA: high 19444321/25000000
@@ -61,7 +61,7 @@ rules:
     risk: severe
     score: 95
   - name: large-indirect
-    exposure: {max_hop: 5, min_share: 1/4, min_amount: "100000000"}
+    exposure: {asset: BTC, max_hop: 5, min_share: 1/4, min_amount: "100000000"}
     risk: high
     score: 70
 `), "example.yaml")

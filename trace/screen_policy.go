@@ -110,10 +110,13 @@ type SubjectCond struct {
 // the query's date must satisfy all of them; a source with labels none of which is active
 // at that date never matches) and be in Sources if that is set; the hop must pass Direct
 // (true: hop ≤ 1, false: hop ≥ 2) and MaxHop; the line's direction must be Direction.
-// The selected amounts are summed: the rule matches when the sum is non-zero, at least
-// MinAmount, and at least MinShare of the subject's received value (an address's total
-// received, a deposit's value).
+// The line's asset must be Asset if that is set. The selected amounts are summed per asset
+// (amounts of two assets are never added): the rule matches when, for some asset, the
+// sum is non-zero, at least MinAmount, and at least MinShare of what the subject received
+// of that asset (an address's receipts, a deposit's value). MinAmount is in the base units
+// of Asset, which a policy must name when it sets MinAmount.
 type ExposureCond struct {
+	Asset      graph.Asset // "" = every asset, each on its own
 	Categories []labels.Category
 	Programs   []string
 	Nexus      string
@@ -149,6 +152,7 @@ type subjectFile struct {
 }
 
 type exposureFile struct {
+	Asset      string   `json:"asset" yaml:"asset"`
 	Categories []string `json:"categories" yaml:"categories"`
 	Programs   []string `json:"programs" yaml:"programs"`
 	Nexus      string   `json:"nexus" yaml:"nexus"`
@@ -254,6 +258,14 @@ func ParsePolicy(r io.Reader, name string) (*Policy, error) {
 			if xc.Categories, err = parseCategories(x.Categories); err != nil {
 				return nil, rfail("exposure: %v", err)
 			}
+			if a := strings.TrimSpace(x.Asset); a != "" {
+				if strings.HasPrefix(strings.ToLower(a), "0x") {
+					a = strings.ToLower(a)
+				} else {
+					a = strings.ToUpper(a)
+				}
+				xc.Asset = graph.Asset(a)
+			}
 			switch Direction(strings.ToLower(x.Direction)) {
 			case "", Incoming:
 				xc.Direction = Incoming
@@ -286,6 +298,9 @@ func ParsePolicy(r io.Reader, name string) (*Policy, error) {
 				a, err := graph.ParseAmount(strings.TrimSpace(x.MinAmount))
 				if err != nil {
 					return nil, rfail("exposure: min_amount %q: %v (base units, a decimal integer)", x.MinAmount, err)
+				}
+				if x.Asset == "" {
+					return nil, rfail("exposure: min_amount %q is in one asset's base units: name the asset (asset: BTC, ETH or a token contract address)", x.MinAmount)
 				}
 				xc.MinAmount = a
 			}

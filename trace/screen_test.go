@@ -92,7 +92,7 @@ func TestScreenerVerdictsOnPeelCase(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := verdictCase{Name: c.Name, Kind: v.Kind, Subject: c.Subject, AsOf: c.AsOf, Risk: v.Risk.String(), Score: v.Score, Rule: v.Rule,
-				Known: v.Known, Received: v.Received.Dec(), Tainted: v.Tainted.Dec(), Share: v.Share(), Evidence: len(v.Evidence), Labels: len(v.Labels)}
+				Known: v.Known, Received: v.Totals(graph.BTC).Received.Dec(), Tainted: v.Totals(graph.BTC).Tainted.Dec(), Share: v.Totals(graph.BTC).Share(), Evidence: len(v.Evidence), Labels: len(v.Labels)}
 			if got != c {
 				j, _ := json.MarshalIndent(v, "", " ")
 				t.Errorf("verdict\n got %+v\nwant %+v\n%s", got, c, j)
@@ -115,13 +115,23 @@ func TestVerdictJSONIsStable(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"chain", "kind", "subject", "height", "block_hash", "risk", "score", "rule", "known", "received", "tainted", "share", "exposures", "labels", "evidence"} {
+	for _, k := range []string{"chain", "kind", "subject", "height", "block_hash", "risk", "score", "rule", "known", "amounts", "exposures", "labels", "evidence"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("verdict JSON has no %q: %s", k, b)
 		}
 	}
+	// Amounts per asset, never added across assets (spec v2 A.1).
+	btc := m["amounts"].(map[string]any)["BTC"].(map[string]any)
+	for _, k := range []string{"received", "tainted", "share"} {
+		if _, isString := btc[k].(string); !isString {
+			t.Errorf("amounts.BTC.%s is not a string: %v", k, btc)
+		}
+	}
 	x := m["exposures"].([]any)[0].(map[string]any)
-	for _, k := range []string{"source", "hop", "amount", "share", "direct", "direction", "source_active"} {
+	if x["asset"] != "BTC" {
+		t.Errorf("exposure line without its asset: %v", x)
+	}
+	for _, k := range []string{"asset", "source", "hop", "amount", "share", "direct", "direction", "source_active"} {
 		if _, ok := x[k]; !ok {
 			t.Errorf("exposure JSON has no %q: %v", k, x)
 		}

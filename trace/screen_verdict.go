@@ -38,10 +38,10 @@ type Verdict struct {
 	// address, or a deposit reference that carried no taint: a clean deposit and one the
 	// follower has not confirmed yet look the same).
 	Known bool
-	// Address: what it received and how much of that was tainted. Deposit: its value and
-	// tainted part.
-	Received graph.Amount
-	Tainted  graph.Amount
+	// Amounts is, per asset (sorted by asset), what an address received and how much of
+	// that was tainted, or a deposit's value and tainted part (one asset). Amounts of two
+	// assets are never added together (spec v2 A.1).
+	Amounts []AssetTotals
 	// Deposit only: the receiving address and its exchange label ("" when not an exchange's).
 	Address  graph.Address
 	Exchange string
@@ -77,12 +77,21 @@ func (v *Verdict) JSON() ([]byte, error) {
 	return b, err
 }
 
-// Share is Tainted/Received as a reduced fraction ("0" when nothing was received).
-func (v *Verdict) Share() string { return ratio(&v.Tainted, &v.Received) }
+// Totals returns what the subject received of asset and how much of it was tainted (zero
+// amounts for an asset it never received). Verdicts are shared: do not change it.
+func (v *Verdict) Totals(asset graph.Asset) *AssetTotals {
+	for i := range v.Amounts {
+		if v.Amounts[i].Asset == asset {
+			return &v.Amounts[i]
+		}
+	}
+	return &AssetTotals{Asset: asset}
+}
 
-// ExposureLine is the taint of one source at one hop that reached (incoming) or left
-// (outgoing) the subject.
+// ExposureLine is the taint of one source at one hop, in one asset, that reached
+// (incoming) or left (outgoing) the subject.
 type ExposureLine struct {
+	Asset     graph.Asset
 	Source    string
 	Hop       uint32
 	Amount    graph.Amount
@@ -105,6 +114,7 @@ type MatchedLabel struct {
 }
 
 type jsonExposure struct {
+	Asset        string `json:"asset"`
 	Source       string `json:"source"`
 	Hop          uint32 `json:"hop"`
 	Amount       string `json:"amount"`
@@ -112,6 +122,12 @@ type jsonExposure struct {
 	Direct       bool   `json:"direct"`
 	Direction    string `json:"direction"`
 	SourceActive bool   `json:"source_active"`
+}
+
+type jsonAssetAmounts struct {
+	Received string `json:"received"`
+	Tainted  string `json:"tainted"`
+	Share    string `json:"share"`
 }
 
 type jsonLabel struct {
@@ -131,25 +147,24 @@ type jsonLabel struct {
 }
 
 type jsonVerdict struct {
-	Chain     string         `json:"chain"`
-	Kind      string         `json:"kind"`
-	Subject   string         `json:"subject"`
-	AsOf      string         `json:"as_of,omitempty"`
-	Height    uint64         `json:"height"`
-	BlockHash string         `json:"block_hash,omitempty"`
-	Risk      string         `json:"risk"`
-	Score     int            `json:"score"`
-	Rule      string         `json:"rule,omitempty"`
-	Known     bool           `json:"known"`
-	Received  string         `json:"received"`
-	Tainted   string         `json:"tainted"`
-	Share     string         `json:"share"`
-	Address   string         `json:"address,omitempty"`
-	Exchange  string         `json:"exchange,omitempty"`
-	Seed      string         `json:"seed,omitempty"`
-	Exposures []jsonExposure `json:"exposures"`
-	Labels    []jsonLabel    `json:"labels"`
-	Evidence  []Path         `json:"evidence"`
+	Chain     string `json:"chain"`
+	Kind      string `json:"kind"`
+	Subject   string `json:"subject"`
+	AsOf      string `json:"as_of,omitempty"`
+	Height    uint64 `json:"height"`
+	BlockHash string `json:"block_hash,omitempty"`
+	Risk      string `json:"risk"`
+	Score     int    `json:"score"`
+	Rule      string `json:"rule,omitempty"`
+	Known     bool   `json:"known"`
+	// Amounts: asset → what was received, how much of it tainted, and the share.
+	Amounts   map[string]jsonAssetAmounts `json:"amounts"`
+	Address   string                      `json:"address,omitempty"`
+	Exchange  string                      `json:"exchange,omitempty"`
+	Seed      string                      `json:"seed,omitempty"`
+	Exposures []jsonExposure              `json:"exposures"`
+	Labels    []jsonLabel                 `json:"labels"`
+	Evidence  []Path                      `json:"evidence"`
 	// EvidenceComponents is how many (source, hop) components the explaining movement's
 	// taint has; evidence lists the paths of the largest of them.
 	EvidenceComponents int `json:"evidence_components"`
@@ -167,7 +182,7 @@ func (v *Verdict) MarshalJSON() ([]byte, error) {
 	j := jsonVerdict{
 		Chain: string(v.Chain), Kind: v.Kind, Subject: v.Subject, AsOf: dateText(v.AsOf),
 		Height: v.Height, BlockHash: v.BlockHash, Risk: v.Risk.String(), Score: v.Score, Rule: v.Rule,
-		Known: v.Known, Received: v.Received.Dec(), Tainted: v.Tainted.Dec(), Share: v.Share(),
+		Known: v.Known, Amounts: make(map[string]jsonAssetAmounts, len(v.Amounts)),
 		Address: string(v.Address), Exchange: v.Exchange, Seed: v.Seed,
 		Exposures: make([]jsonExposure, 0, len(v.Exposures)), Labels: make([]jsonLabel, 0, len(v.Labels)),
 		Evidence: v.Evidence, EvidenceComponents: v.EvidenceComponents,
@@ -175,11 +190,14 @@ func (v *Verdict) MarshalJSON() ([]byte, error) {
 	if j.Evidence == nil {
 		j.Evidence = []Path{}
 	}
+	for _, t := range v.Amounts {
+		j.Amounts[string(t.Asset)] = jsonAssetAmounts{Received: t.Received.Dec(), Tainted: t.Tainted.Dec(), Share: t.Share()}
+	}
 	for i := range v.Exposures {
 		x := &v.Exposures[i]
-		je := jsonExposure{Source: x.Source, Hop: x.Hop, Amount: x.Amount.Dec(), Direct: x.Direct(), Direction: string(x.Direction), SourceActive: x.SourceActive}
+		je := jsonExposure{Asset: string(x.Asset), Source: x.Source, Hop: x.Hop, Amount: x.Amount.Dec(), Direct: x.Direct(), Direction: string(x.Direction), SourceActive: x.SourceActive}
 		if x.Direction == Incoming {
-			je.Share = ratio(&x.Amount, &v.Received)
+			je.Share = ratio(&x.Amount, &v.Totals(x.Asset).Received)
 		}
 		j.Exposures = append(j.Exposures, je)
 	}
@@ -206,7 +224,16 @@ func changed(a, b *Verdict) bool {
 	if a.Risk != b.Risk || a.Score != b.Score || a.Rule != b.Rule || a.Known != b.Known {
 		return true
 	}
-	return !a.Tainted.Eq(&b.Tainted) || !a.Received.Eq(&b.Received)
+	if len(a.Amounts) != len(b.Amounts) {
+		return true
+	}
+	for i := range a.Amounts {
+		x, y := &a.Amounts[i], &b.Amounts[i]
+		if x.Asset != y.Asset || !x.Tainted.Eq(&y.Tainted) || !x.Received.Eq(&y.Received) {
+			return true
+		}
+	}
+	return false
 }
 
 // shareAtLeast reports amount/den ≥ q (false when den is zero).

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/chaintrace/chaintrace/graph"
 )
 
 // WriteTable writes the result as plain-text tables for a terminal or a notebook: the
@@ -21,21 +23,31 @@ func (r *Result) writeTables(b *strings.Builder) {
 	fmt.Fprintf(b, "method %s (%s model)\n", r.Method, r.Model)
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if len(r.Exposure) > 0 {
-		fmt.Fprintln(b, "\nexposure per exchange")
-		fmt.Fprintln(tw, "exchange\treceived\ttainted\tdirect\tindirect\tshare\tdeposits\t")
+		// One row per exchange and asset: amounts of two assets are never added (v2 A.1).
+		fmt.Fprintln(b, "\nexposure per exchange and asset (base units)")
+		fmt.Fprintln(tw, "exchange\tasset\treceived\ttainted\tdirect\tindirect\tshare\tdeposits\t")
 		for _, k := range sortedKeys(r.Exposure) {
 			x := r.Exposure[k]
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", k, x.ReceivedTotal.Dec(), x.TaintedTotal.Dec(), x.Direct.Dec(), x.Indirect.Dec(), x.Share(), len(x.Deposits))
+			if len(x.Assets) == 0 {
+				fmt.Fprintf(tw, "%s\t-\t0\t0\t0\t0\t0\t0\t\n", k)
+				continue
+			}
+			for _, a := range x.SortedAssets() {
+				ax := x.Assets[a]
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", k, a, ax.ReceivedTotal.Dec(), ax.TaintedTotal.Dec(), ax.Direct.Dec(), ax.Indirect.Dec(), ax.Share(), len(ax.Deposits))
+			}
 		}
 		tw.Flush()
 	}
 	if len(r.Sinks) > 0 {
-		fmt.Fprintln(b, "\nsinks")
-		fmt.Fprintln(tw, "sink\tsource\tamount\t")
-		for _, k := range sortedKeys(r.Sinks) {
-			for _, s := range sortedKeys(r.Sinks[k]) {
-				v := r.Sinks[k][s]
-				fmt.Fprintf(tw, "%s\t%s\t%s\t\n", k, s, v.Dec())
+		fmt.Fprintln(b, "\nsinks (base units)")
+		fmt.Fprintln(tw, "asset\tsink\tsource\tamount\t")
+		for _, a := range sortedAssets(r.Sinks) {
+			for _, k := range sortedKeys(r.Sinks[a]) {
+				for _, s := range sortedKeys(r.Sinks[a][k]) {
+					v := r.Sinks[a][k][s]
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", a, k, s, v.Dec())
+				}
 			}
 		}
 		tw.Flush()
@@ -77,5 +89,14 @@ func sortedKeys[V any](m map[string]V) []string {
 		ks = append(ks, k)
 	}
 	sort.Strings(ks)
+	return ks
+}
+
+func sortedAssets[V any](m map[graph.Asset]V) []graph.Asset {
+	ks := make([]graph.Asset, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
 	return ks
 }

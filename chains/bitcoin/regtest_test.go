@@ -147,14 +147,14 @@ func TestRegtestNodeIngestTraceReorg(t *testing.T) {
 	}
 	check := func(t *testing.T, method string, res *trace.Result) {
 		w := want[method]
-		exp := res.Exposure["ExchA"]
+		exp := res.Exposure["ExchA"].Assets[graph.BTC]
 		require.NotNil(t, exp, "exposure of ExchA")
 		require.Equal(t, graph.NewAmount(2_000_000_000), exp.ReceivedTotal)
 		require.Equal(t, graph.NewAmount(w.tainted), exp.TaintedTotal)
 		require.Equal(t, graph.NewAmount(w.direct), exp.Direct)
 		require.Equal(t, graph.NewAmount(w.indirect), exp.Indirect)
-		require.Equal(t, graph.NewAmount(w.fees), res.Sinks["fees"]["lazarus"])
-		require.Equal(t, graph.NewAmount(3_000_000_000), res.Injected["lazarus"])
+		require.Equal(t, graph.NewAmount(w.fees), *res.Sinks.Get(graph.BTC, trace.SinkFees, "lazarus"))
+		require.Equal(t, graph.NewAmount(3_000_000_000), res.Injected[graph.BTC]["lazarus"])
 		require.Contains(t, res.Unspent, k2)
 		require.Equal(t, graph.NewAmount(w.change), res.Unspent[k2].Tainted)
 	}

@@ -61,7 +61,7 @@ func TestTraceMainnet1to255(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, bitcoin.Stream(ctx, bf, eng.ApplyBlock))
 			res := eng.Result()
-			require.Equal(t, graph.NewAmount(20*btc), res.Injected["block9"])
+			require.Equal(t, graph.NewAmount(20*btc), res.Injected[graph.BTC]["block9"])
 			require.Len(t, res.Unspent, len(unspent))
 			for op, v := range unspent {
 				out := res.Unspent[op]

@@ -480,7 +480,7 @@ func checkTrace(t *testing.T, s *scenario, blocks []*graph.Block) {
 	res := eng.Result()
 	// Pool: FIFO lots [dave's 1 ETH (dprk, hop 1), eve's 1 ETH clean]; the withdrawal takes
 	// the oldest 0.9 to the recipient (an exchange) and 0.1 to the relayer, both at hop 2.
-	ex := res.Exposure["ExchA"]
+	ex := res.Exposure["ExchA"].Assets[graph.ETH]
 	if ex == nil {
 		t.Fatal("no exposure for ExchA")
 	}
@@ -506,7 +506,7 @@ func checkTrace(t *testing.T, s *scenario, blocks []*graph.Block) {
 	// Forwarder after spawn: lots [7 clean, 5 bob@1]; the children took 3 clean; the sweep
 	// moved [4 clean, 5 bob] to alice (hop 2).
 	wantHolding(s.alice.Address, graph.ETH, "bob", 2, devnode.Ether(5))
-	if got := res.Sinks["burned"]["bob"]; got != amt(tokens(100)) {
+	if got := *res.Sinks.Get(graph.Asset(A(s.token)), trace.SinkBurned, "bob"); got != amt(tokens(100)) {
 		t.Errorf("burned by bob: %s", got.Dec())
 	}
 	// Every fee a seed paid is taint into the fee sink.
@@ -521,10 +521,10 @@ func checkTrace(t *testing.T, s *scenario, blocks []*graph.Block) {
 			}
 		}
 	}
-	if got := res.Sinks["fees"]["dprk"]; got != amt(&daveFees) {
+	if got := *res.Sinks.Get(graph.ETH, trace.SinkFees, "dprk"); got != amt(&daveFees) {
 		t.Errorf("dprk fees sink %s, dave paid %s", got.Dec(), &daveFees)
 	}
-	if got := res.Sinks["fees"]["bob"]; got != amt(&bobFees) {
+	if got := *res.Sinks.Get(graph.ETH, trace.SinkFees, "bob"); got != amt(&bobFees) {
 		t.Errorf("bob fees sink %s, bob paid %s", got.Dec(), &bobFees)
 	}
 	// The withdrawal's internal transfers carry the taint, with their IDs as evidence.

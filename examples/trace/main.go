@@ -249,6 +249,7 @@ type chainRun struct {
 	chain    graph.Chain
 	from, to uint64
 	genesis  map[graph.Address]graph.Amount // initial balances (the simulated case)
+	tokens   report.Assets                  // token symbols and decimals the run knows of
 	implicit bool                           // window starts mid-history (account model)
 }
 
@@ -502,7 +503,7 @@ func playCase(ctx context.Context, st *graph.Store, u *ui) (chainRun, []labels.L
 		return chainRun{}, nil, err
 	}
 	u.status("ingested %d blocks, %d transactions, %d transfers over JSON-RPC into the store", res.Blocks, res.Txs, res.Transfers)
-	return chainRun{chain: graph.Ethereum, from: 1, to: c.Head, genesis: c.Genesis}, c.Labels, nil
+	return chainRun{chain: graph.Ethereum, from: 1, to: c.Head, genesis: c.Genesis, tokens: c.Tokens}, c.Labels, nil
 }
 
 func ingestEth(ctx context.Context, cl *ethereum.Client, st *graph.Store, opts ethereum.IngestOptions, u *ui) (*ethereum.IngestResult, error) {
@@ -852,5 +853,9 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 	}
 	u.status("traced %s blocks %d..%d with %s: %d seed(s) matched", r.chain, r.from, r.to, strings.Join(methods, ", "),
 		len(ss)-len(results[0].Stats.UnusedSeeds))
-	return report.Run{Chain: r.chain, StoreHeight: tip, From: r.from, To: r.to, Results: results, Labels: set, AsOf: o.asOfV}, nil
+	assets := report.KnownTokens()
+	for a, i := range r.tokens {
+		assets[a] = i
+	}
+	return report.Run{Chain: r.chain, StoreHeight: tip, From: r.from, To: r.to, Results: results, Labels: set, AsOf: o.asOfV, Assets: assets}, nil
 }

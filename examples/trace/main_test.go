@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -52,6 +53,7 @@ type jsonReport struct {
 			Method   string               `json:"method"`
 			Exposure []report.ExposureRow `json:"exposure"`
 			Evidence []report.ExchangePath
+			Injected map[graph.Asset]map[string]string `json:"injected"`
 		} `json:"methods"`
 	} `json:"chains"`
 }
@@ -85,7 +87,7 @@ func checkExpected(t *testing.T, r jsonReport) {
 			}
 			var row *report.ExposureRow
 			for i := range m.Exposure {
-				if m.Exposure[i].Exchange == e.Exchange {
+				if m.Exposure[i].Exchange == e.Exchange && m.Exposure[i].Asset == e.Asset {
 					row = &m.Exposure[i]
 				}
 			}
@@ -152,6 +154,7 @@ func TestDefaultRun(t *testing.T) {
 		t.Errorf("report header: notice %q, chains %d", r.Notice, len(r.Chains))
 	}
 	checkExpected(t, r)
+	checkFiguresAgree(t, d1, out, r)
 
 	code, _, errOut = runMain(t, "-out", d2)
 	if code != 0 {
@@ -483,5 +486,69 @@ func TestBTCBlocks(t *testing.T) {
 	}
 	if tainted == 0 {
 		t.Error("no method found taint at the exchange: the test traces nothing")
+	}
+}
+
+// checkFiguresAgree holds the bundled case's figures equal wherever they are shown, asset
+// by asset (spec v2 A.1): report.json's exposure rows and the deposits CSV agree, ETH and
+// the sETH token are never added together (v1 reports showed 458.199… "ETH", 200 of them
+// sETH units), and each asset has its own Sankey diagram in its own unit.
+func checkFiguresAgree(t *testing.T, dir, table string, r jsonReport) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, report.FileDeposits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("deposits CSV: %v (%d rows)", err, len(recs))
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	sums := map[string]*uint256.Int{}
+	for _, rec := range recs[1:] {
+		k := rec[col["method"]] + "|" + rec[col["exchange"]] + "|" + rec[col["asset"]]
+		if sums[k] == nil {
+			sums[k] = new(uint256.Int)
+		}
+		sums[k].Add(sums[k], uint256.MustFromDecimal(rec[col["tainted"]]))
+	}
+	rows := 0
+	for _, m := range r.Chains[0].Methods {
+		if len(m.Injected) < 2 || m.Injected[graph.ETH] == nil {
+			t.Errorf("%s: injected taint %v: want ETH and the sETH token apart", m.Method, m.Injected)
+		}
+		for _, x := range m.Exposure {
+			if x.Asset == "" {
+				t.Errorf("%s %s: exposure row without an asset", m.Method, x.Exchange)
+			}
+			k := m.Method + "|" + x.Exchange + "|" + string(x.Asset)
+			got := "0"
+			if sums[k] != nil {
+				got = sums[k].Dec()
+			}
+			if x.Tainted != got {
+				t.Errorf("%s: report.json says %s tainted, deposits CSV adds up to %s", k, x.Tainted, got)
+			}
+			rows++
+		}
+	}
+	if rows == 0 {
+		t.Fatal("no exposure rows")
+	}
+	html, err := os.ReadFile(filepath.Join(dir, report.FileHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Where the taint in ETH went", "Where the taint in sETH went"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html has no diagram %q", want)
+		}
+	}
+	if strings.Contains(table, "458.199") {
+		t.Errorf("the table adds sETH units to ETH:\n%s", table)
 	}
 }

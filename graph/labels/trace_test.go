@@ -59,7 +59,7 @@ func TestSeedsAndSinksDriveTheTracer(t *testing.T) {
 	if err := eng.ApplyBlock(&blk); err != nil {
 		t.Fatal(err)
 	}
-	x := eng.Result().Exposure["Binance"]
+	x := eng.Result().Exposure["Binance"].Asset(graph.Ethereum.NativeAsset())
 	if x == nil {
 		t.Fatalf("no Binance exposure; result %+v", eng.Result().Exposure)
 	}

@@ -45,6 +45,8 @@ type FlowGraph struct {
 	// Notice is drawn under the title (Build sets it to Meta.Notice: a picture may travel
 	// without the report, and must still say when the case is a simulation).
 	Notice string
+	// Assets names tokens (symbol, decimals) for the edge labels.
+	Assets Assets
 	order  [][]int // node indexes per layer, top to bottom
 }
 
@@ -61,8 +63,10 @@ type naming struct {
 func newNaming(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.Time) *naming {
 	n := &naming{chain: chain, set: set, asOf: asOf, exchangeOf: map[graph.Address]string{}, seedOf: map[graph.Address]string{}}
 	for name, x := range res.Exposure {
-		for _, d := range x.Deposits {
-			n.exchangeOf[d.Address] = name
+		for _, ax := range x.Assets {
+			for _, d := range ax.Deposits {
+				n.exchangeOf[d.Address] = name
+			}
 		}
 	}
 	for _, s := range res.Seeds() {
@@ -156,8 +160,10 @@ func BuildFlow(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.
 	g := &FlowGraph{Chain: chain, Method: res.Method}
 	deposits := map[string]bool{}
 	for _, x := range res.Exposure {
-		for _, d := range x.Deposits {
-			deposits[d.Ref] = true
+		for _, ax := range x.Assets {
+			for _, d := range ax.Deposits {
+				deposits[d.Ref] = true
+			}
 		}
 	}
 	var moves []flowMove
@@ -416,10 +422,7 @@ func (g *FlowGraph) rows() int {
 }
 
 func (g *FlowGraph) amountText(e FlowEdge) string {
-	if e.Asset == g.Chain.NativeAsset() {
-		return FormatShort(g.Chain, e.Tainted.Dec()) + " " + string(e.Asset)
-	}
-	return e.Tainted.Dec() + " units of " + string(e.Asset)
+	return g.Assets.Short(g.Chain, e.Asset, e.Tainted.Dec())
 }
 
 // WriteSVG draws the flow graph as a standalone SVG document.

@@ -8,10 +8,21 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/chaintrace/chaintrace/graph"
 )
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"amount":  func(c ChainReport, units string) string { return FormatAmount(c.Chain, units) },
+	// amount shows base units of asset a in a's own unit with its symbol.
+	"amount": func(c ChainReport, a graph.Asset, units string) string { return c.run.Assets.Format(c.Chain, a, units) },
+	"native": func(c ChainReport) graph.Asset { return c.Chain.NativeAsset() },
+	// stepAsset is the asset of an evidence step (the chain's native one when unset).
+	"stepAsset": func(c ChainReport, a graph.Asset) graph.Asset {
+		if a == "" {
+			return c.Chain.NativeAsset()
+		}
+		return a
+	},
 	"percent": Percent,
 	"hops": func(x ExposureRow) string {
 		if x.Tainted == "0" {
@@ -58,24 +69,25 @@ ol.path li { margin: 2px 0; font-size: 13px; }
 <p>Store height {{$c.StoreHeight}}; replayed blocks {{$c.From}}–{{$c.To}}. {{len $c.Seeds}} seed(s) matched the data; {{$c.UnusedSeeds}} attributed address(es) did not appear in it.</p>
 <table><tr><th class="l">seed</th><th class="l">source</th><th class="l">why (attribution)</th></tr>
 {{range $c.Seeds}}<tr><td class="l mono">{{.Address}}</td><td class="l">{{.Source}}</td><td class="l">{{.Origin}}</td></tr>{{end}}</table>
-<h3>Exposure per exchange and method</h3>
-{{if eq (print $c.Model) "account"}}<p class="muted">The engine adds up the base units of every asset an exchange receives: token deposits, if any, count in token units (deposits.csv and report.json name each deposit).</p>{{end}}
+<h3>Exposure per exchange, asset and method</h3>
+<p class="muted">Each row is one asset, in its own unit: amounts of two assets are never added.</p>
 <table><tr><th class="l">exchange</th><th class="l">method</th><th>received</th><th>tainted</th><th>direct</th><th>indirect</th><th>share</th><th>hops</th><th>tainted deposits</th></tr>
-{{range $c.Methods}}{{$m := .}}{{range .Exposure}}<tr><td class="l">{{.Exchange}}</td><td class="l">{{$m.Method}}</td><td>{{amount $c .Received}}</td><td>{{amount $c .Tainted}}</td><td>{{amount $c .Direct}}</td><td>{{amount $c .Indirect}}</td><td title="{{.Share}}">{{percent .Tainted .Received}}</td><td>{{hops .}}</td><td>{{.Deposits}}</td></tr>
+{{range $c.Methods}}{{$m := .}}{{range .Exposure}}<tr><td class="l">{{.Exchange}}</td><td class="l">{{$m.Method}}</td><td>{{amount $c .Asset .Received}}</td><td>{{amount $c .Asset .Tainted}}</td><td>{{amount $c .Asset .Direct}}</td><td>{{amount $c .Asset .Indirect}}</td><td title="{{.Share}}">{{percent .Tainted .Received}}</td><td>{{hops .}}</td><td>{{.Deposits}}</td></tr>
 {{end}}{{end}}</table>
+{{with index $c.Methods 0}}<p class="muted">{{.Exchanges}} exchange label(s) known; {{.IdleExchanges}} received nothing in the window.</p>{{end}}
 <h3>Flow of taint ({{$c.Flow.Method}})</h3>
 <div class="pic">{{index $.Flows $ci}}</div>
-<h3>Where the taint went, per method</h3>
+<h3>Where the taint went, per method and asset</h3>
 {{range $si, $s := index $.Sankeys $ci}}<div class="pic">{{$s}}</div>{{end}}
 {{range $c.Methods}}
-<h3>{{.Method}}: evidence, one path per exchange</h3>
-{{range .Evidence}}<p><b>{{.Exchange}}</b>: deposit <code>{{.Deposit}}</code> carries {{amount $c .Path.Amount}} of <i>{{.Path.Source}}</i> at hop {{.Path.Hop}}{{if not .Path.Complete}} (path incomplete){{end}}</p>
-<ol class="path">{{range .Path.Steps}}{{if eq .Kind "seed"}}<li>seed <code>{{.Ref}}</code> — {{.Seed}}</li>{{else}}<li>hop {{.Hop}}: <code>{{.Ref}}</code> block {{.Height}}, <code title="{{.From}}">{{short (print .From)}}</code> → <code title="{{.To}}">{{short (print .To)}}</code>, {{amount $c .Amount}} tainted of {{amount $c .Value}}{{if .Asset}} {{.Asset}}{{end}}</li>{{end}}{{end}}</ol>
+<h3>{{.Method}}: evidence, one path per exchange and asset</h3>
+{{range .Evidence}}<p><b>{{.Exchange}}</b>: deposit <code>{{.Deposit}}</code> carries {{amount $c .Asset .Path.Amount}} of <i>{{.Path.Source}}</i> at hop {{.Path.Hop}}{{if not .Path.Complete}} (path incomplete){{end}}</p>
+<ol class="path">{{range .Path.Steps}}{{if eq .Kind "seed"}}<li>seed <code>{{.Ref}}</code> — {{.Seed}}</li>{{else}}<li>hop {{.Hop}}: <code>{{.Ref}}</code> block {{.Height}}, <code title="{{.From}}">{{short (print .From)}}</code> → <code title="{{.To}}">{{short (print .To)}}</code>, {{amount $c (stepAsset $c .Asset) .Amount}} tainted of {{amount $c (stepAsset $c .Asset) .Value}}</li>{{end}}{{end}}</ol>
 {{else}}<p class="muted">No exchange received taint.</p>{{end}}
 <p class="muted">Conservation: {{.Conservation}}.</p>
 <table><tr><th class="l">sink</th><th class="l">source</th><th>amount</th></tr>
-{{range $k, $v := .Sinks}}{{range $s, $a := $v}}<tr><td class="l">{{$k}}</td><td class="l">{{$s}}</td><td>{{amount $c $a}}</td></tr>{{end}}{{end}}
-{{range $s, $a := .Held}}<tr><td class="l">still held</td><td class="l">{{$s}}</td><td>{{amount $c $a}}</td></tr>{{end}}</table>
+{{range $asset, $bySink := .Sinks}}{{range $k, $v := $bySink}}{{range $s, $a := $v}}<tr><td class="l">{{$k}}</td><td class="l">{{$s}}</td><td>{{amount $c $asset $a}}</td></tr>{{end}}{{end}}{{end}}
+{{range $asset, $bySrc := .Held}}{{range $s, $a := $bySrc}}<tr><td class="l">still held</td><td class="l">{{$s}}</td><td>{{amount $c $asset $a}}</td></tr>{{end}}{{end}}</table>
 {{end}}
 {{end}}
 <p class="muted">Written by chaintrace (trace/report, format version {{.R.FormatVersion}}). The JSON report holds every figure in base units, the parameters and the label sources; deposits.csv lists the tainted deposits.</p>

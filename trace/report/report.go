@@ -18,8 +18,9 @@ import (
 	"github.com/holiman/uint256"
 )
 
-// FormatVersion is the version of the JSON report's layout.
-const FormatVersion = 1
+// FormatVersion is the version of the JSON report's layout. Version 2 keys every figure by
+// asset (spec v2 A.1): exposure rows, sinks, injected and held taint.
+const FormatVersion = 2
 
 // ErrNoResults is returned by Build for a Run without results.
 var ErrNoResults = errors.New("report: run has no trace results")
@@ -61,6 +62,9 @@ type Run struct {
 	// MaxResultEntries: a method's full spec result object goes into the JSON report only
 	// when it has at most this many tainted movements (default 20,000).
 	MaxResultEntries int
+	// Assets names the tokens (symbol, decimals) so that their amounts are shown in their
+	// own unit; tokens without an entry are shown in raw units with their contract.
+	Assets Assets
 }
 
 // Report is the investigator's report. Build makes one; its JSON encoding is the report
@@ -84,13 +88,25 @@ type ChainReport struct {
 	To          uint64      `json:"to"`
 	// Seeds are the seeds that matched the replayed data; UnusedSeeds counts the others
 	// (attributions of addresses that never appear in the window).
-	Seeds       []SeedRef      `json:"seeds"`
-	UnusedSeeds int            `json:"unused_seeds"`
-	Methods     []MethodReport `json:"methods"`
+	Seeds       []SeedRef `json:"seeds"`
+	UnusedSeeds int       `json:"unused_seeds"`
+	// Assets lists, for every asset a figure of the chain is in, its symbol and
+	// decimals where known.
+	Assets  []AssetRef     `json:"assets"`
+	Methods []MethodReport `json:"methods"`
 
 	Flow    *FlowGraph `json:"-"`
 	Sankeys []*Sankey  `json:"-"`
 	run     Run
+}
+
+// AssetRef says what an asset of the report is: the native asset or a token contract, its
+// symbol and decimals when known (Known false: raw base units).
+type AssetRef struct {
+	Asset    graph.Asset `json:"asset"`
+	Symbol   string      `json:"symbol,omitempty"`
+	Decimals int         `json:"decimals,omitempty"`
+	Known    bool        `json:"known"`
 }
 
 // SeedRef is a seed and why it is one.
@@ -100,27 +116,36 @@ type SeedRef struct {
 	Origin  string        `json:"origin,omitempty"`
 }
 
-// MethodReport is the outcome of one method.
+// MethodReport is the outcome of one method. Every amount is in base units of the asset
+// it is keyed by or names; amounts of two assets are never added.
 type MethodReport struct {
-	Method   string        `json:"method"`
+	Method string `json:"method"`
+	// Exposure has one row per exchange and asset it received (the spec's result object,
+	// Result, also lists the exchanges that received nothing).
 	Exposure []ExposureRow `json:"exposure"`
-	// Evidence has one path per exchange: the largest (source, hop) component of the
-	// exchange's most tainted deposit, back to its seed.
-	Evidence     []ExchangePath               `json:"evidence"`
-	Sinks        map[string]map[string]string `json:"sinks"`
-	Injected     map[string]string            `json:"injected"`
-	Held         map[string]string            `json:"held"`
-	Conservation string                       `json:"conservation"`
-	Stats        trace.Stats                  `json:"stats"`
+	// Exchanges is how many exchange labels the trace knew; IdleExchanges how many of them
+	// received nothing in the window.
+	Exchanges     int `json:"exchanges"`
+	IdleExchanges int `json:"idle_exchanges"`
+	// Evidence has one path per exchange and asset: the largest (source, hop) component
+	// of the exchange's most tainted deposit in that asset, back to its seed.
+	Evidence     []ExchangePath                               `json:"evidence"`
+	Sinks        map[graph.Asset]map[string]map[string]string `json:"sinks"`    // asset → sink → source
+	Injected     map[graph.Asset]map[string]string            `json:"injected"` // asset → source
+	Held         map[graph.Asset]map[string]string            `json:"held"`     // asset → source
+	Conservation string                                       `json:"conservation"`
+	Stats        trace.Stats                                  `json:"stats"`
 	// Result is the spec's result object (omitted for very large traces: see
 	// Run.MaxResultEntries).
 	Result *trace.Result `json:"result,omitempty"`
 	res    *trace.Result
 }
 
-// ExposureRow is one exchange's exposure (spec §10.2), amounts in base units.
+// ExposureRow is one exchange's exposure in one asset (spec §10.2, v2 A.1), amounts in
+// that asset's base units.
 type ExposureRow struct {
 	Exchange string            `json:"exchange"`
+	Asset    graph.Asset       `json:"asset"`
 	Received string            `json:"received"`
 	Tainted  string            `json:"tainted"`
 	Direct   string            `json:"direct"`
@@ -132,11 +157,12 @@ type ExposureRow struct {
 	BySource map[string]string `json:"by_source"`
 }
 
-// ExchangePath explains one exchange's exposure by one path.
+// ExchangePath explains one exchange's exposure in one asset by one path.
 type ExchangePath struct {
-	Exchange string     `json:"exchange"`
-	Deposit  string     `json:"deposit"`
-	Path     trace.Path `json:"path"`
+	Exchange string      `json:"exchange"`
+	Asset    graph.Asset `json:"asset"`
+	Deposit  string      `json:"deposit"`
+	Path     trace.Path  `json:"path"`
 }
 
 // Build assembles the report of the runs. It computes the evidence paths, the flow graph
@@ -161,7 +187,7 @@ func Build(meta Meta, runs ...Run) (*Report, error) {
 		if run.MaxResultEntries <= 0 {
 			run.MaxResultEntries = 20_000
 		}
-		cr := ChainReport{Chain: run.Chain, Model: run.Results[0].Model, StoreHeight: run.StoreHeight, From: run.From, To: run.To, run: run}
+		cr := ChainReport{Chain: run.Chain, Model: run.Results[0].Model, StoreHeight: run.StoreHeight, From: run.From, To: run.To, run: run, Assets: []AssetRef{}}
 		first := run.Results[0]
 		unused := map[string]bool{}
 		for _, s := range first.Stats.UnusedSeeds {
@@ -187,18 +213,36 @@ func Build(meta Meta, runs ...Run) (*Report, error) {
 				break
 			}
 		}
+		assets := map[graph.Asset]bool{}
 		for _, res := range run.Results {
 			mr, err := methodReport(res, run.MaxResultEntries)
 			if err != nil {
 				return nil, err
 			}
 			cr.Methods = append(cr.Methods, mr)
-			sk := BuildSankey(res, run.Chain, run.Labels, run.AsOf)
-			sk.Notice = meta.Notice
-			cr.Sankeys = append(cr.Sankeys, sk)
+			// One diagram per asset that carried taint: units of two assets are never
+			// drawn on one scale.
+			for _, a := range taintedAssets(res) {
+				assets[a] = true
+				sk := BuildSankey(res, run.Chain, a, run.Labels, run.AsOf)
+				sk.Assets, sk.Notice = run.Assets, meta.Notice
+				cr.Sankeys = append(cr.Sankeys, sk)
+			}
+			for _, row := range mr.Exposure {
+				if row.Asset != "" {
+					assets[row.Asset] = true
+				}
+			}
+		}
+		for _, a := range sortedAssetKeys(assets) {
+			ref := AssetRef{Asset: a}
+			if i, ok := run.Assets.Info(run.Chain, a); ok {
+				ref.Symbol, ref.Decimals, ref.Known = i.Symbol, i.Decimals, true
+			}
+			cr.Assets = append(cr.Assets, ref)
 		}
 		cr.Flow = BuildFlow(primary, run.Chain, run.Labels, run.AsOf, run.MaxEdges)
-		cr.Flow.Notice = meta.Notice
+		cr.Flow.Notice, cr.Flow.Assets = meta.Notice, run.Assets
 		r.Chains = append(r.Chains, cr)
 	}
 	if r.Chains == nil {
@@ -208,54 +252,75 @@ func Build(meta Meta, runs ...Run) (*Report, error) {
 }
 
 func methodReport(res *trace.Result, maxEntries int) (MethodReport, error) {
-	mr := MethodReport{Method: res.Method, Exposure: []ExposureRow{}, Evidence: []ExchangePath{}, Sinks: map[string]map[string]string{},
-		Injected: amounts(res.Injected), Held: map[string]string{}, Stats: res.Stats, res: res}
+	mr := MethodReport{Method: res.Method, Exposure: []ExposureRow{}, Evidence: []ExchangePath{},
+		Sinks: map[graph.Asset]map[string]map[string]string{}, Injected: map[graph.Asset]map[string]string{},
+		Held: map[graph.Asset]map[string]string{}, Stats: res.Stats, res: res}
 	if mr.Stats.UnusedSeeds != nil {
 		mr.Stats.UnusedSeeds = nil // counted once per chain; the list can be long
 	}
-	for k, m := range res.Sinks {
-		mr.Sinks[k] = amounts(m)
+	for a, bySink := range res.Sinks {
+		mr.Sinks[a] = map[string]map[string]string{}
+		for k, m := range bySink {
+			mr.Sinks[a][k] = amounts(m)
+		}
 	}
-	held := map[string]*uint256.Int{}
-	addHeld := func(cs []trace.Component) {
+	for a, m := range res.Injected {
+		mr.Injected[a] = amounts(m)
+	}
+	held := map[graph.Asset]map[string]*uint256.Int{}
+	addHeld := func(a graph.Asset, cs []trace.Component) {
 		for _, c := range cs {
-			if held[c.Source] == nil {
-				held[c.Source] = new(uint256.Int)
+			if held[a] == nil {
+				held[a] = map[string]*uint256.Int{}
 			}
-			held[c.Source].Add(held[c.Source], &c.Amount)
+			if held[a][c.Source] == nil {
+				held[a][c.Source] = new(uint256.Int)
+			}
+			held[a][c.Source].Add(held[a][c.Source], &c.Amount)
 		}
 	}
 	for _, o := range res.Unspent {
-		addHeld(o.Taint)
+		addHeld(graph.BTC, o.Taint)
 	}
 	for _, h := range res.Holdings {
-		addHeld(h.Taint)
+		addHeld(h.Asset, h.Taint)
 	}
-	for s, v := range held {
-		mr.Held[s] = v.Dec()
+	for a, m := range held {
+		mr.Held[a] = map[string]string{}
+		for s, v := range m {
+			mr.Held[a][s] = v.Dec()
+		}
 	}
 	if err := res.CheckConservation(); err != nil {
 		mr.Conservation = err.Error()
 	} else if res.Method == trace.Poison {
 		mr.Conservation = "not applicable: poison amounts are not additive (spec §9.3)"
 	} else {
-		mr.Conservation = "ok: injected = held + sinks for every source"
+		mr.Conservation = "ok: injected = held + sinks for every source and asset"
 	}
+	mr.Exchanges = len(res.Exposure)
 	for _, ex := range sortedKeys(res.Exposure) {
 		x := res.Exposure[ex]
-		row := ExposureRow{Exchange: ex, Received: x.ReceivedTotal.Dec(), Tainted: x.TaintedTotal.Dec(), Direct: x.Direct.Dec(),
-			Indirect: x.Indirect.Dec(), Share: x.Share(), Deposits: len(x.Deposits), BySource: amounts(x.BySource)}
-		for i, c := range x.BySourceHop {
-			if i == 0 || c.Hop < row.MinHop {
-				row.MinHop = c.Hop
-			}
-			if c.Hop > row.MaxHop {
-				row.MaxHop = c.Hop
-			}
+		if len(x.Assets) == 0 {
+			mr.IdleExchanges++
+			continue
 		}
-		mr.Exposure = append(mr.Exposure, row)
-		if p, dep, ok := exchangePath(res, x); ok {
-			mr.Evidence = append(mr.Evidence, ExchangePath{Exchange: ex, Deposit: dep, Path: p})
+		for _, a := range x.SortedAssets() {
+			ax := x.Assets[a]
+			row := ExposureRow{Exchange: ex, Asset: a, Received: ax.ReceivedTotal.Dec(), Tainted: ax.TaintedTotal.Dec(), Direct: ax.Direct.Dec(),
+				Indirect: ax.Indirect.Dec(), Share: ax.Share(), Deposits: len(ax.Deposits), BySource: amounts(ax.BySource)}
+			for i, c := range ax.BySourceHop {
+				if i == 0 || c.Hop < row.MinHop {
+					row.MinHop = c.Hop
+				}
+				if c.Hop > row.MaxHop {
+					row.MaxHop = c.Hop
+				}
+			}
+			mr.Exposure = append(mr.Exposure, row)
+			if p, dep, ok := exchangePath(res, ax); ok {
+				mr.Evidence = append(mr.Evidence, ExchangePath{Exchange: ex, Asset: a, Deposit: dep, Path: p})
+			}
 		}
 	}
 	if len(res.Outputs)+len(res.Transfers) <= maxEntries {
@@ -264,9 +329,31 @@ func methodReport(res *trace.Result, maxEntries int) (MethodReport, error) {
 	return mr, nil
 }
 
+// taintedAssets lists the assets in which res's sources injected taint, sorted.
+func taintedAssets(res *trace.Result) []graph.Asset {
+	m := map[graph.Asset]bool{}
+	for a, bySrc := range res.Injected {
+		for _, v := range bySrc {
+			if !v.IsZero() {
+				m[a] = true
+			}
+		}
+	}
+	return sortedAssetKeys(m)
+}
+
+func sortedAssetKeys[V any](m map[graph.Asset]V) []graph.Asset {
+	ks := make([]graph.Asset, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
+	return ks
+}
+
 // exchangePath picks the most tainted deposit (the earliest on a tie) and its largest
 // component (the lowest hop on a tie) and explains it.
-func exchangePath(res *trace.Result, x *trace.Exposure) (trace.Path, string, bool) {
+func exchangePath(res *trace.Result, x *trace.AssetExposure) (trace.Path, string, bool) {
 	best := -1
 	for i := range x.Deposits {
 		if x.Deposits[i].Tainted.IsZero() {
@@ -329,26 +416,30 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // WriteDepositsCSV writes one row per tainted exchange deposit, chain and method: the
-// reference, transaction, address, asset, value, taint and its components ("source@hop=amount",
-// ";"-separated), all amounts in base units.
+// reference, transaction, address, asset (and its symbol), value, taint, the share as an
+// exact fraction and as a decimal, and its components ("source@hop=amount", ";"-separated),
+// all amounts in base units of the row's asset.
 func (r *Report) WriteDepositsCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"chain", "method", "exchange", "deposit", "tx", "address", "asset", "value", "tainted", "share", "components"})
+	_ = cw.Write([]string{"chain", "method", "exchange", "deposit", "tx", "address", "asset", "symbol", "value", "tainted", "share", "share_decimal", "components"})
 	for _, c := range r.Chains {
 		for _, m := range c.Methods {
 			for _, ex := range sortedKeys(m.res.Exposure) {
-				for _, d := range m.res.Exposure[ex].Deposits {
-					var comps []string
-					for _, t := range d.Taint {
-						comps = append(comps, fmt.Sprintf("%s@%d=%s", t.Source, t.Hop, t.Amount.Dec()))
-					}
-					asset := c.Chain.NativeAsset()
-					if t, ok := m.res.Transfers[d.Ref]; ok {
-						asset = t.Asset
-					}
-					if err := cw.Write([]string{string(c.Chain), m.Method, ex, d.Ref, txOf(c.Model, d.Ref), string(d.Address), string(asset),
-						d.Value.Dec(), d.Tainted.Dec(), ratio(&d.Tainted, &d.Value), strings.Join(comps, ";")}); err != nil {
-						return fmt.Errorf("report: write CSV: %w", err)
+				x := m.res.Exposure[ex]
+				for _, a := range x.SortedAssets() {
+					for _, d := range x.Assets[a].Deposits {
+						var comps []string
+						for _, t := range d.Taint {
+							comps = append(comps, fmt.Sprintf("%s@%d=%s", t.Source, t.Hop, t.Amount.Dec()))
+						}
+						sym := ""
+						if i, ok := c.run.Assets.Info(c.Chain, a); ok {
+							sym = i.Symbol
+						}
+						if err := cw.Write([]string{string(c.Chain), m.Method, ex, d.Ref, txOf(c.Model, d.Ref), string(d.Address), string(a), sym,
+							d.Value.Dec(), d.Tainted.Dec(), ratio(&d.Tainted, &d.Value), Decimal(d.Tainted.Dec(), d.Value.Dec()), strings.Join(comps, ";")}); err != nil {
+							return fmt.Errorf("report: write CSV: %w", err)
+						}
 					}
 				}
 			}
@@ -385,53 +476,65 @@ func ratio(num, den *uint256.Int) string {
 	return q.String()
 }
 
-// WriteTable writes, for each chain, the exposure per exchange and method (received,
-// tainted, direct, indirect, share, hops) in the chain's native unit, then one evidence path
-// per exchange (haircut when traced, else the first method).
+// WriteTable writes, for each chain, the exposure per exchange, asset and method
+// (received, tainted, direct, indirect, share, hops), each amount in its asset's own unit,
+// then one evidence path per exchange and asset (haircut when traced, else the first
+// method).
 func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	if r.Notice != "" {
 		fmt.Fprintf(&b, "%s\n\n", r.Notice)
 	}
 	for _, c := range r.Chains {
-		unit := c.Chain.NativeAsset()
+		as := c.run.Assets
 		fmt.Fprintf(&b, "%s (%s model), store height %d, replayed %d..%d; %d seeds matched, %d did not appear\n",
 			c.Chain, c.Model, c.StoreHeight, c.From, c.To, len(c.Seeds), c.UnusedSeeds)
-		fmt.Fprintf(&b, "\nexposure per exchange and method (%s; exact base units in report.json)\n", unit)
-		if c.Model == graph.Account {
-			fmt.Fprintln(&b, "(the engine adds up the base units of every asset an exchange receives: token deposits, if any, count in token units)")
-		}
+		fmt.Fprintf(&b, "\nexposure per exchange, asset and method (each in its own unit; exact base units in report.json)\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "exchange\tmethod\treceived\ttainted\tdirect\tindirect\tshare\thops\t")
+		fmt.Fprintln(tw, "exchange\tasset\tmethod\treceived\ttainted\tdirect\tindirect\tshare\thops\t")
 		rows := 0
 		for _, ex := range c.exchanges() {
-			for _, m := range c.Methods {
-				for _, x := range m.Exposure {
-					if x.Exchange != ex {
-						continue
-					}
-					hops := "-"
-					if x.Tainted != "0" {
-						hops = fmt.Sprintf("%d", x.MinHop)
-						if x.MaxHop != x.MinHop {
-							hops = fmt.Sprintf("%d-%d", x.MinHop, x.MaxHop)
+			for _, a := range c.exchangeAssets(ex) {
+				unit := as.Name(c.Chain, a)
+				for _, m := range c.Methods {
+					for _, x := range m.Exposure {
+						if x.Exchange != ex || x.Asset != a {
+							continue
 						}
+						hops := "-"
+						if x.Tainted != "0" {
+							hops = fmt.Sprintf("%d", x.MinHop)
+							if x.MaxHop != x.MinHop {
+								hops = fmt.Sprintf("%d-%d", x.MinHop, x.MaxHop)
+							}
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", ex, unit, m.Method, as.Number(c.Chain, a, x.Received),
+							as.Number(c.Chain, a, x.Tainted), as.Number(c.Chain, a, x.Direct), as.Number(c.Chain, a, x.Indirect),
+							Percent(x.Tainted, x.Received), hops)
+						rows++
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", ex, m.Method, FormatAmount(c.Chain, x.Received),
-						FormatAmount(c.Chain, x.Tainted), FormatAmount(c.Chain, x.Direct), FormatAmount(c.Chain, x.Indirect),
-						Percent(x.Tainted, x.Received), hops)
-					rows++
 				}
 			}
 		}
 		tw.Flush()
-		if rows == 0 {
-			fmt.Fprintln(&b, "  (no exchange received anything in the window)")
+		first := c.Methods[0]
+		switch {
+		case first.Exchanges == 0:
+			fmt.Fprintln(&b, "  (no exchange labels were loaded for this chain: nothing can be attributed to an exchange)")
+		case rows == 0:
+			fmt.Fprintf(&b, "  (none of the %d exchanges received anything in the window)\n", first.Exchanges)
+		case first.IdleExchanges > 0:
+			fmt.Fprintf(&b, "  (%d other exchange(s) received nothing in the window)\n", first.IdleExchanges)
+		}
+		for _, a := range c.Assets {
+			if !a.Known && a.Asset != c.Chain.NativeAsset() {
+				fmt.Fprintf(&b, "  %s: token without known symbol and decimals: amounts in raw base units\n", a.Asset)
+			}
 		}
 		m := c.primary()
-		fmt.Fprintf(&b, "\nevidence: one path per exchange (%s)\n", m.Method)
+		fmt.Fprintf(&b, "\nevidence: one path per exchange and asset (%s)\n", m.Method)
 		for _, e := range m.Evidence {
-			writePath(&b, c.Chain, e)
+			writePath(&b, c.Chain, as, e)
 		}
 		fmt.Fprintln(&b)
 	}
@@ -439,22 +542,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 	return err
 }
 
-func writePath(b *strings.Builder, chain graph.Chain, e ExchangePath) {
-	amount := FormatAmount(chain, e.Path.Amount) + " " + string(chain.NativeAsset())
-	if n := len(e.Path.Steps); n > 0 && e.Path.Steps[n-1].Asset != "" && e.Path.Steps[n-1].Asset != chain.NativeAsset() {
-		amount = e.Path.Amount + " units of token " + string(e.Path.Steps[n-1].Asset)
-	}
-	fmt.Fprintf(b, "  %s: deposit %s carries %s of %s at hop %d\n", e.Exchange, e.Deposit, amount, e.Path.Source, e.Path.Hop)
+func writePath(b *strings.Builder, chain graph.Chain, as Assets, e ExchangePath) {
+	fmt.Fprintf(b, "  %s: deposit %s carries %s of %s at hop %d\n", e.Exchange, e.Deposit, as.Format(chain, e.Asset, e.Path.Amount), e.Path.Source, e.Path.Hop)
 	for _, s := range e.Path.Steps {
 		if s.Kind == "seed" {
 			fmt.Fprintf(b, "    seed %s (%s)\n", s.Ref, s.Seed)
 			continue
 		}
-		if s.Asset != "" && s.Asset != chain.NativeAsset() {
-			fmt.Fprintf(b, "    hop %d  %s  %s -> %s  %s of %s units of token %s", s.Hop, s.Ref, s.From, s.To, s.Amount, s.Value, s.Asset)
-		} else {
-			fmt.Fprintf(b, "    hop %d  %s  %s -> %s  %s of %s %s", s.Hop, s.Ref, s.From, s.To, FormatAmount(chain, s.Amount), FormatAmount(chain, s.Value), chain.NativeAsset())
+		asset := s.Asset
+		if asset == "" {
+			asset = chain.NativeAsset()
 		}
+		fmt.Fprintf(b, "    hop %d  %s  %s -> %s  %s tainted of %s", s.Hop, s.Ref, s.From, s.To, as.Format(chain, asset, s.Amount), as.Format(chain, asset, s.Value))
 		fmt.Fprintf(b, "  block %d\n", s.Height)
 	}
 	if !e.Path.Complete {
@@ -471,6 +570,19 @@ func (c *ChainReport) exchanges() []string {
 		}
 	}
 	return sortedKeys(seen)
+}
+
+// exchangeAssets returns the assets exchange ex received under any method, sorted.
+func (c *ChainReport) exchangeAssets(ex string) []graph.Asset {
+	seen := map[graph.Asset]bool{}
+	for _, m := range c.Methods {
+		for _, x := range m.Exposure {
+			if x.Exchange == ex {
+				seen[x.Asset] = true
+			}
+		}
+	}
+	return sortedAssetKeys(seen)
 }
 
 func (c *ChainReport) primary() *MethodReport {

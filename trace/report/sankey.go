@@ -27,10 +27,14 @@ type SankeyLink struct {
 	Amount   graph.Amount
 }
 
-// Sankey says where each source's taint went under one method.
+// Sankey says where each source's taint in one asset went under one method. Units of two
+// assets are never drawn on one scale: a trace that moved tokens has one diagram per asset.
 type Sankey struct {
 	Chain  graph.Chain
+	Asset  graph.Asset
 	Method string
+	// Assets names tokens (symbol, decimals) for the amounts drawn.
+	Assets Assets
 	Nodes  []SankeyNode
 	Links  []SankeyLink
 	// NonAdditive is set for poison, whose per-source amounts do not add up (spec §7.2).
@@ -40,9 +44,6 @@ type Sankey struct {
 	Unanalysed int
 	// Notice is drawn under the title (see FlowGraph.Notice).
 	Notice string
-	// OtherAssets counts tainted deposits and holdings of other assets than the chain's
-	// native one (tokens), which the diagram leaves out: their units are not comparable.
-	OtherAssets int
 }
 
 // Routes of taint to an exchange, read from the evidence path of each deposit component.
@@ -84,10 +85,13 @@ func route(p trace.Path, nm *naming) string {
 	return RouteWallets
 }
 
-// BuildSankey follows the taint of every source of res to exchanges (through routes),
-// holdings still in place (by the holder's category) and sinks.
-func BuildSankey(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.Time) *Sankey {
-	s := &Sankey{Chain: chain, Method: res.Method, NonAdditive: res.Method == trace.Poison}
+// BuildSankey follows the taint in asset of every source of res to exchanges (through
+// routes), holdings still in place (by the holder's category) and sinks.
+func BuildSankey(res *trace.Result, chain graph.Chain, asset graph.Asset, set *labels.Set, asOf time.Time) *Sankey {
+	if asset == "" {
+		asset = chain.NativeAsset()
+	}
+	s := &Sankey{Chain: chain, Asset: asset, Method: res.Method, NonAdditive: res.Method == trace.Poison}
 	nm := newNaming(res, chain, set, asOf)
 	index := map[string]int{}
 	node := func(col int, name, cat string) int {
@@ -118,18 +122,16 @@ func BuildSankey(res *trace.Result, chain graph.Chain, set *labels.Set, asOf tim
 	}
 	var deps []dep
 	for _, ex := range sortedKeys(res.Exposure) {
-		x := res.Exposure[ex]
+		x := res.Exposure[ex].Assets[asset]
+		if x == nil {
+			continue
+		}
 		for i := range x.Deposits {
 			deps = append(deps, dep{ex, &x.Deposits[i]})
 		}
 	}
 	sort.SliceStable(deps, func(i, j int) bool { return deps[i].d.Tainted.Gt(&deps[j].d.Tainted) })
-	native := chain.NativeAsset()
 	for i, d := range deps {
-		if t, ok := res.Transfers[d.d.Ref]; ok && t.Asset != native {
-			s.OtherAssets++
-			continue
-		}
 		exN := node(2, d.ex, string(labels.CategoryExchange))
 		if i >= maxSankeyDeposits {
 			s.Unanalysed++
@@ -152,9 +154,8 @@ func BuildSankey(res *trace.Result, chain graph.Chain, set *labels.Set, asOf tim
 		}
 	}
 	// Holdings still in place.
-	held := func(addr graph.Address, asset graph.Asset, cs []trace.Component) {
-		if asset != native {
-			s.OtherAssets++
+	held := func(addr graph.Address, a graph.Asset, cs []trace.Component) {
+		if a != asset {
 			return
 		}
 		_, _, cat, _ := nm.describe(addr)
@@ -168,19 +169,20 @@ func BuildSankey(res *trace.Result, chain graph.Chain, set *labels.Set, asOf tim
 		}
 	}
 	for _, k := range sortedKeys(res.Unspent) {
-		held(res.Unspent[k].Address, native, res.Unspent[k].Taint)
+		held(res.Unspent[k].Address, graph.BTC, res.Unspent[k].Taint)
 	}
 	for _, k := range sortedKeys(res.Holdings) {
 		held(res.Holdings[k].Address, res.Holdings[k].Asset, res.Holdings[k].Taint)
 	}
 	// Sinks (exchange_absorbed is what the exchange nodes show).
-	for _, k := range sortedKeys(res.Sinks) {
+	sinks := res.Sinks[asset]
+	for _, k := range sortedKeys(sinks) {
 		if k == trace.SinkExchangeAbsorbed.String() {
 			continue
 		}
 		n := node(2, "sink: "+strings.ReplaceAll(k, "_", " "), "sink")
-		for _, src := range sortedKeys(res.Sinks[k]) {
-			v := res.Sinks[k][src]
+		for _, src := range sortedKeys(sinks[k]) {
+			v := sinks[k][src]
 			link(srcNode(src), n, &v)
 		}
 	}
@@ -221,15 +223,12 @@ func (s *Sankey) WriteSVG(w io.Writer) error {
 	width, height := left+plotW+right, top+plotH+40
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Helvetica, Arial, sans-serif" font-size="11">`+"\n", width, height, width, height)
-	title := fmt.Sprintf("Where the taint went under %s (%s)", s.Method, s.Chain)
+	title := fmt.Sprintf("Where the taint in %s went under %s (%s)", s.Assets.Name(s.Chain, s.Asset), s.Method, s.Chain)
 	fmt.Fprintf(&b, "<title>%s</title>\n", esc(title))
 	fmt.Fprintf(&b, `<text x="10" y="20" font-size="14" font-weight="bold">%s</text>`+"\n", esc(title))
 	note := "sources → routes (read from evidence paths) → exchanges, holdings and sinks"
 	if s.NonAdditive {
 		note = "poison: every movement of a tainted holding counts in full for every source; amounts are not additive"
-	}
-	if s.OtherAssets > 0 {
-		note += fmt.Sprintf("; %d token deposit(s)/holding(s) not drawn (%s only)", s.OtherAssets, s.Chain.NativeAsset())
 	}
 	fmt.Fprintf(&b, `<text x="10" y="36" fill="#555">%s</text>`+"\n", esc(note))
 	if s.Notice != "" {
@@ -340,5 +339,5 @@ func (s *Sankey) WriteSVG(w io.Writer) error {
 }
 
 func (s *Sankey) amountText(a *uint256.Int) string {
-	return FormatShort(s.Chain, a.Dec()) + " " + string(s.Chain.NativeAsset())
+	return s.Assets.Short(s.Chain, s.Asset, a.Dec())
 }

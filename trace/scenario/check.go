@@ -25,9 +25,11 @@ func (s *Scenario) Check(method string, res *trace.Result) ([]string, error) {
 	return DiffJSON(exp, got)
 }
 
-// DiffJSON compares two JSON documents structurally and lists every difference as
+// DiffJSON compares two result objects structurally and lists every difference as
 // "path: expected X, got Y". Objects compare by key, arrays element by element, numbers
-// and strings exactly.
+// and strings exactly, after the normalisation the spec allows (§11, v2 A.1): zero
+// amounts in sinks and linked_in, and empty maps and lists, mean the same as absent ones;
+// every exchange stays listed under exposure, even with nothing under it.
 func DiffJSON(want, got []byte) ([]string, error) {
 	var w, g any
 	if err := json.Unmarshal(want, &w); err != nil {
@@ -37,8 +39,81 @@ func DiffJSON(want, got []byte) ([]string, error) {
 		return nil, fmt.Errorf("got: %w", err)
 	}
 	var diffs []string
-	diff("", w, g, &diffs)
+	diff("", normalize(stripZeroSinks(w)), normalize(stripZeroSinks(g)), &diffs)
 	return diffs, nil
+}
+
+// stripZeroSinks drops zero amounts from sinks and linked_in, in a result and in every
+// chain of a multi-chain result.
+func stripZeroSinks(x any) any {
+	m, ok := x.(map[string]any)
+	if !ok {
+		return x
+	}
+	for _, k := range []string{"sinks", "linked_in"} {
+		dropZeros(m[k])
+	}
+	if chains, ok := m["chains"].(map[string]any); ok {
+		for _, c := range chains {
+			stripZeroSinks(c)
+		}
+	}
+	return x
+}
+
+func dropZeros(x any) {
+	m, ok := x.(map[string]any)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		if v == "0" || v == 0.0 {
+			delete(m, k)
+		} else {
+			dropZeros(v)
+		}
+	}
+}
+
+// normalize drops empty maps, empty lists and nulls, except that each exchange under an
+// "exposure" key is kept whatever it holds.
+func normalize(x any) any {
+	switch v := x.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			if k == "exposure" {
+				if rows, ok := e.(map[string]any); ok {
+					kept := make(map[string]any, len(rows))
+					for label, row := range rows {
+						kept[label] = normalize(row)
+						if kept[label] == nil {
+							kept[label] = map[string]any{}
+						}
+					}
+					out[k] = kept
+					continue
+				}
+			}
+			if n := normalize(e); n != nil {
+				out[k] = n
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case []any:
+		if len(v) == 0 {
+			return nil
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = normalize(e)
+		}
+		return out
+	}
+	return x
 }
 
 func show(v any) string {

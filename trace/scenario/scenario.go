@@ -192,6 +192,10 @@ type scenarioJSON struct {
 		Amount   amountText `json:"amount"`
 	} `json:"seeds"`
 	Labels map[string]json.RawMessage `json:"labels"`
+	// Spec v2 part B (venues, links, several chains).
+	Chains []json.RawMessage `json:"chains"`
+	Venues []json.RawMessage `json:"venues"`
+	Links  []json.RawMessage `json:"links"`
 	Params *struct {
 		MinTaint        amountText      `json:"min_taint"`
 		MinFraction     json.RawMessage `json:"min_fraction"`
@@ -315,11 +319,14 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, p.jsonErr(data, err)
 	}
-	if f.FormatVersion != nil && *f.FormatVersion != 1 {
-		return nil, p.errf(ErrInvalid, "format_version %d is not supported (want 1)", *f.FormatVersion)
+	if f.FormatVersion != nil && *f.FormatVersion != 1 && *f.FormatVersion != 2 {
+		return nil, p.errf(ErrInvalid, "format_version %d is not supported (want 1 or 2)", *f.FormatVersion)
 	}
 	if f.Scenario == nil {
 		return nil, p.errf(ErrSyntax, "no \"scenario\" object")
+	}
+	if f.Model == "multi" || len(f.Scenario.Chains) > 0 || len(f.Scenario.Venues) > 0 || len(f.Scenario.Links) > 0 {
+		return nil, p.errf(ErrInvalid, "venues, links and multi-chain scenarios (spec v2 part B) are not supported by this version")
 	}
 	s := &Scenario{Name: name, ID: f.ID, Title: f.Title, Description: f.Description, Expected: f.Expected, ExpectedExact: f.ExpectedExact}
 	switch f.Model {

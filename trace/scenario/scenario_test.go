@@ -111,7 +111,7 @@ func TestCheckReportsEveryDifference(t *testing.T) {
 	require.NotEmpty(t, diffs)
 	joined := strings.Join(diffs, "\n")
 	require.Contains(t, joined, "outputs.p3:0.taint[0].amount: expected \"300000000\", got \"100000000\"")
-	require.Contains(t, joined, "sinks.fees.lazarus")
+	require.Contains(t, joined, "sinks.BTC.fees.lazarus")
 }
 
 func TestRunIsDeterministic(t *testing.T) {
@@ -172,4 +172,33 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Spec v2 part B (venues, links, several chains) is not implemented yet: such a scenario is
+// refused with an error that says so, never run as if its links were absent.
+func TestLinksRefused(t *testing.T) {
+	for _, doc := range []string{
+		`{"format_version": 2, "model": "utxo", "scenario": {"venues": ["V"], "transactions": []}}`,
+		`{"format_version": 2, "model": "account", "scenario": {"links": [{"id": "L1"}], "transactions": []}}`,
+		`{"format_version": 2, "model": "multi", "scenario": {"chains": [{"name": "eth"}]}}`,
+	} {
+		_, err := scenario.Parse("links.json", []byte(doc))
+		require.ErrorIs(t, err, scenario.ErrInvalid)
+		require.ErrorContains(t, err, "spec v2 part B")
+	}
+	_, err := scenario.Parse("v3.json", []byte(`{"format_version": 3, "model": "utxo", "scenario": {}}`))
+	require.ErrorContains(t, err, "format_version 3 is not supported")
+}
+
+// DiffJSON follows the spec's normalisation (§11): zero sinks and empty maps are absent,
+// and every exchange stays listed even when nothing arrived.
+func TestDiffJSONNormalisation(t *testing.T) {
+	want := `{"sinks": {"BTC": {"fees": {"s": "0"}}}, "exposure": {"A": {}, "B": {"BTC": {"deposits": []}}}, "addresses": {}}`
+	got := `{"sinks": {}, "exposure": {"A": {}, "B": {}}}`
+	d, err := scenario.DiffJSON([]byte(want), []byte(got))
+	require.NoError(t, err)
+	require.Empty(t, d)
+	d, err = scenario.DiffJSON([]byte(want), []byte(`{"exposure": {"B": {}}}`))
+	require.NoError(t, err)
+	require.Equal(t, []string{`exposure.A: expected {}, got absent`}, d)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/chaintrace/chaintrace/chains/ethereum/devnode"
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace/report"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -56,11 +57,14 @@ type Case struct {
 	Head uint64
 	// Expect lists exposure figures computed by hand from the story (see Expected.Why).
 	Expect []Expected
+	// Tokens names the case's token contracts (symbol, decimals) for the report.
+	Tokens report.Assets
 }
 
-// Expected is a hand-computed exposure figure of one exchange under one method.
+// Expected is a hand-computed exposure figure of one exchange in one asset under one method.
 type Expected struct {
 	Exchange, Method string
+	Asset            graph.Asset
 	Received         graph.Amount
 	Tainted          graph.Amount
 	Direct           graph.Amount
@@ -453,6 +457,7 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 	}
 	c.Roles["victim"], c.Roles["deployer"] = addr(victim.Address), addr(deployer.Address)
 	c.Roles["pool"], c.Roles["swap"], c.Roles["sETH"] = addr(poolAddr), addr(swapAddr), addr(tokenAddr)
+	c.Tokens = report.Assets{graph.Asset(addr(tokenAddr)): {Symbol: "sETH", Decimals: 18}}
 	for i, a := range n.Accounts() {
 		c.Genesis[addr(a.Address)] = amount(devnode.Ether(5000))
 		if i >= 2 {
@@ -509,7 +514,7 @@ func expectations(p *player, approve, sell, muleTx, depositC *types.Transaction)
 	}
 	sub := func(a *big.Int, bs ...*big.Int) *big.Int { return new(big.Int).Sub(a, sum(bs...)) }
 	mk := func(ex, method string, received, tainted, direct, tol *big.Int, why string) Expected {
-		return Expected{Exchange: ex, Method: method, Received: amount(received), Tainted: amount(tainted),
+		return Expected{Exchange: ex, Method: method, Asset: graph.ETH, Received: amount(received), Tainted: amount(tainted),
 			Direct: amount(direct), Tolerance: amount(tol), Why: why}
 	}
 	zero := new(big.Int)

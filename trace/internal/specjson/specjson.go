@@ -1,4 +1,5 @@
-// Package specjson is the layout of the taint specification's result object (§10, §11):
+// Package specjson is the layout of the taint specification's result object (§10, §11,
+// v2 A.1):
 // its keys, their order of nesting and which may be left out. Package trace writes its
 // integer results in it and package trace/exact its rational ones, so the two encodings
 // cannot drift apart; each formats its own amounts as strings first.
@@ -62,17 +63,19 @@ type Address struct {
 	Share    string `json:"share"`
 }
 
-// Result is a whole result object. UTXO results have Outputs and Unspent, account
-// results Transfers and Holdings; the other two are not written.
+// Result is a whole result object (spec v2 A.1: every aggregate keyed by asset first).
+// UTXO results have Outputs and Unspent, account results Transfers and Holdings; the
+// other two are not written.
 type Result struct {
 	UTXO      bool
 	Outputs   map[string]Output
 	Unspent   map[string]Output
 	Transfers map[string]Transfer
 	Holdings  map[string]Holding
-	Sinks     map[string]map[string]string
-	Exposure  map[string]Exposure
-	Addresses map[string]Address
+	Sinks     map[string]map[string]map[string]string // asset → sink → source → amount
+	Exposure  map[string]map[string]Exposure          // exchange → asset → row; every exchange
+	Addresses map[string]map[string]Address           // address → asset → figures
+	LinkedIn  map[string]map[string]string            // asset → source → amount; omitted when empty
 }
 
 // Object returns r as the spec's object, ready for json.Marshal (which sorts map keys,
@@ -82,6 +85,9 @@ func (r *Result) Object() map[string]any {
 		"sinks":     orEmpty(r.Sinks),
 		"exposure":  orEmpty(r.Exposure),
 		"addresses": orEmpty(r.Addresses),
+	}
+	if len(r.LinkedIn) > 0 {
+		obj["linked_in"] = r.LinkedIn
 	}
 	if r.UTXO {
 		obj["outputs"], obj["unspent"] = orEmpty(r.Outputs), orEmpty(r.Unspent)
