@@ -493,7 +493,8 @@ func (e *Engine) distribute(b *graph.Block, tx *graph.UTXOTx, inSum *graph.Amoun
 // receive records an output of value (carrying taint) to address a (info ai) in the
 // address's received statistics (spec §10.3), unless it is self-change, a movement inside
 // a's exchange label, or a payment to a seed address. It reports whether the output is
-// such an internal movement, which is no exchange deposit either (§10.2).
+// such an internal movement, which counts in the exchange's received_total only when it
+// carries taint (v2 A.2).
 func (e *Engine) receive(ai *addrInfo, a graph.Address, value *big.Int, taint *big.Rat, inAddrs []graph.Address) (internal bool) {
 	selfChange := false
 	for _, in := range inAddrs {
