@@ -65,9 +65,44 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	e.sp.reset()
 	e.curAsset = e.asset(x.Asset)
 	seeds := e.xferSeeds[x.ID]
+	inLi, isIn := int32(-1), false
+	outLi, isOut := int32(-1), false
+	if e.links != nil {
+		if inLi, isIn = e.inLegs[x.ID]; isIn {
+			e.legSeen[x.ID] = true
+		}
+		if outLi, isOut = e.outLegs[x.ID]; isOut {
+			e.legSeen[x.ID] = true
+		}
+		if (isIn || isOut) && x.From == x.To {
+			return e.legErr(b, tx, x, inLi, outLi, "a leg is a self-transfer")
+		}
+		if isOut && len(seeds) > 0 {
+			return e.legErr(b, tx, x, -1, outLi, "an out-leg is a transfer seed")
+		}
+	}
 	if x.Amount.IsZero() || x.From == x.To {
 		for _, si := range seeds {
 			e.seedUsed[si] = true
+		}
+		// A zero-value leg still counts: an in-leg adds nothing to its link's buffer, an
+		// out-leg of value 0 receives nothing (spec §15.5).
+		if isIn {
+			if err := e.checkVenue(b, tx, x, inLi, -1, x.To); err != nil {
+				return err
+			}
+			if err := e.linkIn(inLi, x.ID, x.Asset, &x.Amount, nil, -1); err != nil {
+				return e.wrapLegErr(b, tx, err)
+			}
+		}
+		if isOut {
+			if err := e.checkVenue(b, tx, x, -1, outLi, x.From); err != nil {
+				return err
+			}
+			if _, _, err := e.linkOutState(outLi, x.ID, x.Asset, &x.Amount); err != nil {
+				return e.wrapLegErr(b, tx, err)
+			}
+			e.recordLinkOut(outLi, x.ID, x.Asset, &x.Amount, nil)
 		}
 		return nil // self-transfers and zero transfers move nothing (step 1)
 	}
@@ -116,6 +151,19 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			}
 		}
 		h.bal.Sub(&h.bal, &amount)
+		if isOut {
+			// An out-leg: what the venue paid (always clean: a venue holds no taint) is
+			// replaced by its link's buffer rescaled to the leg's value (spec §15.5).
+			if !e.addrs[ai].venue {
+				return e.legErr(b, tx, x, -1, outLi, fmt.Sprintf("an out-leg is not paid by a venue (%s is none)", x.From))
+			}
+			st, node, err := e.linkOutState(outLi, x.ID, x.Asset, &amount)
+			if err != nil {
+				return e.wrapLegErr(b, tx, err)
+			}
+			moved = append(moved[:0], st...)
+			e.parents = append(e.parents[:0], node)
+		}
 		if e.addrs[ai].seedSrc != 0 && e.kind == sequence {
 			// A source account's own taint is not tracked: keep its sequence one clean
 			// run that matches the balance.
@@ -140,6 +188,9 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		moved = moved[:0]
 	} else {
 		e.txTainted = true
+		if isOut {
+			e.linkedIn(moved, &amount) // after the hop +1, before pruning (spec §15.5)
+		}
 	}
 	// Step 4: transfer seeds.
 	if len(seeds) > 0 {
@@ -205,10 +256,18 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	var taint uint256.Int
 	if len(moved) > 0 {
 		taint = e.taintAmount(moved, &amount)
-		mov = e.ev.add(movement{
+		mov = e.addMov(movement{
 			kind: movTransfer, ref: x.ID, tx: tx.Hash, pos: pos, from: x.From, to: x.To, asset: x.Asset,
 			value: amount, taint: e.pk.pack(e.aggregate(moved, &amount)), parents: e.ev.parents(e.parents),
 		})
+	}
+	if isOut {
+		e.recordLinkOut(outLi, x.ID, x.Asset, &amount, moved)
+	}
+	if isIn {
+		if err := e.checkVenue(b, tx, x, inLi, -1, x.To); err != nil {
+			return err
+		}
 	}
 	// Step 6: credit.
 	switch {
@@ -242,6 +301,19 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	}
 	credit := moved
 	switch {
+	case isIn:
+		// An in-leg: its taint goes into the link's buffer and the venue is credited
+		// clean (spec §15.3).
+		if err := e.linkIn(inLi, x.ID, x.Asset, &amount, moved, mov); err != nil {
+			return e.wrapLegErr(b, tx, err)
+		}
+		credit = nil
+	case e.addrs[ti].venue:
+		// A venue holds no taint: what arrives outside a link is recorded (spec §15.4).
+		if len(moved) > 0 {
+			e.sinkAll(SinkVenueUnlinked, moved, &amount)
+		}
+		credit = nil
 	case isSeed:
 		if len(moved) > 0 {
 			e.sinkAll(SinkReturnedToSeed, moved, &amount)
@@ -285,4 +357,30 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		h.st = appendSeg(h.st, seg{c: cleanComp, amt: amount})
 	}
 	return nil
+}
+
+// checkVenue checks that addr, which a leg of link inLi (an in-leg: its recipient) or
+// outLi (an out-leg: its sender) names, is a venue (spec §15.1, §15.9).
+func (e *Engine) checkVenue(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer, inLi, outLi int32, addr graph.Address) error {
+	if ai, ok := e.lookup(addr); ok && e.addrs[ai].venue {
+		return nil
+	}
+	if inLi >= 0 {
+		return e.legErr(b, tx, x, inLi, -1, fmt.Sprintf("an in-leg does not pay a venue (%s is none)", addr))
+	}
+	return e.legErr(b, tx, x, -1, outLi, fmt.Sprintf("an out-leg is not paid by a venue (%s is none)", addr))
+}
+
+// legErr is a *LinkError about transfer x, a leg of link inLi or outLi, with its place.
+func (e *Engine) legErr(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer, inLi, outLi int32, reason string) error {
+	li := inLi
+	if li < 0 {
+		li = outLi
+	}
+	return e.wrapLegErr(b, tx, &LinkError{Link: e.links.links[li].def.ID, Leg: graph.Leg{Chain: e.cfg.Chain, Ref: x.ID}.String(), Reason: reason})
+}
+
+// wrapLegErr places a link error in the history.
+func (e *Engine) wrapLegErr(b *graph.Block, tx *graph.AccountTx, err error) error {
+	return fmt.Errorf("block %d tx %s: %w", b.Height, tx.Hash, err)
 }

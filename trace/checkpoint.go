@@ -127,6 +127,28 @@ type snapshot struct {
 	Started  bool
 	Last     graph.Position
 	Stats    Stats
+	// Links: each link's buffer and out-legs, in the Config's link order; LegsSeen the
+	// legs the replay met (spec §15).
+	Links    []snapLink
+	LegsSeen []string
+	LinkedIn [][]uint256.Int // by asset, by source: the taint links carried in
+}
+
+type snapLink struct {
+	Value   uint256.Int
+	Buf     []snapSeg
+	AssetIn graph.Asset
+	Ins     int32
+	InMovs  []int32
+	Node    int32
+	Outs    []snapLinkOut
+}
+
+type snapLinkOut struct {
+	Ref   string
+	Asset graph.Asset
+	Value uint256.Int
+	Taint []snapSeg // Hop and Src as in the source table
 }
 
 func toSnap(ss []seg) []snapSeg {
@@ -193,6 +215,11 @@ func configHash(c Config) [32]byte {
 		slices.Sort(assets)
 		fields = append(fields, slices.Compact(assets))
 	}
+	if len(c.Venues) > 0 || len(c.Links) > 0 {
+		venues := append([]graph.Address(nil), c.Venues...)
+		slices.Sort(venues)
+		fields = append(fields, venues, c.Links)
+	}
 	b, _ := json.Marshal(fields)
 	return sha256.Sum256(b)
 }
@@ -200,6 +227,11 @@ func configHash(c Config) [32]byte {
 // Checkpoint encodes the engine's complete state. RestoreEngine with the same Config
 // returns an engine that continues exactly where this one is.
 func (e *Engine) Checkpoint() ([]byte, error) {
+	if e.cfg.Chain != "" {
+		// The chains of a multi-chain trace share their links and evidence: one chain's
+		// checkpoint alone could not restore them.
+		return nil, fmt.Errorf("%w: a chain of a multi-chain trace cannot be checkpointed on its own", ErrCheckpoint)
+	}
 	s := snapshot{
 		Version: checkpointVersion, Config: configHash(e.cfg), Sources: e.sources, Assets: e.assets,
 		Free: e.free, SeedUsed: e.seedUsed, Injected: e.injected,
@@ -278,6 +310,25 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		}
 		s.Exposure = append(s.Exposure, sx)
 	}
+	if e.links != nil {
+		for i := range e.links.links {
+			l := &e.links.links[i]
+			sl := snapLink{Value: l.value, Buf: toSnap(l.buf), AssetIn: l.assetIn, Ins: int32(l.ins), InMovs: l.inMovs, Node: l.node}
+			for _, o := range l.outs {
+				so := snapLinkOut{Ref: o.ref, Asset: o.asset, Value: o.value}
+				for _, c := range o.taint {
+					so.Taint = append(so.Taint, snapSeg{Src: e.srcID[c.Source], Hop: c.Hop, Amt: c.Amount})
+				}
+				sl.Outs = append(sl.Outs, so)
+			}
+			s.Links = append(s.Links, sl)
+		}
+		for ref := range e.legSeen {
+			s.LegsSeen = append(s.LegsSeen, ref)
+		}
+		sort.Strings(s.LegsSeen)
+		s.LinkedIn = e.linkedInTot
+	}
 	// About 30 bytes per address, output and movement, and 10 per taint component.
 	size := 30*(len(s.Addrs)+len(s.UTXOs)+len(s.Movs)) + 10*segs
 	return encodeSnapshot(make([]byte, 0, size), &s), nil
@@ -325,6 +376,9 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 		if _, added := e.addrTab.intern(a.Name); !added {
 			return nil, fmt.Errorf("%w: address %s listed twice", ErrCheckpoint, a.Name)
 		}
+	}
+	for _, v := range cfg.Venues { // the snapshot's addresses do not say which are venues
+		e.addrs[e.addr(v)].venue = true
 	}
 	// States are packed from one scratch list (pack copies).
 	var scratch []seg
@@ -394,7 +448,7 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 			e.sinks[as][k] = s.Sinks[as][k]
 		}
 	}
-	e.ev = evidence{}
+	e.ev = &evidence{}
 	for _, m := range s.Movs {
 		for _, p := range m.Parents {
 			if p < 0 || p >= nMov {
@@ -427,6 +481,53 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 			acc.assets[r.Asset] = row
 		}
 		e.exposure[i] = acc
+	}
+	if e.links == nil && (len(s.Links) > 0 || len(s.LegsSeen) > 0) || e.links != nil && len(s.Links) != len(e.links.links) {
+		return nil, fmt.Errorf("%w: link state does not match the configuration's links", ErrCheckpoint)
+	}
+	for i, sl := range s.Links {
+		l := &e.links.links[i]
+		if sl.Node < -1 || sl.Node >= nMov || sl.Ins < 0 {
+			return nil, bad("link")
+		}
+		for _, m := range sl.InMovs {
+			if m < 0 || m >= nMov {
+				return nil, bad("link in-leg")
+			}
+		}
+		l.value, l.buf, l.assetIn, l.ins, l.inMovs, l.node = sl.Value, fromSnap(sl.Buf), sl.AssetIn, int(sl.Ins), sl.InMovs, sl.Node
+		if l.ins > 0 {
+			l.chainIn = e.cfg.Chain
+		}
+		for _, g := range sl.Buf {
+			if g.Src >= uint32(len(e.sources)) {
+				return nil, bad("link buffer source")
+			}
+		}
+		for _, so := range sl.Outs {
+			o := linkOut{chain: e.cfg.Chain, ref: so.Ref, asset: so.Asset, value: so.Value}
+			for _, g := range so.Taint {
+				if g.Src == 0 || g.Src >= uint32(len(e.sources)) {
+					return nil, bad("link out-leg source")
+				}
+				o.taint = append(o.taint, Component{Source: e.sources[g.Src], Hop: g.Hop, Amount: g.Amt})
+			}
+			l.outs = append(l.outs, o)
+		}
+	}
+	for _, ref := range s.LegsSeen {
+		e.legSeen[ref] = true
+	}
+	if len(s.LinkedIn) > 0 {
+		if len(s.LinkedIn) != len(e.assets) {
+			return nil, bad("linked_in")
+		}
+		for as := range s.LinkedIn {
+			if len(s.LinkedIn[as]) != len(e.sources) {
+				return nil, bad("linked_in")
+			}
+			e.linkedInTot[as] = s.LinkedIn[as]
+		}
 	}
 	e.started, e.last, e.stats = s.Started, s.Last, s.Stats
 	return e, nil
@@ -543,7 +644,7 @@ func (s *snapshot) check(model graph.Model, nSeeds, nExchanges int) error {
 		}
 	}
 	for i, m := range s.Movs {
-		if m.Kind > uint8(movFee) || m.Seed < -1 || int(m.Seed) >= nSeeds || (m.Kind == uint8(movSeed) && m.Seed < 0) {
+		if m.Kind > uint8(movLink) || m.Seed < -1 || int(m.Seed) >= nSeeds || (m.Kind == uint8(movSeed) && m.Seed < 0) {
 			return fmt.Errorf("evidence movement %d: kind or seed out of range", i)
 		}
 		if k := movKind(m.Kind); model == graph.UTXO && k == movTransfer || model == graph.Account && (k == movOutput || k == movFee) {

@@ -184,6 +184,35 @@ func encodeSnapshot(dst []byte, s *snapshot) []byte {
 		w.str(u)
 	}
 	w.uv(st.SkippedTransfers) // since version 4
+	w.uv(uint64(len(s.Links)))
+	for i := range s.Links {
+		l := &s.Links[i]
+		w.amt(&l.Value)
+		w.segs(l.Buf)
+		w.str(string(l.AssetIn))
+		w.iv(int64(l.Ins))
+		w.i32s(l.InMovs)
+		w.iv(int64(l.Node))
+		w.uv(uint64(len(l.Outs)))
+		for j := range l.Outs {
+			o := &l.Outs[j]
+			w.str(o.Ref)
+			w.str(string(o.Asset))
+			w.amt(&o.Value)
+			w.segs(o.Taint)
+		}
+	}
+	w.uv(uint64(len(s.LegsSeen)))
+	for _, ref := range s.LegsSeen {
+		w.str(ref)
+	}
+	w.uv(uint64(len(s.LinkedIn)))
+	for _, li := range s.LinkedIn {
+		w.uv(uint64(len(li)))
+		for i := range li {
+			w.amt(&li[i])
+		}
+	}
 	return w.b
 }
 
@@ -433,6 +462,34 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 		}
 	}
 	st.SkippedTransfers = r.uv()
+	if n := r.count(8); n > 0 {
+		s.Links = make([]snapLink, n)
+		for i := range s.Links {
+			l := &s.Links[i]
+			l.Value, l.Buf, l.AssetIn, l.Ins, l.InMovs, l.Node = r.amt(), r.segs(), graph.Asset(r.str()), r.i32(), r.i32s(), r.i32()
+			if m := r.count(4); m > 0 {
+				l.Outs = make([]snapLinkOut, m)
+				for j := range l.Outs {
+					l.Outs[j] = snapLinkOut{Ref: r.str(), Asset: graph.Asset(r.str()), Value: r.amt(), Taint: r.segs()}
+				}
+			}
+		}
+	}
+	if n := r.count(1); n > 0 {
+		s.LegsSeen = make([]string, n)
+		for i := range s.LegsSeen {
+			s.LegsSeen[i] = r.str()
+		}
+	}
+	if n := r.count(1); n > 0 {
+		s.LinkedIn = make([][]uint256.Int, n)
+		for a := range s.LinkedIn {
+			s.LinkedIn[a] = make([]uint256.Int, r.count(1))
+			for i := range s.LinkedIn[a] {
+				s.LinkedIn[a][i] = r.amt()
+			}
+		}
+	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Errorf("%d bytes after the checkpoint", len(r.b)))
 	}

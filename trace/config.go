@@ -47,6 +47,9 @@ type Seed struct {
 	// Origin says where the seed comes from (an attribution's document and URL, or a
 	// file and entry), so that every result can cite it. It does not affect the numbers.
 	Origin string
+	// Chain, in a multi-chain trace, is the chain the seed is on (as named in the trace's
+	// chain list); "" on a one-chain trace.
+	Chain graph.Chain
 }
 
 func (s Seed) String() string {
@@ -129,6 +132,16 @@ type Config struct {
 	// number of outputs created, and an oversized map only spreads it over more memory.)
 	// It changes no result.
 	SizeHint int
+	// Venues are addresses that convert value instead of holding it (DEX pools and
+	// routers, wrappers, bridges, THORChain routers and vaults; spec §15.1): a venue holds
+	// no taint. Links carry the taint that goes into a venue onto what comes out.
+	Venues []graph.Address
+	// Links declare conversions through venues (spec §15): in-legs paid to a venue whose
+	// out-legs are their proceeds, on any asset. On a one-chain trace every leg names no
+	// chain; a multi-chain trace (NewMulti) takes them from its own list.
+	Links []graph.Link
+	// Chain is the chain's name in a multi-chain trace (NewMulti sets it); "" otherwise.
+	Chain graph.Chain
 }
 
 // Errors returned by the engine. Each is wrapped with the block, transaction and entry

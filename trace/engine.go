@@ -23,10 +23,12 @@ const (
 	SinkPrunedDust
 	SinkPrunedHops
 	SinkOverridden
+	SinkLinkedOut     // taint an in-leg carried into a link's buffer (spec §15.3)
+	SinkVenueUnlinked // taint paid to a venue outside any link (spec §15.4)
 	numSinks
 )
 
-var sinkNames = [numSinks]string{"fees", "burned", "exchange_absorbed", "returned_to_seed", "pruned_dust", "pruned_hops", "overridden"}
+var sinkNames = [numSinks]string{"fees", "burned", "exchange_absorbed", "returned_to_seed", "pruned_dust", "pruned_hops", "overridden", "linked_out", "venue_unlinked"}
 
 func (s Sink) String() string {
 	if s < numSinks {
@@ -41,6 +43,7 @@ type addrInfo struct {
 	seedIdx  int32  // that seed's index in Config.Seeds
 	seedMov  int32  // evidence node of the seed (account model)
 	exchange int32  // exchange label index; -1 = none
+	venue    bool   // a venue (spec §15.1): it converts value and holds no taint
 	received uint256.Int
 	tainted  uint256.Int
 	receives bool
@@ -191,8 +194,19 @@ type Engine struct {
 	injected [][]uint256.Int
 	sinks    []sinkRow
 	curAsset int32 // the asset of the movement being applied
+	// linkedInTot is, per asset index and source, the taint links carried in (§15.5).
+	linkedInTot [][]uint256.Int
 
-	ev       evidence
+	// Links (spec §15): the book, shared with the other chains' engines of a
+	// multi-chain trace; this chain's in-legs and out-legs by reference; the legs met.
+	links    *linkBook
+	inLegs   map[string]int32
+	outLegs  map[string]int32
+	legSeen  map[string]bool
+	anyVenue bool
+	engID    uint16 // this engine's number among a multi-chain trace's engines
+
+	ev       *evidence // shared by the engines of a multi-chain trace
 	exposure []exposureAcc
 
 	started bool
@@ -218,18 +232,32 @@ type Engine struct {
 	// keepComps, when set (by a Follower, which builds a Result after every Advance),
 	// keeps each movement's taint as Components once a Result has converted it:
 	// movements never change, so later Results convert only the movements added since.
-	keepComps bool
-	comps     [][]Component        // by movement id, up to the last Result's length
-	overflow  bool                 // a running total passed 2^256 (sum): the replay has failed
-	txTainted bool                 // the account transaction being applied has a tainted debit
-	traced    map[graph.Asset]bool // Params.Assets as a set; nil = every asset
-	moved     []seg
-	srcTot    []uint256.Int
-	parents   []int32
+	keepComps  bool
+	comps      [][]Component        // by movement id, up to the last Result's length
+	overflow   bool                 // a running total passed 2^256 (sum): the replay has failed
+	txTainted  bool                 // the account transaction being applied has a tainted debit
+	traced     map[graph.Asset]bool // Params.Assets as a set; nil = every asset
+	moved      []seg
+	srcTot     []uint256.Int
+	parents    []int32
+	parentsBuf []int32
 }
 
 // NewEngine validates cfg and returns an engine ready for ApplyBlock.
 func NewEngine(cfg Config) (*Engine, error) {
+	var lb *linkBook
+	if len(cfg.Links) > 0 {
+		var err error
+		if lb, err = newLinkBook(cfg.Links, nil); err != nil {
+			return nil, err
+		}
+	}
+	return newEngine(cfg, lb, &evidence{}, nil)
+}
+
+// newEngine builds an engine whose links are lb's (nil: none) and whose evidence is ev;
+// sources, when set, is the source table (a multi-chain trace shares one).
+func newEngine(cfg Config, lb *linkBook, ev *evidence, sources []string) (*Engine, error) {
 	if cfg.Model != graph.UTXO && cfg.Model != graph.Account {
 		return nil, fmt.Errorf("%w: model %q (want utxo or account)", ErrBadConfig, cfg.Model)
 	}
@@ -249,6 +277,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg: cfg, model: cfg.Model, method: m, kind: m.kind(),
 		srcID:   map[string]uint32{},
+		ev:      ev,
 		addrTab: newAddrTable(cfg.SizeHint),
 		addrs:   make([]addrInfo, 0, cfg.SizeHint),
 	}
@@ -267,6 +296,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("%w: seed %d (%s) has no source", ErrBadConfig, i, s)
 		}
 		names[s.Source] = true
+	}
+	for _, s := range sources {
+		names[s] = true
 	}
 	e.sources = append(e.sources, "")
 	for n := range names {
@@ -304,7 +336,22 @@ func NewEngine(cfg Config) (*Engine, error) {
 		e.asset(graph.BTC) // a UTXO chain's one asset: index 0
 	}
 	e.xferSeeds = map[string][]int{}
+	for _, v := range cfg.Venues {
+		ai := e.addr(v)
+		if e.addrs[ai].exchange >= 0 {
+			return nil, &LinkError{Reason: fmt.Sprintf("address %s is both a venue and an exchange (%s)", v, e.exLabels[e.addrs[ai].exchange])}
+		}
+		e.addrs[ai].venue, e.anyVenue = true, true
+	}
+	if lb != nil {
+		e.links = lb
+		e.inLegs, e.outLegs = lb.legs(cfg.Chain)
+		e.legSeen = map[string]bool{}
+	}
 	for i, s := range cfg.Seeds {
+		if s.Chain != cfg.Chain {
+			continue // another chain's seed (a multi-chain trace lists all in every engine)
+		}
 		n := 0
 		if s.Address != "" {
 			n++
@@ -324,6 +371,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 			ai := e.addr(s.Address)
 			if e.addrs[ai].exchange >= 0 {
 				return nil, fmt.Errorf("%w: seed %d: address %s is also an exchange (%s)", ErrBadConfig, i, s.Address, e.exLabels[e.addrs[ai].exchange])
+			}
+			if e.addrs[ai].venue {
+				return nil, &LinkError{Reason: fmt.Sprintf("seed %d: address %s is both a venue and a seed", i, s.Address)}
 			}
 			if e.addrs[ai].seedSrc == 0 { // the first seed wins (spec §12.11)
 				e.addrs[ai].seedSrc = src
@@ -528,8 +578,8 @@ func (e *Engine) asset(a graph.Asset) int32 {
 // sinkRow is one asset's sinks: per sink, the taint per source.
 type sinkRow [numSinks][]uint256.Int
 
-// addAssetRows gives the asset just added its sink and injected rows and its place in
-// every exchange's exposure.
+// addAssetRows gives the asset just added its sink and injected rows (exposure rows are
+// made when something of the asset first reaches an exchange: exposureRow).
 func (e *Engine) addAssetRows() {
 	var row sinkRow
 	for k := range row {
@@ -537,6 +587,7 @@ func (e *Engine) addAssetRows() {
 	}
 	e.sinks = append(e.sinks, row)
 	e.injected = append(e.injected, make([]uint256.Int, len(e.sources)))
+	e.linkedInTot = append(e.linkedInTot, make([]uint256.Int, len(e.sources)))
 }
 
 // ---- replay ----
@@ -748,7 +799,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 	// Haircut's 64-bit split leaves its outputs narrow. An output that no rule below
 	// changes (no pruning configured, not at an exchange or seed) is packed from them
 	// directly; any other is widened and takes the general path.
-	narrowOK := e.sp.narrowOuts && e.cfg.Params.MinTaint.IsZero() && e.cfg.Params.MinFraction == nil
+	narrowOK := e.sp.narrowOuts && e.cfg.Params.MinTaint.IsZero() && e.cfg.Params.MinFraction == nil && e.links == nil && !e.anyVenue
 	for i := range tx.Outputs {
 		out := &tx.Outputs[i]
 		op := graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}
@@ -773,7 +824,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		if len(nst) > 0 {
 			if narrowOK && a.exchange < 0 && !isSeed && !opSeeded {
 				sp := packed{narrow: nst} // split64 carved it from the packer's slab
-				mov := e.ev.add(movement{
+				mov := e.addMov(movement{
 					kind: movOutput, ref: op.String(), tx: tx.TxID, pos: pos, to: out.Address, asset: graph.BTC,
 					value: out.Value, taint: sp, parents: e.ev.parents(e.inMovs),
 				})
@@ -786,6 +837,36 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 			}
 			st = widen(e.sp.alloc(len(nst)), nst)
 		}
+		parents := e.inMovs
+		lk := legInfo{in: -1, out: -1}
+		if e.links != nil {
+			var err error
+			if lk, err = e.utxoLeg(b, tx, op); err != nil {
+				return err
+			}
+			if lk.out >= 0 {
+				// An out-leg: what the venue's outputs paid (clean: a venue holds no
+				// taint) is replaced by its link's buffer rescaled to the output's value,
+				// one hop further (spec §15.5).
+				rs, node, err := e.linkOutState(lk.out, op.String(), graph.BTC, &out.Value)
+				if err != nil {
+					return fmt.Errorf("block %d tx %s: %w", b.Height, tx.TxID, err)
+				}
+				st = e.sp.alloc(len(rs))
+				for _, g := range rs {
+					if !g.c.clean() {
+						g.c.hop++
+					}
+					st = append(st, g)
+				}
+				if hasTaint(st) {
+					e.linkedIn(st, &out.Value)
+				}
+				parents = e.parentsBuf[:0]
+				e.parentsBuf = append(parents, node)
+				parents = e.parentsBuf
+			}
+		}
 		if len(st) > 0 && !hasTaint(st) {
 			st = nil // an all-CLEAN sequence is stored as clean
 		}
@@ -796,10 +877,33 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		var taint uint256.Int
 		if len(st) > 0 {
 			taint = e.taintAmount(st, &out.Value)
-			mov = e.ev.add(movement{
+			mov = e.addMov(movement{
 				kind: movOutput, ref: op.String(), tx: tx.TxID, pos: pos, to: out.Address, asset: graph.BTC,
-				value: out.Value, taint: e.pk.pack(e.outputTaint(st, &out.Value)), parents: e.ev.parents(e.inMovs),
+				value: out.Value, taint: e.pk.pack(e.outputTaint(st, &out.Value)), parents: e.ev.parents(parents),
 			})
+		}
+		if lk.out >= 0 {
+			e.recordLinkOut(lk.out, op.String(), graph.BTC, &out.Value, st)
+		}
+		if lk.in >= 0 || a.venue {
+			if lk.in >= 0 {
+				if !a.venue {
+					return fmt.Errorf("block %d tx %s: %w", b.Height, tx.TxID, &LinkError{Link: e.links.links[lk.in].def.ID, Leg: graph.Leg{Chain: e.cfg.Chain, Ref: op.String()}.String(),
+						Reason: fmt.Sprintf("an in-leg does not pay a venue (%s is none)", out.Address)})
+				}
+				// An in-leg: its taint goes into the link's buffer (spec §15.3).
+				if err := e.linkIn(lk.in, op.String(), graph.BTC, &out.Value, st, mov); err != nil {
+					return fmt.Errorf("block %d tx %s: %w", b.Height, tx.TxID, err)
+				}
+			} else if len(st) > 0 {
+				e.sinkAll(SinkVenueUnlinked, st, &out.Value) // a venue holds no taint (§15.4)
+			}
+			e.receive(ai, &out.Value, &taint)
+			// The venue's output is clean.
+			if err := e.createOutput(b, tx, key, op, utxo{addr: ai, mov: -1, st: -1}, &out.Value); err != nil {
+				return err
+			}
+			continue
 		}
 		evMov := mov
 		internal := e.receive(ai, &out.Value, &taint)
@@ -908,7 +1012,7 @@ func (e *Engine) deferFee(tx *graph.UTXOTx, pos graph.Position, st []seg, fee *u
 	f := feeEntry{st0: len(e.feeBuf), mov0: len(e.feeMovs), value: *fee}
 	if hasTaint(st) {
 		e.feeBuf = append(e.feeBuf, st...) // st is scratch of this transaction: copy it
-		e.feeMovs = append(e.feeMovs, e.ev.add(movement{
+		e.feeMovs = append(e.feeMovs, e.addMov(movement{
 			kind: movFee, ref: tx.TxID + "#fee", tx: tx.TxID, pos: pos, to: FeeSink, asset: graph.BTC,
 			value: *fee, taint: e.pk.pack(e.aggregate(st, fee)), parents: e.ev.parents(e.inMovs),
 		}))

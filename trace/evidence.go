@@ -16,13 +16,17 @@ const (
 	movOutput
 	movTransfer
 	movFee // Params.TaintFee: a UTXO transaction's fee, on its way to the coinbase
+	// movLink is a link's buffer (spec §15): its parents are the in-legs, and the out-legs
+	// have it as their parent. ref is the link's id, to its kind and tx its evidence.
+	movLink
 )
 
 // movement is one tainted arrival (an output or a transfer) or a seed, kept so that any
 // figure can be explained. parents are the movements whose taint it carries on.
 type movement struct {
 	kind    movKind
-	seed    int32 // seed index, for seed nodes
+	eng     uint16 // the engine (chain) that recorded it, in a multi-chain trace's shared evidence
+	seed    int32  // seed index, for seed nodes
 	ref     string
 	tx      string
 	pos     graph.Position
@@ -40,6 +44,12 @@ type evidence struct {
 }
 
 func (ev *evidence) add(m movement) int32 { return ev.movs.add(m) }
+
+// addMov records a movement of this engine's chain.
+func (e *Engine) addMov(m movement) int32 {
+	m.eng = e.engID
+	return e.ev.add(m)
+}
 
 // movList is an append-only list of movements in fixed-size chunks: growing it never
 // copies what it holds (a replay can record millions of movements), and a copy of the
@@ -129,6 +139,16 @@ type Step struct {
 	Amount string `json:"amount,omitempty"`
 	// Seed describes the seed, for the origin step: its source and where it came from.
 	Seed string `json:"seed,omitempty"`
+	// Link names the link a "link" step passed through (spec §15): the taint of its
+	// in-legs, carried onto the next step, an out-leg. Value is what went in.
+	Link *StepLink `json:"link,omitempty"`
+}
+
+// StepLink identifies a link on an evidence path: its id, kind and evidence.
+type StepLink struct {
+	ID       string         `json:"id"`
+	Kind     graph.LinkKind `json:"kind"`
+	Evidence string         `json:"evidence,omitempty"`
 }
 
 // Path explains one component (source, hop) of a tainted movement: the chain of movements
@@ -153,7 +173,7 @@ func (r *Result) movID(ref string) (int32, bool) {
 	r.movOnce.Do(func() {
 		r.movIndex = make(map[string]int32, r.movs.len())
 		for i := int32(0); i < int32(r.movs.len()); i++ {
-			if m := r.movs.at(i); m.kind != movSeed {
+			if m := r.movs.at(i); m.kind != movSeed && m.kind != movLink && m.eng == r.eng {
 				r.movIndex[m.ref] = i
 			}
 		}
@@ -215,6 +235,9 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 		}
 		next := int32(-1)
 		var best uint256.Int
+		// A link's buffer holds its in-legs' taint at the hop it arrived with: going back
+		// from a link to an in-leg keeps the hop; every other step back is one hop less.
+		sameHop := m.kind == movLink
 		for _, p := range m.parents {
 			pm := r.movs.at(p)
 			if pm.kind == movSeed {
@@ -224,17 +247,21 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 				}
 				continue
 			}
-			if c.hop == 0 {
-				continue
+			want := c
+			if !sameHop {
+				if c.hop == 0 {
+					continue
+				}
+				want.hop--
 			}
-			if g, ok := pm.taint.find(comp{src: c.src, hop: c.hop - 1}); ok && (next < 0 || g.amt.Gt(&best)) {
+			if g, ok := pm.taint.find(want); ok && (next < 0 || g.amt.Gt(&best)) {
 				next, best = p, g.amt
 			}
 		}
 		if next < 0 {
 			break
 		}
-		if pm := r.movs.at(next); pm.kind != movSeed {
+		if pm := r.movs.at(next); pm.kind != movSeed && !sameHop {
 			c.hop--
 		}
 		id = next
@@ -267,6 +294,10 @@ func (r *Result) step(m *movement, c comp) Step {
 		s.Kind = "output"
 	case movFee:
 		s.Kind = "fee"
+	case movLink:
+		s.Kind = "link"
+		s.Link = &StepLink{ID: m.ref, Kind: graph.LinkKind(m.to), Evidence: m.tx}
+		s.From, s.To, s.Tx = "", "", ""
 	default:
 		s.Kind = "transfer"
 	}

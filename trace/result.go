@@ -200,11 +200,18 @@ type Result struct {
 	// Injected is the taint each source brought in per asset (seeds, re-seeds,
 	// source-account sends): asset → source → amount.
 	Injected map[graph.Asset]map[string]graph.Amount
-	Stats    Stats
+	// LinkedIn is the taint links carried in per asset (spec §15.5): asset → source →
+	// amount; it counts as injected for conservation.
+	LinkedIn map[graph.Asset]map[string]graph.Amount
+	// Links holds the trace's links (spec §15.7) on a one-chain trace that declares them;
+	// a multi-chain trace has them in its MultiResult.
+	Links map[string]*LinkResult
+	Stats Stats
 
 	sources []string
 	seeds   []Seed
 	movs    movList
+	eng     uint16 // the engine whose movements are this result's (multi-chain traces share movs)
 
 	// The reference → movement index is built on the first Evidence call: most Results
 	// are read for their figures only, and on a long history the index is a large map.
@@ -276,10 +283,10 @@ func (e *Engine) Result() *Result {
 		Model: e.model, Method: e.method.Name(), Params: e.cfg.Params,
 		Sinks: Sinks{}, Exposure: map[string]*Exposure{},
 		Addresses: map[graph.Address]*AddressStats{}, Injected: map[graph.Asset]map[string]graph.Amount{},
-		Stats: e.stats, sources: e.sources, seeds: e.cfg.Seeds, movs: e.ev.movs.snapshot(),
+		Stats: e.stats, sources: e.sources, seeds: e.cfg.Seeds, movs: e.ev.movs.snapshot(), eng: e.engID,
 	}
 	for i, used := range e.seedUsed {
-		if !used {
+		if !used && e.cfg.Seeds[i].Chain == e.cfg.Chain {
 			r.Stats.UnusedSeeds = append(r.Stats.UnusedSeeds, e.cfg.Seeds[i].String())
 		}
 	}
@@ -326,7 +333,7 @@ func (e *Engine) Result() *Result {
 			var slab []Component
 			for i := lo; i < hi; i++ {
 				m := e.ev.movs.at(i)
-				if m.kind == movSeed || m.kind == movFee {
+				if m.kind == movSeed || m.kind == movFee || m.kind == movLink || m.eng != e.engID {
 					continue // fees are sinks (or, under TaintFee, the coinbase's inputs), not outputs
 				}
 				tainted := e.taintPacked(&m.taint, &m.value)
@@ -410,7 +417,19 @@ func (e *Engine) Result() *Result {
 				}
 				r.Injected[asset][e.sources[src]] = v
 			}
+			if v := e.linkedInTot[as][src]; !v.IsZero() {
+				if r.LinkedIn == nil {
+					r.LinkedIn = map[graph.Asset]map[string]graph.Amount{}
+				}
+				if r.LinkedIn[asset] == nil {
+					r.LinkedIn[asset] = map[string]graph.Amount{}
+				}
+				r.LinkedIn[asset][e.sources[src]] = v
+			}
 		}
+	}
+	if e.cfg.Chain == "" {
+		r.Links = e.linkResults()
 	}
 	for li := range e.exposure {
 		ex := &Exposure{Exchange: e.exLabels[li], Assets: map[graph.Asset]*AssetExposure{}}
@@ -533,6 +552,15 @@ func (r *Result) specObject() map[string]any {
 		}
 		j.Exposure[k] = m
 	}
+	for asset, m := range r.LinkedIn {
+		if j.LinkedIn == nil {
+			j.LinkedIn = map[string]map[string]string{}
+		}
+		j.LinkedIn[string(asset)] = jsonAmounts(m)
+	}
+	if r.Links != nil {
+		j.Links = jsonLinks(r.Links, false)
+	}
 	for k, a := range r.Addresses {
 		m := make(map[string]specjson.Address, len(a.Assets))
 		for _, t := range a.Assets {
@@ -601,6 +629,11 @@ func (r *Result) CheckConservation() error {
 			keys[key{asset, s}] = true
 		}
 	}
+	for asset, m := range r.LinkedIn {
+		for s := range m {
+			keys[key{asset, s}] = true
+		}
+	}
 	sorted := make([]key, 0, len(keys))
 	for k := range keys {
 		sorted = append(sorted, k)
@@ -614,6 +647,9 @@ func (r *Result) CheckConservation() error {
 	var errs []string
 	for _, k := range sorted {
 		inj := r.Injected[k.asset][k.source]
+		if li := r.LinkedIn[k.asset][k.source]; !li.IsZero() {
+			inj.Add(&inj, &li) // links bring taint in as seeds do (spec §15.5)
+		}
 		got := held[k]
 		if got == nil {
 			got = new(uint256.Int)
@@ -632,3 +668,30 @@ func (r *Result) CheckConservation() error {
 // 2 keys sinks, exposure and address figures by asset (spec v2 A.1) and lists every
 // exchange. Documents that embed results (the investigator's report.json) carry it.
 const ResultFormatVersion = 2
+
+// jsonLinks encodes links as the spec's links object (§15.7); multi says whether the
+// chains are named (a multi-chain result).
+func jsonLinks(links map[string]*LinkResult, multi bool) map[string]specjson.Link {
+	out := make(map[string]specjson.Link, len(links))
+	for id, l := range links {
+		j := specjson.Link{Kind: string(l.Kind), AssetIn: string(l.AssetIn), InValue: l.InValue.Dec(), InTaint: jsonComps(l.InTaint),
+			Out: []specjson.LinkOut{}, Status: l.Status}
+		if multi {
+			j.ChainIn = string(l.ChainIn)
+		}
+		for _, o := range l.Out {
+			lo := specjson.LinkOut{Ref: o.Ref, Asset: string(o.Asset), Value: o.Value.Dec(), Taint: jsonComps(o.Taint)}
+			if multi {
+				lo.Chain = string(o.Chain)
+			}
+			j.Out = append(j.Out, lo)
+		}
+		out[id] = j
+	}
+	return out
+}
+
+// MarshalJSON encodes the link as the spec's link result (§15.7), chains named.
+func (l *LinkResult) MarshalJSON() ([]byte, error) {
+	return json.Marshal(jsonLinks(map[string]*LinkResult{l.ID: l}, l.ChainIn != "")[l.ID])
+}

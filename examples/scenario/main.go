@@ -8,8 +8,13 @@
 //	go run ./examples/scenario -exact -check testdata/vectors/U02_peel_chain.json
 //
 // With -check it compares every result with the file's "expected" block and reports each
-// difference; the exit status is 1 if any differ. Errors go to stderr with a non-zero
-// exit status.
+// difference (the results' JSON only with -json); the exit status is 1 if any differ.
+// Errors go to stderr with a non-zero exit status; an invalid scenario (one the spec
+// rejects, such as a link whose out-leg comes before its in-legs) is such an error, naming
+// what is wrong.
+//
+// Multi-chain scenarios (spec §15.8) print {"<method>": {"chains": {…}, "links": {…}}};
+// -explain takes "chain:ref" there, or a bare reference searched on every chain.
 //
 // With -exact it prints the results of the specification's informative exact mode (§6)
 // instead: haircut in rational arithmetic (package trace/exact), amounts as "n" or "p/q";
@@ -25,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/scenario"
@@ -42,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	table := fs.Bool("table", false, "print readable tables instead of JSON")
 	explain := fs.String("explain", "", "print the evidence paths of this output, transfer or deposit reference")
 	exact := fs.Bool("exact", false, "print the exact-mode results (haircut in rational arithmetic); with -check, compare with expected_exact")
+	asJSON := fs.Bool("json", false, "with -check: print the results' JSON too")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: scenario [-method M] [-check] [-table] [-explain REF] [-exact] FILE\n")
 		fs.PrintDefaults()
@@ -49,8 +56,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 || *exact && (*table || *explain != "") {
+	if fs.NArg() != 1 {
 		fs.Usage()
+		return 2
+	}
+	if *exact && (*table || *explain != "") {
+		fmt.Fprintln(stderr, "scenario: -exact prints the exact results as JSON (or checks them with -check); it does not combine with -table or -explain")
 		return 2
 	}
 	sc, err := scenario.Load(fs.Arg(0))
@@ -68,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "scenario:", err)
 			return 2
 		}
-		if !m.Supports(sc.Model) {
+		if sc.Chains == nil && !m.Supports(sc.Model) || sc.Chains != nil && !contains(sc.Methods, m.Name()) {
 			fmt.Fprintf(stderr, "scenario: method %s is not defined for the %s model\n", *method, sc.Model)
 			return 2
 		}
@@ -77,9 +88,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *exact {
 		return runExact(sc, methods, *check, stdout, stderr)
 	}
-	results := map[string]*trace.Result{}
+	results := map[string]scenario.Result{}
 	for _, m := range methods {
-		res, err := sc.Run(m)
+		res, err := sc.RunAny(m)
 		if err != nil {
 			fmt.Fprintln(stderr, "scenario:", err)
 			return 1
@@ -89,26 +100,62 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case *explain != "":
 		out := map[string]any{}
+		found := false
 		for m, res := range results {
-			paths, err := res.Evidence(*explain)
+			paths, err := evidence(res, *explain)
 			if err != nil {
 				out[m] = err.Error()
 				continue
 			}
+			found = true
 			out[m] = paths
 		}
 		writeJSON(stdout, out)
+		if !found {
+			fmt.Fprintf(stderr, "scenario: -explain %q: no tainted output, transfer or deposit has that reference under any method\n", *explain)
+			return 1
+		}
 	case *table:
 		for _, m := range methods {
 			fmt.Fprintln(stdout, results[m].String())
 		}
-	default:
+	case !*check || *asJSON:
 		writeJSON(stdout, results)
 	}
 	if !*check {
 		return 0
 	}
-	return checkAll(sc.Name, methods, "", func(m string) ([]string, error) { return sc.Check(m, results[m]) }, stderr)
+	return checkAll(sc.Name, methods, "", func(m string) ([]string, error) { return sc.CheckResult(m, results[m]) }, stderr)
+}
+
+// evidence explains ref in a one-chain or multi-chain result ("chain:ref" or a bare
+// reference searched on every chain).
+func evidence(res scenario.Result, ref string) ([]trace.Path, error) {
+	switch r := res.(type) {
+	case *trace.Result:
+		return r.Evidence(ref)
+	case *trace.MultiResult:
+		for _, c := range r.Chains {
+			if strings.HasPrefix(ref, string(c)+":") {
+				return r.Results[c].Evidence(strings.TrimPrefix(ref, string(c)+":"))
+			}
+		}
+		for _, c := range r.Chains {
+			if p, err := r.Results[c].Evidence(ref); err == nil {
+				return p, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%w: %q", trace.ErrNoEvidence, ref)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // checkAll reports, per method, every difference check finds (or "ok") and returns the

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/chaintrace/chaintrace/trace"
@@ -13,6 +14,19 @@ import (
 // exact engine (package trace/exact); every other method never rounds, so its exact
 // result is the integer engine's, and Run gives it.
 func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
+	if s.Chains != nil || len(s.Links) > 0 || len(s.Venues) > 0 {
+		// Links rescale buffers onto out-legs exactly proportionally in exact mode, for
+		// every method but poison (spec §15.5): the lots of FIFO, LIFO and seniority then
+		// hold fractions of units, which package exact does not replay yet.
+		if method != trace.Poison {
+			return nil, fmt.Errorf("%s: %w", s.Name, ErrExactLinks)
+		}
+		res, err := s.RunAny(method)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(res)
+	}
 	if method != trace.Haircut {
 		res, err := s.Run(method)
 		if err != nil {
@@ -26,6 +40,10 @@ func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
 	}
 	return json.Marshal(res)
 }
+
+// ErrExactLinks is returned by RunExact for a scenario with venues, links or several
+// chains under a method whose exact result is not the integer one.
+var ErrExactLinks = errors.New("exact mode does not replay venues, links or several chains yet (only poison, whose exact result is the integer one)")
 
 // runExactHaircut replays the scenario on the exact engine.
 func (s *Scenario) runExactHaircut() (*exact.Result, error) {

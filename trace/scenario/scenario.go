@@ -55,11 +55,25 @@ type Scenario struct {
 	Seeds           []trace.Seed
 	Exchanges       map[string][]graph.Address
 	Params          trace.Params
+	// Venues and Links (spec §15): the venues of a one-chain scenario, and the links of
+	// any scenario (a multi-chain one's legs name their chains).
+	Venues []graph.Address
+	Links  []graph.Link
+	// Chains holds the chains of a multi-chain scenario (Model graph.Model("multi")), each
+	// a one-chain scenario of its own with its Chain name, venues and exchanges; nil for a
+	// one-chain scenario.
+	Chains []*Scenario
+	// Chain is a chain's name in its multi-chain scenario ("" otherwise).
+	Chain graph.Chain
+	multi bool // transactions carry times, one block each
 
 	blocks []graph.Block
 	// Expected and ExpectedExact hold the file's expected results per method, verbatim.
 	Expected      map[string]json.RawMessage
 	ExpectedExact map[string]json.RawMessage
+	// ExpectedError, for an invalid scenario's vector, is what the error that rejects it
+	// must contain (spec §11: the link, leg, chain or address at fault).
+	ExpectedError string
 	// Warnings are problems that do not stop the scenario (unknown label kinds, …).
 	Warnings []string
 }
@@ -70,7 +84,8 @@ func (s *Scenario) Blocks() []graph.Block { return s.blocks }
 
 // Config returns the trace configuration for method.
 func (s *Scenario) Config(method string) trace.Config {
-	return trace.Config{Model: s.Model, Method: method, Seeds: s.Seeds, Exchanges: s.Exchanges, Params: s.Params}
+	return trace.Config{Model: s.Model, Method: method, Seeds: s.Seeds, Exchanges: s.Exchanges, Params: s.Params,
+		Venues: s.Venues, Links: s.Links, Chain: s.Chain}
 }
 
 // NewEngine returns an engine for method with the scenario's initial holdings declared,
@@ -118,14 +133,20 @@ func (s *Scenario) apply(r replayer) error {
 	return nil
 }
 
-// Run replays the scenario under method.
+// Run replays a one-chain scenario under method (RunMulti replays a multi-chain one).
 func (s *Scenario) Run(method string) (*trace.Result, error) {
+	if s.Chains != nil {
+		return nil, fmt.Errorf("%s: %w: a multi-chain scenario: use RunMulti", s.Name, ErrInvalid)
+	}
 	eng, err := s.NewEngine(method)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.apply(eng); err != nil {
 		return nil, err
+	}
+	if err := eng.CheckLinks(); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
 	return eng.Result(), nil
 }
@@ -170,6 +191,9 @@ type fileJSON struct {
 	Methods       []string                   `json:"methods"`
 	Expected      map[string]json.RawMessage `json:"expected"`
 	ExpectedExact map[string]json.RawMessage `json:"expected_exact"`
+	ExpectedError *struct {
+		Contains string `json:"contains"`
+	} `json:"expected_error"`
 }
 
 type scenarioJSON struct {
@@ -183,15 +207,9 @@ type scenarioJSON struct {
 		Asset   string     `json:"asset"`
 		Amount  amountText `json:"amount"`
 	} `json:"initial_balances"`
-	Transactions []json.RawMessage `json:"transactions"`
-	Seeds        []struct {
-		Address  string     `json:"address"`
-		Outpoint string     `json:"outpoint"`
-		Transfer string     `json:"transfer"`
-		Source   string     `json:"source"`
-		Amount   amountText `json:"amount"`
-	} `json:"seeds"`
-	Labels map[string]json.RawMessage `json:"labels"`
+	Transactions []json.RawMessage          `json:"transactions"`
+	Seeds        []seedJSON                 `json:"seeds"`
+	Labels       map[string]json.RawMessage `json:"labels"`
 	// Spec v2 part B (venues, links, several chains).
 	Chains []json.RawMessage `json:"chains"`
 	Venues []json.RawMessage `json:"venues"`
@@ -205,11 +223,21 @@ type scenarioJSON struct {
 	} `json:"params"`
 }
 
+type seedJSON struct {
+	Chain    string     `json:"chain,omitempty"`
+	Address  string     `json:"address,omitempty"`
+	Outpoint string     `json:"outpoint,omitempty"`
+	Transfer string     `json:"transfer,omitempty"`
+	Source   string     `json:"source"`
+	Amount   amountText `json:"amount"`
+}
+
 type utxoTxJSON struct {
 	TxID     string   `json:"txid"`
 	Block    *uint64  `json:"block"`
 	Index    *uint32  `json:"index"`
 	Coinbase bool     `json:"coinbase"`
+	Time     *int64   `json:"time"`
 	Inputs   []string `json:"inputs"`
 	Outputs  []struct {
 		Address     string     `json:"address"`
@@ -225,6 +253,7 @@ type accountTxJSON struct {
 	From      string          `json:"from"`
 	To        string          `json:"to"`
 	Fee       amountText      `json:"fee"`
+	Time      *int64          `json:"time"`
 	Status    json.RawMessage `json:"status"`
 	Transfers []struct {
 		ID       string     `json:"id"`
@@ -325,10 +354,13 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	if f.Scenario == nil {
 		return nil, p.errf(ErrSyntax, "no \"scenario\" object")
 	}
-	if f.Model == "multi" || len(f.Scenario.Chains) > 0 || len(f.Scenario.Venues) > 0 || len(f.Scenario.Links) > 0 {
-		return nil, p.errf(ErrInvalid, "venues, links and multi-chain scenarios (spec v2 part B) are not supported by this version")
-	}
 	s := &Scenario{Name: name, ID: f.ID, Title: f.Title, Description: f.Description, Expected: f.Expected, ExpectedExact: f.ExpectedExact}
+	if f.ExpectedError != nil {
+		s.ExpectedError = f.ExpectedError.Contains
+	}
+	if f.Model == "multi" || len(f.Scenario.Chains) > 0 {
+		return p.multi(s, &f)
+	}
 	switch f.Model {
 	case "utxo":
 		s.Model = graph.UTXO
@@ -367,6 +399,9 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		return nil, err
 	}
 	if err := p.seeds(s, sc); err != nil {
+		return nil, err
+	}
+	if err := p.venuesAndLinks(s, sc); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -476,6 +511,9 @@ func (p *parser) seeds(s *Scenario, sc *scenarioJSON) error {
 	}
 	for i, js := range sc.Seeds {
 		where := fmt.Sprintf("seeds[%d]", i)
+		if js.Chain != "" {
+			return p.errf(ErrInvalid, "%s: names chain %q in a one-chain scenario", where, js.Chain)
+		}
 		if js.Source == "" {
 			return p.errf(ErrInvalid, "%s: no source", where)
 		}
@@ -677,15 +715,22 @@ func (p *parser) utxo(s *Scenario, sc *scenarioJSON) error {
 		if !t.Coinbase && outSum.Gt(&in) {
 			return p.errf(trace.ErrOverspend, "%s: outputs %s exceed inputs %s", where, outSum.Dec(), in.Dec())
 		}
-		s.appendTx(*t.Block, func(b *graph.Block) { b.UTXOTxs = append(b.UTXOTxs, tx) })
+		if err := s.appendTx(p, where, *t.Block, t.Time, func(b *graph.Block) { b.UTXOTxs = append(b.UTXOTxs, tx) }); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // appendTx adds a transaction to the block at height h, creating it when needed
-// (transactions arrive sorted).
-func (s *Scenario) appendTx(h uint64, add func(*graph.Block)) {
-	if n := len(s.blocks); n == 0 || s.blocks[n-1].Height != h {
+// (transactions arrive sorted). In a multi-chain scenario every transaction has a time
+// and is a block of its own, since the chains are merged transaction by transaction
+// (spec §15.2).
+func (s *Scenario) appendTx(p *parser, where string, h uint64, t *int64, add func(*graph.Block)) error {
+	if s.multi && t == nil {
+		return p.errf(ErrInvalid, "chain %s: %s: a multi-chain transaction has no time", s.Chain, where)
+	}
+	if n := len(s.blocks); n == 0 || s.blocks[n-1].Height != h || s.multi {
 		chain := graph.Bitcoin
 		if s.Model == graph.Account {
 			chain = graph.Ethereum
@@ -694,9 +739,13 @@ func (s *Scenario) appendTx(h uint64, add func(*graph.Block)) {
 		if n > 0 {
 			b.Parent = s.blocks[n-1].Hash
 		}
+		if t != nil {
+			b.Time = *t
+		}
 		s.blocks = append(s.blocks, b)
 	}
 	add(&s.blocks[len(s.blocks)-1])
+	return nil
 }
 
 func (p *parser) account(s *Scenario, sc *scenarioJSON) error {
@@ -830,7 +879,9 @@ func (p *parser) account(s *Scenario, sc *scenarioJSON) error {
 				}
 			}
 		}
-		s.appendTx(*t.Block, func(b *graph.Block) { b.AccountTxs = append(b.AccountTxs, tx) })
+		if err := s.appendTx(p, where, *t.Block, t.Time, func(b *graph.Block) { b.AccountTxs = append(b.AccountTxs, tx) }); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -847,4 +898,13 @@ func asset(s string) (graph.Asset, error) {
 		return "", fmt.Errorf("asset %q: %w", s, err)
 	}
 	return graph.Asset(a), nil
+}
+
+// MarshalJSON lets a seed go back through json (multi-chain parsing regroups seeds per
+// chain): the amount as it was written.
+func (a amountText) MarshalJSON() ([]byte, error) {
+	if !a.set {
+		return []byte("null"), nil
+	}
+	return json.Marshal(a.s)
 }

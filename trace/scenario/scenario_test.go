@@ -32,9 +32,15 @@ func TestVectors(t *testing.T) {
 		require.NoError(t, err, f)
 		for _, m := range sc.Methods {
 			t.Run(filepath.Base(f)+"/"+m, func(t *testing.T) {
-				res, err := sc.Run(m)
+				res, err := sc.RunAny(m)
+				if sc.ExpectedError != "" {
+					// An invalid scenario is rejected with an error naming what is wrong.
+					require.ErrorIs(t, err, trace.ErrInvalidLink)
+					require.ErrorContains(t, err, sc.ExpectedError)
+					return
+				}
 				require.NoError(t, err)
-				diffs, err := sc.Check(m, res)
+				diffs, err := sc.CheckResult(m, res)
 				require.NoError(t, err)
 				require.Empty(t, diffs, "differences from the expected result")
 				// Every method but poison conserves taint exactly (spec §9.3).
@@ -49,7 +55,7 @@ func TestVectors(t *testing.T) {
 // TestVectorsCoverEveryMethod guards against a vector set that silently stops testing a
 // method.
 func TestVectorsCoverEveryMethod(t *testing.T) {
-	seen := map[string]map[string]bool{"utxo": {}, "account": {}}
+	seen := map[string]map[string]bool{"utxo": {}, "account": {}, "multi": {}}
 	for _, f := range files(t, "vectors/*.json") {
 		sc, err := scenario.Load(f)
 		require.NoError(t, err)
@@ -118,10 +124,13 @@ func TestRunIsDeterministic(t *testing.T) {
 	for _, f := range files(t, "vectors/*.json") {
 		sc, err := scenario.Load(f)
 		require.NoError(t, err)
+		if sc.ExpectedError != "" {
+			continue
+		}
 		for _, m := range sc.Methods {
-			a, err := sc.Run(m)
+			a, err := sc.RunAny(m)
 			require.NoError(t, err)
-			b, err := sc.Run(m)
+			b, err := sc.RunAny(m)
 			require.NoError(t, err)
 			ja, _ := json.Marshal(a)
 			jb, _ := json.Marshal(b)
@@ -147,7 +156,8 @@ func FuzzParse(f *testing.F) {
 				!errors.Is(err, graph.ErrBadChecksum) && !errors.Is(err, graph.ErrBadOutpoint) &&
 				!errors.Is(err, trace.ErrUnknownOutpoint) && !errors.Is(err, trace.ErrDoubleSpend) &&
 				!errors.Is(err, trace.ErrOverspend) && !errors.Is(err, trace.ErrOverdraft) &&
-				!errors.Is(err, trace.ErrBadConfig) && !errors.Is(err, scenario.ErrSeedIsExchange) {
+				!errors.Is(err, trace.ErrBadConfig) && !errors.Is(err, scenario.ErrSeedIsExchange) &&
+				!errors.Is(err, trace.ErrInvalidLink) {
 				t.Fatalf("error wraps no known sentinel: %v", err)
 			}
 			if !strings.HasPrefix(err.Error(), "fuzz.json") {
@@ -155,10 +165,13 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		// A scenario that validates must replay under every method of its model without
-		// error, and conserve taint.
-		for _, m := range trace.Methods(sc.Model) {
-			res, err := sc.Run(m)
+		// A scenario that validates must replay under every method without error (but
+		// an invalid link set, which only the replay can find: §15.9), and conserve taint.
+		for _, m := range sc.Methods {
+			res, err := sc.RunAny(m)
+			if errors.Is(err, trace.ErrInvalidLink) && strings.HasPrefix(err.Error(), "fuzz.json") {
+				return
+			}
 			if err != nil {
 				t.Fatalf("validated scenario fails under %s: %v", m, err)
 			}
@@ -174,17 +187,83 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// Spec v2 part B (venues, links, several chains) is not implemented yet: such a scenario is
-// refused with an error that says so, never run as if its links were absent.
-func TestLinksRefused(t *testing.T) {
-	for _, doc := range []string{
-		`{"format_version": 2, "model": "utxo", "scenario": {"venues": ["V"], "transactions": []}}`,
-		`{"format_version": 2, "model": "account", "scenario": {"links": [{"id": "L1"}], "transactions": []}}`,
-		`{"format_version": 2, "model": "multi", "scenario": {"chains": [{"name": "eth"}]}}`,
-	} {
-		_, err := scenario.Parse("links.json", []byte(doc))
-		require.ErrorIs(t, err, scenario.ErrInvalid)
-		require.ErrorContains(t, err, "spec v2 part B")
+// TestInvalidLinks: every invalid link set of spec §15.9 is rejected, at parse time or when
+// the replay meets it, with an error that names the link, leg, chain or address at fault.
+func TestInvalidLinks(t *testing.T) {
+	// One account chain: A (2 ETH) pays venue P, P pays B 10 TKN; A2 pays P too.
+	acct := func(venues, links, extra string) string {
+		return `{"format_version": 2, "model": "account", "scenario": {
+			"initial_balances": [{"address": "A", "asset": "ETH", "amount": "2"}, {"address": "P", "asset": "TKN", "amount": "20"}, {"address": "A2", "asset": "ETH", "amount": "1"}],
+			"transactions": [
+				{"tx": "t1", "block": 1, "index": 0, "from": "A", "transfers": [{"id": "t1.0", "asset": "ETH", "from": "A", "to": "P", "amount": "1"}]},
+				{"tx": "t2", "block": 2, "index": 0, "from": "P", "transfers": [{"id": "t2.0", "asset": "TKN", "from": "P", "to": "B", "amount": "10"}, {"id": "t2.1", "asset": "ETH", "from": "A", "to": "A", "amount": "1"}]},
+				{"tx": "t3", "block": 3, "index": 0, "from": "A2", "transfers": [{"id": "t3.0", "asset": "ETH", "from": "A2", "to": "P", "amount": "1"}, {"id": "t3.1", "asset": "TKN", "from": "B", "to": "C", "amount": "1"}]}
+			],
+			"seeds": [{"address": "A", "source": "s"}` + extra + `],
+			"labels": {"exchanges": {"EX": ["E"]}},
+			"venues": ` + venues + `, "links": ` + links + `}}`
+	}
+	cases := []struct {
+		name, doc string
+		says      []string
+	}{
+		{"leg not found", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t1.0"], "out": ["nope"]}]`, ""), []string{`link "L"`, "nope", "not found"}},
+		{"in-leg pays no venue", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t3.1"], "out": []}]`, ""), []string{`link "L"`, "t3.1", "does not pay a venue"}},
+		{"out-leg not paid by a venue", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t1.0"], "out": ["t3.1"]}]`, ""), []string{`link "L"`, "t3.1", "not paid by a venue"}},
+		{"in-leg of two links", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t1.0"], "out": ["t2.0"]}, {"id": "M", "kind": "swap", "in": ["t1.0"], "out": []}]`, ""), []string{`link "M"`, "t1.0", `link "L"`}},
+		{"no in-leg", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": [], "out": ["t2.0"]}]`, ""), []string{`link "L"`, "no in-leg"}},
+		{"in-leg after an out-leg", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t1.0", "t3.0"], "out": ["t2.0"]}]`, ""), []string{`link "L"`, "t3.0", "after an out-leg"}},
+		{"self-transfer leg", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t2.1"], "out": []}]`, ""), []string{`link "L"`, "t2.1", "self-transfer"}},
+		{"out-leg is a transfer seed", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t1.0"], "out": ["t2.0"]}]`, `, {"transfer": "t2.0", "source": "s"}`), []string{`link "L"`, "t2.0", "transfer seed"}},
+		{"venue and seed", acct(`["A"]`, `[]`, ""), []string{"A", "venue and a seed"}},
+		{"venue and exchange", acct(`["E"]`, `[]`, ""), []string{"E", "venue", "exchange EX"}},
+		{"two links share an id", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t1.0"], "out": ["t2.0"]}, {"id": "L", "kind": "swap", "in": ["t3.0"], "out": []}]`, ""), []string{`link "L"`, "share"}},
+		{"a leg names a chain on one chain", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": [{"chain": "eth", "transfer": "t1.0"}], "out": []}]`, ""), []string{"eth"}},
+		{"bad kind", acct(`["P"]`, `[{"id": "L", "kind": "teleport", "in": ["t1.0"], "out": []}]`, ""), []string{"teleport"}},
+		{"in-legs of two assets", acct(`["P"]`, `[{"id": "L", "kind": "swap", "in": ["t1.0", "t2.0"], "out": []}]`, ""), []string{`link "L"`, "t2.0"}},
+	}
+	multi := func(chains, seeds, venues, links string) string {
+		return `{"format_version": 2, "model": "multi", "scenario": {"chains": ` + chains + `, "seeds": ` + seeds + `, "labels": {"exchanges": {}}, "venues": ` + venues + `, "links": ` + links + `}}`
+	}
+	eth := `{"name": "eth", "model": "account", "initial_balances": [{"address": "A", "asset": "ETH", "amount": "1"}], "transactions": [{"tx": "e1", "block": 1, "index": 0, "from": "A", "time": 10, "transfers": [{"id": "e1.0", "asset": "ETH", "from": "A", "to": "V", "amount": "1"}]}]}`
+	btc := `{"name": "btc", "model": "utxo", "funding": [{"outpoint": "f:0", "address": "W", "value": "5"}], "transactions": [{"txid": "b1", "block": 7, "index": 0, "time": 20, "inputs": ["f:0"], "outputs": [{"address": "X", "value": "5"}]}]}`
+	btcEarly := strings.Replace(btc, `"time": 20`, `"time": 5`, 1)
+	btcNoTime := strings.Replace(btc, `"time": 20, `, ``, 1)
+	venues := `[{"chain": "eth", "address": "V"}, {"chain": "btc", "address": "W"}]`
+	link := `[{"id": "TC", "kind": "thorchain", "in": [{"chain": "eth", "transfer": "e1.0"}], "out": [{"chain": "btc", "output": "b1:0"}]}]`
+	seeds := `[{"chain": "eth", "address": "A", "source": "s"}]`
+	cases = append(cases, []struct {
+		name, doc string
+		says      []string
+	}{
+		{"multi: valid", multi("["+eth+","+btc+"]", seeds, venues, link), nil},
+		{"multi: out-leg before in-leg", multi("["+eth+","+btcEarly+"]", seeds, venues, link), []string{`link "TC"`, "btc:b1:0", "before any in-leg"}},
+		{"multi: no time", multi("["+eth+","+btcNoTime+"]", seeds, venues, link), []string{"btc", "no time"}},
+		{"multi: unknown chain in a leg", multi("["+eth+","+btc+"]", seeds, venues, strings.Replace(link, `"chain": "btc"`, `"chain": "doge"`, 1)), []string{"doge", `link "TC"`}},
+		{"multi: unknown chain in a seed", multi("["+eth+","+btc+"]", `[{"chain": "sol", "address": "A", "source": "s"}]`, venues, link), []string{"sol"}},
+		{"multi: unknown chain in a venue", multi("["+eth+","+btc+"]", seeds, `[{"chain": "sol", "address": "V"}]`, link), []string{"sol", "V"}},
+		{"multi: in-legs on two chains", multi("["+eth+","+btc+"]", seeds, venues, `[{"id": "TC", "kind": "bridge", "in": [{"chain": "eth", "transfer": "e1.0"}, {"chain": "btc", "output": "b1:0"}], "out": []}]`), []string{`link "TC"`, "two chains"}},
+	}...)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sc, err := scenario.Parse("links.json", []byte(c.doc))
+			if err == nil {
+				for _, m := range sc.Methods {
+					if _, err = sc.RunAny(m); err != nil {
+						break
+					}
+				}
+			}
+			if c.says == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			require.True(t, errors.Is(err, scenario.ErrInvalid) || errors.Is(err, trace.ErrInvalidLink), "%v", err)
+			for _, s := range c.says {
+				require.Contains(t, err.Error(), s)
+			}
+		})
 	}
 	_, err := scenario.Parse("v3.json", []byte(`{"format_version": 3, "model": "utxo", "scenario": {}}`))
 	require.ErrorContains(t, err, "format_version 3 is not supported")

@@ -76,6 +76,27 @@ type Result struct {
 	Exposure  map[string]map[string]Exposure          // exchange → asset → row; every exchange
 	Addresses map[string]map[string]Address           // address → asset → figures
 	LinkedIn  map[string]map[string]string            // asset → source → amount; omitted when empty
+	Links     map[string]Link                         // one-chain results that declare links
+}
+
+// Link is a link's result (spec §15.7).
+type Link struct {
+	Kind    string    `json:"kind"`
+	ChainIn string    `json:"chain_in,omitempty"`
+	AssetIn string    `json:"asset_in"`
+	InValue string    `json:"in_value"`
+	InTaint []Comp    `json:"in_taint"`
+	Out     []LinkOut `json:"out"`
+	Status  string    `json:"status"`
+}
+
+// LinkOut is one out-leg of a link.
+type LinkOut struct {
+	Chain string `json:"chain,omitempty"`
+	Ref   string `json:"ref"`
+	Asset string `json:"asset"`
+	Value string `json:"value"`
+	Taint []Comp `json:"taint"`
 }
 
 // Object returns r as the spec's object, ready for json.Marshal (which sorts map keys,
@@ -88,6 +109,9 @@ func (r *Result) Object() map[string]any {
 	}
 	if len(r.LinkedIn) > 0 {
 		obj["linked_in"] = r.LinkedIn
+	}
+	if r.Links != nil {
+		obj["links"] = r.Links
 	}
 	if r.UTXO {
 		obj["outputs"], obj["unspent"] = orEmpty(r.Outputs), orEmpty(r.Unspent)
