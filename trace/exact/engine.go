@@ -105,6 +105,10 @@ func New(cfg trace.Config) (*Engine, error) {
 	if _, err := trace.NewEngine(cfg); err != nil {
 		return nil, err
 	}
+	if len(cfg.Venues) > 0 || len(cfg.Links) > 0 || cfg.Chain != "" {
+		// Refused rather than replayed without them: the figures would be v1's.
+		return nil, fmt.Errorf("%w: exact mode does not replay venues, links or several chains yet", trace.ErrBadConfig)
+	}
 	// cfg is valid: what follows only builds the tables.
 	e := &Engine{
 		cfg:       cfg,
