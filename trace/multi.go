@@ -184,6 +184,9 @@ func (m *Multi) Result() *MultiResult {
 		r.Results[c] = m.engines[c].Result()
 	}
 	r.Links = m.engines[m.chains[0]].linkResults()
+	for _, res := range r.Results {
+		res.multiLinks = r.Links
+	}
 	return r
 }
 

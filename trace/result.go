@@ -207,6 +207,9 @@ type Result struct {
 	// a multi-chain trace has them in its MultiResult.
 	Links map[string]*LinkResult
 	Stats Stats
+	// multiLinks are the links of the multi-chain trace this result is a chain of
+	// (AllLinks): not part of the chain's own result object.
+	multiLinks map[string]*LinkResult
 
 	sources []string
 	seeds   []Seed
@@ -694,4 +697,13 @@ func jsonLinks(links map[string]*LinkResult, multi bool) map[string]specjson.Lin
 // MarshalJSON encodes the link as the spec's link result (§15.7), chains named.
 func (l *LinkResult) MarshalJSON() ([]byte, error) {
 	return json.Marshal(jsonLinks(map[string]*LinkResult{l.ID: l}, l.ChainIn != "")[l.ID])
+}
+
+// AllLinks returns the links of the trace the result belongs to: its own (a one-chain
+// trace) or those of its multi-chain trace, which its JSON leaves to the MultiResult.
+func (r *Result) AllLinks() map[string]*LinkResult {
+	if r.Links != nil {
+		return r.Links
+	}
+	return r.multiLinks
 }

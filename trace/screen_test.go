@@ -364,3 +364,38 @@ func TestVerdictEvidenceTieIsStable(t *testing.T) {
 		require.Equal(t, want, steps[len(steps)-1].Ref, "run %d", run)
 	}
 }
+
+// A verdict on a Bitcoin deposit cites an Ethereum theft through the links its taint passed
+// (spec §15): the evidence path leads from the deposit back through the THORChain and wrap
+// links to the seed on the other chain.
+func TestVerdictThroughLinks(t *testing.T) {
+	sc, err := scenario.Load("../testdata/vectors/L02_link_wrap_thorchain_eth_to_btc.json")
+	require.NoError(t, err)
+	r, err := sc.RunMulti(trace.Haircut)
+	require.NoError(t, err)
+	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	require.NoError(t, err)
+	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: "btc", Policy: pol})
+	require.NoError(t, err)
+	s.Update(r.Results["btc"], 800002, "")
+	v, err := s.CheckDeposit(context.Background(), "btc", "b2:0")
+	require.NoError(t, err)
+	require.Equal(t, "ExchB", v.Exchange)
+	require.Equal(t, "2500000", v.Totals(graph.BTC).Tainted.Dec())
+	require.NotEqual(t, trace.RiskNone, v.Risk)
+	require.NotEmpty(t, v.Evidence)
+	p := v.Evidence[0]
+	require.True(t, p.Complete)
+	require.Equal(t, "seed", p.Steps[0].Kind)
+	require.Contains(t, p.Steps[0].Seed, "address H")
+	var links []string
+	for _, st := range p.Steps {
+		if st.Kind == "link" {
+			links = append(links, st.Link.ID)
+		}
+	}
+	require.Equal(t, []string{"WRAP1", "TC1"}, links)
+	b, err := v.JSON()
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"kind":"thorchain"`)
+}

@@ -89,6 +89,13 @@ func (as Assets) Info(c graph.Chain, a graph.Asset) (AssetInfo, bool) {
 	if a == "" || a == c.NativeAsset() {
 		return AssetInfo{Symbol: string(c.NativeAsset()), Decimals: decimals(c)}, true
 	}
+	// A link can bring another chain's native asset into this chain's figures.
+	switch a {
+	case graph.BTC:
+		return AssetInfo{Symbol: "BTC", Decimals: 8}, true
+	case graph.ETH:
+		return AssetInfo{Symbol: "ETH", Decimals: 18}, true
+	}
 	if i, ok := as[a]; ok {
 		return i, true
 	}

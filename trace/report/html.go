@@ -82,8 +82,12 @@ ol.path li { margin: 2px 0; font-size: 13px; }
 {{range $c.Methods}}
 <h3>{{.Method}}: evidence, one path per exchange and asset</h3>
 {{range .Evidence}}<p><b>{{.Exchange}}</b>: deposit <code>{{.Deposit}}</code> carries {{amount $c .Asset .Path.Amount}} of <i>{{.Path.Source}}</i> at hop {{.Path.Hop}}{{if not .Path.Complete}} (path incomplete){{end}}</p>
-<ol class="path">{{range .Path.Steps}}{{if eq .Kind "seed"}}<li>seed <code>{{.Ref}}</code> — {{.Seed}}</li>{{else}}<li>hop {{.Hop}}: <code>{{.Ref}}</code> block {{.Height}}, <code title="{{.From}}">{{short (print .From)}}</code> → <code title="{{.To}}">{{short (print .To)}}</code>, {{amount $c (stepAsset $c .Asset) .Amount}} tainted of {{amount $c (stepAsset $c .Asset) .Value}}</li>{{end}}{{end}}</ol>
+<ol class="path">{{range .Path.Steps}}{{if eq .Kind "seed"}}<li>seed <code>{{.Ref}}</code> — {{.Seed}}</li>{{else if eq .Kind "link"}}<li>link <b>{{.Link.ID}}</b> ({{.Link.Kind}}): {{amount $c (stepAsset $c .Asset) .Amount}} tainted of {{amount $c (stepAsset $c .Asset) .Value}} went in{{if .Link.Evidence}}; evidence: {{.Link.Evidence}}{{end}}</li>{{else}}<li>hop {{.Hop}}: <code>{{.Ref}}</code> block {{.Height}}, <code title="{{.From}}">{{short (print .From)}}</code> → <code title="{{.To}}">{{short (print .To)}}</code>, {{amount $c (stepAsset $c .Asset) .Amount}} tainted of {{amount $c (stepAsset $c .Asset) .Value}}</li>{{end}}{{end}}</ol>
 {{else}}<p class="muted">No exchange received taint.</p>{{end}}
+{{if .Links}}<h4>Links the taint passed through (swaps, wraps, bridges: docs/taint-spec.md §15)</h4>
+<table><tr><th class="l">link</th><th class="l">kind</th><th class="l">in</th><th class="l">out</th><th class="l">evidence</th><th class="l">status</th></tr>
+{{range .Links}}<tr><td class="l">{{.ID}}</td><td class="l">{{.Kind}}</td><td class="l">{{if .ChainIn}}{{.ChainIn}}: {{end}}{{amount $c .AssetIn .InTaint}} tainted of {{amount $c .AssetIn .InValue}}</td><td class="l">{{range .Out}}{{if .Chain}}{{.Chain}}: {{end}}<code>{{.Ref}}</code> {{amount $c .Asset .Tainted}} tainted of {{amount $c .Asset .Value}}<br>{{end}}</td><td class="l">{{.Evidence}}</td><td class="l">{{.Status}}</td></tr>
+{{end}}</table>{{end}}
 <p class="muted">Conservation: {{.Conservation}}.</p>
 <table><tr><th class="l">sink</th><th class="l">source</th><th>amount</th></tr>
 {{range $asset, $bySink := .Sinks}}{{range $k, $v := $bySink}}{{range $s, $a := $v}}<tr><td class="l">{{$k}}</td><td class="l">{{$s}}</td><td>{{amount $c $asset $a}}</td></tr>{{end}}{{end}}{{end}}

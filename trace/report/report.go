@@ -135,6 +135,9 @@ type MethodReport struct {
 	Held         map[graph.Asset]map[string]string            `json:"held"`     // asset → source
 	Conservation string                                       `json:"conservation"`
 	Stats        trace.Stats                                  `json:"stats"`
+	// Links are the links of the trace (spec §15): what went into each and what came out,
+	// with the taint carried, in base units of each leg's asset.
+	Links []LinkRow `json:"links,omitempty"`
 	// Result is the spec's result object (omitted for very large traces: see
 	// Run.MaxResultEntries).
 	Result *trace.Result `json:"result,omitempty"`
@@ -155,6 +158,63 @@ type ExposureRow struct {
 	MaxHop   uint32            `json:"max_hop"`
 	Deposits int               `json:"tainted_deposits"`
 	BySource map[string]string `json:"by_source"`
+}
+
+// LinkRow is one link of the trace: its kind and evidence, what went in (chain, asset,
+// value, tainted) and each out-leg (chain, reference, asset, value, tainted).
+type LinkRow struct {
+	ID       string         `json:"id"`
+	Kind     graph.LinkKind `json:"kind"`
+	Evidence string         `json:"evidence,omitempty"`
+	Status   string         `json:"status"`
+	ChainIn  graph.Chain    `json:"chain_in,omitempty"`
+	AssetIn  graph.Asset    `json:"asset_in"`
+	InValue  string         `json:"in_value"`
+	InTaint  string         `json:"in_tainted"`
+	Out      []LinkOutRow   `json:"out"`
+}
+
+// LinkOutRow is one out-leg of a link.
+type LinkOutRow struct {
+	Chain   graph.Chain `json:"chain,omitempty"`
+	Ref     string      `json:"ref"`
+	Asset   graph.Asset `json:"asset"`
+	Value   string      `json:"value"`
+	Tainted string      `json:"tainted"`
+}
+
+// linkRows lists res's trace's links, sorted by id.
+func linkRows(res *trace.Result) []LinkRow {
+	links := res.AllLinks()
+	ids := make([]string, 0, len(links))
+	for id := range links {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var rows []LinkRow
+	sum := func(cs []trace.Component, value *uint256.Int) string {
+		if res.Method == trace.Poison {
+			if len(cs) > 0 {
+				return value.Dec() // poison taints the whole value
+			}
+			return "0"
+		}
+		var t uint256.Int
+		for _, c := range cs {
+			t.Add(&t, &c.Amount)
+		}
+		return t.Dec()
+	}
+	for _, id := range ids {
+		l := links[id]
+		row := LinkRow{ID: id, Kind: l.Kind, Evidence: l.Evidence, Status: l.Status, ChainIn: l.ChainIn, AssetIn: l.AssetIn,
+			InValue: l.InValue.Dec(), InTaint: sum(l.InTaint, &l.InValue), Out: []LinkOutRow{}}
+		for _, o := range l.Out {
+			row.Out = append(row.Out, LinkOutRow{Chain: o.Chain, Ref: o.Ref, Asset: o.Asset, Value: o.Value.Dec(), Tainted: sum(o.Taint, &o.Value)})
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // ExchangePath explains one exchange's exposure in one asset by one path.
@@ -323,19 +383,23 @@ func methodReport(res *trace.Result, maxEntries int) (MethodReport, error) {
 			}
 		}
 	}
+	mr.Links = linkRows(res)
 	if len(res.Outputs)+len(res.Transfers) <= maxEntries {
 		mr.Result = res
 	}
 	return mr, nil
 }
 
-// taintedAssets lists the assets in which res's sources injected taint, sorted.
+// taintedAssets lists the assets in which res's sources injected taint, or links carried
+// it in, sorted.
 func taintedAssets(res *trace.Result) []graph.Asset {
 	m := map[graph.Asset]bool{}
-	for a, bySrc := range res.Injected {
-		for _, v := range bySrc {
-			if !v.IsZero() {
-				m[a] = true
+	for _, in := range []map[graph.Asset]map[string]graph.Amount{res.Injected, res.LinkedIn} {
+		for a, bySrc := range in {
+			for _, v := range bySrc {
+				if !v.IsZero() {
+					m[a] = true
+				}
 			}
 		}
 	}
@@ -547,6 +611,14 @@ func writePath(b *strings.Builder, chain graph.Chain, as Assets, e ExchangePath)
 	for _, s := range e.Path.Steps {
 		if s.Kind == "seed" {
 			fmt.Fprintf(b, "    seed %s (%s)\n", s.Ref, s.Seed)
+			continue
+		}
+		if s.Kind == "link" && s.Link != nil {
+			fmt.Fprintf(b, "    link %s (%s): %s of %s went in, carried on at its taint fraction", s.Link.ID, s.Link.Kind, as.Format(chain, s.Asset, s.Amount), as.Format(chain, s.Asset, s.Value))
+			if s.Link.Evidence != "" {
+				fmt.Fprintf(b, "; evidence: %s", s.Link.Evidence)
+			}
+			fmt.Fprintln(b)
 			continue
 		}
 		asset := s.Asset

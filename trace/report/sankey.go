@@ -55,13 +55,45 @@ const (
 	RouteDirect   = "direct (hop ≤ 1)"
 	RouteWallets  = "through wallets (splits, peel chains)"
 	RouteUnread   = "route not analysed"
+	// Routes through declared links (spec §15): the taint changed asset or chain.
+	RouteLinkSwap      = "via a swap"
+	RouteLinkWrap      = "via a wrap"
+	RouteLinkBridge    = "via a bridge (link)"
+	RouteLinkThorchain = "via THORChain"
+	RouteLinkDeclared  = "via a declared link"
 )
+
+// linkRoute names the route of a path that went through a link: the last link it passed.
+func linkRoute(p trace.Path) string {
+	r := ""
+	for _, s := range p.Steps {
+		if s.Kind != "link" || s.Link == nil {
+			continue
+		}
+		switch s.Link.Kind {
+		case graph.LinkSwap:
+			r = RouteLinkSwap
+		case graph.LinkWrap:
+			r = RouteLinkWrap
+		case graph.LinkBridge:
+			r = RouteLinkBridge
+		case graph.LinkThorchain:
+			r = RouteLinkThorchain
+		default:
+			r = RouteLinkDeclared
+		}
+	}
+	return r
+}
 
 const maxSankeyDeposits = 500
 
 // route classifies an evidence path by the labels of the addresses it passes through
 // (neither the seed nor the deposit itself).
 func route(p trace.Path, nm *naming) string {
+	if r := linkRoute(p); r != "" {
+		return r
+	}
 	found := map[string]bool{}
 	for i, s := range p.Steps {
 		if s.Kind == "seed" || i == len(p.Steps)-1 {
