@@ -312,7 +312,7 @@ func (e *Engine) recordLinkOut(li int32, ref string, asset graph.Asset, value *u
 	l := &e.links.links[li]
 	var taint []Component
 	if len(st) > 0 {
-		taint = appendComponents(new([]Component), &packed{wide: e.aggregate(st, value)}, e.sources)
+		taint = e.exactComponents(e.aggregate(st, value))
 	}
 	l.outs = append(l.outs, linkOut{chain: e.cfg.Chain, ref: ref, asset: asset, value: *value, taint: taint})
 }
@@ -393,7 +393,7 @@ func (e *Engine) linkResults() map[string]*LinkResult {
 		l := &e.links.links[i]
 		r := &LinkResult{ID: l.def.ID, Kind: l.def.Kind, Evidence: l.def.Evidence, ChainIn: l.chainIn, AssetIn: l.assetIn, InValue: l.value, Status: "pending"}
 		if hasTaint(l.buf) {
-			r.InTaint = appendComponents(new([]Component), &packed{wide: e.aggregate(l.buf, &l.value)}, e.sources)
+			r.InTaint = e.exactComponents(e.aggregate(l.buf, &l.value))
 		}
 		if len(l.outs) > 0 {
 			r.Status = "complete"
@@ -433,4 +433,17 @@ func (e *Engine) utxoLeg(b *graph.Block, tx *graph.UTXOTx, op graph.Outpoint) (l
 		}
 	}
 	return lk, nil
+}
+
+// exactComponents converts an aggregate into Components in memory of its own size (a link
+// keeps them; appendComponents carves from large slabs meant for a whole Result).
+func (e *Engine) exactComponents(st []seg) []Component {
+	if len(st) == 0 {
+		return nil
+	}
+	out := make([]Component, 0, len(st))
+	for _, g := range st {
+		out = append(out, Component{Source: e.sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
+	}
+	return out
 }
