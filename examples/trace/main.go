@@ -324,7 +324,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 
 	var repRuns []report.Run
 	for _, r := range runs {
-		rr, err := traceChain(ctx, o, st, set, r, u)
+		rr, err := traceChain(ctx, o, st, set, r, u, params)
 		if err != nil {
 			return err
 		}
@@ -460,25 +460,18 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 	set := labels.NewSet()
 	var sources []report.LabelSource
 	for i, f := range files {
-		b, err := labels.LoadFile(ctx, f, labels.Options{})
+		// Cite the bundled sets by their place in the repository, not by this machine's
+		// absolute path: reports must not depend on where the clone is. The labels are read
+		// straight into the set (no []Label in between: a million-row list stays small).
+		got, err := set.ReadFile(ctx, f, labels.Options{Cite: filepath.ToSlash(names[i])})
 		if err != nil {
 			return nil, nil, fmt.Errorf("labels: %w", err)
 		}
-		// Cite the bundled sets by their place in the repository, not by this machine's
-		// absolute path: reports must not depend on where the clone is.
-		for j := range b.Labels {
-			if b.Labels[j].Source.File == f {
-				b.Labels[j].Source.File = filepath.ToSlash(names[i])
-			}
-		}
-		if err := set.AddBatch(b); err != nil {
-			return nil, nil, fmt.Errorf("labels %s: %w", f, err)
-		}
 		note := ""
-		if len(b.Warnings) > 0 {
-			note = fmt.Sprintf("%d warning(s) while reading", len(b.Warnings))
+		if len(got.Warnings) > 0 {
+			note = fmt.Sprintf("%d warning(s) while reading", len(got.Warnings))
 		}
-		sources = append(sources, report.LabelSource{Name: filepath.ToSlash(names[i]), Labels: len(b.Labels), Note: note})
+		sources = append(sources, report.LabelSource{Name: filepath.ToSlash(names[i]), Labels: got.Labels, Note: note})
 	}
 	return set, sources, nil
 }
@@ -761,12 +754,12 @@ func ingestETL(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRu
 
 // seeds selects the seeds of a chain: -actor as incident, entity or program, or every
 // DPRK-attributed label.
-func seeds(set *labels.Set, o *options, chain graph.Chain) ([]trace.Seed, []labels.Conflict) {
+func seeds(set *labels.Set, o *options, chain graph.Chain, only func(graph.Chain, graph.Address) bool) ([]trace.Seed, []labels.Conflict) {
 	var queries []labels.SeedQuery
 	if o.actor == "" {
-		queries = []labels.SeedQuery{{Nexus: labels.NexusDPRK, Chain: chain}}
+		queries = []labels.SeedQuery{{Nexus: labels.NexusDPRK, Chain: chain, Only: only}}
 	} else {
-		queries = []labels.SeedQuery{{Incident: o.actor, Chain: chain}, {Entity: o.actor, Chain: chain}, {Program: o.actor, Chain: chain}}
+		queries = []labels.SeedQuery{{Incident: o.actor, Chain: chain, Only: only}, {Entity: o.actor, Chain: chain, Only: only}, {Program: o.actor, Chain: chain, Only: only}}
 	}
 	seen := map[graph.Address]bool{}
 	var out []trace.Seed
@@ -785,9 +778,66 @@ func seeds(set *labels.Set, o *options, chain graph.Chain) ([]trace.Seed, []labe
 	return out, conflicts
 }
 
-func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui) (report.Run, error) {
+// manyLabels is the number of labels above which traceChain seeds only the addresses the
+// data touches: every seed costs each engine (one per method) an address entry, an evidence
+// node and a line in its result, and a million-address attribution list over a few hundred
+// blocks would spend seconds and gigabytes on seeds that match nothing. Below it, every
+// matching label is a seed, as the engines' unused-seed lists expect.
+const manyLabels = 10000
+
+// labelledInWindow returns the labelled addresses that appear in the blocks to trace (paid,
+// spent from, sending or receiving) or hold an initial balance: a seed address that appears
+// nowhere taints nothing. One pass over the blocks, testing each address against the label
+// set (a binary search), finds them.
+func labelledInWindow(ctx context.Context, st *graph.Store, set *labels.Set, r chainRun) (map[graph.Address]bool, error) {
+	present := map[graph.Address]bool{}
+	see := func(a graph.Address) {
+		if a != "" && !present[a] && set.Has(r.chain, a) {
+			present[a] = true
+		}
+	}
+	for a := range r.genesis {
+		see(a)
+	}
+	err := st.Blocks(ctx, r.chain, r.from, r.to, func(b *graph.Block) error {
+		for i := range b.UTXOTxs {
+			for _, in := range b.UTXOTxs[i].Inputs {
+				see(in.Address)
+			}
+			for _, out := range b.UTXOTxs[i].Outputs {
+				see(out.Address)
+			}
+		}
+		for i := range b.AccountTxs {
+			tx := &b.AccountTxs[i]
+			see(tx.From)
+			see(tx.To)
+			for _, t := range tx.Transfers {
+				see(t.From)
+				see(t.To)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the labelled addresses of %s blocks %d..%d: %w", r.chain, r.from, r.to, err)
+	}
+	return present, nil
+}
+
+func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui, params map[string]string) (report.Run, error) {
 	model := r.chain.Model()
-	ss, conflicts := seeds(set, o, r.chain)
+	var only func(graph.Chain, graph.Address) bool
+	if set.Len() > manyLabels {
+		present, err := labelledInWindow(ctx, st, set, r)
+		if err != nil {
+			return report.Run{}, err
+		}
+		only = func(_ graph.Chain, a graph.Address) bool { return present[a] }
+		u.status("%d of the %d labelled address(es) appear in %s blocks %d..%d: only they can be seeds", len(present), set.Addresses(), r.chain, r.from, r.to)
+		params["seeds-"+string(r.chain)] = fmt.Sprintf("from the %d labelled address(es) that appear in %s blocks %d..%d (of %d labelled; the others match nothing)", len(present), r.chain, r.from, r.to, set.Addresses())
+	}
+	ss, conflicts := seeds(set, o, r.chain, only)
 	if len(ss) == 0 {
 		if o.actor != "" {
 			return report.Run{}, fmt.Errorf("no seeds: -actor %q matches no %s label (as incident, entity or program)", o.actor, r.chain)
@@ -798,13 +848,13 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 	if n := len(conflicts) + len(exConflicts); n > 0 {
 		u.status("warning: %d address(es) are labelled both exchange and actor/sanctioned (or two exchanges): left out of seeds and exchanges", n)
 	}
-	params := trace.DefaultParams()
-	params.MinTaint = o.minTaintV
+	tp := trace.DefaultParams()
+	tp.MinTaint = o.minTaintV
 	if o.maxHops >= 0 {
 		h := uint32(o.maxHops)
-		params.MaxHops = &h
+		tp.MaxHops = &h
 	}
-	params.ImplicitBalances = r.implicit
+	tp.ImplicitBalances = r.implicit
 	methods := trace.Methods(model)
 	if o.method != "all" {
 		m, _ := trace.MethodByName(o.method)
@@ -819,7 +869,7 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 	}
 	var results []*trace.Result
 	for _, m := range methods {
-		eng, err := trace.NewEngine(trace.Config{Model: model, Method: m, Seeds: ss, Exchanges: exchanges, Params: params})
+		eng, err := trace.NewEngine(trace.Config{Model: model, Method: m, Seeds: ss, Exchanges: exchanges, Params: tp})
 		if err != nil {
 			return report.Run{}, err
 		}

@@ -262,6 +262,49 @@ func (w Warning) String() string {
 type Batch struct {
 	Labels   []Label
 	Warnings []Warning
+
+	// t receives the labels while a loader reads: the batch's own table, turned into
+	// Labels when the loader is done (a public Parse/Load function), or a Set's, which
+	// keeps them in its compact form with no other copy (Set.ReadFile, Set.Read).
+	t *table
+	// cite replaces the path a loader was given (citePath) in Source.File (Options.Cite).
+	citePath, cite string
+}
+
+func newBatch(t *table) *Batch {
+	if t == nil {
+		t = newTable()
+	}
+	return &Batch{t: t}
+}
+
+// labelsOut finishes a public loader: its labels, read into the batch's own table, become
+// Labels.
+func labelsOut(b *Batch, err error) (*Batch, error) {
+	if err != nil {
+		return nil, err
+	}
+	b.Labels = make([]Label, len(b.t.recs))
+	for i := range b.t.recs {
+		b.Labels[i] = b.t.label(i)
+	}
+	b.t = nil
+	return b, nil
+}
+
+// keep puts l into the batch's table and checks it against the file's earlier labels (see
+// dedup.check).
+func (b *Batch) keep(dd *dedup, l *Label, line int) error {
+	b.put(l)
+	return dd.check(b, line)
+}
+
+// put puts l into the batch's table as it is.
+func (b *Batch) put(l *Label) {
+	if b.cite != "" && l.Source.File == b.citePath {
+		l.Source.File = b.cite
+	}
+	b.t.put(l)
 }
 
 // Count returns the number of warnings of kind k.
@@ -277,49 +320,4 @@ func (b *Batch) Count(k WarningKind) int {
 
 func (b *Batch) warn(k WarningKind, file string, line int, addr, format string, args ...any) {
 	b.Warnings = append(b.Warnings, Warning{Kind: k, File: file, Line: line, Address: addr, Reason: fmt.Sprintf(format, args...)})
-}
-
-// dedup tracks the addresses seen in one file: the same address in the same category from
-// the same source document with the same entity again is a warning (and dropped); with
-// another entity it is an error naming both lines.
-type dedup struct {
-	file string
-	seen map[dedupKey]dedupVal
-	// shared lets different entities list the same address (each keeps its label, with a
-	// WarnShared warning) instead of that being an error.
-	shared bool
-}
-
-type dedupKey struct {
-	chain graph.Chain
-	addr  graph.Address
-	cat   Category
-	doc   string // a multi-source file (the curated sets) may hold one address per source
-}
-
-type dedupVal struct {
-	entity string
-	line   int
-}
-
-func newDedup(file string) *dedup { return &dedup{file: file, seen: map[dedupKey]dedupVal{}} }
-
-// check returns keep=false for a same-entity duplicate (after warning) and an error for a
-// conflicting one. Category is part of the key: one source may say an address is both an
-// exchange and sanctioned; that is reported by Set.Conflicts, not here.
-func (d *dedup) check(b *Batch, l *Label, line int) (keep bool, err error) {
-	k := dedupKey{l.Chain, l.Address, l.Category, l.Source.Document}
-	if prev, ok := d.seen[k]; ok {
-		if strings.EqualFold(prev.entity, l.Entity) {
-			b.warn(WarnDuplicate, d.file, line, string(l.Address), "%s %s again (first on line %d); kept the first", l.Chain, l.Address, prev.line)
-			return false, nil
-		}
-		if d.shared {
-			b.warn(WarnShared, d.file, line, string(l.Address), "%s %s is listed for %q and for %q (line %d); both kept", l.Chain, l.Address, l.Entity, prev.entity, prev.line)
-			return true, nil
-		}
-		return false, errAt(d.file, line, fmt.Errorf("%w: %s %s is %q here but %q on line %d", ErrConflictingEntity, l.Chain, l.Address, l.Entity, prev.entity, prev.line))
-	}
-	d.seen[k] = dedupVal{l.Entity, line}
-	return true, nil
 }
