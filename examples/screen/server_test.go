@@ -83,7 +83,7 @@ func TestErrorRepliesQuoteShortExcerpts(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		addrs = append(addrs, "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0")
 	}
-	long := strings.Join(addrs, ",")                    // 300 addresses: 13 KB
+	long := strings.Join(addrs, ",")                  // 300 addresses: 13 KB
 	ctrl := "%1B%5B31m" + strings.Repeat("%07z", 100) // ESC [31m and BELs
 	paths := []string{
 		"/v1/address/bitcoin/" + long,
