@@ -97,6 +97,7 @@ type options struct {
 	maxHops                                   int
 	store, out                                string
 	quiet                                     bool
+	verifyStore                               string
 
 	methods   []string
 	minTaintV graph.Amount
@@ -129,6 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end)")
 	fs.StringVar(&o.out, "out", "chaintrace-out", "directory for report.json, deposits.csv, flow-*.dot/.svg and report.html")
 	fs.BoolVar(&o.quiet, "q", false, "no progress display")
+	fs.StringVar(&o.verifyStore, "verify-store", "", "check the badger store in this directory (every block, outpoint and address index entry) and exit: 0 when consistent, 1 when not")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -141,6 +143,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("unexpected argument %q (all inputs are flags)", fs.Arg(0))}
+	}
+	if o.verifyStore != "" {
+		others := false
+		fs.Visit(func(f *flag.Flag) { others = others || (f.Name != "verify-store" && f.Name != "q") })
+		if others {
+			return nil, usageError{"-verify-store checks a store and exits: give it alone (or with -q)"}
+		}
+		return o, nil
 	}
 	sources := 0
 	for _, s := range []string{o.ethRPC, o.btcRPC, o.btcBlocks, o.etlDir} {
@@ -194,11 +204,58 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "trace: %s (see -help)\n", ue.msg)
 		return 2
 	}
+	if o.verifyStore != "" {
+		if err := verifyStore(ctx, o.verifyStore, stdout); err != nil {
+			fmt.Fprintf(stderr, "trace: %s\n", oneLine(err))
+			return 1
+		}
+		return 0
+	}
 	if err := investigate(ctx, o, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "trace: %s\n", oneLine(err))
 		return 1
 	}
 	return 0
+}
+
+// verifyStore runs graph.Store.Verify on every chain of the store in dir and says what to
+// do when it fails: the store's blocks are a copy of chain data, so a damaged store is
+// rebuilt, not repaired.
+func verifyStore(ctx context.Context, dir string, stdout io.Writer) error {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return fmt.Errorf("-verify-store %s: not a directory", dir)
+	}
+	// Opening a directory makes a store in it: refuse one that holds none (a mistyped path).
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil {
+		return fmt.Errorf("-verify-store %s: no badger store there (no MANIFEST file)", dir)
+	}
+	st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: dir})
+	if err != nil {
+		return fmt.Errorf("-verify-store %s: cannot open the store: %w; %s", dir, err, rebuildAdvice(dir))
+	}
+	defer st.Close()
+	checked := 0
+	for _, c := range []graph.Chain{graph.Bitcoin, graph.Ethereum} {
+		rep, err := st.Verify(ctx, c)
+		if err != nil {
+			return fmt.Errorf("-verify-store %s: %w; %s", dir, err, rebuildAdvice(dir))
+		}
+		if rep.Blocks == 0 && !rep.HasTip {
+			continue
+		}
+		checked++
+		fmt.Fprintf(stdout, "%s: consistent: %d blocks (tip %d %s), %d transactions, %d outpoint records, %d address index entries\n",
+			c, rep.Blocks, rep.TipHeight, rep.TipHash, rep.Txs, rep.Outpoints, rep.Movements)
+	}
+	if checked == 0 {
+		fmt.Fprintf(stdout, "%s: a consistent store that holds no blocks\n", dir)
+	}
+	return nil
+}
+
+func rebuildAdvice(dir string) string {
+	return fmt.Sprintf("the store is damaged and cannot be trusted: remove it (rm -r %s) and ingest again (run trace with -store %s and the same data source)", dir, dir)
 }
 
 // oneLine keeps an error on one line (joined errors and wrapped node messages may hold
