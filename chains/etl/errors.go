@@ -105,10 +105,11 @@ func clip(s string) string {
 }
 
 // plainOrQuoted shows a name from the data (a column, a transaction hash) as it is when it
-// is short printable ASCII, as a real column name or hash is; anything else is quoted,
-// escaped and clipped, so that no byte of the input reaches the message raw.
+// is printable ASCII no longer than a hash with its 0x (66 bytes), as a real column name
+// or hash is; anything else is quoted, escaped and clipped, so that no byte of the input
+// reaches the message raw.
 func plainOrQuoted(s string) string {
-	if len(s) <= maxQuoted {
+	if len(s) <= 66 {
 		plain := true
 		for i := 0; i < len(s) && plain; i++ {
 			plain = s[i] > ' ' && s[i] < 0x7f && s[i] != '"'
