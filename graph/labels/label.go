@@ -3,8 +3,11 @@ package labels
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/chaintrace/chaintrace/graph"
 )
@@ -200,9 +203,67 @@ type ParseError struct {
 
 func (e *ParseError) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, shortQuotes(e.Err.Error()))
 	}
-	return fmt.Sprintf("%s: %v", e.File, e.Err)
+	return fmt.Sprintf("%s: %s", e.File, shortQuotes(e.Err.Error()))
+}
+
+// maxQuoted is the most of one input field an error message shows: a bad field may be
+// megabytes of anything, and the message goes to a terminal or an HTTP reply.
+const maxQuoted = 64
+
+// shortQuotes bounds what a message repeats of its input, whichever parser wrote it: a
+// quoted string (%q) longer than maxQuoted is cut to its first maxQuoted bytes, marked
+// "…(N bytes)"; outside quotes, a run of more than maxQuoted bytes without a space is cut
+// the same way, and a control character or invalid UTF-8 is escaped, never printed raw.
+func shortQuotes(msg string) string {
+	var b strings.Builder
+	run := 0 // bytes since the last space outside quotes
+	for i := 0; i < len(msg); {
+		if msg[i] == '"' {
+			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
+				i += len(q)
+				s, _ := strconv.Unquote(q)
+				if len(s) > maxQuoted {
+					cut := maxQuoted
+					for cut > 0 && !utf8.RuneStart(s[cut]) {
+						cut--
+					}
+					q = strconv.Quote(s[:cut]) + "…(" + strconv.Itoa(len(s)) + " bytes)"
+				}
+				b.WriteString(q)
+				run = 0
+				continue
+			}
+		}
+		r, n := utf8.DecodeRuneInString(msg[i:])
+		switch {
+		case r == ' ':
+			run = 0
+		default:
+			run += n
+		}
+		if run > maxQuoted {
+			j := i
+			for j < len(msg) && msg[j] != ' ' && msg[j] != '"' {
+				j++
+			}
+			b.WriteString("…(" + strconv.Itoa(run-n+j-i) + " bytes)")
+			run, i = 0, j
+			continue
+		}
+		if (r == utf8.RuneError && n == 1) || !unicode.IsPrint(r) {
+			q := strconv.QuoteRune(r)
+			if r == utf8.RuneError && n == 1 {
+				q = fmt.Sprintf("'\\x%02x'", msg[i])
+			}
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteString(msg[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
