@@ -131,14 +131,33 @@ func (s *Set) index() *index {
 		return s.ix
 	}
 	t := s.t
+	// Records sort by chain, address, then the order added. The chains are few: each
+	// record's chain is ranked once, so the comparisons are of a number and an address.
+	chains := map[uint32]bool{}
+	for i := range t.profs {
+		chains[t.profs[i].chain] = true
+	}
+	ids := make([]uint32, 0, len(chains))
+	for id := range chains {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b uint32) int { return strings.Compare(t.strs[a], t.strs[b]) })
+	rankOf := make(map[uint32]uint32, len(ids))
+	for r, id := range ids {
+		rankOf[id] = uint32(r)
+	}
+	profRank := make([]uint32, len(t.profs))
+	for i := range t.profs {
+		profRank[i] = rankOf[t.profs[i].chain]
+	}
 	order := make([]uint32, len(t.recs))
 	for i := range order {
 		order[i] = uint32(i)
 	}
 	slices.SortFunc(order, func(i, j uint32) int {
 		a, b := &t.recs[i], &t.recs[j]
-		if ac, bc := t.p(a).chain, t.p(b).chain; ac != bc {
-			return strings.Compare(t.strs[ac], t.strs[bc])
+		if ra, rb := profRank[a.prof], profRank[b.prof]; ra != rb {
+			return cmp.Compare(ra, rb)
 		}
 		if c := strings.Compare(string(a.addr), string(b.addr)); c != 0 {
 			return c

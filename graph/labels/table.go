@@ -265,16 +265,13 @@ func newDedup(t *table, file string) *dedup {
 }
 
 func (d *dedup) hash(r *rec) uint64 {
-	var h maphash.Hash
-	h.SetSeed(d.seed)
-	h.WriteString(string(r.addr))
-	var b [12]byte
 	p := d.t.p(r)
-	for i, v := range []uint32{p.chain, p.category, p.document} {
-		b[4*i], b[4*i+1], b[4*i+2], b[4*i+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-	}
-	h.Write(b[:])
-	return h.Sum64()
+	h := maphash.String(d.seed, string(r.addr))
+	// The chain, category and document numbers are mixed in (splitmix64's finalizer).
+	x := h ^ (uint64(p.chain) | uint64(p.category)<<20 | uint64(p.document)<<40)
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 func (d *dedup) sameKey(a, b *rec) bool {
