@@ -453,7 +453,7 @@ func (s *Screener) CheckDepositAt(ctx context.Context, chain graph.Chain, ref st
 	}
 	e := ix.deps[ref]
 	if e == nil {
-		canon, err := s.canonicalRef(ref)
+		canon, err := depositRef(s.chain, ref)
 		if err != nil {
 			return nil, err
 		}

@@ -328,7 +328,7 @@ func parseNested(f field, sch nestedSchema, ignoreUnknown bool) ([]nested, error
 					return nil
 				}
 				return &Error{File: f.p.file, Line: f.p.line, Column: n.name + "." + k,
-					Err: fmt.Errorf("%w: %q is not a field of %s", ErrUnknownColumn, k, sch.name)}
+					Err: fmt.Errorf("%w: %q is not a field of %s", ErrUnknownColumn, clip(k), sch.name)}
 			}
 			kind := kScalar
 			if k == "addresses" {

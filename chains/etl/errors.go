@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Every error returned by a reader wraps one of them (inspect with
@@ -75,16 +76,68 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "block %d: ", e.Block)
 	}
 	if e.Tx != "" {
-		fmt.Fprintf(&b, "tx %s: ", e.Tx)
+		fmt.Fprintf(&b, "tx %s: ", plainOrQuoted(e.Tx))
 	}
 	if e.Column != "" {
-		fmt.Fprintf(&b, "column %s: ", e.Column)
+		fmt.Fprintf(&b, "column %s: ", plainOrQuoted(e.Column))
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// maxQuoted is the most of a value an error message quotes: an export's bad field may be
+// megabytes of anything, control characters included, and the message goes to a terminal.
+const maxQuoted = 64
+
+// clip shortens a value quoted (%q) in an error message: at most maxQuoted bytes, cut on a
+// character boundary, "..." marking a cut.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// plainOrQuoted shows a name from the data (a column, a transaction hash) as it is when it
+// is printable ASCII no longer than a hash with its 0x (66 bytes), as a real column name
+// or hash is; anything else is quoted, escaped and clipped, so that no byte of the input
+// reaches the message raw.
+func plainOrQuoted(s string) string {
+	if len(s) <= 66 {
+		plain := true
+		for i := 0; i < len(s) && plain; i++ {
+			plain = s[i] > ' ' && s[i] < 0x7f && s[i] != '"'
+		}
+		if plain {
+			return s
+		}
+	}
+	return strconv.Quote(clip(s))
+}
+
+// shortErr returns err with its message's quotation of input (when long) replaced by a
+// clipped one, still wrapping err: graph's parsers quote the whole input they refuse.
+func shortErr(err error, input string) error {
+	if len(input) <= maxQuoted {
+		return err
+	}
+	msg := strings.ReplaceAll(err.Error(), strconv.Quote(input), strconv.Quote(clip(input)))
+	return &shortened{msg: strings.ReplaceAll(msg, input, clip(input)), err: err}
+}
+
+type shortened struct {
+	msg string
+	err error
+}
+
+func (e *shortened) Error() string { return e.msg }
+func (e *shortened) Unwrap() error { return e.err }
 
 // pos is where a row came from.
 type pos struct {

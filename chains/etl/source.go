@@ -218,13 +218,13 @@ func (r *rowReader) readHeader() error {
 		if !ok {
 			if !r.ignoreUnknown {
 				return &Error{File: r.name, Line: 1, Column: h,
-					Err: fmt.Errorf("%w: %q is not a column of %s", ErrUnknownColumn, h, r.sch.table)}
+					Err: fmt.Errorf("%w: %q is not a column of %s", ErrUnknownColumn, clip(h), r.sch.table)}
 			}
 			r.csvMap[i] = -1
 			continue
 		}
 		if r.seen[c] {
-			return &Error{File: r.name, Line: 1, Column: h, Err: fmt.Errorf("%w: column %q twice in the header", ErrDuplicate, h)}
+			return &Error{File: r.name, Line: 1, Column: h, Err: fmt.Errorf("%w: column %q twice in the header", ErrDuplicate, clip(h))}
 		}
 		r.seen[c] = true
 		r.csvMap[i] = c
@@ -336,7 +336,7 @@ func (r *rowReader) nextJSON() (bool, error) {
 					return nil
 				}
 				return &Error{File: r.name, Line: r.line, Column: string(key),
-					Err: fmt.Errorf("%w: %q is not a field of %s", ErrUnknownColumn, key, r.sch.table)}
+					Err: fmt.Errorf("%w: %q is not a field of %s", ErrUnknownColumn, clip(string(key)), r.sch.table)}
 			}
 			r.seen[c] = true
 			s, err := jsonText(v, r.sch.cols[c].kind)

@@ -59,7 +59,7 @@ func (f field) amount() (graph.Amount, error) {
 	}
 	a, err := graph.ParseAmount(f.s)
 	if err != nil {
-		return a, &Error{File: f.p.file, Line: f.p.line, Column: f.name, Err: fmt.Errorf("%w: %w", ErrBadValue, err)}
+		return a, &Error{File: f.p.file, Line: f.p.line, Column: f.name, Err: fmt.Errorf("%w: %w", ErrBadValue, shortErr(err, f.s))}
 	}
 	return a, nil
 }
@@ -79,7 +79,7 @@ func (f field) ethAddress() (graph.Address, error) {
 	}
 	a, err := graph.ParseAddress(graph.Ethereum, f.s)
 	if err != nil {
-		return "", &Error{File: f.p.file, Line: f.p.line, Column: f.name, Err: fmt.Errorf("%w: %w", ErrBadValue, err)}
+		return "", &Error{File: f.p.file, Line: f.p.line, Column: f.name, Err: fmt.Errorf("%w: %w", ErrBadValue, shortErr(err, f.s))}
 	}
 	return a, nil
 }
@@ -159,12 +159,4 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// clip shortens a value quoted in an error message.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:77] + "..."
-	}
-	return s
 }

@@ -52,7 +52,7 @@ func TestEndpoints(t *testing.T) {
 		{"/v1/address/bitcoin/bc1qmusnwfz9rljjwx90r4r9ag8amqknrt6xvtlnju", 200, []string{`"risk":"none"`, `"known":false`}},
 		{"/v1/address/bitcoin/nonsense", 400, []string{`"error":"bad screening query`}},
 		{"/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0?as_of=yesterday", 400, []string{"as_of"}},
-		{"/v1/deposit/bitcoin/p2", 400, []string{"malformed outpoint"}},
+		{"/v1/deposit/bitcoin/p2", 400, []string{"want txid:vout"}},
 		{"/v1/address/ethereum/0x0000000000000000000000000000000000000001", 404, []string{"does not screen ethereum"}},
 		{"/v1/address/dogecoin/D1", 404, []string{"unknown chain"}},
 		{"/healthz", 200, []string{`"ok":true`, `"height":105`}},

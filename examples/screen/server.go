@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
@@ -86,7 +88,77 @@ func newHandler(sc screeners, cfg serverConfig) http.Handler {
 		w.WriteHeader(code)
 		_, _ = w.Write(b)
 	})
-	return mux
+	return jsonErrors(mux)
+}
+
+// jsonErrors answers the requests no route takes (404, and 405 with its Allow header) in
+// JSON like every other reply, instead of the mux's plain-text pages.
+func jsonErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// The mux's own answer says which error it is (and sets Allow for a 405).
+		rec := &statusRecorder{header: http.Header{}, code: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		if rec.code < 400 { // a redirect (a path to clean up): the mux's answer as it is
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		msg := "no such endpoint: " + quoteExcerpt(r.URL.Path) + " (see GET /v1/address/{chain}/{address}, /v1/deposit/{chain}/{ref}, /healthz)"
+		if rec.code == http.StatusMethodNotAllowed {
+			msg = "method " + quoteExcerpt(r.Method) + " not allowed here; allowed: " + rec.header.Get("Allow")
+		}
+		writeError(w, rec.code, msg)
+	})
+}
+
+// statusRecorder keeps the status and headers of a reply and drops its body.
+type statusRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (s *statusRecorder) Header() http.Header         { return s.header }
+func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusRecorder) WriteHeader(code int)        { s.code = code }
+
+// maxQuoted is the most of a request an error reply quotes: the reply goes back to whoever
+// sent the input, and a 13 KB path must not come back whole.
+const maxQuoted = 64
+
+// quoteExcerpt quotes s (%q-escaped) whole when it is short, else its first maxQuoted bytes
+// (cut on a character boundary) followed by "…" and its length.
+func quoteExcerpt(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "… (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// shortMessage is an error's text for a reply about input: wherever the message repeats
+// the input (quoted, or as it is), a short escaped excerpt takes its place, and what is
+// left is cut at a bound — whatever a lower layer chose to quote.
+func shortMessage(err error, input string) string {
+	msg := err.Error()
+	if len(input) > maxQuoted {
+		msg = strings.ReplaceAll(msg, strconv.Quote(input), quoteExcerpt(input))
+		msg = strings.ReplaceAll(msg, input, quoteExcerpt(input))
+	}
+	const maxMessage = 400
+	if len(msg) > maxMessage {
+		msg = quoteExcerpt(msg[:maxMessage])
+	}
+	return strings.ToValidUTF8(msg, "\ufffd")
 }
 
 // boundedHandler runs h when a slot of sem is free and answers 503 at once otherwise: a
@@ -115,7 +187,7 @@ func serveCheck(w http.ResponseWriter, r *http.Request, sc screeners, subject st
 		chain = graph.Chain(c)
 	default:
 		if chain, err = graph.ParseChain(c); err != nil {
-			writeError(w, http.StatusNotFound, err.Error())
+			writeError(w, http.StatusNotFound, shortMessage(err, c))
 			return
 		}
 	}
@@ -129,26 +201,29 @@ func serveCheck(w http.ResponseWriter, r *http.Request, sc screeners, subject st
 		// no date: the cached verdict
 	} else if q := r.URL.Query().Get("as_of"); q != "" {
 		if asOf, err = time.Parse(time.DateOnly, q); err != nil {
-			writeError(w, http.StatusBadRequest, "as_of: want a date YYYY-MM-DD: "+strconv.Quote(q))
+			writeError(w, http.StatusBadRequest, "as_of: want a date YYYY-MM-DD: "+quoteExcerpt(q))
 			return
 		}
 	}
 	v, err := check(s, r.Context(), chain, subject, asOf)
 	switch {
 	case errors.Is(err, trace.ErrBadQuery):
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, http.StatusBadRequest, shortMessage(err, subject))
 		return
 	case errors.Is(err, trace.ErrNotReady):
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		writeError(w, http.StatusServiceUnavailable, shortMessage(err, subject))
 		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err.Error())
+		writeError(w, http.StatusInternalServerError, shortMessage(err, subject))
 		return
 	}
 	b, err := v.JSON()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		writeError(w, http.StatusInternalServerError, shortMessage(err, subject))
 		return
+	}
+	if !v.Known {
+		b = withUnknown(b, v.Kind)
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
@@ -156,6 +231,29 @@ func serveCheck(w http.ResponseWriter, r *http.Request, sc screeners, subject st
 }
 
 var jsonContentType = []string{"application/json"}
+
+// What an unknown subject's verdict says besides "known": false, so that no client reads
+// risk "none" alone as "checked and clean".
+var unknownNotes = map[string]string{
+	trace.KindDeposit: "unknown deposit: the trace holds no deposit or tainted arrival with this reference; " +
+		"a clean deposit, one not yet confirmed and one that does not exist all look the same, so this is not a clearance",
+	trace.KindAddress: "unknown address: the trace has never seen this address move value; its labels, if any, are listed",
+}
+
+// withUnknown adds "unknown": <note> to a verdict's JSON object (a copy: the screener
+// shares the bytes of the verdicts it caches).
+func withUnknown(b []byte, kind string) []byte {
+	note, ok := unknownNotes[kind]
+	if !ok || len(b) < 2 || b[len(b)-1] != '}' {
+		return b
+	}
+	q, _ := json.Marshal(note)
+	out := make([]byte, 0, len(b)+len(q)+16)
+	out = append(out, b[:len(b)-1]...)
+	out = append(out, `,"unknown":`...)
+	out = append(out, q...)
+	return append(out, '}')
+}
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	b, _ := json.Marshal(map[string]string{"error": msg})

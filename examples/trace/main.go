@@ -97,6 +97,7 @@ type options struct {
 	maxHops                                   int
 	store, out                                string
 	quiet                                     bool
+	verifyStore                               string
 
 	methods   []string
 	minTaintV graph.Amount
@@ -129,6 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end)")
 	fs.StringVar(&o.out, "out", "chaintrace-out", "directory for report.json, deposits.csv, flow-*.dot/.svg and report.html")
 	fs.BoolVar(&o.quiet, "q", false, "no progress display")
+	fs.StringVar(&o.verifyStore, "verify-store", "", "check the badger store in this directory (every block, outpoint and address index entry) and exit: 0 when consistent, 1 when not")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -141,6 +143,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("unexpected argument %q (all inputs are flags)", fs.Arg(0))}
+	}
+	if o.verifyStore != "" {
+		others := false
+		fs.Visit(func(f *flag.Flag) { others = others || (f.Name != "verify-store" && f.Name != "q") })
+		if others {
+			return nil, usageError{"-verify-store checks a store and exits: give it alone (or with -q)"}
+		}
+		return o, nil
 	}
 	sources := 0
 	for _, s := range []string{o.ethRPC, o.btcRPC, o.btcBlocks, o.etlDir} {
@@ -194,11 +204,58 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "trace: %s (see -help)\n", ue.msg)
 		return 2
 	}
+	if o.verifyStore != "" {
+		if err := verifyStore(ctx, o.verifyStore, stdout); err != nil {
+			fmt.Fprintf(stderr, "trace: %s\n", oneLine(err))
+			return 1
+		}
+		return 0
+	}
 	if err := investigate(ctx, o, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "trace: %s\n", oneLine(err))
 		return 1
 	}
 	return 0
+}
+
+// verifyStore runs graph.Store.Verify on every chain of the store in dir and says what to
+// do when it fails: the store's blocks are a copy of chain data, so a damaged store is
+// rebuilt, not repaired.
+func verifyStore(ctx context.Context, dir string, stdout io.Writer) error {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return fmt.Errorf("-verify-store %s: not a directory", dir)
+	}
+	// Opening a directory makes a store in it: refuse one that holds none (a mistyped path).
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil {
+		return fmt.Errorf("-verify-store %s: no badger store there (no MANIFEST file)", dir)
+	}
+	st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: dir})
+	if err != nil {
+		return fmt.Errorf("-verify-store %s: cannot open the store: %w; %s", dir, err, rebuildAdvice(dir))
+	}
+	defer st.Close()
+	checked := 0
+	for _, c := range []graph.Chain{graph.Bitcoin, graph.Ethereum} {
+		rep, err := st.Verify(ctx, c)
+		if err != nil {
+			return fmt.Errorf("-verify-store %s: %w; %s", dir, err, rebuildAdvice(dir))
+		}
+		if rep.Blocks == 0 && !rep.HasTip {
+			continue
+		}
+		checked++
+		fmt.Fprintf(stdout, "%s: consistent: %d blocks (tip %d %s), %d transactions, %d outpoint records, %d address index entries\n",
+			c, rep.Blocks, rep.TipHeight, rep.TipHash, rep.Txs, rep.Outpoints, rep.Movements)
+	}
+	if checked == 0 {
+		fmt.Fprintf(stdout, "%s: a consistent store that holds no blocks\n", dir)
+	}
+	return nil
+}
+
+func rebuildAdvice(dir string) string {
+	return fmt.Sprintf("the store is damaged and cannot be trusted: remove it (rm -r %s) and ingest again (run trace with -store %s and the same data source)", dir, dir)
 }
 
 // oneLine keeps an error on one line (joined errors and wrapped node messages may hold
@@ -325,7 +382,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 
 	var repRuns []report.Run
 	for _, r := range runs {
-		rr, err := traceChain(ctx, o, st, set, r, u)
+		rr, err := traceChain(ctx, o, st, set, r, u, params)
 		if err != nil {
 			return err
 		}
@@ -461,25 +518,18 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 	set := labels.NewSet()
 	var sources []report.LabelSource
 	for i, f := range files {
-		b, err := labels.LoadFile(ctx, f, labels.Options{})
+		// Cite the bundled sets by their place in the repository, not by this machine's
+		// absolute path: reports must not depend on where the clone is. The labels are read
+		// straight into the set (no []Label in between: a million-row list stays small).
+		got, err := set.ReadFile(ctx, f, labels.Options{Cite: filepath.ToSlash(names[i])})
 		if err != nil {
 			return nil, nil, fmt.Errorf("labels: %w", err)
 		}
-		// Cite the bundled sets by their place in the repository, not by this machine's
-		// absolute path: reports must not depend on where the clone is.
-		for j := range b.Labels {
-			if b.Labels[j].Source.File == f {
-				b.Labels[j].Source.File = filepath.ToSlash(names[i])
-			}
-		}
-		if err := set.AddBatch(b); err != nil {
-			return nil, nil, fmt.Errorf("labels %s: %w", f, err)
-		}
 		note := ""
-		if len(b.Warnings) > 0 {
-			note = fmt.Sprintf("%d warning(s) while reading", len(b.Warnings))
+		if len(got.Warnings) > 0 {
+			note = fmt.Sprintf("%d warning(s) while reading", len(got.Warnings))
 		}
-		sources = append(sources, report.LabelSource{Name: filepath.ToSlash(names[i]), Labels: len(b.Labels), Note: note})
+		sources = append(sources, report.LabelSource{Name: filepath.ToSlash(names[i]), Labels: got.Labels, Note: note})
 	}
 	return set, sources, nil
 }
@@ -762,12 +812,12 @@ func ingestETL(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRu
 
 // seeds selects the seeds of a chain: -actor as incident, entity or program, or every
 // DPRK-attributed label.
-func seeds(set *labels.Set, o *options, chain graph.Chain) ([]trace.Seed, []labels.Conflict) {
+func seeds(set *labels.Set, o *options, chain graph.Chain, only func(graph.Chain, graph.Address) bool) ([]trace.Seed, []labels.Conflict) {
 	var queries []labels.SeedQuery
 	if o.actor == "" {
-		queries = []labels.SeedQuery{{Nexus: labels.NexusDPRK, Chain: chain}}
+		queries = []labels.SeedQuery{{Nexus: labels.NexusDPRK, Chain: chain, Only: only}}
 	} else {
-		queries = []labels.SeedQuery{{Incident: o.actor, Chain: chain}, {Entity: o.actor, Chain: chain}, {Program: o.actor, Chain: chain}}
+		queries = []labels.SeedQuery{{Incident: o.actor, Chain: chain, Only: only}, {Entity: o.actor, Chain: chain, Only: only}, {Program: o.actor, Chain: chain, Only: only}}
 	}
 	seen := map[graph.Address]bool{}
 	var out []trace.Seed
@@ -786,9 +836,66 @@ func seeds(set *labels.Set, o *options, chain graph.Chain) ([]trace.Seed, []labe
 	return out, conflicts
 }
 
-func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui) (report.Run, error) {
+// manyLabels is the number of labels above which traceChain seeds only the addresses the
+// data touches: every seed costs each engine (one per method) an address entry, an evidence
+// node and a line in its result, and a million-address attribution list over a few hundred
+// blocks would spend seconds and gigabytes on seeds that match nothing. Below it, every
+// matching label is a seed, as the engines' unused-seed lists expect.
+const manyLabels = 10000
+
+// labelledInWindow returns the labelled addresses that appear in the blocks to trace (paid,
+// spent from, sending or receiving) or hold an initial balance: a seed address that appears
+// nowhere taints nothing. One pass over the blocks, testing each address against the label
+// set (a binary search), finds them.
+func labelledInWindow(ctx context.Context, st *graph.Store, set *labels.Set, r chainRun) (map[graph.Address]bool, error) {
+	present := map[graph.Address]bool{}
+	see := func(a graph.Address) {
+		if a != "" && !present[a] && set.Has(r.chain, a) {
+			present[a] = true
+		}
+	}
+	for a := range r.genesis {
+		see(a)
+	}
+	err := st.Blocks(ctx, r.chain, r.from, r.to, func(b *graph.Block) error {
+		for i := range b.UTXOTxs {
+			for _, in := range b.UTXOTxs[i].Inputs {
+				see(in.Address)
+			}
+			for _, out := range b.UTXOTxs[i].Outputs {
+				see(out.Address)
+			}
+		}
+		for i := range b.AccountTxs {
+			tx := &b.AccountTxs[i]
+			see(tx.From)
+			see(tx.To)
+			for _, t := range tx.Transfers {
+				see(t.From)
+				see(t.To)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the labelled addresses of %s blocks %d..%d: %w", r.chain, r.from, r.to, err)
+	}
+	return present, nil
+}
+
+func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui, params map[string]string) (report.Run, error) {
 	model := r.chain.Model()
-	ss, conflicts := seeds(set, o, r.chain)
+	var only func(graph.Chain, graph.Address) bool
+	if set.Len() > manyLabels {
+		present, err := labelledInWindow(ctx, st, set, r)
+		if err != nil {
+			return report.Run{}, err
+		}
+		only = func(_ graph.Chain, a graph.Address) bool { return present[a] }
+		u.status("%d of the %d labelled address(es) appear in %s blocks %d..%d: only they can be seeds", len(present), set.Addresses(), r.chain, r.from, r.to)
+		params["seeds-"+string(r.chain)] = fmt.Sprintf("from the %d labelled address(es) that appear in %s blocks %d..%d (of %d labelled; the others match nothing)", len(present), r.chain, r.from, r.to, set.Addresses())
+	}
+	ss, conflicts := seeds(set, o, r.chain, only)
 	if len(ss) == 0 {
 		if o.actor != "" {
 			return report.Run{}, fmt.Errorf("no seeds: -actor %q matches no %s label (as incident, entity or program)", o.actor, r.chain)
@@ -799,13 +906,13 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 	if n := len(conflicts) + len(exConflicts); n > 0 {
 		u.status("warning: %d address(es) are labelled both exchange and actor/sanctioned (or two exchanges): left out of seeds and exchanges", n)
 	}
-	params := trace.DefaultParams()
-	params.MinTaint = o.minTaintV
+	tp := trace.DefaultParams()
+	tp.MinTaint = o.minTaintV
 	if o.maxHops >= 0 {
 		h := uint32(o.maxHops)
-		params.MaxHops = &h
+		tp.MaxHops = &h
 	}
-	params.ImplicitBalances = r.implicit
+	tp.ImplicitBalances = r.implicit
 	methods := trace.Methods(model)
 	if o.method != "all" {
 		m, _ := trace.MethodByName(o.method)
@@ -820,7 +927,7 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 	}
 	var results []*trace.Result
 	for _, m := range methods {
-		eng, err := trace.NewEngine(trace.Config{Model: model, Method: m, Seeds: ss, Exchanges: exchanges, Params: params})
+		eng, err := trace.NewEngine(trace.Config{Model: model, Method: m, Seeds: ss, Exchanges: exchanges, Params: tp})
 		if err != nil {
 			return report.Run{}, err
 		}

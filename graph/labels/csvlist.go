@@ -52,6 +52,10 @@ func inferChain(addr string) graph.Chain {
 // with a WarnSkipped warning; an unknown chain name, a malformed address or checksum, a bad
 // date or a duplicate address with a different entity is an error naming the file and line.
 func ParseCSV(r io.Reader, name string, opt Options) (*Batch, error) {
+	return labelsOut(parseCSV(r, name, opt, newBatch(nil)))
+}
+
+func parseCSV(r io.Reader, name string, opt Options, b *Batch) (*Batch, error) {
 	cr := csv.NewReader(r)
 	cr.Comment = '#'
 	cr.FieldsPerRecord = 0
@@ -63,7 +67,6 @@ func ParseCSV(r io.Reader, name string, opt Options) (*Batch, error) {
 		return nil, csvErr(name, err)
 	}
 	hline, _ := cr.FieldPos(0)
-	b := &Batch{}
 	col := map[string]int{}
 	var ignored []string
 	hasEntity := false
@@ -113,7 +116,7 @@ func ParseCSV(r io.Reader, name string, opt Options) (*Batch, error) {
 		}
 		return ""
 	}
-	dd := newDedup(name)
+	dd := newDedup(b.t, name)
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -203,12 +206,8 @@ func ParseCSV(r io.Reader, name string, opt Options) (*Batch, error) {
 		if !l.Withdrawn.IsZero() && !l.Listed.IsZero() && l.Withdrawn.Before(l.Listed) {
 			return nil, errAt(name, line, fmt.Errorf("%w: withdrawn %s before listed %s", ErrBadDate, l.Withdrawn.Format("2006-01-02"), l.Listed.Format("2006-01-02")))
 		}
-		keep, err := dd.check(b, &l, line)
-		if err != nil {
+		if err := b.keep(dd, &l, line); err != nil {
 			return nil, err
-		}
-		if keep {
-			b.Labels = append(b.Labels, l)
 		}
 	}
 	return b, nil
@@ -240,6 +239,10 @@ func csvErr(name string, err error) error {
 // category, confidence and source from opt; the chain is opt.Chain, or inferred per line
 // (0x-hex → ethereum, else bitcoin) when opt.Chain is empty.
 func ParsePlainList(r io.Reader, name string, opt Options) (*Batch, error) {
+	return labelsOut(parsePlainList(r, name, opt, newBatch(nil)))
+}
+
+func parsePlainList(r io.Reader, name string, opt Options, b *Batch) (*Batch, error) {
 	if opt.Entity == "" {
 		return nil, errAt(name, 0, fmt.Errorf("%w: a plain address list needs Options.Entity", ErrMalformed))
 	}
@@ -251,8 +254,7 @@ func ParsePlainList(r io.Reader, name string, opt Options) (*Batch, error) {
 	if conf == "" {
 		conf = ConfidenceUnknown
 	}
-	b := &Batch{}
-	dd := newDedup(name)
+	dd := newDedup(b.t, name)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	line := 0
@@ -279,12 +281,8 @@ func ParsePlainList(r io.Reader, name string, opt Options) (*Batch, error) {
 			Incident: opt.Incident, Confidence: conf, Listed: opt.Listed,
 			Source: Source{Document: opt.or(opt.Document, filepath.Base(name)), URL: opt.URL, File: name, Line: line},
 		}
-		keep, err := dd.check(b, &l, line)
-		if err != nil {
+		if err := b.keep(dd, &l, line); err != nil {
 			return nil, err
-		}
-		if keep {
-			b.Labels = append(b.Labels, l)
 		}
 	}
 	if err := sc.Err(); err != nil {

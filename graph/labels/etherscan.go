@@ -71,6 +71,10 @@ func firstWord(s string) string {
 // classified ids (tornado-cash, bridge, ofac-sanctions-lists, …) the name tag; an unclassified
 // id is CategoryOther. Confidence is opt.Confidence, default web_crawl (a label cloud scrape).
 func ParseEtherscanCSV(r io.Reader, name, labelID string, opt Options) (*Batch, error) {
+	return labelsOut(parseEtherscanCSV(r, name, labelID, opt, newBatch(nil)))
+}
+
+func parseEtherscanCSV(r io.Reader, name, labelID string, opt Options, b *Batch) (*Batch, error) {
 	cr := csv.NewReader(r)
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -86,8 +90,7 @@ func ParseEtherscanCSV(r io.Reader, name, labelID string, opt Options) (*Batch, 
 	if conf == "" {
 		conf = ConfidenceWebCrawl
 	}
-	b := &Batch{}
-	dd := newDedup(name)
+	dd := newDedup(b.t, name)
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -124,12 +127,8 @@ func ParseEtherscanCSV(r io.Reader, name, labelID string, opt Options) (*Batch, 
 			Source: Source{Document: opt.or(opt.Document, "Etherscan label "+labelID),
 				URL: opt.or(opt.URL, "https://etherscan.io/accounts/label/"+labelID), File: name, Line: line},
 		}
-		keep, err := dd.check(b, &l, line)
-		if err != nil {
+		if err := b.keep(dd, &l, line); err != nil {
 			return nil, err
-		}
-		if keep {
-			b.Labels = append(b.Labels, l)
 		}
 	}
 	return b, nil
@@ -141,27 +140,33 @@ func ParseEtherscanCSV(r io.Reader, name, labelID string, opt Options) (*Batch, 
 // ParseEtherscanCSV); an address none of whose ids is classified gets one CategoryOther
 // label named by its name tag. Labels come out in file order, each with the line of its key.
 func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
+	return labelsOut(parseEtherscanJSON(r, name, opt, newBatch(nil)))
+}
+
+func parseEtherscanJSON(r io.Reader, name string, opt Options, b *Batch) (*Batch, error) {
 	type entry struct {
 		Name   string   `json:"name"`
 		Labels []string `json:"labels"`
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, errAt(name, 0, fmt.Errorf("%w: read: %w", ErrMalformed, err))
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	// The decoder reads ahead of the offsets it reports: lines tracks the newlines of what it
+	// has read, so an offset's line is known without holding the file.
+	lines := &lineCounter{r: r}
+	dec := json.NewDecoder(lines)
 	jsonErr := func(err error) error {
 		var se *json.SyntaxError
 		off := dec.InputOffset()
 		if errors.As(err, &se) {
 			off = se.Offset
 		}
-		return errAt(name, lineAt(data, off), fmt.Errorf("%w: JSON: %w", ErrMalformed, err))
+		if lines.err != nil && !errors.Is(err, lines.err) {
+			err = fmt.Errorf("%w (read: %w)", err, lines.err)
+		}
+		return errAt(name, lines.lineAt(off), fmt.Errorf("%w: JSON: %w", ErrMalformed, err))
 	}
 	if tok, err := dec.Token(); err != nil {
 		return nil, jsonErr(err)
 	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errAt(name, lineAt(data, dec.InputOffset()), fmt.Errorf("%w: JSON: top level is not an object", ErrMalformed))
+		return nil, errAt(name, lines.lineAt(dec.InputOffset()), fmt.Errorf("%w: JSON: top level is not an object", ErrMalformed))
 	}
 	conf := opt.Confidence
 	if conf == "" {
@@ -172,14 +177,12 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 		c = graph.Ethereum
 	}
 	doc := opt.or(opt.Document, "Etherscan label cloud ("+filepath.Base(name)+")")
-	b := &Batch{}
 	type first struct {
 		key  string
 		line int
 		e    entry
 	}
 	seen := map[graph.Address]first{}
-	var lines lineCounter
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -187,9 +190,7 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 		}
 		k, _ := tok.(string) // object keys are always strings
 		// Offsets only grow: count the newlines since the previous key, not from the start.
-		off := dec.InputOffset()
-		lines.advance(data, off)
-		line := lines.line
+		line := lines.lineAt(dec.InputOffset())
 		var v entry
 		if err := dec.Decode(&v); err != nil {
 			var te *json.UnmarshalTypeError
@@ -222,7 +223,7 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 				continue
 			}
 			emitted[cat] = true
-			b.Labels = append(b.Labels, Label{
+			b.put(&Label{
 				Chain: c, Address: addr, Entity: entity, Name: v.Name, Category: cat, Nexus: opt.Nexus,
 				Incident: opt.Incident, Tags: ids, Confidence: conf, Listed: opt.Listed,
 				Source: Source{Document: doc, URL: opt.or(opt.URL, "https://etherscan.io/accounts/label/"+id), File: name, Line: line},
@@ -236,7 +237,7 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 			if strings.TrimSpace(entity) == "Etherscan" {
 				entity = "Etherscan (unlabelled)"
 			}
-			b.Labels = append(b.Labels, Label{
+			b.put(&Label{
 				Chain: c, Address: addr, Entity: entity, Name: v.Name, Category: CategoryOther, Nexus: opt.Nexus,
 				Incident: opt.Incident, Tags: ids, Confidence: conf, Listed: opt.Listed,
 				Source: Source{Document: doc, URL: opt.URL, File: name, Line: line},
@@ -247,7 +248,7 @@ func ParseEtherscanJSON(r io.Reader, name string, opt Options) (*Batch, error) {
 		return nil, jsonErr(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errAt(name, lineAt(data, dec.InputOffset()), fmt.Errorf("%w: JSON: data after the object", ErrMalformed))
+		return nil, errAt(name, lines.lineAt(dec.InputOffset()), fmt.Errorf("%w: JSON: data after the object", ErrMalformed))
 	}
 	return b, nil
 }
@@ -264,28 +265,41 @@ func equalStringSlices(a, b []string) bool {
 	return true
 }
 
-// lineCounter tracks the line of a growing byte offset in linear total time.
+// lineCounter reads through r and gives the 1-based line of a byte offset the reader has
+// reached, in linear total time: it keeps the offsets of the newlines read but not yet
+// passed by a query, not the data. Offsets asked must not decrease (a smaller one gets the
+// line of the largest asked so far).
 type lineCounter struct {
-	off  int64
-	line int // of off; 1-based once advanced
+	r      io.Reader
+	read   int64   // bytes read from r
+	nl     []int64 // offsets of newlines at or after the last offset asked
+	passed int     // newlines before it
+	err    error   // r's error other than io.EOF
 }
 
-func (lc *lineCounter) advance(data []byte, off int64) {
-	if lc.line == 0 {
-		lc.line = 1
+func (lc *lineCounter) Read(p []byte) (int, error) {
+	n, err := lc.r.Read(p)
+	for i := 0; i < n; {
+		j := bytes.IndexByte(p[i:n], '\n')
+		if j < 0 {
+			break
+		}
+		lc.nl = append(lc.nl, lc.read+int64(i+j))
+		i += j + 1
 	}
-	off = min(max(off, lc.off), int64(len(data)))
-	lc.line += bytes.Count(data[lc.off:off], []byte("\n"))
-	lc.off = off
+	lc.read += int64(n)
+	if err != nil && err != io.EOF {
+		lc.err = err
+	}
+	return n, err
 }
 
-// lineAt is the 1-based line of byte offset off in data.
-func lineAt(data []byte, off int64) int {
-	if off > int64(len(data)) {
-		off = int64(len(data))
+func (lc *lineCounter) lineAt(off int64) int {
+	k := 0
+	for k < len(lc.nl) && lc.nl[k] < off {
+		k++
 	}
-	if off < 0 {
-		off = 0
-	}
-	return 1 + bytes.Count(data[:off], []byte("\n"))
+	lc.passed += k
+	lc.nl = lc.nl[k:]
+	return lc.passed + 1
 }

@@ -2,6 +2,7 @@ package labels
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -135,6 +136,81 @@ func FuzzParseDate(f *testing.F) {
 		}
 		if d.Hour() != 0 || d.Year() < 1970 || prec < precDay || prec > precYear {
 			t.Fatalf("%q → %v, %d", s, d, prec)
+		}
+	})
+}
+
+// FuzzSetRead drives the streaming entry point, Set.Read, with the same bytes under every
+// format name, into a set that already holds labels: it must agree with the Batch loaders
+// (same labels, same error), and a file that fails must leave the set as it was.
+func FuzzSetRead(f *testing.F) {
+	seedFile(f, dprkSeedsFile, 4000)
+	seedFile(f, td+"dprk-attribution/fbi_attributed_dprk_addresses.csv", 3000)
+	seedFile(f, td+"etherscan/accounts/binance.csv", 1500)
+	seedFile(f, td+"tagpacks/packs/lazarus.yaml", 2000)
+	f.Add([]byte("chain,address,actor\nbitcoin,12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S,A\nbitcoin,12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S,B\n"))
+	f.Add([]byte(`{"0x0e8ba001a821f3ce0734763d008c9d7c957f5852": {"name": "AmadeusRelay", "labels": ["binance"]}}`))
+	b, err := LoadFile(context.Background(), exchangesFile, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	base := b.Labels[:20]
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, name := range []string{"f.csv", "f.json", "f.txt", "f.yaml"} {
+			s := NewSet()
+			if err := s.Add(base...); err != nil {
+				t.Fatal(err)
+			}
+			n0 := s.Len()
+			opt := Options{Entity: "E", Cite: "cited"}
+			got, err := s.Read(bytes.NewReader(data), name, opt)
+			var want *Batch
+			var werr error
+			switch name {
+			case "f.json":
+				want, werr = ParseEtherscanJSON(bytes.NewReader(data), name, opt)
+			case "f.txt":
+				want, werr = ParsePlainList(bytes.NewReader(data), name, opt)
+			case "f.yaml":
+				want, werr = ParseTagPack(bytes.NewReader(data), name, nil, opt)
+			default:
+				if bytes.HasPrefix(bytes.TrimSpace(data), []byte(",Address,Name Tag")) {
+					want, werr = ParseEtherscanCSV(bytes.NewReader(data), name, "f", opt)
+				} else {
+					want, werr = ParseCSV(bytes.NewReader(data), name, opt)
+				}
+			}
+			if err != nil {
+				if s.Len() != n0 {
+					t.Fatalf("%s: failed (%v) but the set grew from %d to %d labels", name, err, n0, s.Len())
+				}
+				if werr == nil || werr.Error() != err.Error() {
+					var pe *ParseError
+					if werr == nil && !errors.As(err, &pe) {
+						t.Fatalf("%s: Read: %v; the Batch loader: %v", name, err, werr)
+					}
+				}
+				continue
+			}
+			if werr != nil {
+				t.Fatalf("%s: Read succeeded, the Batch loader failed: %v", name, werr)
+			}
+			if got.Labels != len(want.Labels) || s.Len() != n0+got.Labels {
+				t.Fatalf("%s: Read added %d labels (set %d→%d), the Batch loader read %d", name, got.Labels, n0, s.Len(), len(want.Labels))
+			}
+			ls := s.Labels()[n0:]
+			for i := range ls {
+				w := want.Labels[i]
+				if w.Source.File == name {
+					w.Source.File = "cited"
+				}
+				if ls[i].Address != w.Address || ls[i].Entity != w.Entity || ls[i].Source != w.Source || !ls[i].Listed.Equal(w.Listed) {
+					t.Fatalf("%s: label %d: %+v, want %+v", name, i, ls[i], w)
+				}
+				if err := NewSet().Add(ls[i]); err != nil {
+					t.Fatalf("%s: Read kept an invalid label: %v", name, err)
+				}
+			}
 		}
 	})
 }

@@ -3,8 +3,11 @@ package labels
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/chaintrace/chaintrace/graph"
 )
@@ -200,9 +203,67 @@ type ParseError struct {
 
 func (e *ParseError) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, shortQuotes(e.Err.Error()))
 	}
-	return fmt.Sprintf("%s: %v", e.File, e.Err)
+	return fmt.Sprintf("%s: %s", e.File, shortQuotes(e.Err.Error()))
+}
+
+// maxQuoted is the most of one input field an error message shows: a bad field may be
+// megabytes of anything, and the message goes to a terminal or an HTTP reply.
+const maxQuoted = 64
+
+// shortQuotes bounds what a message repeats of its input, whichever parser wrote it: a
+// quoted string (%q) longer than maxQuoted is cut to its first maxQuoted bytes, marked
+// "…(N bytes)"; outside quotes, a run of more than maxQuoted bytes without a space is cut
+// the same way, and a control character or invalid UTF-8 is escaped, never printed raw.
+func shortQuotes(msg string) string {
+	var b strings.Builder
+	run := 0 // bytes since the last space outside quotes
+	for i := 0; i < len(msg); {
+		if msg[i] == '"' {
+			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
+				i += len(q)
+				s, _ := strconv.Unquote(q)
+				if len(s) > maxQuoted {
+					cut := maxQuoted
+					for cut > 0 && !utf8.RuneStart(s[cut]) {
+						cut--
+					}
+					q = strconv.Quote(s[:cut]) + "…(" + strconv.Itoa(len(s)) + " bytes)"
+				}
+				b.WriteString(q)
+				run = 0
+				continue
+			}
+		}
+		r, n := utf8.DecodeRuneInString(msg[i:])
+		switch {
+		case r == ' ':
+			run = 0
+		default:
+			run += n
+		}
+		if run > maxQuoted {
+			j := i
+			for j < len(msg) && msg[j] != ' ' && msg[j] != '"' {
+				j++
+			}
+			b.WriteString("…(" + strconv.Itoa(run-n+j-i) + " bytes)")
+			run, i = 0, j
+			continue
+		}
+		if (r == utf8.RuneError && n == 1) || !unicode.IsPrint(r) {
+			q := strconv.QuoteRune(r)
+			if r == utf8.RuneError && n == 1 {
+				q = fmt.Sprintf("'\\x%02x'", msg[i])
+			}
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteString(msg[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
@@ -262,6 +323,49 @@ func (w Warning) String() string {
 type Batch struct {
 	Labels   []Label
 	Warnings []Warning
+
+	// t receives the labels while a loader reads: the batch's own table, turned into
+	// Labels when the loader is done (a public Parse/Load function), or a Set's, which
+	// keeps them in its compact form with no other copy (Set.ReadFile, Set.Read).
+	t *table
+	// cite replaces the path a loader was given (citePath) in Source.File (Options.Cite).
+	citePath, cite string
+}
+
+func newBatch(t *table) *Batch {
+	if t == nil {
+		t = newTable()
+	}
+	return &Batch{t: t}
+}
+
+// labelsOut finishes a public loader: its labels, read into the batch's own table, become
+// Labels.
+func labelsOut(b *Batch, err error) (*Batch, error) {
+	if err != nil {
+		return nil, err
+	}
+	b.Labels = make([]Label, len(b.t.recs))
+	for i := range b.t.recs {
+		b.Labels[i] = b.t.label(i)
+	}
+	b.t = nil
+	return b, nil
+}
+
+// keep puts l into the batch's table and checks it against the file's earlier labels (see
+// dedup.check).
+func (b *Batch) keep(dd *dedup, l *Label, line int) error {
+	b.put(l)
+	return dd.check(b, line)
+}
+
+// put puts l into the batch's table as it is.
+func (b *Batch) put(l *Label) {
+	if b.cite != "" && l.Source.File == b.citePath {
+		l.Source.File = b.cite
+	}
+	b.t.put(l)
 }
 
 // Count returns the number of warnings of kind k.
@@ -277,49 +381,4 @@ func (b *Batch) Count(k WarningKind) int {
 
 func (b *Batch) warn(k WarningKind, file string, line int, addr, format string, args ...any) {
 	b.Warnings = append(b.Warnings, Warning{Kind: k, File: file, Line: line, Address: addr, Reason: fmt.Sprintf(format, args...)})
-}
-
-// dedup tracks the addresses seen in one file: the same address in the same category from
-// the same source document with the same entity again is a warning (and dropped); with
-// another entity it is an error naming both lines.
-type dedup struct {
-	file string
-	seen map[dedupKey]dedupVal
-	// shared lets different entities list the same address (each keeps its label, with a
-	// WarnShared warning) instead of that being an error.
-	shared bool
-}
-
-type dedupKey struct {
-	chain graph.Chain
-	addr  graph.Address
-	cat   Category
-	doc   string // a multi-source file (the curated sets) may hold one address per source
-}
-
-type dedupVal struct {
-	entity string
-	line   int
-}
-
-func newDedup(file string) *dedup { return &dedup{file: file, seen: map[dedupKey]dedupVal{}} }
-
-// check returns keep=false for a same-entity duplicate (after warning) and an error for a
-// conflicting one. Category is part of the key: one source may say an address is both an
-// exchange and sanctioned; that is reported by Set.Conflicts, not here.
-func (d *dedup) check(b *Batch, l *Label, line int) (keep bool, err error) {
-	k := dedupKey{l.Chain, l.Address, l.Category, l.Source.Document}
-	if prev, ok := d.seen[k]; ok {
-		if strings.EqualFold(prev.entity, l.Entity) {
-			b.warn(WarnDuplicate, d.file, line, string(l.Address), "%s %s again (first on line %d); kept the first", l.Chain, l.Address, prev.line)
-			return false, nil
-		}
-		if d.shared {
-			b.warn(WarnShared, d.file, line, string(l.Address), "%s %s is listed for %q and for %q (line %d); both kept", l.Chain, l.Address, l.Entity, prev.entity, prev.line)
-			return true, nil
-		}
-		return false, errAt(d.file, line, fmt.Errorf("%w: %s %s is %q here but %q on line %d", ErrConflictingEntity, l.Chain, l.Address, l.Entity, prev.entity, prev.line))
-	}
-	d.seen[k] = dedupVal{l.Entity, line}
-	return true, nil
 }

@@ -474,8 +474,9 @@ func TestCuratedSets(t *testing.T) {
 
 func (s *Set) addressesOn(c graph.Chain) int {
 	n := 0
-	for k := range s.index {
-		if k.chain == c {
+	ix := s.index()
+	for g := 0; g < len(ix.groups)-1; g++ {
+		if s.key(ix, g).chain == c {
 			n++
 		}
 	}

@@ -1,6 +1,7 @@
 package labels
 
 import (
+	"bufio"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -43,41 +44,92 @@ func withFile(ctx context.Context, path string, fn func(r io.Reader, inner strin
 //   - *.json: Etherscan combined account labels (ParseEtherscanJSON);
 //   - *.txt: a plain address list (ParsePlainList; needs opt.Entity).
 //
-// OFAC's sdn.csv needs its comments file: use LoadSDN.
+// OFAC's sdn.csv needs its comments file: use LoadSDN. To add a file's labels to a Set,
+// Set.ReadFile reads them straight into the set's compact form, with no Batch in between.
 func LoadFile(ctx context.Context, path string, opt Options) (*Batch, error) {
-	var b *Batch
+	b := newBatch(nil)
+	return labelsOut(b, withFile(ctx, path, func(r io.Reader, inner string) error {
+		return parseFile(r, path, inner, opt, b)
+	}))
+}
+
+// parseFile runs the parser inner's name calls for, reading r as it goes. A CSV file's first
+// line, which tells an Etherscan page from an attribution list, is peeked at, not copied.
+func parseFile(r io.Reader, path, inner string, opt Options, b *Batch) error {
+	var err error
+	switch ext := strings.ToLower(filepath.Ext(inner)); ext {
+	case ".csv":
+		br := bufio.NewReaderSize(r, 64<<10)
+		head, perr := br.Peek(256)
+		if perr != nil && perr != io.EOF && perr != bufio.ErrBufferFull {
+			return errAt(path, 0, fmt.Errorf("%w: read: %w", ErrMalformed, perr))
+		}
+		if first, _, _ := strings.Cut(string(head), "\n"); strings.HasPrefix(strings.TrimSpace(first), ",Address,Name Tag") {
+			id := strings.TrimSuffix(filepath.Base(inner), ext)
+			_, err = parseEtherscanCSV(br, path, id, opt, b)
+		} else {
+			_, err = parseCSV(br, path, opt, b)
+		}
+	case ".yaml", ".yml":
+		if strings.HasSuffix(inner, "actorpack.yaml") {
+			return fmt.Errorf("%s is an ActorPack: use LoadActorPack", path)
+		}
+		_, err = parseTagPack(r, path, nil, opt, b)
+	case ".json":
+		_, err = parseEtherscanJSON(r, path, opt, b)
+	case ".txt":
+		_, err = parsePlainList(r, path, opt, b)
+	default:
+		return fmt.Errorf("%s: unknown label file type %q", path, ext)
+	}
+	return err
+}
+
+// Loaded says what one file added to a Set.
+type Loaded struct {
+	Labels   int       // labels added
+	Warnings []Warning // the file's warnings (also kept in Set.Warnings)
+}
+
+// ReadFile adds the labels of one file (any format LoadFile reads) to the set, parsing them
+// into its compact form as it reads: a million-row list costs the set's form of a million
+// labels, not the file, a []Label and the set's copy (see PERFORMANCE.md). Errors and
+// warnings are LoadFile's; a file that fails leaves the set as it was.
+func (s *Set) ReadFile(ctx context.Context, path string, opt Options) (Loaded, error) {
+	var out Loaded
 	err := withFile(ctx, path, func(r io.Reader, inner string) error {
 		var err error
-		switch ext := strings.ToLower(filepath.Ext(inner)); ext {
-		case ".csv":
-			data, rerr := io.ReadAll(r)
-			if rerr != nil {
-				return rerr
-			}
-			if first, _, _ := strings.Cut(string(data[:min(len(data), 256)]), "\n"); strings.HasPrefix(strings.TrimSpace(first), ",Address,Name Tag") {
-				id := strings.TrimSuffix(filepath.Base(inner), ext)
-				b, err = ParseEtherscanCSV(strings.NewReader(string(data)), path, id, opt)
-			} else {
-				b, err = ParseCSV(strings.NewReader(string(data)), path, opt)
-			}
-		case ".yaml", ".yml":
-			if strings.HasSuffix(inner, "actorpack.yaml") {
-				return fmt.Errorf("%s is an ActorPack: use LoadActorPack", path)
-			}
-			b, err = ParseTagPack(r, path, nil, opt)
-		case ".json":
-			b, err = ParseEtherscanJSON(r, path, opt)
-		case ".txt":
-			b, err = ParsePlainList(r, path, opt)
-		default:
-			return fmt.Errorf("%s: unknown label file type %q", path, ext)
-		}
+		out, err = s.read(r, path, inner, opt)
 		return err
 	})
-	if err != nil {
-		return nil, err
+	return out, err
+}
+
+// Read is ReadFile on a reader: name gives the format, as a file name would (a ".gz" name
+// is not decompressed here), and is the file the labels and errors cite.
+func (s *Set) Read(r io.Reader, name string, opt Options) (Loaded, error) {
+	return s.read(r, name, name, opt)
+}
+
+func (s *Set) read(r io.Reader, path, inner string, opt Options) (Loaded, error) {
+	n0 := len(s.t.recs)
+	b := &Batch{t: s.t, citePath: path, cite: opt.Cite}
+	err := parseFile(r, path, inner, opt, b)
+	if err == nil {
+		err = s.t.validFrom(n0)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
 	}
-	return b, nil
+	if err != nil {
+		s.t.truncate(n0)
+		return Loaded{}, err
+	}
+	if len(s.t.recs) > n0 {
+		s.changed()
+	}
+	s.warnings = append(s.warnings, b.Warnings...)
+	return Loaded{Labels: len(s.t.recs) - n0, Warnings: b.Warnings}, nil
 }
 
 // LoadSet reads files in this package's own format — the curated sets — or any other
@@ -86,12 +138,8 @@ func LoadFile(ctx context.Context, path string, opt Options) (*Batch, error) {
 func LoadSet(ctx context.Context, paths ...string) (*Set, error) {
 	s := NewSet()
 	for _, p := range paths {
-		b, err := LoadFile(ctx, p, Options{})
-		if err != nil {
+		if _, err := s.ReadFile(ctx, p, Options{}); err != nil {
 			return nil, err
-		}
-		if err := s.AddBatch(b); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 	}
 	return s, nil

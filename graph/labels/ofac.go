@@ -37,6 +37,10 @@ type Options struct {
 	// WarnInvalid warning naming the line, instead of failing the file: for bulk third-party
 	// lists known to contain a few such rows. ParseSDN always does this.
 	SkipInvalid bool
+	// Cite is the file name labels give as their Source.File instead of the path they were
+	// read from (Set.ReadFile, Set.Read): a report cites "testdata/labels/x.csv", not
+	// this machine's absolute path. Errors and warnings name the path.
+	Cite string
 }
 
 func (o *Options) or(v, def string) string {
@@ -142,11 +146,14 @@ func readOFACCSV(r io.Reader, name string, columns int) ([][]string, []int, erro
 // the remarks tie the entry to North Korea or Lazarus, Listed = opt.Listed (the list
 // version's date: the SDN file carries no per-address dates).
 func ParseSDN(sdn io.Reader, sdnName string, comments io.Reader, commentsName string, opt Options) (*Batch, error) {
+	return labelsOut(parseSDN(sdn, sdnName, comments, commentsName, opt, newBatch(nil)))
+}
+
+func parseSDN(sdn io.Reader, sdnName string, comments io.Reader, commentsName string, opt Options, b *Batch) (*Batch, error) {
 	recs, lines, err := readOFACCSV(sdn, sdnName, sdnColumns)
 	if err != nil {
 		return nil, err
 	}
-	b := &Batch{}
 	continuation := map[string]string{}
 	contLine := map[string]int{}
 	if comments != nil {
@@ -172,7 +179,7 @@ func ParseSDN(sdn io.Reader, sdnName string, comments io.Reader, commentsName st
 		conf = ConfidenceAuthorityData
 	}
 	seenEnt := map[string]int{}
-	dd := newDedup(sdnName)
+	dd := newDedup(b.t, sdnName)
 	dd.shared = true // OFAC lists an address under each SDN entry that uses it
 	for i, rec := range recs {
 		line := lines[i]
@@ -239,12 +246,8 @@ func ParseSDN(sdn io.Reader, sdnName string, comments io.Reader, commentsName st
 				Confidence: conf, Listed: opt.Listed,
 				Source: Source{Document: doc, URL: url, File: sdnName, Line: line},
 			}
-			keep, err := dd.check(b, &l, line)
-			if err != nil {
+			if err := b.keep(dd, &l, line); err != nil {
 				return nil, err
-			}
-			if keep {
-				b.Labels = append(b.Labels, l)
 			}
 		}
 	}

@@ -1,7 +1,9 @@
 package labels
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,16 +21,27 @@ type addrKey struct {
 // who is behind an address (as of a date), which addresses seed a trace, which are sinks.
 // A Set is not safe for concurrent modification; concurrent queries on a Set nobody adds to
 // are safe.
+//
+// The labels are kept in one compact form (see PERFORMANCE.md): each label is a record of
+// numbers into tables of the entities, documents, URLs, files and dates the labels share,
+// plus its address; the loaders that read into a Set (ReadFile, Read, LoadSet) write
+// those records as they parse, with no intermediate []Label.
 type Set struct {
-	labels   []Label
-	index    map[addrKey][]int
+	t        *table
 	warnings []Warning
-	sorted   []addrKey // index's keys in order; nil after an Add
 	mu       sync.Mutex
+	ix       *index // nil after a change; built by the first query
+}
+
+// index orders the records by chain and address (then in the order added): the records of
+// one address are adjacent, and an address is found by binary search.
+type index struct {
+	order  []uint32 // record numbers
+	groups []uint32 // where each address's records start in order, then len(order)
 }
 
 // NewSet returns an empty set.
-func NewSet() *Set { return &Set{index: map[addrKey][]int{}} }
+func NewSet() *Set { return &Set{t: newTable()} }
 
 // Add adds labels, checking each is well-formed: a known chain, a canonical address, an
 // entity, a known category and confidence, and withdrawn (if set) after listed.
@@ -38,15 +51,19 @@ func (s *Set) Add(ls ...Label) error {
 			return err
 		}
 	}
-	for _, l := range ls {
-		k := addrKey{l.Chain, l.Address}
-		if _, seen := s.index[k]; !seen {
-			s.sorted = nil
-		}
-		s.index[k] = append(s.index[k], len(s.labels))
-		s.labels = append(s.labels, l)
+	for i := range ls {
+		s.t.put(&ls[i])
+	}
+	if len(ls) > 0 {
+		s.changed()
 	}
 	return nil
+}
+
+func (s *Set) changed() {
+	s.mu.Lock()
+	s.ix = nil
+	s.mu.Unlock()
 }
 
 // AddBatch adds a loader's labels and keeps its warnings (see Warnings).
@@ -67,6 +84,11 @@ func validLabel(l *Label) error {
 	if a != l.Address {
 		return fmt.Errorf("%s: %w: not canonical (want %s)", where, ErrBadAddress, a)
 	}
+	return validFields(l, where)
+}
+
+// validFields is validLabel but for the address, which the loaders have canonicalized.
+func validFields(l *Label, where string) error {
 	if strings.TrimSpace(l.Entity) == "" {
 		return fmt.Errorf("%s: %w: no entity", where, ErrMalformed)
 	}
@@ -83,16 +105,110 @@ func validLabel(l *Label) error {
 }
 
 // Len is the number of labels.
-func (s *Set) Len() int { return len(s.labels) }
+func (s *Set) Len() int { return len(s.t.recs) }
 
 // Labels returns a copy of all labels, in the order they were added.
-func (s *Set) Labels() []Label { return append([]Label(nil), s.labels...) }
+func (s *Set) Labels() []Label {
+	out := make([]Label, len(s.t.recs))
+	for i := range s.t.recs {
+		out[i] = s.t.label(i)
+	}
+	return out
+}
 
 // Warnings returns the warnings of every batch added with AddBatch.
 func (s *Set) Warnings() []Warning { return append([]Warning(nil), s.warnings...) }
 
 // Addresses is the number of distinct (chain, address) pairs labelled.
-func (s *Set) Addresses() int { return len(s.index) }
+func (s *Set) Addresses() int { return len(s.index().groups) - 1 }
+
+// index returns the index, building it after a change. Queries may run concurrently, so
+// the building is guarded.
+func (s *Set) index() *index {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ix != nil {
+		return s.ix
+	}
+	t := s.t
+	// Records sort by chain, address, then the order added. The chains are few: each
+	// record's chain is ranked once, so the comparisons are of a number and an address.
+	chains := map[uint32]bool{}
+	for i := range t.profs {
+		chains[t.profs[i].chain] = true
+	}
+	ids := make([]uint32, 0, len(chains))
+	for id := range chains {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b uint32) int { return strings.Compare(t.strs[a], t.strs[b]) })
+	rankOf := make(map[uint32]uint32, len(ids))
+	for r, id := range ids {
+		rankOf[id] = uint32(r)
+	}
+	profRank := make([]uint32, len(t.profs))
+	for i := range t.profs {
+		profRank[i] = rankOf[t.profs[i].chain]
+	}
+	order := make([]uint32, len(t.recs))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(i, j uint32) int {
+		a, b := &t.recs[i], &t.recs[j]
+		if ra, rb := profRank[a.prof], profRank[b.prof]; ra != rb {
+			return cmp.Compare(ra, rb)
+		}
+		if c := strings.Compare(string(a.addr), string(b.addr)); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
+	})
+	var groups []uint32
+	for k, i := range order {
+		if k == 0 || !t.sameAddr(&t.recs[order[k-1]], &t.recs[i]) {
+			groups = append(groups, uint32(k))
+		}
+	}
+	groups = append(groups, uint32(len(order)))
+	s.ix = &index{order: order, groups: groups}
+	return s.ix
+}
+
+func (t *table) sameAddr(a, b *rec) bool { return a.addr == b.addr && t.p(a).chain == t.p(b).chain }
+
+// group returns the record numbers of the g-th address (in chain, address order).
+func (ix *index) group(g int) []uint32 { return ix.order[ix.groups[g]:ix.groups[g+1]] }
+
+// find returns the group of (c, a), or -1.
+func (s *Set) find(ix *index, c graph.Chain, a graph.Address) int {
+	t := s.t
+	n := len(ix.groups) - 1
+	g, found := sort.Find(n, func(g int) int {
+		r := &t.recs[ix.order[ix.groups[g]]]
+		if rc := string(t.chainOf(r)); string(c) != rc {
+			return strings.Compare(string(c), rc)
+		}
+		return strings.Compare(string(a), string(r.addr))
+	})
+	if !found {
+		return -1
+	}
+	return g
+}
+
+// key returns the chain and address of the g-th group.
+func (s *Set) key(ix *index, g int) addrKey {
+	r := &s.t.recs[ix.order[ix.groups[g]]]
+	return addrKey{s.t.chainOf(r), r.addr}
+}
+
+// Has reports whether the set labels the canonical address a of chain c (with any label,
+// on any date): the cheap test a caller makes for every address of a block, to find the
+// few of a large attribution list that the data touches.
+func (s *Set) Has(c graph.Chain, a graph.Address) bool {
+	return s.find(s.index(), c, a) >= 0
+}
 
 // LabelsOf returns the labels of an address that hold on day asOf (all of them when asOf is
 // zero), in the order they were added. The address is canonicalized first, so an EIP-55 or
@@ -101,10 +217,15 @@ func (s *Set) LabelsOf(c graph.Chain, a graph.Address, asOf time.Time) []Label {
 	if ca, err := parseAddress(c, string(a)); err == nil {
 		a = ca
 	}
+	ix := s.index()
+	g := s.find(ix, c, a)
+	if g < 0 {
+		return nil
+	}
 	var out []Label
-	for _, i := range s.index[addrKey{c, a}] {
-		if s.labels[i].ActiveAt(asOf) {
-			out = append(out, s.labels[i])
+	for _, i := range ix.group(g) {
+		if s.t.activeAt(&s.t.recs[i], asOf) {
+			out = append(out, s.t.label(int(i)))
 		}
 	}
 	return out
@@ -133,58 +254,63 @@ type SeedQuery struct {
 	Categories []Category
 	// MinConfidence is the lowest confidence level accepted (Confidence.Level); 0 accepts all.
 	MinConfidence int
+	// Only, if set, limits the query to the addresses it accepts — those a block window
+	// touches, say: with a million-address list and a few hundred blocks, the other seeds
+	// would match nothing yet cost their Seed (and its Origin text) each.
+	Only func(graph.Chain, graph.Address) bool
 }
 
-func (q *SeedQuery) match(l *Label) bool {
+func (q *SeedQuery) match(t *table, r *rec) bool {
 	cats := q.Categories
 	if len(cats) == 0 {
 		cats = []Category{CategoryActor, CategorySanctioned}
 	}
 	okCat := false
 	for _, c := range cats {
-		okCat = okCat || l.Category == c
+		okCat = okCat || t.categoryOf(r) == c
 	}
-	if !okCat || (q.Chain != "" && l.Chain != q.Chain) || l.Confidence.Level() < q.MinConfidence {
+	if !okCat || (q.Chain != "" && t.chainOf(r) != q.Chain) || t.level(r) < q.MinConfidence {
 		return false
 	}
-	if q.Nexus != "" && !strings.EqualFold(l.Nexus, q.Nexus) {
+	if q.Nexus != "" && !strings.EqualFold(t.strs[t.p(r).nexus], q.Nexus) {
 		return false
 	}
 	if q.Program != "" {
 		found := false
-		for _, p := range l.Programs {
+		for _, p := range t.lists[t.p(r).programs] {
 			found = found || strings.HasPrefix(p, strings.ToUpper(q.Program))
 		}
 		if !found {
 			return false
 		}
 	}
-	if q.Entity != "" && !strings.Contains(strings.ToLower(l.Entity), strings.ToLower(q.Entity)) && l.EntityID != q.Entity {
+	if q.Entity != "" && !strings.Contains(strings.ToLower(t.entityOf(r)), strings.ToLower(q.Entity)) && t.strs[t.p(r).entityID] != q.Entity {
 		return false
 	}
-	return q.Incident == "" || l.Incident == q.Incident
+	return q.Incident == "" || t.incidentOf(r) == q.Incident
 }
 
-// better reports whether label a should name a seed's source rather than b: a label with an
-// incident beats one without (an incident is the most specific source), then the higher
+// better reports whether record a should name a seed's source rather than b: a label with
+// an incident beats one without (an incident is the most specific source), then the higher
 // confidence, then the earlier listing, then the document name (for determinism).
-func better(a, b *Label) bool {
-	if (a.Incident != "") != (b.Incident != "") {
-		return a.Incident != ""
+func (t *table) better(a, b *rec) bool {
+	if ai, bi := t.p(a).incident != 0, t.p(b).incident != 0; ai != bi {
+		return ai
 	}
-	if a.Confidence.Level() != b.Confidence.Level() {
-		return a.Confidence.Level() > b.Confidence.Level()
+	if t.level(a) != t.level(b) {
+		return t.level(a) > t.level(b)
 	}
-	if !a.Listed.Equal(b.Listed) {
-		if a.Listed.IsZero() || b.Listed.IsZero() {
-			return !a.Listed.IsZero()
+	al, bl := t.listedOf(a), t.listedOf(b)
+	if !al.Equal(bl) {
+		if al.IsZero() || bl.IsZero() {
+			return !al.IsZero()
 		}
-		return a.Listed.Before(b.Listed)
+		return al.Before(bl)
 	}
-	if a.Source.Document != b.Source.Document {
-		return a.Source.Document < b.Source.Document
+	if ad, bd := t.strs[t.p(a).document], t.strs[t.p(b).document]; ad != bd {
+		return ad < bd
 	}
-	return a.SeedSource() < b.SeedSource()
+	return t.seedSource(a) < t.seedSource(b)
 }
 
 // Conflict is an address the labels disagree about in a way that must not be guessed: an
@@ -202,22 +328,29 @@ type Conflict struct {
 func (s *Set) Seeds(q SeedQuery, asOf time.Time) ([]Seed, []Conflict) {
 	var seeds []Seed
 	var conflicts []Conflict
-	for _, k := range s.sortedKeys() {
-		var best *Label
-		for _, i := range s.index[k] {
-			l := &s.labels[i]
-			if l.ActiveAt(asOf) && q.match(l) && (best == nil || better(l, best)) {
-				best = l
+	t, ix := s.t, s.index()
+	for g := 0; g < len(ix.groups)-1; g++ {
+		if q.Only != nil {
+			if k := s.key(ix, g); !q.Only(k.chain, k.addr) {
+				continue
+			}
+		}
+		var best *rec
+		bestI := 0
+		for _, i := range ix.group(g) {
+			r := &t.recs[i]
+			if t.activeAt(r, asOf) && q.match(t, r) && (best == nil || t.better(r, best)) {
+				best, bestI = r, int(i)
 			}
 		}
 		if best == nil {
 			continue
 		}
-		if c, ok := s.conflictAt(k, asOf); ok {
+		if c, ok := s.conflictAt(ix, g, asOf); ok {
 			conflicts = append(conflicts, c)
 			continue
 		}
-		seeds = append(seeds, Seed{Chain: k.chain, Address: k.addr, Source: best.SeedSource(), Origin: best.Source.String()})
+		seeds = append(seeds, Seed{Chain: t.chainOf(best), Address: best.addr, Source: t.seedSource(best), Origin: t.origin(bestI)})
 	}
 	return seeds, conflicts
 }
@@ -230,25 +363,26 @@ func (s *Set) Seeds(q SeedQuery, asOf time.Time) ([]Seed, []Conflict) {
 func (s *Set) Sinks(c graph.Chain, cat Category, asOf time.Time) (map[string][]graph.Address, []Conflict) {
 	out := map[string][]graph.Address{}
 	var conflicts []Conflict
-	for _, k := range s.sortedKeys() {
-		if c != "" && k.chain != c {
-			continue
-		}
-		var best *Label
-		for _, i := range s.index[k] {
-			l := &s.labels[i]
-			if l.Category == cat && l.ActiveAt(asOf) && (best == nil || l.Confidence.Level() > best.Confidence.Level()) {
-				best = l
+	t, ix := s.t, s.index()
+	for g := 0; g < len(ix.groups)-1; g++ {
+		var best *rec
+		for _, i := range ix.group(g) {
+			r := &t.recs[i]
+			if (c != "" && t.chainOf(r) != c) || t.categoryOf(r) != cat || !t.activeAt(r, asOf) {
+				continue
+			}
+			if best == nil || t.level(r) > t.level(best) {
+				best = r
 			}
 		}
 		if best == nil {
 			continue
 		}
-		if cf, ok := s.conflictAt(k, asOf); ok {
+		if cf, ok := s.conflictAt(ix, g, asOf); ok {
 			conflicts = append(conflicts, cf)
 			continue
 		}
-		out[best.Entity] = append(out[best.Entity], k.addr)
+		out[t.entityOf(best)] = append(out[t.entityOf(best)], best.addr)
 	}
 	return out, conflicts
 }
@@ -257,8 +391,9 @@ func (s *Set) Sinks(c graph.Chain, cat Category, asOf time.Time) (map[string][]g
 // dates), sorted by chain and address.
 func (s *Set) Conflicts(asOf time.Time) []Conflict {
 	var out []Conflict
-	for _, k := range s.sortedKeys() {
-		if c, ok := s.conflictAt(k, asOf); ok {
+	ix := s.index()
+	for g := 0; g < len(ix.groups)-1; g++ {
+		if c, ok := s.conflictAt(ix, g, asOf); ok {
 			out = append(out, c)
 		}
 	}
@@ -269,53 +404,36 @@ func (s *Set) Conflicts(asOf time.Time) []Conflict {
 // together with a sanctioned or threat-actor one. (Two exchange labels with different names
 // are not a conflict: the sources spell one exchange many ways, "Gate.io" and "Gate"; Sinks
 // takes the most confident.)
-func (s *Set) conflictAt(k addrKey, asOf time.Time) (Conflict, bool) {
-	var active []Label
+func (s *Set) conflictAt(ix *index, g int, asOf time.Time) (Conflict, bool) {
+	t := s.t
 	exchange, bad := "", ""
-	for _, i := range s.index[k] {
-		l := s.labels[i]
-		if !l.ActiveAt(asOf) {
+	for _, i := range ix.group(g) {
+		r := &t.recs[i]
+		if !t.activeAt(r, asOf) {
 			continue
 		}
-		active = append(active, l)
-		switch l.Category {
+		switch t.categoryOf(r) {
 		case CategoryExchange:
 			if exchange == "" {
-				exchange = l.Entity
+				exchange = t.entityOf(r)
 			}
 		case CategorySanctioned, CategoryActor:
 			if bad == "" {
-				bad = string(l.Category) + " (" + l.Entity + ")"
+				bad = string(t.categoryOf(r)) + " (" + t.entityOf(r) + ")"
 			}
 		}
 	}
-	if exchange != "" && bad != "" {
-		return Conflict{Chain: k.chain, Address: k.addr, Reason: "exchange (" + exchange + ") and " + bad, Labels: active}, true
+	if exchange == "" || bad == "" {
+		return Conflict{}, false
 	}
-	return Conflict{}, false
-}
-
-// sortedKeys returns the labelled addresses in order. The order is computed on the first
-// query after an Add and kept; a Set is not modified concurrently with queries (see Set),
-// but queries may run concurrently, so the computation is guarded.
-func (s *Set) sortedKeys() []addrKey {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sorted != nil {
-		return s.sorted
-	}
-	keys := make([]addrKey, 0, len(s.index))
-	for k := range s.index {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].chain != keys[j].chain {
-			return keys[i].chain < keys[j].chain
+	var active []Label
+	for _, i := range ix.group(g) {
+		if t.activeAt(&t.recs[i], asOf) {
+			active = append(active, t.label(int(i)))
 		}
-		return keys[i].addr < keys[j].addr
-	})
-	s.sorted = keys
-	return keys
+	}
+	k := s.key(ix, g)
+	return Conflict{Chain: k.chain, Address: k.addr, Reason: "exchange (" + exchange + ") and " + bad, Labels: active}, true
 }
 
 // ListVersion is one dated snapshot of a list (e.g. OFAC's Ethereum addresses on 2024-08-20).

@@ -66,11 +66,12 @@ func (s *Set) Save(ctx context.Context, st RecordStore, ns string) error {
 		}
 		return nil
 	}
-	for i := range s.labels {
+	for i := range s.t.recs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		l := &s.labels[i]
+		lv := s.t.label(i)
+		l := &lv
 		v, err := json.Marshal(record{V: recordVersion, Label: *l})
 		if err != nil {
 			return fmt.Errorf("labels: encode %s %s: %w", l.Chain, l.Address, err)

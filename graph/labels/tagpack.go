@@ -172,6 +172,10 @@ func ParseTagPackHeader(r io.Reader, name string) (*TagPackHeader, error) {
 // a warning. A malformed address, unknown confidence or malformed YAML is an error naming
 // the file and line.
 func ParseTagPack(r io.Reader, name string, hdr *TagPackHeader, opt Options) (*Batch, error) {
+	return labelsOut(parseTagPack(r, name, hdr, opt, newBatch(nil)))
+}
+
+func parseTagPack(r io.Reader, name string, hdr *TagPackHeader, opt Options, b *Batch) (*Batch, error) {
 	top, err := parseYAMLMapping(r, name)
 	if err != nil {
 		return nil, err
@@ -180,7 +184,6 @@ func ParseTagPack(r io.Reader, name string, hdr *TagPackHeader, opt Options) (*B
 	if err != nil {
 		return nil, err
 	}
-	b := &Batch{}
 	if h, ok := pack["header"]; ok {
 		delete(pack, "header")
 		switch {
@@ -241,7 +244,7 @@ func ParseTagPack(r io.Reader, name string, hdr *TagPackHeader, opt Options) (*B
 	if tagsF.node.Kind != yaml.SequenceNode {
 		return nil, errAt(name, tagsF.node.Line, fmt.Errorf("%w: tags must be a list", ErrMalformed))
 	}
-	dd := newDedup(name)
+	dd := newDedup(b.t, name)
 	defaultedConf := false
 	for _, tn := range tagsF.node.Content {
 		line := tn.Line
@@ -358,12 +361,8 @@ func ParseTagPack(r io.Reader, name string, hdr *TagPackHeader, opt Options) (*B
 		} else if !t.IsZero() {
 			l.Listed = t
 		}
-		keep, err := dd.check(b, &l, line)
-		if err != nil {
+		if err := b.keep(dd, &l, line); err != nil {
 			return nil, err
-		}
-		if keep {
-			b.Labels = append(b.Labels, l)
 		}
 	}
 	return b, nil
@@ -503,6 +502,10 @@ func LoadActorPack(ctx context.Context, path string) (map[string]Actor, error) {
 // ActorPacks (*actorpack.yaml) and config.yaml are not TagPacks and are left out. Files are
 // read in path order; the labels of all of them come back in one batch.
 func LoadTagPackDir(ctx context.Context, dir string, opt Options) (*Batch, error) {
+	return labelsOut(loadTagPackDir(ctx, dir, opt, newBatch(nil)))
+}
+
+func loadTagPackDir(ctx context.Context, dir string, opt Options, out *Batch) (*Batch, error) {
 	var files []string
 	headers := map[string]string{} // directory → its header.yaml
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -528,7 +531,6 @@ func LoadTagPackDir(ctx context.Context, dir string, opt Options) (*Batch, error
 	sort.Strings(files)
 	parsed := map[string]*TagPackHeader{}
 	root := filepath.Clean(dir)
-	out := &Batch{}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -556,12 +558,9 @@ func LoadTagPackDir(ctx context.Context, dir string, opt Options) (*Batch, error
 		if err != nil {
 			return nil, err
 		}
-		b, err := ParseTagPack(bytes.NewReader(data), f, hdr, opt)
-		if err != nil {
+		if _, err := parseTagPack(bytes.NewReader(data), f, hdr, opt, out); err != nil {
 			return nil, err
 		}
-		out.Labels = append(out.Labels, b.Labels...)
-		out.Warnings = append(out.Warnings, b.Warnings...)
 	}
 	return out, nil
 }

@@ -149,14 +149,12 @@ func (r *Report) WriteFiles(dir string) ([]string, error) {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	var written []string
+	// Each file is written to a temporary file and renamed into place (writeFileAtomic):
+	// an interrupted run leaves each report file as it was or whole, never torn.
 	write := func(name string, fn func(io.Writer) error) error {
-		var b bytes.Buffer
-		if err := fn(&b); err != nil {
-			return err
-		}
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("report: %w", err)
+		if err := writeFileAtomic(p, 0o644, fn); err != nil {
+			return fmt.Errorf("report: %s: %w", name, err)
 		}
 		written = append(written, p)
 		return nil
