@@ -307,6 +307,5 @@ func TestWindowUndoChecksumAndGarbage(t *testing.T) {
 	err = bf.Blocks(ctx, func(*graph.Block) error { return nil })
 	require.ErrorIs(t, err, bitcoin.ErrBadMagic)
 	require.ErrorContains(t, err, "rev00000.dat")
-	
 
 }

@@ -587,7 +587,9 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		defer rpc.Close()
 		node = rpc
 	} else {
-		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network})
+		// A window (-from) resolves the inputs spending older outputs from the undo files
+		// (rev*.dat) or a scan of the earlier blocks.
+		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network, WindowStart: o.from.v})
 		if err != nil {
 			return chainRun{}, fmt.Errorf("-btc-blocks %s: %w", o.btcBlocks, err)
 		}
