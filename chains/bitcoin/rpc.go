@@ -39,6 +39,12 @@ type RPCConfig struct {
 	Backoff time.Duration
 	// Progress, when set, is called after every committed block.
 	Progress func(Progress)
+	// WindowStart, when set, starts a window there: every input of a block at or above it
+	// that spends an output created below it is resolved (graph.TxIn.Resolved, with the
+	// output's value and address), from bitcoind's getblock <hash> 3 or, on btcd, with
+	// getrawtransaction, which needs the node's transaction index (--txindex); a node
+	// offering neither is ErrNoPrevouts. See rpc_prevouts.go.
+	WindowStart uint64
 }
 
 // Progress reports a Range in flight.
@@ -54,8 +60,9 @@ type Progress struct {
 // bitcoind answers are decoded the same way, by this package). It is safe for concurrent
 // use.
 type RPC struct {
-	c   *rpcclient.Client
-	cfg RPCConfig
+	c    *rpcclient.Client
+	cfg  RPCConfig
+	prev rpcPrevouts
 }
 
 // DialRPC connects to a node (HTTP POST mode: works with btcd and bitcoind) and checks that
@@ -219,6 +226,9 @@ func (r *RPC) Block(ctx context.Context, height uint64) (*graph.Block, error) {
 	}
 	if b.Hash != hash {
 		return nil, fmt.Errorf("%w: getblock %s returned block %s", ErrRPC, hash, b.Hash)
+	}
+	if err := r.resolveWindow(ctx, b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
