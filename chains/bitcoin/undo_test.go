@@ -309,3 +309,56 @@ func TestWindowUndoChecksumAndGarbage(t *testing.T) {
 	require.ErrorContains(t, err, "rev00000.dat")
 
 }
+
+// FuzzUndoFile: whatever rev00000.dat holds, a window over blocks 1–255 either resolves
+// every input from before it with the value and address of the output it spends, or fails
+// with an error; it never panics.
+func FuzzUndoFile(f *testing.F) {
+	blk := readBz2(f, "blocks1-256.bz2")
+	rev := mainnetUndo(f, blk, &chaincfg.MainNetParams)
+	f.Add(rev, uint8(200))
+	f.Add(rev[:len(rev)-40], uint8(171))
+	f.Add(append(append([]byte(nil), rev...), make([]byte, 100)...), uint8(10))
+	dir := f.TempDir()
+	require.NoError(f, os.WriteFile(filepath.Join(dir, "blk00000.dat"), blk, 0o644))
+	full := make(map[graph.Outpoint]graph.TxOut)
+	bf, err := bitcoin.OpenBlockFiles(context.Background(), dir, bitcoin.BlockFilesOptions{Net: &chaincfg.MainNetParams})
+	require.NoError(f, err)
+	require.NoError(f, bf.Blocks(context.Background(), func(b *graph.Block) error {
+		for _, tx := range b.UTXOTxs {
+			for i, o := range tx.Outputs {
+				full[graph.Outpoint{TxID: tx.TxID, Index: uint32(i)}] = o
+			}
+		}
+		return nil
+	}))
+	bf.Close()
+	f.Fuzz(func(t *testing.T, data []byte, start uint8) {
+		if start < 2 {
+			return
+		}
+		if err := os.WriteFile(filepath.Join(dir, "rev00000.dat"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bf, err := bitcoin.OpenBlockFiles(context.Background(), dir,
+			bitcoin.BlockFilesOptions{Net: &chaincfg.MainNetParams, WindowStart: uint64(start)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer bf.Close()
+		_ = bf.Blocks(context.Background(), func(b *graph.Block) error {
+			for _, tx := range b.UTXOTxs {
+				for _, in := range tx.Inputs {
+					if in.Resolved {
+						o := full[in.Prev]
+						if o.Address != in.Address || o.Value != in.Value {
+							t.Fatalf("block %d: %s resolved to %s %s, the block pays %s %s",
+								b.Height, in.Prev, in.Value.Dec(), in.Address, o.Value.Dec(), o.Address)
+						}
+					}
+				}
+			}
+			return nil
+		})
+	})
+}
