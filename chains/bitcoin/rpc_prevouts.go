@@ -27,9 +27,6 @@ import (
 //
 // A node that offers neither is ErrNoPrevouts, naming the options.
 
-// ErrNoPrevouts: the node cannot give the outputs a window's inputs spend.
-var ErrNoPrevouts = errors.New("the node gives no prevouts")
-
 type rpcPrevoutMode int
 
 const (

@@ -1,7 +1,16 @@
 package bitcoin_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,7 +60,7 @@ func TestRegtestWindowTxIndex(t *testing.T) {
 	const start, tip = 105, 112
 	seedAmount := graph.NewAmount(2_000_000_000)
 	cb1op := graph.Outpoint{TxID: cb1.op.Hash.String(), Index: 0}
-	run := func(method string, replay func(fn func(*graph.Block) error) error) *trace.Result {
+	run := func(method string, replay func(func(*graph.Block) error) error) *trace.Result {
 		eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: method,
 			Seeds:     []trace.Seed{{Outpoint: &cb1op, Source: "theft", Amount: &seedAmount}},
 			Exchanges: map[string][]graph.Address{"exchange": {E.netAddr}},
@@ -60,10 +69,26 @@ func TestRegtestWindowTxIndex(t *testing.T) {
 		require.NoError(t, replay(eng.ApplyBlock))
 		return eng.Result()
 	}
-	win, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: node.host, User: "chaintrace", Pass: "chaintrace",
-		Net: node.net, WindowStart: start})
-	require.NoError(t, err)
-	defer win.Close()
+	// Two windows over the same node: btcd itself (getrawtransaction, --txindex), and btcd
+	// behind a front that answers getblock <hash> 3 in bitcoind's form (bitcoind ≥ 23: a
+	// prevout on every input), so that the path bitcoind takes is played on real data.
+	front := bitcoindFront(t, node)
+	defer front.Close()
+	for _, tc := range []struct {
+		host   string
+		method bitcoin.PrevoutMethod
+	}{{node.host, "txindex"}, {strings.TrimPrefix(front.URL, "http://"), "getblock3"}} {
+		win, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: tc.host, User: "chaintrace", Pass: "chaintrace",
+			Net: node.net, WindowStart: start})
+		require.NoError(t, err)
+		defer win.Close()
+		checkRPCWindow(t, ctx, node, win, tc.method, run, start, tip, E)
+	}
+}
+
+func checkRPCWindow(t *testing.T, ctx context.Context, node *regtestNode, win *bitcoin.RPC, prevouts bitcoin.PrevoutMethod,
+	run func(string, func(func(*graph.Block) error) error) *trace.Result, start, tip uint64, E *wallet) {
+	t.Helper()
 	for _, method := range []string{trace.Haircut, trace.Poison, trace.FIFO} {
 		full := run(method, func(fn func(*graph.Block) error) error {
 			return bitcoin.Stream(ctx, node.rpc.Source(0, tip), fn)
@@ -76,7 +101,7 @@ func TestRegtestWindowTxIndex(t *testing.T) {
 		})
 		require.Equal(t, full.Exposure, w.Exposure, method)
 		require.Positive(t, w.Stats.OutsideWindowInputs)
-		require.Equal(t, bitcoin.PrevoutMethod("txindex"), win.PrevoutMethod())
+		require.Equal(t, prevouts, win.PrevoutMethod())
 
 		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir()})
 		require.NoError(t, err)
@@ -114,4 +139,116 @@ func TestRegtestWindowWithoutTxIndex(t *testing.T) {
 	require.ErrorContains(t, err, "--txindex")
 	require.ErrorContains(t, err, "block 102")
 	t.Log(err)
+}
+
+// bitcoindFront is an HTTP JSON-RPC front for btcd (run with --txindex) that answers
+// getblock <hash> 3 as bitcoind ≥ 23 does — transactions under "tx", each input with a
+// "prevout" {generated, height, value (BTC, 8 decimals), scriptPubKey {hex}} — built from
+// btcd's own getblock 2, getrawtransaction and getblockheader answers, and passes every
+// other call through.
+func bitcoindFront(t *testing.T, node *regtestNode) *httptest.Server {
+	target, err := url.Parse("http://" + node.host)
+	require.NoError(t, err)
+	pass := httputil.NewSingleHostReverseProxy(target)
+	call := func(method string, params ...any) (json.RawMessage, error) {
+		raw := make([]json.RawMessage, len(params))
+		for i, p := range params {
+			raw[i], _ = json.Marshal(p)
+		}
+		return node.rpc.Client().RawRequest(method, raw)
+	}
+	getblock3 := func(hash string) (any, error) {
+		res, err := call("getblock", hash, 2)
+		if err != nil {
+			return nil, err
+		}
+		var blk struct {
+			Hash  string `json:"hash"`
+			RawTx []struct {
+				Txid string `json:"txid"`
+				Vin  []struct {
+					Coinbase string `json:"coinbase"`
+					Txid     string `json:"txid"`
+					Vout     uint32 `json:"vout"`
+				} `json:"vin"`
+			} `json:"rawtx"`
+		}
+		if err := json.Unmarshal(res, &blk); err != nil {
+			return nil, err
+		}
+		type vin map[string]any
+		var txs []map[string]any
+		for _, tx := range blk.RawTx {
+			var ins []vin
+			for _, in := range tx.Vin {
+				if in.Coinbase != "" {
+					ins = append(ins, vin{"coinbase": in.Coinbase})
+					continue
+				}
+				res, err := call("getrawtransaction", in.Txid, 1)
+				if err != nil {
+					return nil, err
+				}
+				var prev struct {
+					BlockHash string `json:"blockhash"`
+					Vin       []struct {
+						Coinbase string `json:"coinbase"`
+					} `json:"vin"`
+					Vout []struct {
+						Value        float64 `json:"value"`
+						ScriptPubKey struct {
+							Hex string `json:"hex"`
+						} `json:"scriptPubKey"`
+					} `json:"vout"`
+				}
+				if err := json.Unmarshal(res, &prev); err != nil {
+					return nil, err
+				}
+				res, err = call("getblockheader", prev.BlockHash, true)
+				if err != nil {
+					return nil, err
+				}
+				var hdr struct {
+					Height uint64 `json:"height"`
+				}
+				if err := json.Unmarshal(res, &hdr); err != nil {
+					return nil, err
+				}
+				o := prev.Vout[in.Vout]
+				ins = append(ins, vin{"txid": in.Txid, "vout": in.Vout, "prevout": map[string]any{
+					"generated": len(prev.Vin) > 0 && prev.Vin[0].Coinbase != "", "height": hdr.Height,
+					"value":        json.Number(strconv.FormatFloat(o.Value, 'f', 8, 64)),
+					"scriptPubKey": map[string]any{"hex": o.ScriptPubKey.Hex}}})
+			}
+			txs = append(txs, map[string]any{"txid": tx.Txid, "vin": ins})
+		}
+		return map[string]any{"hash": blk.Hash, "tx": txs}, nil
+	}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var req struct {
+			ID     json.RawMessage   `json:"id"`
+			Method string            `json:"method"`
+			Params []json.RawMessage `json:"params"`
+		}
+		if json.Unmarshal(body, &req) == nil && req.Method == "getblock" && len(req.Params) == 2 && string(req.Params[1]) == "3" {
+			var hash string
+			_ = json.Unmarshal(req.Params[0], &hash)
+			res, err := getblock3(hash)
+			w.Header().Set("Content-Type", "application/json")
+			if err != nil {
+				_ = json.NewEncoder(w).Encode(map[string]any{"id": req.ID, "result": nil,
+					"error": map[string]any{"code": -5, "message": err.Error()}})
+				return
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"id": req.ID, "result": res, "error": nil})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		pass.ServeHTTP(w, r)
+	}))
 }

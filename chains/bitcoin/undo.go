@@ -79,10 +79,6 @@ func DecompressAmount(x uint64) uint64 {
 	return n
 }
 
-// ErrBadUndo: undo data (rev*.dat) does not decode, fails its checksum or does not fit the
-// block it belongs to.
-var ErrBadUndo = errors.New("malformed undo data")
-
 // coreVarInt reads Bitcoin Core's VARINT (serialize.h): base-128 digits, most significant
 // first, the high bit marking continuation, each continuation adding one so that every
 // number has exactly one encoding. Values beyond 64 bits are errors.
