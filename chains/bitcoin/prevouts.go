@@ -156,33 +156,42 @@ func (bf *BlockFiles) resolveFromUndo(b *graph.Block) error {
 	if err != nil {
 		return err
 	}
-	u, err := DecodeBlockUndo(data)
-	if err != nil {
-		return fmt.Errorf("%s offset %d, block %d (%s): %w", bf.revName(pos.file), pos.off, b.Height, b.Hash, err)
-	}
 	first := 0
 	if len(b.UTXOTxs) > 0 && b.UTXOTxs[0].Coinbase {
 		first = 1
 	}
-	if len(u) != len(b.UTXOTxs)-first {
-		return fmt.Errorf("%w: %s offset %d: block %d (%s) has %d transactions besides the coinbase, its undo record %d",
-			ErrBadUndo, bf.revName(pos.file), pos.off, b.Height, b.Hash, len(b.UTXOTxs)-first, len(u))
-	}
-	for i, coins := range u {
-		tx := &b.UTXOTxs[first+i]
-		if len(coins) != len(tx.Inputs) {
-			return fmt.Errorf("%w: %s offset %d: block %d tx %s has %d inputs, its undo record %d",
-				ErrBadUndo, bf.revName(pos.file), pos.off, b.Height, tx.TxID, len(tx.Inputs), len(coins))
-		}
-		for j := range coins {
-			c := &coins[j]
-			in := &tx.Inputs[j]
-			if uint64(c.Height) >= w.start || in.Resolved {
-				continue // created inside the window: the engine or the store knows it
+	ntx := 0
+	err = walkBlockUndo(data,
+		func(i, n int) error {
+			ntx++
+			if first+i >= len(b.UTXOTxs) {
+				return fmt.Errorf("%w: the block has %d transactions besides the coinbase, its undo record more",
+					ErrBadUndo, len(b.UTXOTxs)-first)
 			}
-			addr, _, _ := ScriptAddress(c.Script, bf.net)
-			in.Address, in.Value, in.Resolved = addr, graph.NewAmount(c.Value), true
-		}
+			if tx := &b.UTXOTxs[first+i]; n != len(tx.Inputs) {
+				return fmt.Errorf("%w: tx %s has %d inputs, its undo record %d", ErrBadUndo, tx.TxID, len(tx.Inputs), n)
+			}
+			return nil
+		},
+		func(i, j int, c *undoCoin) error {
+			in := &b.UTXOTxs[first+i].Inputs[j]
+			if uint64(c.height) >= w.start || in.Resolved {
+				return nil // created inside the window: the engine or the store knows it
+			}
+			script, err := c.script()
+			if err != nil {
+				return fmt.Errorf("%w: tx %s input %d: %v", ErrBadUndo, b.UTXOTxs[first+i].TxID, j, err)
+			}
+			addr, _, _ := ScriptAddress(script, bf.net)
+			in.Address, in.Value, in.Resolved = addr, graph.NewAmount(c.value), true
+			return nil
+		})
+	if err == nil && ntx != len(b.UTXOTxs)-first {
+		err = fmt.Errorf("%w: the block has %d transactions besides the coinbase, its undo record %d",
+			ErrBadUndo, len(b.UTXOTxs)-first, ntx)
+	}
+	if err != nil {
+		return fmt.Errorf("%s offset %d, block %d (%s): %w", bf.revName(pos.file), pos.off, b.Height, b.Hash, err)
 	}
 	return nil
 }

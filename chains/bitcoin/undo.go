@@ -139,62 +139,118 @@ func specialScriptSize(kind uint64) int {
 	return 32
 }
 
-// decompressScript reads a compressed script.
-func (r *reader) decompressScript() ([]byte, error) {
-	kind := r.coreVarInt()
+// undoCoin is one coin as an undo record stores it, its script still compressed: a window
+// decompresses only the scripts of coins from before it.
+type undoCoin struct {
+	height   uint32
+	coinbase bool
+	value    uint64
+	kind     uint64 // compressed script form: < numSpecialScripts, or the raw length + 6
+	body     []byte // the form's bytes, a view into the record
+}
+
+// undoCoin reads one Coin without copying or decompressing its script.
+func (r *reader) undoCoin(c *undoCoin) error {
+	code := r.coreVarInt()
+	if r.err == nil && code>>1 > 1<<31-1 {
+		r.fail(fmt.Errorf("height %d out of range", code>>1))
+	}
+	c.height, c.coinbase = uint32(code>>1), code&1 == 1
+	if c.height > 0 {
+		r.coreVarInt() // the dummy transaction version of the old format
+	}
+	c.value = DecompressAmount(r.coreVarInt())
+	if r.err == nil && c.value > maxMoney {
+		r.fail(fmt.Errorf("value %d above the money supply", c.value))
+	}
+	c.kind = r.coreVarInt()
 	if r.err != nil {
-		return nil, r.err
+		return r.err
 	}
-	if kind < numSpecialScripts {
-		data := r.take(specialScriptSize(kind))
-		if r.err != nil {
-			return nil, r.err
-		}
-		switch kind {
-		case 0:
-			s := make([]byte, 0, 25)
-			s = append(s, opDup, opHash160, 20)
-			s = append(s, data...)
-			return append(s, opEqualVerify, opCheckSig), nil
-		case 1:
-			s := make([]byte, 0, 23)
-			s = append(s, opHash160, 20)
-			s = append(s, data...)
-			return append(s, opEqual), nil
-		case 2, 3:
-			s := make([]byte, 0, 35)
-			s = append(s, 33, byte(kind))
-			s = append(s, data...)
-			return append(s, opCheckSig), nil
-		default: // 4, 5: the full key is recomputed from x and the parity of y
-			var comp [33]byte
-			comp[0] = byte(kind - 2)
-			copy(comp[1:], data)
-			pk, err := btcec.ParsePubKey(comp[:])
-			if err != nil {
-				return nil, fmt.Errorf("compressed uncompressed-key script: x %x is not on the curve: %v", data, err)
-			}
-			s := make([]byte, 0, 67)
-			s = append(s, 65)
-			s = append(s, pk.SerializeUncompressed()...)
-			return append(s, opCheckSig), nil
-		}
+	n := uint64(0)
+	if c.kind < numSpecialScripts {
+		n = uint64(specialScriptSize(c.kind))
+	} else {
+		n = c.kind - numSpecialScripts
 	}
-	n := kind - numSpecialScripts
-	if n > maxScriptSize {
-		// Bitcoin Core keeps an overlong script as a short unspendable one.
-		if n > uint64(len(r.b)-r.pos) {
-			r.fail(errShort)
-			return nil, r.err
-		}
-		r.take(int(n))
-		return []byte{opReturn}, r.err
+	if n > uint64(len(r.b)-r.pos) {
+		r.fail(errShort)
+		return r.err
 	}
-	data := r.take(int(n))
-	if r.err != nil {
-		return nil, r.err
+	c.body = r.take(int(n))
+	return r.err
+}
+
+// script returns the coin's output script, decompressed.
+func (c *undoCoin) script() ([]byte, error) {
+	data := c.body
+	switch c.kind {
+	case 0:
+		s := make([]byte, 0, 25)
+		s = append(s, opDup, opHash160, 20)
+		s = append(s, data...)
+		return append(s, opEqualVerify, opCheckSig), nil
+	case 1:
+		s := make([]byte, 0, 23)
+		s = append(s, opHash160, 20)
+		s = append(s, data...)
+		return append(s, opEqual), nil
+	case 2, 3:
+		s := make([]byte, 0, 35)
+		s = append(s, 33, byte(c.kind))
+		s = append(s, data...)
+		return append(s, opCheckSig), nil
+	case 4, 5: // the full key is recomputed from x and the parity of y
+		var comp [33]byte
+		comp[0] = byte(c.kind - 2)
+		copy(comp[1:], data)
+		pk, err := btcec.ParsePubKey(comp[:])
+		if err != nil {
+			return nil, fmt.Errorf("compressed uncompressed-key script: x %x is not on the curve: %v", data, err)
+		}
+		s := make([]byte, 0, 67)
+		s = append(s, 65)
+		s = append(s, pk.SerializeUncompressed()...)
+		return append(s, opCheckSig), nil
+	}
+	if len(data) > maxScriptSize {
+		return []byte{opReturn}, nil // Bitcoin Core keeps an overlong script as a short unspendable one
 	}
 	return append([]byte(nil), data...), nil
+}
+
+// walkBlockUndo reads a serialized CBlockUndo: tx(i, n) for each transaction's undo with
+// its coin count, then coin(i, j, c) for each coin (c and its body are only valid during
+// the call). Garbage is an error wrapping ErrBadUndo, never a panic.
+func walkBlockUndo(data []byte, tx func(i, n int) error, coin func(i, j int, c *undoCoin) error) error {
+	r := reader{b: data}
+	// Each CTxUndo takes at least one byte, each Coin at least three.
+	ntx := r.count(1)
+	if r.err != nil {
+		return fmt.Errorf("%w: transaction count: %v", ErrBadUndo, r.err)
+	}
+	var c undoCoin
+	for i := 0; i < ntx; i++ {
+		nin := r.count(3)
+		if r.err != nil {
+			return fmt.Errorf("%w: transaction %d: input count: %v", ErrBadUndo, i, r.err)
+		}
+		if err := tx(i, nin); err != nil {
+			return err
+		}
+		for j := 0; j < nin; j++ {
+			if err := r.undoCoin(&c); err != nil {
+				return fmt.Errorf("%w: transaction %d input %d: %v", ErrBadUndo, i, j, err)
+			}
+			if err := coin(i, j, &c); err != nil {
+				return err
+			}
+		}
+	}
+	if r.pos != len(data) {
+		return fmt.Errorf("%w: %d bytes after the last transaction", ErrBadUndo, len(data)-r.pos)
+	}
+	return nil
 }
 
 // compressScript returns the special compressed form of script, or nil when it has none.
@@ -234,48 +290,28 @@ func appendCompressedScript(dst, script []byte) []byte {
 
 // DecodeBlockUndo parses a serialized CBlockUndo. Garbage is an error, never a panic.
 func DecodeBlockUndo(data []byte) (BlockUndo, error) {
-	r := reader{b: data}
-	// Each CTxUndo takes at least one byte, each Coin at least three.
-	ntx := r.count(1)
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: transaction count: %v", ErrBadUndo, r.err)
-	}
-	u := make(BlockUndo, ntx)
-	for i := range u {
-		nin := r.count(3)
-		if r.err != nil {
-			return nil, fmt.Errorf("%w: transaction %d: input count: %v", ErrBadUndo, i, r.err)
-		}
-		coins := make([]SpentCoin, nin)
-		for j := range coins {
-			c := &coins[j]
-			code := r.coreVarInt()
-			if r.err == nil && code>>1 > 1<<31-1 {
-				r.fail(fmt.Errorf("height %d out of range", code>>1))
+	var u BlockUndo
+	err := walkBlockUndo(data,
+		func(i, n int) error {
+			if u == nil {
+				u = make(BlockUndo, 0, 1)
 			}
-			c.Height, c.Coinbase = uint32(code>>1), code&1 == 1
-			if c.Height > 0 {
-				r.coreVarInt() // the dummy transaction version of the old format
-			}
-			c.Value = DecompressAmount(r.coreVarInt())
-			if r.err == nil && c.Value > maxMoney {
-				r.fail(fmt.Errorf("value %d above the money supply", c.Value))
-			}
-			var err error
-			if r.err == nil {
-				c.Script, err = r.decompressScript()
-			}
-			if err == nil {
-				err = r.err
-			}
+			u = append(u, make([]SpentCoin, n))
+			return nil
+		},
+		func(i, j int, c *undoCoin) error {
+			script, err := c.script()
 			if err != nil {
-				return nil, fmt.Errorf("%w: transaction %d input %d: %v", ErrBadUndo, i, j, err)
+				return fmt.Errorf("%w: transaction %d input %d: %v", ErrBadUndo, i, j, err)
 			}
-		}
-		u[i] = coins
+			u[i][j] = SpentCoin{Height: c.height, Coinbase: c.coinbase, Value: c.value, Script: script}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
-	if r.pos != len(data) {
-		return nil, fmt.Errorf("%w: %d bytes after the last transaction", ErrBadUndo, len(data)-r.pos)
+	if u == nil {
+		u = BlockUndo{}
 	}
 	return u, nil
 }

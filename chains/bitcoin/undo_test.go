@@ -3,7 +3,9 @@ package bitcoin_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"os"
 	"path/filepath"
 	"testing"
@@ -307,6 +309,28 @@ func TestWindowUndoChecksumAndGarbage(t *testing.T) {
 	err = bf.Blocks(ctx, func(*graph.Block) error { return nil })
 	require.ErrorIs(t, err, bitcoin.ErrBadMagic)
 	require.ErrorContains(t, err, "rev00000.dat")
+
+	// Block 170's record replaced by one with the right transaction count and checksum
+	// whose coin does not decode: the error names the file and the block.
+	var recs [][]byte
+	for rest := plain; len(rest) > 0; {
+		n := int(binary.LittleEndian.Uint32(rest[4:]))
+		recs = append(recs, rest[:8+n+32])
+		rest = rest[8+n+32:]
+	}
+	require.Len(t, recs, 255)
+	h169, err := bf.BlockHash(ctx, 169)
+	require.NoError(t, err)
+	parent, err := chainhash.NewHashFromStr(h169)
+	require.NoError(t, err)
+	recs[169] = bitcoin.AppendUndoRecord(nil, [4]byte{0xf9, 0xbe, 0xb4, 0xd9}, *parent, []byte{1, 1, 0xff})
+	writeObfuscated(t, revPath, bytes.Join(recs, nil), key, 0)
+	bf = openWindow(t, withUndo, 100, false)
+	err = bf.Blocks(ctx, func(*graph.Block) error { return nil })
+	require.ErrorIs(t, err, bitcoin.ErrBadUndo)
+	require.ErrorContains(t, err, "rev00000.dat")
+	require.ErrorContains(t, err, "block 170")
+	require.Equal(t, bitcoin.PrevoutsUndo, bf.PrevoutMethod())
 
 }
 
