@@ -3,6 +3,7 @@ package bitcoin
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,32 @@ type undoPos struct {
 	size uint32
 }
 
+// txKey is a txid as 32 bytes (display order): the scan's sets hold one per window
+// transaction and spent outpoint, so half the size of the hex text matters.
+type txKey [32]byte
+
+// outKey is an outpoint with a txKey.
+type outKey struct {
+	tx  txKey
+	idx uint32
+}
+
+func txKeyOf(txid string) (txKey, error) {
+	var k txKey
+	if len(txid) != 64 {
+		return k, fmt.Errorf("txid %q is not 64 hex digits", txid)
+	}
+	if _, err := hex.Decode(k[:], []byte(txid)); err != nil {
+		return k, fmt.Errorf("txid %q: %v", txid, err)
+	}
+	return k, nil
+}
+
+func outKeyOf(op graph.Outpoint) (outKey, error) {
+	k, err := txKeyOf(op.TxID)
+	return outKey{k, op.Index}, err
+}
+
 // prevCoin is an output created below the window that the window spends.
 type prevCoin struct {
 	addr  graph.Address
@@ -64,9 +91,9 @@ type windowResolver struct {
 	byFile   map[int32][]uint64
 	revFiles map[int32]*os.File
 	// scan
-	windowTxs map[string]struct{}         // txids created in the window so far
-	coins     map[graph.Outpoint]prevCoin // spent by the window, created below it
-	scannedTo uint64                      // the window's blocks scanned for spends: start..scannedTo
+	windowTxs map[txKey]struct{}  // txids created in the window so far
+	coins     map[outKey]prevCoin // spent by the window, created below it
+	scannedTo uint64              // the window's blocks scanned for spends: start..scannedTo
 }
 
 // PrevoutMethod reports how the window's inputs from before the window are resolved:
@@ -132,10 +159,14 @@ func (bf *BlockFiles) resolveBlock(b *graph.Block) error {
 			if in.Resolved {
 				continue
 			}
-			if _, inWindow := w.windowTxs[in.Prev.TxID]; inWindow {
+			k, err := outKeyOf(in.Prev)
+			if err != nil {
+				return fmt.Errorf("%w: block %d tx %s input %d: %v", ErrBadBlock, b.Height, tx.TxID, j, err)
+			}
+			if _, inWindow := w.windowTxs[k.tx]; inWindow {
 				continue
 			}
-			c, ok := w.coins[in.Prev]
+			c, ok := w.coins[k]
 			if !ok || !c.found {
 				return fmt.Errorf("%w: block %d tx %s input %d spends %s, which no block from %d to the window start %d creates",
 					graph.ErrUnknownOutpoint, b.Height, tx.TxID, j, in.Prev, bf.first, w.start)
@@ -422,30 +453,36 @@ func (s *frameScanner) nextUndo() (int64, uint32, error) {
 func (bf *BlockFiles) scanPrevouts(ctx context.Context, to uint64) error {
 	w := bf.win
 	if w.windowTxs == nil {
-		w.windowTxs = make(map[string]struct{})
-		w.coins = make(map[graph.Outpoint]prevCoin)
+		w.windowTxs = make(map[txKey]struct{})
+		w.coins = make(map[outKey]prevCoin)
 		w.scannedTo = w.start - 1
 	}
 	if to <= w.scannedTo {
 		return nil
 	}
-	newNeeds := make(map[string]struct{})
+	newNeeds := make(map[txKey]struct{})
 	err := bf.decodeRange(ctx, w.scannedTo+1, to, func(b *graph.Block) error {
 		for i := range b.UTXOTxs {
 			tx := &b.UTXOTxs[i]
 			for j := range tx.Inputs {
-				p := tx.Inputs[j].Prev
-				if _, ok := w.windowTxs[p.TxID]; ok {
+				p, err := outKeyOf(tx.Inputs[j].Prev)
+				if err != nil {
+					return fmt.Errorf("%w: block %d tx %s input %d: %v", ErrBadBlock, b.Height, tx.TxID, j, err)
+				}
+				if _, ok := w.windowTxs[p.tx]; ok {
 					continue
 				}
 				if _, ok := w.coins[p]; ok {
 					continue
 				}
-				p.TxID = strings.Clone(p.TxID)
 				w.coins[p] = prevCoin{}
-				newNeeds[p.TxID] = struct{}{}
+				newNeeds[p.tx] = struct{}{}
 			}
-			w.windowTxs[strings.Clone(tx.TxID)] = struct{}{}
+			k, err := txKeyOf(tx.TxID)
+			if err != nil {
+				return fmt.Errorf("%w: block %d tx %s: %v", ErrBadBlock, b.Height, tx.TxID, err)
+			}
+			w.windowTxs[k] = struct{}{}
 		}
 		return nil
 	})
@@ -459,15 +496,18 @@ func (bf *BlockFiles) scanPrevouts(ctx context.Context, to uint64) error {
 	return bf.decodeRange(ctx, bf.first, w.start-1, func(b *graph.Block) error {
 		for i := range b.UTXOTxs {
 			tx := &b.UTXOTxs[i]
-			if _, ok := newNeeds[tx.TxID]; !ok {
+			k, err := txKeyOf(tx.TxID)
+			if err != nil {
+				return fmt.Errorf("%w: block %d tx %s: %v", ErrBadBlock, b.Height, tx.TxID, err)
+			}
+			if _, ok := newNeeds[k]; !ok {
 				continue
 			}
 			for j := range tx.Outputs {
-				op := graph.Outpoint{TxID: tx.TxID, Index: uint32(j)}
+				op := outKey{k, uint32(j)}
 				if _, ok := w.coins[op]; ok {
 					// A later creation of the same txid (BIP 30) replaces the earlier.
 					o := &tx.Outputs[j]
-					op.TxID = strings.Clone(op.TxID)
 					w.coins[op] = prevCoin{addr: graph.Address(strings.Clone(string(o.Address))), value: o.Value, found: true}
 				}
 			}
