@@ -138,7 +138,7 @@ func (bf *BlockFiles) prepareWindow(ctx context.Context, to uint64) error {
 }
 
 // resolveBlock fills the inputs of b (at or above the window start) that spend outputs
-// created below it. raw is not needed: the undo record is read by position.
+// created below it, from the block's undo record or the scan's outputs.
 func (bf *BlockFiles) resolveBlock(b *graph.Block) error {
 	w := bf.win
 	if w == nil || b.Height < w.start {
