@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/btcjson"
@@ -63,6 +64,11 @@ type RPC struct {
 	c    *rpcclient.Client
 	cfg  RPCConfig
 	prev rpcPrevouts
+	// batch sends a window's prevout lookups as JSON-RPC batches (rpc_prevouts.go),
+	// created on first use; noBatch is set when the node refuses them.
+	batchMu sync.Mutex
+	batch   *rpcclient.Client
+	noBatch atomic.Bool
 }
 
 // DialRPC connects to a node (HTTP POST mode: works with btcd and bitcoind) and checks that
@@ -80,14 +86,12 @@ func DialRPC(ctx context.Context, cfg RPCConfig) (*RPC, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 250 * time.Millisecond
 	}
-	c, err := rpcclient.New(&rpcclient.ConnConfig{
-		Host: cfg.Host, User: cfg.User, Pass: cfg.Pass,
-		HTTPPostMode: true, DisableTLS: !cfg.TLS, Certificates: cfg.Certificates,
-	}, nil)
+	r := &RPC{cfg: cfg}
+	c, err := rpcclient.New(r.connConfig(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: connect %s: %v", ErrRPC, cfg.Host, err)
 	}
-	r := &RPC{c: c, cfg: cfg}
+	r.c = c
 	h, err := r.BlockHash(ctx, 0)
 	if err != nil {
 		c.Shutdown()
@@ -100,8 +104,23 @@ func DialRPC(ctx context.Context, cfg RPCConfig) (*RPC, error) {
 	return r, nil
 }
 
+// connConfig is the rpcclient configuration (HTTP POST mode: works with btcd and bitcoind).
+func (r *RPC) connConfig() *rpcclient.ConnConfig {
+	return &rpcclient.ConnConfig{
+		Host: r.cfg.Host, User: r.cfg.User, Pass: r.cfg.Pass,
+		HTTPPostMode: true, DisableTLS: !r.cfg.TLS, Certificates: r.cfg.Certificates,
+	}
+}
+
 // Close shuts the client down.
-func (r *RPC) Close() { r.c.Shutdown() }
+func (r *RPC) Close() {
+	r.c.Shutdown()
+	r.batchMu.Lock()
+	if r.batch != nil {
+		r.batch.Shutdown()
+	}
+	r.batchMu.Unlock()
+}
 
 // Client is the underlying btcd rpcclient, for calls this type does not wrap.
 func (r *RPC) Client() *rpcclient.Client { return r.c }

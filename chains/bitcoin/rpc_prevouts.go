@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/chaintrace/chaintrace/graph"
 )
 
@@ -262,8 +263,16 @@ func (r *RPC) resolveTxIndex(ctx context.Context, b *graph.Block, own map[string
 	return nil
 }
 
-// fetchPrevTxs gets the transactions ids with getrawtransaction, several at a time.
+// fetchPrevTxs gets the transactions ids with getrawtransaction: in batch requests, or, on
+// a node that refuses them, several single requests at a time.
 func (r *RPC) fetchPrevTxs(ctx context.Context, b *graph.Block, ids []string) ([]*prevTx, error) {
+	if !r.noBatch.Load() {
+		out, ok, err := r.fetchPrevTxsBatched(b, ids)
+		if err != nil || ok {
+			return out, err
+		}
+		r.noBatch.Store(true)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make([]*prevTx, len(ids))
@@ -287,17 +296,22 @@ func (r *RPC) fetchPrevTxs(ctx context.Context, b *graph.Block, ids []string) ([
 		if err == nil {
 			continue
 		}
-		var rpcErr *jsonRPCError
-		if errors.As(err, &rpcErr) && (rpcErr.Code == btcjson.ErrRPCNoTxInfo || strings.Contains(rpcErr.Message, "txindex")) {
-			return nil, fmt.Errorf("%w: block %d spends %s from before the window start %d, and node %s answers neither getblock <hash> 3 with prevouts (bitcoind ≥ 23) nor getrawtransaction for it (btcd: start it with --txindex; bitcoind: -txindex): %v",
-				ErrNoPrevouts, b.Height, ids[i], r.cfg.WindowStart, r.cfg.Host, rpcErr.Message)
-		}
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			continue // cancelled by another request's failure, reported on its own index
 		}
-		return nil, err
+		return nil, r.prevTxErr(b, ids[i], err)
 	}
 	return out, nil
+}
+
+// prevTxErr names the node's missing transaction index as ErrNoPrevouts.
+func (r *RPC) prevTxErr(b *graph.Block, id string, err error) error {
+	var rpcErr *jsonRPCError
+	if errors.As(err, &rpcErr) && (rpcErr.Code == btcjson.ErrRPCNoTxInfo || strings.Contains(rpcErr.Message, "txindex")) {
+		return fmt.Errorf("%w: block %d spends %s from before the window start %d, and node %s answers neither getblock <hash> 3 with prevouts (bitcoind ≥ 23) nor getrawtransaction for it (btcd: start it with --txindex; bitcoind: -txindex): %v",
+			ErrNoPrevouts, b.Height, id, r.cfg.WindowStart, r.cfg.Host, rpcErr.Message)
+	}
+	return err
 }
 
 // prevTx fetches one transaction and the height of its block.
@@ -306,36 +320,172 @@ func (r *RPC) prevTx(ctx context.Context, id string) (*prevTx, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, blockHash, err := r.parsePrevTx(id, res)
+	if err != nil {
+		return nil, err
+	}
+	if p.height, err = r.blockHeight(ctx, blockHash); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parsePrevTx reads a getrawtransaction <id> 1 answer: the transaction's outputs (decoded
+// from its hex by this package, so values are exact and addresses follow the package's
+// rules) and the hash of its block.
+func (r *RPC) parsePrevTx(id string, res json.RawMessage) (*prevTx, string, error) {
 	var v struct {
 		Hex       string `json:"hex"`
 		BlockHash string `json:"blockhash"`
 	}
 	if err := json.Unmarshal(res, &v); err != nil {
-		return nil, fmt.Errorf("%w: getrawtransaction %s 1: %v", ErrRPC, id, err)
+		return nil, "", fmt.Errorf("%w: getrawtransaction %s 1: %v", ErrRPC, id, err)
 	}
 	raw, err := hex.DecodeString(v.Hex)
 	if err != nil {
-		return nil, fmt.Errorf("%w: getrawtransaction %s 1: hex: %v", ErrRPC, id, err)
+		return nil, "", fmt.Errorf("%w: getrawtransaction %s 1: hex: %v", ErrRPC, id, err)
 	}
 	tx, err := DecodeTx(raw, r.cfg.Net)
 	if err != nil {
-		return nil, fmt.Errorf("getrawtransaction %s: %w", id, err)
+		return nil, "", fmt.Errorf("getrawtransaction %s: %w", id, err)
 	}
 	if tx.TxID != id {
-		return nil, fmt.Errorf("%w: getrawtransaction %s answered transaction %s", ErrRPC, id, tx.TxID)
+		return nil, "", fmt.Errorf("%w: getrawtransaction %s answered transaction %s", ErrRPC, id, tx.TxID)
 	}
 	if v.BlockHash == "" {
-		return nil, fmt.Errorf("%w: getrawtransaction %s: the transaction is in no block", ErrRPC, id)
-	}
-	h, err := r.blockHeight(ctx, v.BlockHash)
-	if err != nil {
-		return nil, err
+		return nil, "", fmt.Errorf("%w: getrawtransaction %s: the transaction is in no block", ErrRPC, id)
 	}
 	outs := make([]graph.TxOut, len(tx.Outputs))
 	for i, o := range tx.Outputs {
 		outs[i] = graph.TxOut{Address: graph.Address(strings.Clone(string(o.Address))), Value: o.Value, Unspendable: o.Unspendable}
 	}
-	return &prevTx{height: h, outs: outs}, nil
+	return &prevTx{outs: outs}, v.BlockHash, nil
+}
+
+// maxBatch is the number of calls in one JSON-RPC batch request.
+const maxBatch = 250
+
+// batchCall sends one call of method per parameter list as JSON-RPC batch requests (btcd
+// and bitcoind both take them; rpcclient's batch client) and returns each call's answer
+// or error. A failure of a whole request (the node refuses batches, the connection fails)
+// is the returned error.
+func (r *RPC) batchCall(method string, params [][]any) ([]json.RawMessage, []error, error) {
+	r.batchMu.Lock()
+	defer r.batchMu.Unlock()
+	if r.batch == nil {
+		bc, err := rpcclient.NewBatch(r.connConfig())
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: batch client: %v", ErrRPC, err)
+		}
+		r.batch = bc
+	}
+	res := make([]json.RawMessage, len(params))
+	errs := make([]error, len(params))
+	for lo := 0; lo < len(params); lo += maxBatch {
+		hi := min(lo+maxBatch, len(params))
+		futs := make([]rpcclient.FutureRawResult, 0, hi-lo)
+		for _, ps := range params[lo:hi] {
+			raw := make([]json.RawMessage, len(ps))
+			for i, p := range ps {
+				b, err := json.Marshal(p)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%w: %s: marshal parameter %d: %v", ErrRPC, method, i, err)
+				}
+				raw[i] = b
+			}
+			futs = append(futs, r.batch.RawRequestAsync(method, raw))
+		}
+		if err := r.batch.Send(); err != nil {
+			return nil, nil, fmt.Errorf("%w: batch of %d %s: %w", ErrRPC, hi-lo, method, err)
+		}
+		for i, f := range futs {
+			res[lo+i], errs[lo+i] = f.Receive()
+		}
+	}
+	return res, errs, nil
+}
+
+// fetchPrevTxsBatched is fetchPrevTxs in two rounds of batch requests: getrawtransaction
+// for every transaction, then getblockheader for every block not yet cached. It reports
+// false when the node does not take batches.
+func (r *RPC) fetchPrevTxsBatched(b *graph.Block, ids []string) ([]*prevTx, bool, error) {
+	params := make([][]any, len(ids))
+	for i, id := range ids {
+		params[i] = []any{id, 1}
+	}
+	res, errs, err := r.batchCall("getrawtransaction", params)
+	if err != nil {
+		return nil, false, nil
+	}
+	out := make([]*prevTx, len(ids))
+	hashes := make([]string, len(ids))
+	for i, id := range ids {
+		if errs[i] != nil {
+			return nil, true, r.prevTxErr(b, id, fmt.Errorf("%w: getrawtransaction %s 1: %w", ErrRPC, id, errs[i]))
+		}
+		if out[i], hashes[i], err = r.parsePrevTx(id, res[i]); err != nil {
+			return nil, true, err
+		}
+	}
+	var need []string
+	seen := map[string]bool{}
+	r.prev.mu.Lock()
+	for _, h := range hashes {
+		if _, ok := r.prev.heights[h]; !ok && !seen[h] {
+			seen[h] = true
+			need = append(need, h)
+		}
+	}
+	r.prev.mu.Unlock()
+	if len(need) > 0 {
+		params = params[:0]
+		for _, h := range need {
+			params = append(params, []any{h, true})
+		}
+		res, errs, err := r.batchCall("getblockheader", params)
+		if err != nil {
+			return nil, false, nil
+		}
+		got := make(map[string]uint64, len(need))
+		for i, h := range need {
+			if errs[i] != nil {
+				return nil, true, fmt.Errorf("%w: getblockheader %s: %w", ErrRPC, h, errs[i])
+			}
+			var v struct {
+				Height *uint64 `json:"height"`
+			}
+			if err := json.Unmarshal(res[i], &v); err != nil || v.Height == nil {
+				return nil, true, fmt.Errorf("%w: getblockheader %s answered %.80q", ErrRPC, h, res[i])
+			}
+			got[h] = *v.Height
+		}
+		r.prev.mu.Lock()
+		if r.prev.heights == nil || len(r.prev.heights)+len(got) > maxPrevTxCache {
+			r.prev.heights = make(map[string]uint64)
+		}
+		for h, n := range got {
+			r.prev.heights[h] = n
+		}
+		r.prev.mu.Unlock()
+		for i, h := range hashes {
+			if n, ok := got[h]; ok {
+				out[i].height = n
+				hashes[i] = ""
+			}
+		}
+	}
+	r.prev.mu.Lock()
+	defer r.prev.mu.Unlock()
+	for i, h := range hashes {
+		if h != "" {
+			n, ok := r.prev.heights[h]
+			if !ok { // evicted meanwhile: one more call decides
+				return nil, false, nil
+			}
+			out[i].height = n
+		}
+	}
+	return out, true, nil
 }
 
 // blockHeight returns the height of the block with the given hash (getblockheader), cached.

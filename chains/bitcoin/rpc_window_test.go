@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,16 +75,45 @@ func TestRegtestWindowTxIndex(t *testing.T) {
 	// prevout on every input), so that the path bitcoind takes is played on real data.
 	front := bitcoindFront(t, node)
 	defer front.Close()
+	// btcd takes the getrawtransaction lookups as JSON-RPC batches; a node that refuses
+	// batches (here a front answering them 500) gets single requests.
+	var batches, refused atomic.Int32
+	target, err := url.Parse("http://" + node.host)
+	require.NoError(t, err)
+	counting := func(refuse bool) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			if bytes.HasPrefix(bytes.TrimSpace(body), []byte("[")) {
+				if refuse {
+					refused.Add(1)
+					http.Error(w, "batch requests are not allowed", http.StatusForbidden)
+					return
+				}
+				batches.Add(1)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+		}))
+	}
+	batching, noBatches := counting(false), counting(true)
+	defer batching.Close()
+	defer noBatches.Close()
 	for _, tc := range []struct {
 		host   string
 		method bitcoin.PrevoutMethod
-	}{{node.host, "txindex"}, {strings.TrimPrefix(front.URL, "http://"), "getblock3"}} {
+	}{
+		{strings.TrimPrefix(batching.URL, "http://"), "txindex"},
+		{strings.TrimPrefix(noBatches.URL, "http://"), "txindex"},
+		{strings.TrimPrefix(front.URL, "http://"), "getblock3"},
+	} {
 		win, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: tc.host, User: "chaintrace", Pass: "chaintrace",
 			Net: node.net, WindowStart: start})
 		require.NoError(t, err)
 		defer win.Close()
 		checkRPCWindow(t, ctx, node, win, tc.method, run, start, tip, E)
 	}
+	require.Positive(t, batches.Load())
+	require.EqualValues(t, 1, refused.Load(), "one refused batch, then single requests")
 }
 
 func checkRPCWindow(t *testing.T, ctx context.Context, node *regtestNode, win *bitcoin.RPC, prevouts bitcoin.PrevoutMethod,
