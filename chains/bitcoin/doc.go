@@ -73,8 +73,9 @@
 //     keeps exactly those outputs: memory bounded by what the window spends, not by the
 //     UTXO set. PrevoutMethod says which was used.
 //   - RPC: bitcoind ≥ 23 answers getblock <hash> 3 with every input's prevout; btcd (or an
-//     older bitcoind) with a transaction index answers getrawtransaction, fetched several
-//     at a time and cached. A node offering neither is ErrNoPrevouts, naming --txindex.
+//     older bitcoind) with a transaction index answers getrawtransaction and getblockheader,
+//     sent as JSON-RPC batches (single requests, several in flight, to a node that refuses
+//     batches) and cached. A node offering neither is ErrNoPrevouts, naming --txindex.
 //
 // The sub-package blockgen writes undo files too (Options.Undo), so windows are tested and
 // measured on synthetic chains as on real ones.
