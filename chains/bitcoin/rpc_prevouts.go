@@ -21,8 +21,9 @@ import (
 //   - bitcoind ≥ 23: getblock <hash> 3 carries every input's prevout (height, value,
 //     script).
 //   - btcd (or an older bitcoind) with a transaction index (--txindex / -txindex):
-//     getrawtransaction <txid> 1 for each transaction the block spends from, many requests
-//     in flight, with the creating block's height from getblockheader; transactions and
+//     getrawtransaction <txid> 1 for each transaction the block spends from, with the
+//     creating block's height from getblockheader, each round in JSON-RPC batches (or, on
+//     a node that refuses batches, single requests, several in flight); transactions and
 //     heights are cached, since outputs of one transaction are often spent in several
 //     blocks.
 //
