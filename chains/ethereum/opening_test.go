@@ -137,6 +137,7 @@ func TestOpeningBalanceStateUnavailable(t *testing.T) {
 	defer n.Close()
 	bob := n.Account(1)
 	need(n.Send(ctx, n.Account(0), devnode.Tx{To: &bob.Address, Value: devnode.Ether(1)}))
+	tok, _ := must2(t)(n.Deploy(ctx, n.Account(0), need(need(contracts.Load(contracts.Token)).DeployData("Test Token", "TT")), nil))
 	need(n.Commit(ctx))
 	if _, err := n.Mine(ctx, 300); err != nil {
 		t.Fatal(err)
@@ -156,6 +157,14 @@ func TestOpeningBalanceStateUnavailable(t *testing.T) {
 		t.Errorf("error names %s %s %d", oe.Address, oe.Asset, oe.Block)
 	}
 	t.Log(err)
+	// The same for a token balance (balanceOf through eth_call on the old state).
+	_, err = cl.BalanceAt(ctx, addr(bob.Address), graph.Asset(addr(tok)), 1)
+	if !errors.As(err, &oe) || oe.Asset != graph.Asset(addr(tok)) {
+		t.Errorf("token balance at block 1 of 302: %v", err)
+	}
+	if _, err := cl.BalanceAt(ctx, addr(bob.Address), graph.Asset(addr(tok)), 301); err != nil {
+		t.Errorf("recent token balance: %v", err)
+	}
 	cached := 0
 	if err := st.Records(ctx, "opening-balance", func(_, _ []byte) error { cached++; return nil }); err != nil || cached != 0 {
 		t.Errorf("%d opening balances cached after a failure (%v)", cached, err)
