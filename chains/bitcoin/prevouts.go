@@ -1,9 +1,9 @@
 package bitcoin
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -46,7 +46,7 @@ type undoPos struct {
 	size uint32
 }
 
-// txKey is a txid as 32 bytes (display order): the scan's sets hold one per window
+// txKey is a txid as 32 bytes (internal byte order): the scan's sets hold one per window
 // transaction and spent outpoint, so half the size of the hex text matters.
 type txKey [32]byte
 
@@ -57,14 +57,11 @@ type outKey struct {
 }
 
 func txKeyOf(txid string) (txKey, error) {
-	var k txKey
-	if len(txid) != 64 {
-		return k, fmt.Errorf("txid %q is not 64 hex digits", txid)
+	h, err := chainhash.NewHashFromStr(txid)
+	if err != nil || len(txid) != 2*chainhash.HashSize {
+		return txKey{}, fmt.Errorf("txid %q is not 64 hex digits", txid)
 	}
-	if _, err := hex.Decode(k[:], []byte(txid)); err != nil {
-		return k, fmt.Errorf("txid %q: %v", txid, err)
-	}
-	return k, nil
+	return txKey(*h), nil
 }
 
 func outKeyOf(op graph.Outpoint) (outKey, error) {
@@ -460,15 +457,25 @@ func (bf *BlockFiles) scanPrevouts(ctx context.Context, to uint64) error {
 	if to <= w.scannedTo {
 		return nil
 	}
+	// The window's transactions and what they spend, in chain order: an outpoint of a
+	// transaction seen earlier in the window is the window's own.
 	newNeeds := make(map[txKey]struct{})
-	err := bf.decodeRange(ctx, w.scannedTo+1, to, func(b *graph.Block) error {
-		for i := range b.UTXOTxs {
-			tx := &b.UTXOTxs[i]
-			for j := range tx.Inputs {
-				p, err := outKeyOf(tx.Inputs[j].Prev)
-				if err != nil {
-					return fmt.Errorf("%w: block %d tx %s input %d: %v", ErrBadBlock, b.Height, tx.TxID, j, err)
+	err := bf.scanRange(ctx, w.scannedTo+1, to, func(_ int, d *Decoder, ids []chainhash.Hash) (scanned, error) {
+		var sc scanned
+		for i := range d.txs {
+			if i > 0 {
+				for _, in := range d.txs[i].ins {
+					sc.ins = append(sc.ins, outKey{txKey(in.prev), in.index})
 				}
+			}
+			sc.txs = append(sc.txs, txKey(ids[i]))
+			sc.nins = append(sc.nins, len(sc.ins))
+		}
+		return sc, nil
+	}, func(sc scanned) error {
+		first := 0
+		for i, id := range sc.txs {
+			for _, p := range sc.ins[first:sc.nins[i]] {
 				if _, ok := w.windowTxs[p.tx]; ok {
 					continue
 				}
@@ -478,11 +485,8 @@ func (bf *BlockFiles) scanPrevouts(ctx context.Context, to uint64) error {
 				w.coins[p] = prevCoin{}
 				newNeeds[p.tx] = struct{}{}
 			}
-			k, err := txKeyOf(tx.TxID)
-			if err != nil {
-				return fmt.Errorf("%w: block %d tx %s: %v", ErrBadBlock, b.Height, tx.TxID, err)
-			}
-			w.windowTxs[k] = struct{}{}
+			first = sc.nins[i]
+			w.windowTxs[id] = struct{}{}
 		}
 		return nil
 	})
@@ -493,51 +497,83 @@ func (bf *BlockFiles) scanPrevouts(ctx context.Context, to uint64) error {
 	if len(newNeeds) == 0 || w.start == bf.first {
 		return nil
 	}
-	return bf.decodeRange(ctx, bf.first, w.start-1, func(b *graph.Block) error {
-		for i := range b.UTXOTxs {
-			tx := &b.UTXOTxs[i]
-			k, err := txKeyOf(tx.TxID)
-			if err != nil {
-				return fmt.Errorf("%w: block %d tx %s: %v", ErrBadBlock, b.Height, tx.TxID, err)
-			}
+	// The blocks below the window: the outputs of the transactions the window spends from
+	// (newNeeds is only read while the workers run).
+	return bf.scanRange(ctx, bf.first, w.start-1, func(h int, d *Decoder, ids []chainhash.Hash) (scanned, error) {
+		var sc scanned
+		for i := range d.txs {
+			k := txKey(ids[i])
 			if _, ok := newNeeds[k]; !ok {
 				continue
 			}
-			for j := range tx.Outputs {
-				op := outKey{k, uint32(j)}
-				if _, ok := w.coins[op]; ok {
-					// A later creation of the same txid (BIP 30) replaces the earlier.
-					o := &tx.Outputs[j]
-					w.coins[op] = prevCoin{addr: graph.Address(strings.Clone(string(o.Address))), value: o.Value, found: true}
+			for j, o := range d.txs[i].outs {
+				if o.value < 0 || o.value > maxMoney {
+					return sc, fmt.Errorf("%w: block at height %d: tx %s output %d has value %d outside 0..%d satoshi",
+						ErrBadBlock, h, ids[i], j, o.value, int64(maxMoney))
 				}
+				addr, _, _ := ScriptAddress(o.script, bf.net)
+				sc.outs = append(sc.outs, outKey{k, uint32(j)})
+				sc.coins = append(sc.coins, prevCoin{addr: addr, value: graph.NewAmount(uint64(o.value)), found: true})
+			}
+		}
+		return sc, nil
+	}, func(sc scanned) error {
+		for i, op := range sc.outs {
+			if _, ok := w.coins[op]; ok {
+				// A later creation of the same txid (BIP 30) replaces the earlier.
+				w.coins[op] = sc.coins[i]
 			}
 		}
 		return nil
 	})
 }
 
-// decodeRange calls fn with the decoded blocks from..to in height order, inputs as the
-// blocks have them (unresolved).
-func (bf *BlockFiles) decodeRange(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error {
+// scanned is what a scan worker keeps of one block.
+type scanned struct {
+	txs   []txKey  // pass 1: the block's txids
+	nins  []int    // pass 1: end of each transaction's inputs in ins
+	ins   []outKey // pass 1: the outpoints the block spends
+	outs  []outKey // pass 2: outputs of transactions the window spends from
+	coins []prevCoin
+}
+
+// scanRange parses blocks from..to on the workers, without the text (addresses, hex) a
+// full decode builds, and with the merkle root checked: work sees each block's parsed
+// transactions and txids (internal byte order) and returns what apply, called in height
+// order on the calling goroutine, needs.
+func (bf *BlockFiles) scanRange(ctx context.Context, from, to uint64,
+	work func(height int, d *Decoder, ids []chainhash.Hash) (scanned, error), apply func(scanned) error) error {
 	decoders := make([]*Decoder, bf.workers)
 	for i := range decoders {
 		decoders[i] = NewDecoder(bf.net)
 	}
 	return orderedMap(ctx, int(to-from+1), bf.workers,
-		func(w, i int) (*graph.Block, error) {
+		func(wk, i int) (scanned, error) {
 			h := from + uint64(i)
 			raw, err := bf.ReadRaw(h)
 			if err != nil {
-				return nil, err
+				return scanned{}, err
 			}
-			b, err := decoders[w].Decode(raw, h)
+			e := &bf.chain[h-bf.first]
+			d := decoders[wk]
+			hdr, err := d.parse(raw)
+			if err == nil && len(d.txs) == 0 {
+				err = errors.New("no transactions")
+			}
 			if err != nil {
-				e := &bf.chain[h-bf.first]
-				return nil, fmt.Errorf("%s offset %d: %w", bf.names[e.file], e.off, err)
+				return scanned{}, fmt.Errorf("%s offset %d: %w: block at height %d: %v", bf.names[e.file], e.off, ErrBadBlock, h, err)
 			}
-			return b, nil
+			d.ids = d.ids[:0]
+			for k := range d.txs {
+				d.ids = append(d.ids, d.txid(raw, &d.txs[k]))
+			}
+			if got := merkleRoot(d.ids); !bytes.Equal(got[:], hdr[36:68]) {
+				return scanned{}, fmt.Errorf("%s offset %d: %w: block %s at height %d: merkle root does not match its transactions",
+					bf.names[e.file], e.off, ErrBadBlock, e.hash, h)
+			}
+			return work(int(h), d, d.ids)
 		},
-		func(_ int, b *graph.Block) error { return fn(b) })
+		func(_ int, sc scanned) error { return apply(sc) })
 }
 
 // closeWindow releases the undo files.
