@@ -11,6 +11,3 @@ func ReadCoreVarInt(b []byte) (uint64, int, error) {
 	v := r.coreVarInt()
 	return v, r.pos, r.err
 }
-
-// UndoChecksum is the checksum of an undo record.
-var UndoChecksum = undoChecksum

@@ -292,10 +292,7 @@ func appendCompressedScript(dst, script []byte) []byte {
 func DecodeBlockUndo(data []byte) (BlockUndo, error) {
 	var u BlockUndo
 	err := walkBlockUndo(data,
-		func(i, n int) error {
-			if u == nil {
-				u = make(BlockUndo, 0, 1)
-			}
+		func(_, n int) error {
 			u = append(u, make([]SpentCoin, n))
 			return nil
 		},
