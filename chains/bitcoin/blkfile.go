@@ -218,6 +218,14 @@ type BlockFilesOptions struct {
 	// Workers decode blocks in parallel (default GOMAXPROCS); blocks are still delivered in
 	// height order.
 	Workers int
+	// WindowStart, when above the chain's first block, starts a window there: Blocks starts
+	// at it, and Range resolves every input of a block at or above it that spends an output
+	// created below it (graph.TxIn.Resolved, with the output's value and address), from
+	// Bitcoin Core's undo files (rev*.dat) when they cover the window, otherwise with one
+	// pass over the blocks below the window (see PrevoutMethod).
+	WindowStart uint64
+	// NoUndo resolves a window's inputs by the scan even when undo files are present.
+	NoUndo bool
 }
 
 // BlockFiles is an indexed Bitcoin Core blocks directory: blk*.dat files (any order of
@@ -231,6 +239,7 @@ type BlockFiles struct {
 	names   []string
 	chain   []blockEntry // the best chain, in height order
 	first   uint64       // height of chain[0]
+	win     *windowResolver
 
 	mu    sync.Mutex
 	files []*os.File
@@ -316,6 +325,14 @@ func OpenBlockFiles(ctx context.Context, dir string, opts BlockFilesOptions) (*B
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	bf.chain, bf.first = chain, first
+	if opts.WindowStart > first {
+		if opts.WindowStart > bf.TipHeight() {
+			bf.Close()
+			return nil, fmt.Errorf("bitcoin: %s: window start %d above the block files' chain %d..%d", dir, opts.WindowStart, first, bf.TipHeight())
+		}
+		bf.win = &windowResolver{start: opts.WindowStart, noUndo: opts.NoUndo, undo: make(map[uint64]undoPos),
+			indexed: make(map[int32]bool), revFiles: make(map[int32]*os.File)}
+	}
 	return bf, nil
 }
 
@@ -427,6 +444,7 @@ func (bf *BlockFiles) file(i int32) (*os.File, error) {
 
 // Close closes the block files.
 func (bf *BlockFiles) Close() error {
+	werr := bf.closeWindow()
 	bf.mu.Lock()
 	defer bf.mu.Unlock()
 	var first error
@@ -437,6 +455,9 @@ func (bf *BlockFiles) Close() error {
 			}
 			bf.files[i] = nil
 		}
+	}
+	if first == nil {
+		first = werr
 	}
 	return first
 }
@@ -480,15 +501,23 @@ func (bf *BlockFiles) ReadRaw(height uint64) ([]byte, error) {
 }
 
 // Blocks calls fn with every block of the best chain in height order (decoded in parallel
-// by the configured workers). It makes BlockFiles a Source.
+// by the configured workers), from the window start when there is one. It makes
+// BlockFiles a Source.
 func (bf *BlockFiles) Blocks(ctx context.Context, fn func(*graph.Block) error) error {
-	return bf.Range(ctx, bf.first, bf.TipHeight(), fn)
+	from := bf.first
+	if bf.win != nil {
+		from = bf.win.start
+	}
+	return bf.Range(ctx, from, bf.TipHeight(), fn)
 }
 
 // Range calls fn with the blocks from..to (inclusive) of the best chain in height order.
 func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error {
 	if from < bf.first || to > bf.TipHeight() || from > to {
 		return fmt.Errorf("bitcoin: range %d..%d outside the block files' chain %d..%d", from, to, bf.first, bf.TipHeight())
+	}
+	if err := bf.prepareWindow(ctx, to); err != nil {
+		return err
 	}
 	decoders := make([]*Decoder, bf.workers)
 	for i := range decoders {
@@ -505,6 +534,9 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 			if err != nil {
 				e := &bf.chain[h-bf.first]
 				return nil, fmt.Errorf("%s offset %d: %w", bf.names[e.file], e.off, err)
+			}
+			if err := bf.resolveBlock(b); err != nil {
+				return nil, err
 			}
 			return b, nil
 		},

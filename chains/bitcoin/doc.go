@@ -53,6 +53,33 @@
 // trace.Engine.ApplyBlock — for one-pass analyses without a store, checking that heights
 // and parent hashes link up. Stream and Source hold no Bitcoin type.
 //
+// # Windows: tracing from any height
+//
+// A trace may start above the genesis block (BlockFilesOptions.WindowStart,
+// RPCConfig.WindowStart). Every input of the window that spends an output created before it
+// is then resolved (graph.TxIn.Resolved with the output's value and address), so that the
+// engine and the store take it as a holding from before the window — seeded when it pays a
+// seed address or is a seeded outpoint — instead of failing on an unknown outpoint. The
+// figures inside the window are those of the full replay, as long as no taint moved
+// before the window (a window cannot know of it).
+//
+//   - Block files: Bitcoin Core's undo files (rev*.dat, obfuscated with the same xor.dat
+//     key) hold every connected block's spent outputs. Their records are matched to the
+//     best chain's blocks (the record's transaction count and its checksum, SHA-256d of
+//     the parent's hash and the data) and each window block is resolved from its own
+//     record (DecodeBlockUndo: CompressAmount, the compressed script forms, Bitcoin Core's
+//     VARINT). Without undo data for the whole window, one pass over the window collects
+//     the outpoints it spends and did not create, then one pass over the earlier blocks
+//     keeps exactly those outputs: memory bounded by what the window spends, not by the
+//     UTXO set. PrevoutMethod says which was used.
+//   - RPC: bitcoind ≥ 23 answers getblock <hash> 3 with every input's prevout; btcd (or an
+//     older bitcoind) with a transaction index answers getrawtransaction and getblockheader,
+//     sent as JSON-RPC batches (single requests, several in flight, to a node that refuses
+//     batches) and cached. A node offering neither is ErrNoPrevouts, naming --txindex.
+//
+// The sub-package blockgen writes undo files too (Options.Undo), so windows are tested and
+// measured on synthetic chains as on real ones.
+//
 // # Errors
 //
 // Errors wrap the sentinels in errors.go (ErrBadMagic, ErrTruncated, ErrBadBlock, …) and

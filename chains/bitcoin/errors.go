@@ -26,4 +26,10 @@ var (
 	ErrRPC = errors.New("bitcoin rpc")
 	// ErrReorgTooDeep: the node's chain and the store disagree even at the lowest height.
 	ErrReorgTooDeep = errors.New("store and node share no block")
+	// ErrBadUndo: undo data (rev*.dat) does not decode, or a record does not fit the block
+	// it belongs to (transaction or input counts).
+	ErrBadUndo = errors.New("malformed undo data")
+	// ErrNoPrevouts: the node cannot give the outputs a window's inputs spend (neither
+	// getblock <hash> 3 with prevouts nor a transaction index).
+	ErrNoPrevouts = errors.New("the node gives no prevouts")
 )

@@ -84,15 +84,17 @@ type regtestNode struct {
 	net  *chaincfg.Params
 }
 
-func startBtcd(t *testing.T, miningAddr btcutil.Address) *regtestNode {
+// startBtcd starts btcd with extra command-line options (e.g. --txindex).
+func startBtcd(t *testing.T, miningAddr btcutil.Address, extra ...string) *regtestNode {
 	t.Helper()
 	bin := btcdBinary(t)
 	dir := t.TempDir()
 	port := freePort(t)
 	host := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "--regtest", "--datadir="+filepath.Join(dir, "data"), "--logdir="+filepath.Join(dir, "log"),
-		"--rpcuser=chaintrace", "--rpcpass=chaintrace", "--rpclisten="+host, "--notls", "--nolisten",
-		"--miningaddr="+miningAddr.EncodeAddress(), "--debuglevel=warn")
+	args := append([]string{"--regtest", "--datadir=" + filepath.Join(dir, "data"), "--logdir=" + filepath.Join(dir, "log"),
+		"--rpcuser=chaintrace", "--rpcpass=chaintrace", "--rpclisten=" + host, "--notls", "--nolisten",
+		"--miningaddr=" + miningAddr.EncodeAddress(), "--debuglevel=warn"}, extra...)
+	cmd := exec.Command(bin, args...)
 	var logBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
 	require.NoError(t, cmd.Start())

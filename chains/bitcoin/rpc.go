@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/btcjson"
@@ -39,6 +40,12 @@ type RPCConfig struct {
 	Backoff time.Duration
 	// Progress, when set, is called after every committed block.
 	Progress func(Progress)
+	// WindowStart, when set, starts a window there: every input of a block at or above it
+	// that spends an output created below it is resolved (graph.TxIn.Resolved, with the
+	// output's value and address), from bitcoind's getblock <hash> 3 or, on btcd, with
+	// getrawtransaction, which needs the node's transaction index (--txindex); a node
+	// offering neither is ErrNoPrevouts. See rpc_prevouts.go.
+	WindowStart uint64
 }
 
 // Progress reports a Range in flight.
@@ -54,8 +61,14 @@ type Progress struct {
 // bitcoind answers are decoded the same way, by this package). It is safe for concurrent
 // use.
 type RPC struct {
-	c   *rpcclient.Client
-	cfg RPCConfig
+	c    *rpcclient.Client
+	cfg  RPCConfig
+	prev rpcPrevouts
+	// batch sends a window's prevout lookups as JSON-RPC batches (rpc_prevouts.go),
+	// created on first use; noBatch is set when the node refuses them.
+	batchMu sync.Mutex
+	batch   *rpcclient.Client
+	noBatch atomic.Bool
 }
 
 // DialRPC connects to a node (HTTP POST mode: works with btcd and bitcoind) and checks that
@@ -73,14 +86,12 @@ func DialRPC(ctx context.Context, cfg RPCConfig) (*RPC, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 250 * time.Millisecond
 	}
-	c, err := rpcclient.New(&rpcclient.ConnConfig{
-		Host: cfg.Host, User: cfg.User, Pass: cfg.Pass,
-		HTTPPostMode: true, DisableTLS: !cfg.TLS, Certificates: cfg.Certificates,
-	}, nil)
+	r := &RPC{cfg: cfg}
+	c, err := rpcclient.New(r.connConfig(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: connect %s: %v", ErrRPC, cfg.Host, err)
 	}
-	r := &RPC{c: c, cfg: cfg}
+	r.c = c
 	h, err := r.BlockHash(ctx, 0)
 	if err != nil {
 		c.Shutdown()
@@ -93,8 +104,23 @@ func DialRPC(ctx context.Context, cfg RPCConfig) (*RPC, error) {
 	return r, nil
 }
 
+// connConfig is the rpcclient configuration (HTTP POST mode: works with btcd and bitcoind).
+func (r *RPC) connConfig() *rpcclient.ConnConfig {
+	return &rpcclient.ConnConfig{
+		Host: r.cfg.Host, User: r.cfg.User, Pass: r.cfg.Pass,
+		HTTPPostMode: true, DisableTLS: !r.cfg.TLS, Certificates: r.cfg.Certificates,
+	}
+}
+
 // Close shuts the client down.
-func (r *RPC) Close() { r.c.Shutdown() }
+func (r *RPC) Close() {
+	r.c.Shutdown()
+	r.batchMu.Lock()
+	if r.batch != nil {
+		r.batch.Shutdown()
+	}
+	r.batchMu.Unlock()
+}
 
 // Client is the underlying btcd rpcclient, for calls this type does not wrap.
 func (r *RPC) Client() *rpcclient.Client { return r.c }
@@ -219,6 +245,9 @@ func (r *RPC) Block(ctx context.Context, height uint64) (*graph.Block, error) {
 	}
 	if b.Hash != hash {
 		return nil, fmt.Errorf("%w: getblock %s returned block %s", ErrRPC, hash, b.Hash)
+	}
+	if err := r.resolveWindow(ctx, b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

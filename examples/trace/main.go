@@ -612,6 +612,13 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 	}
 	var node btcNode
 	var bar *progressbar.ProgressBar
+	// A window (-from above block 1) resolves the inputs spending older outputs: from the
+	// undo files (rev*.dat) or a scan of the earlier blk files, or from the node
+	// (getblock 3, or getrawtransaction with btcd --txindex).
+	var window uint64
+	if o.from.v > 1 {
+		window = o.from.v
+	}
 	start := time.Now()
 	var first uint64
 	if o.btcRPC != "" {
@@ -619,7 +626,7 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		if err != nil || pu.Host == "" {
 			return chainRun{}, fmt.Errorf("-btc-rpc %q: want http://user:pass@host:port", redactURL(o.btcRPC))
 		}
-		cfg := bitcoin.RPCConfig{Host: pu.Host, Net: network, TLS: pu.Scheme == "https", Retries: 2, Backoff: 200 * time.Millisecond}
+		cfg := bitcoin.RPCConfig{Host: pu.Host, Net: network, TLS: pu.Scheme == "https", Retries: 2, Backoff: 200 * time.Millisecond, WindowStart: window}
 		if pu.User != nil {
 			cfg.User = pu.User.Username()
 			cfg.Pass, _ = pu.User.Password()
@@ -638,7 +645,7 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		defer rpc.Close()
 		node = rpc
 	} else {
-		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network})
+		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network, WindowStart: window})
 		if err != nil {
 			return chainRun{}, fmt.Errorf("-btc-blocks %s: %w", o.btcBlocks, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/chaintrace/chaintrace/chains/bitcoin"
 )
 
 // Options configures Generate.
@@ -27,6 +28,10 @@ type Options struct {
 	MaxFileSize int64            // start a new blk file past this size (default 128 MiB, as Bitcoin Core)
 	XORKey      [8]byte          // obfuscation key; non-zero keys are written to xor.dat
 	StartTime   time.Time        // time of block 1 (default 2020-01-01 UTC); blocks are 10 minutes apart
+	// Undo also writes Bitcoin Core's undo files: rev00000.dat, … next to the blk file of
+	// the same number, one record per block (the coins its inputs spend, CBlockUndo),
+	// obfuscated with XORKey as Bitcoin Core does.
+	Undo bool
 }
 
 // Summary describes what Generate wrote.
@@ -44,9 +49,12 @@ type Summary struct {
 var ErrBadOptions = errors.New("blockgen: bad options")
 
 type utxo struct {
-	op    wire.OutPoint
-	value int64
-	kind  uint8
+	op       wire.OutPoint
+	value    int64
+	kind     uint8
+	height   int32
+	coinbase bool
+	script   []byte
 }
 
 // Output kinds, with the share of the address pool each gets.
@@ -92,6 +100,11 @@ func Generate(ctx context.Context, dir string, opts Options) (Summary, error) {
 	g.makeAddresses()
 	w := &blkWriter{dir: dir, net: opts.Net, key: opts.XORKey, max: opts.MaxFileSize}
 	defer w.close()
+	var rev *blkWriter // undo records, in the rev file numbered as the block's blk file
+	if opts.Undo {
+		rev = &blkWriter{dir: dir, net: opts.Net, key: opts.XORKey, prefix: "rev"}
+		defer rev.close()
+	}
 
 	prev := *opts.Net.GenesisHash
 	var mature []utxo // outputs of earlier blocks, spendable
@@ -106,13 +119,18 @@ func Generate(ctx context.Context, dir string, opts Options) (Summary, error) {
 		if rest := opts.Txs - (sum.Txs - sum.Blocks); n > rest {
 			n = rest
 		}
-		block, created := g.block(height, prev, n, &mature)
+		block, created, undo := g.block(height, prev, n, &mature)
 		raw, err := serialize(block)
 		if err != nil {
 			return sum, err
 		}
 		if err := w.write(raw); err != nil {
 			return sum, err
+		}
+		if rev != nil {
+			if err := rev.writeUndo(w.files-1, prev, undo); err != nil {
+				return sum, err
+			}
 		}
 		mature = append(mature, created...)
 		prev = block.Header.BlockHash()
@@ -128,6 +146,11 @@ func Generate(ctx context.Context, dir string, opts Options) (Summary, error) {
 	}
 	if err := w.close(); err != nil {
 		return sum, err
+	}
+	if rev != nil {
+		if err := rev.close(); err != nil {
+			return sum, err
+		}
 	}
 	sum.Files = w.files
 	sum.TipHash = prev.String()
@@ -179,14 +202,16 @@ func (g *gen) bytes(n int) []byte {
 
 // block builds one block spending from *mature (spent outputs are removed) and returns the
 // outputs it creates.
-func (g *gen) block(height int32, prev chainhash.Hash, ntx int, mature *[]utxo) (*wire.MsgBlock, []utxo) {
+func (g *gen) block(height int32, prev chainhash.Hash, ntx int, mature *[]utxo) (*wire.MsgBlock, []utxo, bitcoin.BlockUndo) {
 	var created []utxo
+	var undo bitcoin.BlockUndo
 	txs := make([]*wire.MsgTx, 0, ntx+1)
 	var fees int64
 	for t := 0; t < ntx; t++ {
 		tx := wire.NewMsgTx(2)
 		nin := 1 + g.rng.IntN(3)
 		var in int64
+		var spent []bitcoin.SpentCoin
 		for k := 0; k < nin; k++ {
 			pool := *mature
 			j := g.rng.IntN(len(pool))
@@ -194,6 +219,9 @@ func (g *gen) block(height int32, prev chainhash.Hash, ntx int, mature *[]utxo) 
 			pool[j] = pool[len(pool)-1]
 			*mature = pool[:len(pool)-1]
 			in += u.value
+			if g.opts.Undo {
+				spent = append(spent, bitcoin.SpentCoin{Height: uint32(u.height), Coinbase: u.coinbase, Value: uint64(u.value), Script: u.script})
+			}
 			txin := wire.NewTxIn(&u.op, nil, nil)
 			g.sign(txin, u.kind)
 			tx.AddTxIn(txin)
@@ -206,6 +234,9 @@ func (g *gen) block(height int32, prev chainhash.Hash, ntx int, mature *[]utxo) 
 		g.pay(tx, in-fee, nout)
 		fees += fee
 		txs = append(txs, tx)
+		if g.opts.Undo {
+			undo = append(undo, spent)
+		}
 	}
 	cb := wire.NewMsgTx(1)
 	script := make([]byte, 0, 12)
@@ -219,7 +250,11 @@ func (g *gen) block(height int32, prev chainhash.Hash, ntx int, mature *[]utxo) 
 	for i, tx := range txs {
 		hashes[i] = tx.TxHash()
 		for o, out := range tx.TxOut {
-			created = append(created, utxo{op: wire.OutPoint{Hash: hashes[i], Index: uint32(o)}, value: out.Value, kind: g.kindOf(out.PkScript)})
+			u := utxo{op: wire.OutPoint{Hash: hashes[i], Index: uint32(o)}, value: out.Value, kind: g.kindOf(out.PkScript)}
+			if g.opts.Undo {
+				u.height, u.coinbase, u.script = height, i == 0, out.PkScript
+			}
+			created = append(created, u)
 		}
 	}
 	hdr := wire.NewBlockHeader(0x20000000, &prev, ptr(merkle(hashes)), g.opts.Net.PowLimitBits, uint32(height))
@@ -228,7 +263,7 @@ func (g *gen) block(height int32, prev chainhash.Hash, ntx int, mature *[]utxo) 
 	for _, tx := range txs {
 		_ = block.AddTransaction(tx)
 	}
-	return block, created
+	return block, created, undo
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -315,14 +350,15 @@ func (w *sliceWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); re
 
 // blkWriter writes framed, optionally obfuscated blocks into numbered files.
 type blkWriter struct {
-	dir   string
-	net   *chaincfg.Params
-	key   [8]byte
-	max   int64
-	f     *os.File
-	bw    *bufio.Writer
-	size  int64
-	files int
+	prefix string // file name prefix: "blk" (default) or "rev"
+	dir    string
+	net    *chaincfg.Params
+	key    [8]byte
+	max    int64
+	f      *os.File
+	bw     *bufio.Writer
+	size   int64
+	files  int
 }
 
 func (w *blkWriter) write(raw []byte) error {
@@ -330,7 +366,11 @@ func (w *blkWriter) write(raw []byte) error {
 		if err := w.close(); err != nil {
 			return err
 		}
-		f, err := os.Create(filepath.Join(w.dir, fmt.Sprintf("blk%05d.dat", w.files)))
+		prefix := w.prefix
+		if prefix == "" {
+			prefix = "blk"
+		}
+		f, err := os.Create(filepath.Join(w.dir, fmt.Sprintf("%s%05d.dat", prefix, w.files)))
 		if err != nil {
 			return fmt.Errorf("blockgen: %w", err)
 		}
@@ -351,6 +391,38 @@ func (w *blkWriter) write(raw []byte) error {
 		return fmt.Errorf("blockgen: %w", err)
 	}
 	w.size += int64(len(frame))
+	return nil
+}
+
+// writeUndo appends one block's undo record to rev file number file (opened when the blk
+// writer moves to a new file), checksummed with the parent's hash.
+func (w *blkWriter) writeUndo(file int, parent chainhash.Hash, undo bitcoin.BlockUndo) error {
+	if w.f == nil || w.files-1 != file {
+		if err := w.close(); err != nil {
+			return err
+		}
+		w.files = file
+		w.f = nil
+		name := filepath.Join(w.dir, fmt.Sprintf("rev%05d.dat", file))
+		f, err := os.Create(name)
+		if err != nil {
+			return fmt.Errorf("blockgen: %w", err)
+		}
+		w.f, w.bw, w.size = f, bufio.NewWriterSize(f, 1<<20), 0
+		w.files++
+	}
+	m := uint32(w.net.Net)
+	magic := [4]byte{byte(m), byte(m >> 8), byte(m >> 16), byte(m >> 24)}
+	rec := bitcoin.AppendUndoRecord(nil, magic, parent, bitcoin.AppendBlockUndo(nil, undo))
+	if w.key != ([8]byte{}) {
+		for i := range rec {
+			rec[i] ^= w.key[(w.size+int64(i))%8]
+		}
+	}
+	if _, err := w.bw.Write(rec); err != nil {
+		return fmt.Errorf("blockgen: %w", err)
+	}
+	w.size += int64(len(rec))
 	return nil
 }
 
