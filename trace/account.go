@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -187,6 +189,7 @@ func (e *Engine) debit(m *move) error {
 			h.st = mergeRuns(h.st)
 		}
 		h.bal.Add(&h.bal, &short)
+		e.sum(&h.implicit, &short)
 		e.stats.ImplicitBalanceDebits++
 	}
 	if e.addrs[ai].seedSrc != 0 {
@@ -403,6 +406,9 @@ func (e *Engine) credit(m *move) error {
 	mov := m.mov
 	switch {
 	case len(credit) > 0:
+		if err := e.open(h); err != nil {
+			return fmt.Errorf("block %d tx %s transfer %s: %w", m.b.Height, m.tx.Hash, x.ID, err)
+		}
 		h.st = e.method.put(h.st, credit)
 		for _, g := range credit {
 			if g.c.clean() {
@@ -456,4 +462,47 @@ func (e *Engine) legErr(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer, 
 // wrapLegErr places a link error in the history.
 func (e *Engine) wrapLegErr(b *graph.Block, tx *graph.AccountTx, err error) error {
 	return fmt.Errorf("block %d tx %s: %w", b.Height, tx.Hash, err)
+}
+
+// HoldingRef names an (address, asset) holding.
+type HoldingRef struct {
+	Address graph.Address `json:"address"`
+	Asset   graph.Asset   `json:"asset"`
+}
+
+// open adds a holding's opening balance (Config.OpeningBalances) the first time taint
+// reaches it: what the address held before the window that the window has not already
+// accounted for (debits that clean pre-window funds covered) joins as clean, oldest units.
+func (e *Engine) open(h *holding) error {
+	if h.opened || e.cfg.OpeningBalances == nil || e.kind == sourceSet {
+		return nil
+	}
+	h.opened = true
+	ctx := e.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	addr, asset := e.addrTab.name(h.addr), e.assets[h.asset]
+	if e.addrs[h.addr].seedSrc != 0 || e.addrs[h.addr].venue || e.addrs[h.addr].exchange >= 0 && e.cfg.Params.StopAtExchanges {
+		return nil // its holdings never carry taint
+	}
+	b0, err := e.cfg.OpeningBalances.OpeningBalance(ctx, addr, asset)
+	if errors.Is(err, graph.ErrOpeningBalanceUnknown) {
+		e.openingUnknown = append(e.openingUnknown, HoldingRef{Address: addr, Asset: asset})
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("opening balance of %s %s: %w", asset, addr, err)
+	}
+	if b0 == nil || !b0.Gt(&h.implicit) {
+		return nil
+	}
+	var add uint256.Int
+	add.Sub(b0, &h.implicit)
+	h.implicit.Add(&h.implicit, &add)
+	e.sum(&h.bal, &add)
+	if e.kind == sequence {
+		h.st = mergeRuns(append([]seg{{c: cleanComp, amt: add}}, h.st...))
+	}
+	return nil
 }

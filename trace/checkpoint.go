@@ -132,6 +132,15 @@ type snapshot struct {
 	Links    []snapLink
 	LegsSeen []string
 	LinkedIn [][]uint256.Int // by asset, by source: the taint links carried in
+	// Opening balances: per holding (in Holdings' order) what pre-window funds covered and
+	// whether its opening balance was asked for; the holdings it could not be had for.
+	HoldOpen       []snapOpen
+	OpeningUnknown []HoldingRef
+}
+
+type snapOpen struct {
+	Implicit uint256.Int
+	Opened   bool
 }
 
 type snapLink struct {
@@ -279,6 +288,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 	for i := range e.holds {
 		h := &e.holds[i]
 		sh := snapHolding{Addr: e.addrTab.name(h.addr), Asset: e.assets[h.asset], Bal: h.bal, St: toSnap(h.st), Received: h.received, Tainted: h.tainted, Receives: h.receives}
+		s.HoldOpen = append(s.HoldOpen, snapOpen{Implicit: h.implicit, Opened: h.opened})
 		for _, c := range h.contrib {
 			sh.Contrib = append(sh.Contrib, snapContrib{c.c.src, c.c.hop, c.mov, c.amt})
 		}
@@ -329,6 +339,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		sort.Strings(s.LegsSeen)
 		s.LinkedIn = e.linkedInTot
 	}
+	s.OpeningUnknown = e.openingUnknown
 	// About 30 bytes per address, output and movement, and 10 per taint component.
 	size := 30*(len(s.Addrs)+len(s.UTXOs)+len(s.Movs)) + 10*segs
 	return encodeSnapshot(make([]byte, 0, size), &s), nil
@@ -482,6 +493,13 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 		}
 		e.exposure[i] = acc
 	}
+	if len(s.HoldOpen) != len(e.holds) {
+		return nil, bad("holding opening balances")
+	}
+	for i, o := range s.HoldOpen {
+		e.holds[i].implicit, e.holds[i].opened = o.Implicit, o.Opened
+	}
+	e.openingUnknown = s.OpeningUnknown
 	if e.links == nil && (len(s.Links) > 0 || len(s.LegsSeen) > 0) || e.links != nil && len(s.Links) != len(e.links.links) {
 		return nil, fmt.Errorf("%w: link state does not match the configuration's links", ErrCheckpoint)
 	}

@@ -213,6 +213,16 @@ func encodeSnapshot(dst []byte, s *snapshot) []byte {
 			w.amt(&li[i])
 		}
 	}
+	w.uv(uint64(len(s.HoldOpen)))
+	for i := range s.HoldOpen {
+		w.amt(&s.HoldOpen[i].Implicit)
+		w.flag(s.HoldOpen[i].Opened)
+	}
+	w.uv(uint64(len(s.OpeningUnknown)))
+	for _, h := range s.OpeningUnknown {
+		w.str(string(h.Address))
+		w.str(string(h.Asset))
+	}
 	return w.b
 }
 
@@ -488,6 +498,18 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 			for i := range s.LinkedIn[a] {
 				s.LinkedIn[a][i] = r.amt()
 			}
+		}
+	}
+	if n := r.count(2); n > 0 {
+		s.HoldOpen = make([]snapOpen, n)
+		for i := range s.HoldOpen {
+			s.HoldOpen[i] = snapOpen{Implicit: r.amt(), Opened: r.flag()}
+		}
+	}
+	if n := r.count(2); n > 0 {
+		s.OpeningUnknown = make([]HoldingRef, n)
+		for i := range s.OpeningUnknown {
+			s.OpeningUnknown[i] = HoldingRef{Address: graph.Address(r.str()), Asset: graph.Asset(r.str())}
 		}
 	}
 	if r.err == nil && len(r.b) != 0 {

@@ -142,6 +142,15 @@ type Config struct {
 	Links []graph.Link
 	// Chain is the chain's name in a multi-chain trace (NewMulti sets it); "" otherwise.
 	Chain graph.Chain
+	// OpeningBalances (account model), for a window that starts above the chain's first
+	// block, gives each address's balance at the block before the window. The engine asks
+	// for a holding's balance once, when taint first reaches it (poison, whose figures do
+	// not depend on amounts, never asks), and adds what the window has not already covered
+	// (Params.ImplicitBalances) as clean, oldest units: so an address that held 1,000 ETH
+	// and received 1 tainted ETH sends 1/1,001 tainted, not all of it. A balance the source
+	// cannot give (graph.ErrOpeningBalanceUnknown) is listed in
+	// Result.UnknownOpeningBalances: that holding's figures overstate its taint.
+	OpeningBalances graph.OpeningBalances
 }
 
 // Errors returned by the engine. Each is wrapped with the block, transaction and entry

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"math/bits"
@@ -134,6 +135,11 @@ type holding struct {
 	// §10.3, per asset): the per-address totals add up every asset's units.
 	received, tainted uint256.Int
 	receives          bool
+	// Opening balance (Config.OpeningBalances): implicit is what clean pre-window funds
+	// covered of debits above the known balance; opened says the opening balance was
+	// asked for.
+	implicit uint256.Int
+	opened   bool
 }
 
 // Stats counts what the engine saw; it helps judge how complete a trace is.
@@ -205,6 +211,9 @@ type Engine struct {
 	legSeen  map[string]bool
 	anyVenue bool
 	engID    uint16 // this engine's number among a multi-chain trace's engines
+	ctx      context.Context
+	// openingUnknown lists the holdings whose opening balance the source could not give.
+	openingUnknown []HoldingRef
 
 	ev       *evidence // shared by the engines of a multi-chain trace
 	exposure []exposureAcc
@@ -591,6 +600,14 @@ func (e *Engine) addAssetRows() {
 }
 
 // ---- replay ----
+
+// ApplyBlockContext is ApplyBlock with the context of the I/O it may do: fetching opening
+// balances (Config.OpeningBalances).
+func (e *Engine) ApplyBlockContext(ctx context.Context, b *graph.Block) error {
+	e.ctx = ctx
+	defer func() { e.ctx = nil }()
+	return e.ApplyBlock(b)
+}
 
 // ApplyBlock replays one block. Blocks must come in chain order; transactions inside a
 // block in index order. On error the engine's state is undefined: start a new engine.

@@ -207,6 +207,10 @@ type Result struct {
 	// a multi-chain trace has them in its MultiResult.
 	Links map[string]*LinkResult
 	Stats Stats
+	// UnknownOpeningBalances lists the holdings whose opening balance
+	// Config.OpeningBalances could not give (the node lacks the historical state): their
+	// figures rest on an unknown opening balance and overstate taint.
+	UnknownOpeningBalances []HoldingRef
 	// multiLinks are the links of the multi-chain trace this result is a chain of
 	// (AllLinks): not part of the chain's own result object.
 	multiLinks map[string]*LinkResult
@@ -434,6 +438,7 @@ func (e *Engine) Result() *Result {
 	if e.cfg.Chain == "" {
 		r.Links = e.linkResults()
 	}
+	r.UnknownOpeningBalances = append([]HoldingRef(nil), e.openingUnknown...)
 	for li := range e.exposure {
 		ex := &Exposure{Exchange: e.exLabels[li], Assets: map[graph.Asset]*AssetExposure{}}
 		for as, x := range e.exposure[li].assets {

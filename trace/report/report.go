@@ -138,6 +138,9 @@ type MethodReport struct {
 	// Links are the links of the trace (spec §15): what went into each and what came out,
 	// with the taint carried, in base units of each leg's asset.
 	Links []LinkRow `json:"links,omitempty"`
+	// UnknownOpeningBalances lists the tainted holdings of a window whose balance before
+	// the window the node could not give: their figures overstate taint.
+	UnknownOpeningBalances []trace.HoldingRef `json:"unknown_opening_balances,omitempty"`
 	// Result is the spec's result object (omitted for very large traces: see
 	// Run.MaxResultEntries).
 	Result *trace.Result `json:"result,omitempty"`
@@ -384,6 +387,7 @@ func methodReport(res *trace.Result, maxEntries int) (MethodReport, error) {
 		}
 	}
 	mr.Links = linkRows(res)
+	mr.UnknownOpeningBalances = res.UnknownOpeningBalances
 	if len(res.Outputs)+len(res.Transfers) <= maxEntries {
 		mr.Result = res
 	}
