@@ -36,7 +36,21 @@
 // of two assets (wei and a token's units) are never added. Every exchange of the Config is
 // listed in Result.Exposure, even one that received nothing. With StopAtExchanges every
 // taint that arrives at an exchange is absorbed and shows in its exposure, whatever the
-// movement that brought it (spec §10.2, v2 A.2). Beyond the spec, Result.Evidence explains any
+// movement that brought it (spec §10.2, v2 A.2).
+//
+// Venues and links (spec §15) carry taint across assets and chains: a venue (a DEX pool, a
+// wrapper, a bridge or a THORChain vault; Config.Venues) holds no taint; a link
+// (Config.Links, graph.Link) names in-legs paid to a venue and the out-legs that are their
+// proceeds, and each out-leg carries the taint fraction of what went in. Multi replays
+// several chains as one history, merged on block time, with links between them; its
+// MultiResult and every Result's AllLinks say what each link carried, and evidence paths
+// name the links they pass through. An invalid link set is a *LinkError (ErrInvalidLink)
+// naming the link, leg, chain or address at fault.
+//
+// A window that starts mid-history on an account chain gets each tainted holding's
+// balance from before the window from Config.OpeningBalances (a node, cached in the
+// store), so that haircut shares are right; those it cannot get are listed in
+// Result.UnknownOpeningBalances. Beyond the spec, Result.Evidence explains any
 // tainted output, transfer or exchange deposit as the chain of movements from a seed that
 // carried the taint, with transaction references and amounts per step.
 //
