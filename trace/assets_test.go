@@ -168,7 +168,7 @@ func TestFollowerStopsAtFakeTokenOverflow(t *testing.T) {
 			blocks[i].Parent = blocks[i-1].Hash
 		}
 	}
-	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("default-policy.yaml")
 	require.NoError(t, err)
 	for _, assets := range [][]graph.Asset{nil, {graph.ETH}} {
 		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir(), WindowStarts: map[graph.Chain]uint64{graph.Ethereum: 1}})

@@ -61,7 +61,7 @@ func TestEvidenceLargest(t *testing.T) {
 	_, _, err = r.EvidenceLargest("nope:0", 3)
 	require.ErrorIs(t, err, trace.ErrNoEvidence)
 
-	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("default-policy.yaml")
 	require.NoError(t, err)
 	for _, tc := range []struct{ opt, want int }{{0, trace.DefaultEvidencePaths}, {2, 2}, {-1, 5}} {
 		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol, EvidencePaths: tc.opt})

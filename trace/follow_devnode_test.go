@@ -85,7 +85,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 		Listed: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Source: labels.Source{Document: "devnode test fixture"}}); err != nil {
 		t.Fatal(err)
 	}
-	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

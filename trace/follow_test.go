@@ -76,7 +76,7 @@ func link(blocks []graph.Block) []graph.Block {
 // single transactions), and its scenario.
 func peelBlocks(t *testing.T) (*scenario.Scenario, []graph.Block) {
 	t.Helper()
-	sc, err := scenario.Load("../testdata/screen/peel-case.json")
+	sc, err := scenario.Load("../examples/screen/bundled/peel-case.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +104,11 @@ type followFixture struct {
 func newFollowFixture(t *testing.T) *followFixture {
 	t.Helper()
 	sc, blocks := peelBlocks(t)
-	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := labels.LoadSet(context.Background(), "../testdata/screen/case-labels.csv")
+	set, err := labels.LoadSet(context.Background(), "../examples/screen/bundled/case-labels.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

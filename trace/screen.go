@@ -464,21 +464,6 @@ func (s *Screener) CheckDepositAt(ctx context.Context, chain graph.Chain, ref st
 	return s.verdict(ix, e, asOf), nil
 }
 
-// canonicalRef lower-cases a hex reference and checks its shape for the chain.
-func (s *Screener) canonicalRef(ref string) (string, error) {
-	ref = strings.TrimSpace(ref)
-	if ref == "" || len(ref) > 200 {
-		return "", fmt.Errorf("%w: deposit reference %.40q", ErrBadQuery, ref)
-	}
-	if s.chain == graph.Bitcoin {
-		op, err := graph.ParseOutpoint(ref)
-		if err != nil {
-			return "", fmt.Errorf("%w: %w", ErrBadQuery, err)
-		}
-		return strings.ToLower(op.TxID) + ":" + fmt.Sprint(op.Index), nil
-	}
-	return strings.ToLower(ref), nil
-}
 
 func (s *Screener) index(chain graph.Chain) (*screenIndex, error) {
 	if chain != s.chain {

@@ -82,7 +82,7 @@ func loadScreenBench(b *testing.B) *screenBench {
 	screenBenchOnce.Do(func() {
 		c := cached("screen-utxo-100k", func() *genChain { return genUTXOChain(100_000, 0.3) })
 		res := replay(b, c, graph.UTXO, trace.Haircut).Result()
-		pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+		pol, err := trace.LoadPolicy("default-policy.yaml")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func BenchmarkScreenUpdate(b *testing.B) {
 		}
 	}
 	res := eng.Result()
-	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}

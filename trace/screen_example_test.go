@@ -15,10 +15,10 @@ import (
 // a verdict explains itself (rule, exposure by source and hop, evidence path from the seed).
 func ExampleScreener() {
 	ctx := context.Background()
-	sc, _ := scenario.Load("../testdata/screen/peel-case.json")
+	sc, _ := scenario.Load("../examples/screen/bundled/peel-case.json")
 	res, _ := sc.Run(trace.Haircut)
-	pol, _ := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
-	set, _ := labels.LoadSet(ctx, "../testdata/screen/case-labels.csv")
+	pol, _ := trace.LoadPolicy("default-policy.yaml")
+	set, _ := labels.LoadSet(ctx, "../examples/screen/bundled/case-labels.csv")
 	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol, Labels: set})
 	if err != nil {
 		panic(err)

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ const (
 
 // Policy is an ordered list of rules: a verdict takes the risk and score of the first rule
 // that matches, or none and 0 when none does. Policies are data (LoadPolicy reads JSON or
-// YAML); see testdata/screen/default-policy.yaml for the shipped default and its reasoning.
+// YAML); DefaultPolicy is the shipped default (default-policy.yaml, with its reasoning).
 type Policy struct {
 	Name  string
 	Rules []Rule
@@ -359,4 +360,18 @@ func labelMatches(l *labels.Label, cats []labels.Category, programs []string, ne
 		}
 	}
 	return true
+}
+
+//go:embed default-policy.yaml
+var defaultPolicyYAML []byte
+
+// DefaultPolicy returns chaintrace's default screening policy (default-policy.yaml in this
+// package, embedded: its rules and the reasoning behind them are in its comments). Each
+// call returns a new Policy.
+func DefaultPolicy() *Policy {
+	p, err := ParsePolicy(bytes.NewReader(defaultPolicyYAML), "default-policy.yaml")
+	if err != nil {
+		panic(err) // the embedded policy is tested
+	}
+	return p
 }

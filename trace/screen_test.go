@@ -23,7 +23,7 @@ import (
 // default policy and the fixture's labels.
 func peelScreener(t testing.TB) (*trace.Screener, *trace.Result) {
 	t.Helper()
-	sc, err := scenario.Load("../testdata/screen/peel-case.json")
+	sc, err := scenario.Load("../examples/screen/bundled/peel-case.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +31,11 @@ func peelScreener(t testing.TB) (*trace.Screener, *trace.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := labels.LoadSet(context.Background(), "../testdata/screen/case-labels.csv")
+	set, err := labels.LoadSet(context.Background(), "../examples/screen/bundled/case-labels.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,11 +215,11 @@ func TestScreenerConcurrentChecksDuringUpdates(t *testing.T) {
 }
 
 func TestRescreenReportsChanges(t *testing.T) {
-	sc, err := scenario.Load("../testdata/screen/peel-case.json")
+	sc, err := scenario.Load("../examples/screen/bundled/peel-case.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, _ := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, _ := trace.LoadPolicy("default-policy.yaml")
 	s, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
 	eng, err := sc.NewEngine(trace.Haircut)
 	if err != nil {
@@ -284,6 +284,7 @@ func TestPolicyErrorsNameFileAndRule(t *testing.T) {
 
 func TestShippedPoliciesLoad(t *testing.T) {
 	files, _ := filepath.Glob("../testdata/screen/*polic*")
+	files = append(files, "default-policy.yaml")
 	if len(files) < 2 {
 		t.Fatalf("policies: %v", files)
 	}
@@ -300,8 +301,8 @@ func TestShippedPoliciesLoad(t *testing.T) {
 }
 
 func FuzzParsePolicy(f *testing.F) {
-	for _, name := range []string{"default-policy.yaml", "policy-json-example.json"} {
-		b, err := os.ReadFile("../testdata/screen/" + name)
+	for _, name := range []string{"default-policy.yaml", "../testdata/screen/policy-json-example.json"} {
+		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -350,7 +351,7 @@ func TestVerdictEvidenceTieIsStable(t *testing.T) {
 			Outputs: []graph.TxOut{{Address: dest, Value: graph.NewAmount(1000)}}})
 	}
 	require.NoError(t, eng.ApplyBlock(&graph.Block{Chain: graph.Bitcoin, Height: 1, UTXOTxs: txs}))
-	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("default-policy.yaml")
 	require.NoError(t, err)
 	want := fmt.Sprintf("%064x", 1) + ":0" // the smallest of the eight references
 	for run := 0; run < 20; run++ {
@@ -373,7 +374,7 @@ func TestVerdictThroughLinks(t *testing.T) {
 	require.NoError(t, err)
 	r, err := sc.RunMulti(trace.Haircut)
 	require.NoError(t, err)
-	pol, err := trace.LoadPolicy("../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("default-policy.yaml")
 	require.NoError(t, err)
 	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: "btc", Policy: pol})
 	require.NoError(t, err)
@@ -398,4 +399,15 @@ func TestVerdictThroughLinks(t *testing.T) {
 	b, err := v.JSON()
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"kind":"thorchain"`)
+}
+
+// The built-in policy is the shipped file, parsed: every rule named, the first the most
+// severe.
+func TestDefaultPolicy(t *testing.T) {
+	p := trace.DefaultPolicy()
+	require.NotEmpty(t, p.Rules)
+	require.NotSame(t, p, trace.DefaultPolicy(), "each call returns its own Policy")
+	for _, r := range p.Rules {
+		require.NotEmpty(t, r.Name)
+	}
 }

@@ -12,9 +12,10 @@
 // requests run at once); a client that takes longer than -timeout to send its request or
 // read the answer is disconnected (see newServer).
 //
-// By default it serves the bundled case: the scenario testdata/screen/peel-case.json traced
-// with -method under -policy, labelled by testdata/screen/case-labels.csv (run it from the
-// repository root):
+// By default it serves the bundled case, embedded in the program (it runs from any
+// directory): the peel-chain scenario bundled/peel-case.json traced with -method under the
+// built-in policy (trace.DefaultPolicy; -policy FILE for another), labelled by
+// bundled/case-labels.csv:
 //
 //	go run ./examples/screen
 //	curl localhost:8080/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0
@@ -31,6 +32,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -51,6 +53,7 @@ import (
 	"github.com/chaintrace/chaintrace/chains/ethereum"
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/graph/labels/bundled"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/scenario"
 )
@@ -92,15 +95,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.SetOutput(stderr)
 	var o options
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&o.policy, "policy", "testdata/screen/default-policy.yaml", "screening policy file (YAML or JSON)")
+	fs.StringVar(&o.policy, "policy", "", "screening policy file (YAML or JSON); default: the built-in policy (trace.DefaultPolicy)")
 	fs.StringVar(&o.method, "method", trace.Haircut, "taint method")
-	fs.StringVar(&o.caseFile, "case", "testdata/screen/peel-case.json", "bundled case: a scenario file (used when no node is given)")
-	fs.StringVar(&o.caseLabels, "case-labels", "testdata/screen/case-labels.csv", "labels of the bundled case (comma-separated files)")
+	fs.StringVar(&o.caseFile, "case", "", "a scenario file to serve when no node is given; default: the bundled peel-chain case (embedded)")
+	fs.StringVar(&o.caseLabels, "case-labels", "", "labels of the -case scenario (comma-separated files); default: the bundled case's (embedded)")
 	fs.IntVar(&o.maxInFlight, "max-inflight", 1024, "screening requests handled at once; more get 503")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "time to read a request and to write its answer")
 	fs.StringVar(&o.store, "store", "", "graph store directory (node mode)")
-	fs.StringVar(&o.seeds, "seeds", "testdata/labels/curated/dprk-seeds-v1.csv", "seed label files (node mode; DPRK-nexus labels become seeds)")
-	fs.StringVar(&o.exchanges, "exchanges", "testdata/labels/curated/exchanges-v1.csv", "exchange label files (node mode)")
+	fs.StringVar(&o.seeds, "seeds", "", "seed label files (node mode; DPRK-nexus labels become seeds); default: the bundled DPRK set (embedded)")
+	fs.StringVar(&o.exchanges, "exchanges", "", "exchange label files (node mode); default: the bundled exchange set (embedded)")
 	fs.Uint64Var(&o.start, "start", 1, "first block to follow when the store is empty (node mode)")
 	fs.Uint64Var(&o.confirmations, "confirmations", 6, "blocks built on a block before it is taken")
 	fs.Uint64Var(&o.ckptEvery, "checkpoint-every", 0, "blocks between two checkpoints of the trace; 0: adapt to their cost (at most about a tenth of the follower's time)")
@@ -125,7 +128,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 }
 
 func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string) error {
-	pol, err := trace.LoadPolicy(o.policy)
+	pol := trace.DefaultPolicy()
+	var err error
+	if o.policy != "" {
+		pol, err = trace.LoadPolicy(o.policy)
+	}
 	if err != nil {
 		return err
 	}
@@ -194,7 +201,13 @@ func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string
 
 // bundledCase traces the case's scenario and gives its chain's screener the result.
 func bundledCase(ctx context.Context, o options, pol *trace.Policy) (screeners, error) {
-	scn, err := scenario.Load(o.caseFile)
+	var scn *scenario.Scenario
+	var err error
+	if o.caseFile == "" {
+		scn, err = scenario.Parse("bundled/peel-case.json", bundledCaseFile)
+	} else {
+		scn, err = scenario.Load(o.caseFile)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +215,12 @@ func bundledCase(ctx context.Context, o options, pol *trace.Policy) (screeners, 
 	if err != nil {
 		return nil, err
 	}
-	set, err := labels.LoadSet(ctx, splitList(o.caseLabels)...)
+	set := labels.NewSet()
+	if o.caseLabels == "" && o.caseFile == "" {
+		_, err = set.Read(bytes.NewReader(bundledCaseLabels), "bundled/case-labels.csv", labels.Options{Cite: "examples/screen/bundled/case-labels.csv"})
+	} else {
+		set, err = labels.LoadSet(ctx, splitList(o.caseLabels)...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +286,13 @@ func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logge
 		}
 		return nil, nil, nil, err
 	}
-	set, err := labels.LoadSet(ctx, append(splitList(o.seeds), splitList(o.exchanges)...)...)
+	set := labels.NewSet()
+	var err error
+	if o.seeds == "" && o.exchanges == "" {
+		_, err = bundled.Load(ctx, set)
+	} else {
+		set, err = labels.LoadSet(ctx, append(splitList(o.seeds), splitList(o.exchanges)...)...)
+	}
 	if err != nil {
 		return fail(err)
 	}

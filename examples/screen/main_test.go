@@ -20,18 +20,18 @@ import (
 )
 
 var caseArgs = []string{
-	"-policy", "../../testdata/screen/default-policy.yaml",
-	"-case", "../../testdata/screen/peel-case.json",
-	"-case-labels", "../../testdata/screen/case-labels.csv",
+	"-policy", "../../trace/default-policy.yaml",
+	"-case", "bundled/peel-case.json",
+	"-case-labels", "bundled/case-labels.csv",
 }
 
 func caseHandler(t testing.TB, cfg serverConfig) http.Handler {
 	t.Helper()
-	pol, err := trace.LoadPolicy("../../testdata/screen/default-policy.yaml")
+	pol, err := trace.LoadPolicy("../../trace/default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := bundledCase(context.Background(), options{caseFile: "../../testdata/screen/peel-case.json", caseLabels: "../../testdata/screen/case-labels.csv", method: trace.Haircut}, pol)
+	sc, err := bundledCase(context.Background(), options{caseFile: "bundled/peel-case.json", caseLabels: "bundled/case-labels.csv", method: trace.Haircut}, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestBadFlags(t *testing.T) {
 	if code := run(context.Background(), []string{"-policy", "nonexistent.yaml"}, &out, nil); code != 1 || !strings.Contains(out.String(), "nonexistent.yaml") {
 		t.Errorf("missing policy: %d %s", code, out.String())
 	}
-	if code := run(context.Background(), []string{"-eth-rpc", "http://127.0.0.1:1", "-policy", "../../testdata/screen/default-policy.yaml"}, &out, nil); code != 1 || !strings.Contains(out.String(), "-store") {
+	if code := run(context.Background(), []string{"-eth-rpc", "http://127.0.0.1:1", "-policy", "../../trace/default-policy.yaml"}, &out, nil); code != 1 || !strings.Contains(out.String(), "-store") {
 		t.Errorf("node mode without store: %d %s", code, out.String())
 	}
 }

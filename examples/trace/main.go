@@ -46,6 +46,7 @@ import (
 	"github.com/chaintrace/chaintrace/examples/trace/simcase"
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/graph/labels/bundled"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/report"
 	"github.com/schollz/progressbar/v3"
@@ -60,7 +61,6 @@ func main() {
 }
 
 // Bundled label sets, relative to the repository root.
-var bundledLabels = []string{"testdata/labels/curated/dprk-seeds-v1.csv", "testdata/labels/curated/exchanges-v1.csv"}
 
 type listFlag []string
 
@@ -498,41 +498,26 @@ func redactURL(s string) string {
 	return u.String()
 }
 
-// findRepoRoot walks up from the working directory to the directory holding the bundled
-// label sets.
-func findRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, bundledLabels[0])); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find the bundled label sets (testdata/labels/curated): run from the chaintrace repository or pass -labels FILE")
-		}
-		dir = parent
-	}
-}
-
 func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSource, error) {
 	files := []string(o.labelFiles)
 	names := files
+	set := labels.NewSet()
+	var sources []report.LabelSource
 	if len(files) == 0 {
-		root, err := findRepoRoot()
+		// The bundled sets are embedded in the program: it runs from any directory.
+		got, err := bundled.Load(ctx, set)
 		if err != nil {
 			return nil, nil, err
 		}
-		names = bundledLabels
-		files = nil
-		for _, f := range bundledLabels {
-			files = append(files, filepath.Join(root, f))
+		for i, f := range bundled.Files() {
+			note := ""
+			if len(got[i].Warnings) > 0 {
+				note = fmt.Sprintf("%d warning(s) while reading", len(got[i].Warnings))
+			}
+			sources = append(sources, report.LabelSource{Name: f.Name, Labels: got[i].Labels, Note: note})
 		}
+		return set, sources, nil
 	}
-	set := labels.NewSet()
-	var sources []report.LabelSource
 	for i, f := range files {
 		// Cite the bundled sets by their place in the repository, not by this machine's
 		// absolute path: reports must not depend on where the clone is. The labels are read

@@ -17,13 +17,13 @@ import (
 // go test ./graph/labels -run TestCurated -update rewrites the curated sets from the copied
 // real files; without -update the test fails if the committed sets differ from what the
 // builder makes of those files (the sets are reproducible from their sources).
-var update = flag.Bool("update", false, "rewrite testdata/labels/curated from the copied real files")
+var update = flag.Bool("update", false, "rewrite the bundled sets (graph/labels/bundled) from the copied real files")
 
 const td = "../../testdata/labels/"
 
 var (
-	dprkSeedsFile = td + "curated/dprk-seeds-v1.csv"
-	exchangesFile = td + "curated/exchanges-v1.csv"
+	dprkSeedsFile = "bundled/dprk-seeds-v1.csv"
+	exchangesFile = "bundled/exchanges-v1.csv"
 )
 
 func day(s string) time.Time {

@@ -52,7 +52,7 @@
 //
 // # Curated sets and persistence
 //
-// testdata/labels/curated holds two versioned sets built from the real files in
+// Package bundled (graph/labels/bundled) embeds two versioned sets built from the real files in
 // testdata/labels by curated_test.go (go test -run TestCurated -update regenerates them;
 // the test fails if they drift from their sources): dprk-seeds-v1.csv (OFAC, FBI and
 // researcher attributions) and exchanges-v1.csv, each loaded with one call: LoadSet. Set.Save and LoadStore

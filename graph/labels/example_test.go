@@ -12,7 +12,7 @@ import (
 
 // Load the curated DPRK seed set with one call and ask for the seeds of one incident.
 func Example() {
-	set, err := labels.LoadSet(context.Background(), "../../testdata/labels/curated/dprk-seeds-v1.csv")
+	set, err := labels.LoadSet(context.Background(), "bundled/dprk-seeds-v1.csv")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -25,7 +25,7 @@ func Example() {
 // Who was behind an address on a given day: Tornado Cash's 100 ETH pool was designated on
 // 2022-08-08 and delisted on 2025-03-21.
 func ExampleSet_LabelsOf() {
-	b, _ := labels.LoadFile(context.Background(), "../../testdata/labels/curated/dprk-seeds-v1.csv", labels.Options{})
+	b, _ := labels.LoadFile(context.Background(), "bundled/dprk-seeds-v1.csv", labels.Options{})
 	set := labels.NewSet()
 	_ = set.AddBatch(b)
 	pool := graph.Address("0xA160cdAB225685dA1d56aa342Ad8841c3b53f291")
@@ -45,7 +45,7 @@ func ExampleSet_LabelsOf() {
 
 // Exchanges as sinks, in the shape trace.Config.Exchanges takes.
 func ExampleSet_Sinks() {
-	b, _ := labels.LoadFile(context.Background(), "../../testdata/labels/curated/exchanges-v1.csv", labels.Options{})
+	b, _ := labels.LoadFile(context.Background(), "bundled/exchanges-v1.csv", labels.Options{})
 	set := labels.NewSet()
 	_ = set.AddBatch(b)
 	sinks, conflicts := set.Sinks(graph.Bitcoin, labels.CategoryExchange, time.Time{})

@@ -119,8 +119,8 @@ func TestReadStopsAtFirstBadLine(t *testing.T) {
 func TestReadFileEqualsLoadFile(t *testing.T) {
 	ctx := context.Background()
 	for _, f := range []string{
-		"../../testdata/labels/curated/dprk-seeds-v1.csv",
-		"../../testdata/labels/curated/exchanges-v1.csv",
+		"bundled/dprk-seeds-v1.csv",
+		"bundled/exchanges-v1.csv",
 		"../../testdata/labels/etherscan/combinedAccountLabels.json.gz",
 		"../../testdata/labels/dprk-attribution/researcher_attributed_dprk_addresses.csv",
 	} {

@@ -18,7 +18,7 @@ func TestSeedsAndSinksDriveTheTracer(t *testing.T) {
 	ctx := context.Background()
 	set := labels.NewSet()
 	for _, f := range []string{"dprk-seeds-v1.csv", "exchanges-v1.csv"} {
-		b, err := labels.LoadFile(ctx, "../../testdata/labels/curated/"+f, labels.Options{})
+		b, err := labels.LoadFile(ctx, "bundled/"+f, labels.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

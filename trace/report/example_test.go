@@ -22,7 +22,7 @@ func Example() {
 	ctx := context.Background()
 
 	// 1. Labels: seeds of one incident, exchanges as sinks.
-	set, err := labels.LoadSet(ctx, "../../testdata/labels/curated/dprk-seeds-v1.csv", "../../testdata/labels/curated/exchanges-v1.csv")
+	set, err := labels.LoadSet(ctx, "../../graph/labels/bundled/dprk-seeds-v1.csv", "../../graph/labels/bundled/exchanges-v1.csv")
 	if err != nil {
 		panic(err)
 	}
