@@ -464,7 +464,6 @@ func (s *Screener) CheckDepositAt(ctx context.Context, chain graph.Chain, ref st
 	return s.verdict(ix, e, asOf), nil
 }
 
-
 func (s *Screener) index(chain graph.Chain) (*screenIndex, error) {
 	if chain != s.chain {
 		return nil, fmt.Errorf("%w: %q (this one serves %s)", ErrWrongChain, chain, s.chain)
