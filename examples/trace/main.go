@@ -38,6 +38,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/chaintrace/chaintrace/chains/bitcoin"
@@ -53,7 +54,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too ends the run through its deferred clean-up (the temporary store).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -260,7 +262,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	}
 	storeDir := o.store
 	if storeDir == "" {
-		tmp, err := os.MkdirTemp("", "chaintrace-store-")
+		tmp, err := newTempStore("", u)
 		if err != nil {
 			return fmt.Errorf("temporary store: %w", err)
 		}
@@ -269,9 +271,14 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	}
 	st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: storeDir})
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", storeDir, err)
+		// The store's errors name the directory and say what to do.
+		return fmt.Errorf("store: %w", err)
 	}
 	defer st.Close()
+	if r, ok := st.Recovered(); ok {
+		// Shown even with -q: the run redoes work a crash interrupted.
+		fmt.Fprintf(stderr, "trace: store %s: %s\n", storeDir, r)
+	}
 
 	var runs []chainRun
 	params := map[string]string{}
