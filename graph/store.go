@@ -97,6 +97,11 @@ type StoreOptions struct {
 	// smaller; Movements then fails with ErrNoAddressIndex. The choice is fixed when the store
 	// is created: opening it later with the other setting is an ErrIncompatibleStore.
 	NoAddressIndex bool
+	// MinFreeSpace is the free space the store keeps on its file system (default 256 MB;
+	// negative: no check). A write that would begin with less free is refused with
+	// ErrDiskFull, so that a full disk ends a run with an error and a whole store rather
+	// than with a crash (see checkSpace).
+	MinFreeSpace int64
 }
 
 func (o StoreOptions) badgerOptions() badger.Options {
@@ -619,6 +624,9 @@ func (s *Store) SetWindowStart(ctx context.Context, c Chain, height uint64) erro
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("set window start of %s: %w", c, err)
+	}
 	cur, err := s.loadCursor(c)
 	if err != nil {
 		return err
@@ -797,6 +805,9 @@ func (s *Store) WriteBlockStats(ctx context.Context, b *Block) (WriteStats, erro
 	defer s.writeMu.Unlock()
 	if err := s.checkOpen(); err != nil {
 		return st, err
+	}
+	if err := s.checkSpace(); err != nil {
+		return st, fmt.Errorf("write block %d (%s) of %s: %w", b.Height, b.Hash, b.Chain, err)
 	}
 	cur, err := s.loadCursor(b.Chain)
 	if err != nil {
@@ -1215,6 +1226,9 @@ func (s *Store) Rewind(ctx context.Context, c Chain, height uint64) error {
 	defer s.writeMu.Unlock()
 	if err := s.checkOpen(); err != nil {
 		return err
+	}
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("rewind %s to %d: %w", c, height, err)
 	}
 	_, err := s.rewind(ctx, c, height, false)
 	return err

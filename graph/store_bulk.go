@@ -286,6 +286,11 @@ func (l *BulkLoader) addBlock(b *Block) error {
 	if l.deriveFail.Load() {
 		return l.stopDeriver()
 	}
+	if l.stats.Blocks%64 == 63 {
+		if err := l.s.checkSpace(); err != nil {
+			return fmt.Errorf("bulk load: block %d: %w", b.Height, err)
+		}
+	}
 	l.derive <- derivable{b: resolvedCopy(b), explicit: slices.Clone(l.explicit)}
 	l.stats.Blocks++
 	l.stats.Txs += b.TxCount()
@@ -359,6 +364,9 @@ func (l *BulkLoader) start(c Chain) error {
 	s.mu.RLock()
 	l.chainsBefore, l.byIDBefore = maps.Clone(s.chains), maps.Clone(s.byID)
 	s.mu.RUnlock()
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
 	if !s.opts.InMemory {
 		in := &bulkIntent{Chain: c, PID: os.Getpid(), Started: time.Now()}
 		for _, kv := range l.before {
@@ -514,6 +522,9 @@ func (l *BulkLoader) flushBlocks() error {
 	if l.blocks.LenNoPadding() == 0 {
 		return nil
 	}
+	if err := l.s.checkSpace(); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
 	if err := l.sw.Write(l.blocks); err != nil {
 		return fmt.Errorf("graph: store: bulk load: write blocks: %w", err)
 	}
@@ -632,7 +643,7 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w := newStreamBatcher(l.sw, streamAddress)
+		w := newStreamBatcher(l.sw, streamAddress, l.s.checkSpace)
 		defer w.release()
 		if moveErr = l.moves.merge(ctx, w.add); moveErr == nil {
 			moveErr = w.flush()
@@ -695,7 +706,7 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 // combined without decoding, since such a spend holds only the spend fields, which come
 // last in the record. Anything else is decoded and combined field by field.
 func (l *BulkLoader) mergeOutpoints(ctx context.Context) error {
-	w := newStreamBatcher(l.sw, streamOutpoint)
+	w := newStreamBatcher(l.sw, streamOutpoint, l.s.checkSpace)
 	defer w.release()
 	var (
 		curKey []byte
@@ -787,11 +798,12 @@ type streamBatcher struct {
 	sw     *badger.StreamWriter
 	stream uint32
 	buf    *z.Buffer
-	kv     pb.KV // reused: KVToBuffer copies it into buf
+	kv     pb.KV        // reused: KVToBuffer copies it into buf
+	space  func() error // the store's free-space check, before each batch
 }
 
-func newStreamBatcher(sw *badger.StreamWriter, stream uint32) *streamBatcher {
-	return &streamBatcher{sw: sw, stream: stream, buf: z.NewBuffer(16<<20, "chaintrace.bulk.index")}
+func newStreamBatcher(sw *badger.StreamWriter, stream uint32, space func() error) *streamBatcher {
+	return &streamBatcher{sw: sw, stream: stream, buf: z.NewBuffer(16<<20, "chaintrace.bulk.index"), space: space}
 }
 
 func (w *streamBatcher) add(k, v []byte) error {
@@ -809,6 +821,9 @@ func (w *streamBatcher) flush() error {
 	defer w.buf.Reset()
 	if w.buf.LenNoPadding() == 0 {
 		return nil
+	}
+	if err := w.space(); err != nil {
+		return fmt.Errorf("graph: store: bulk load: %w", err)
 	}
 	if err := w.sw.Write(w.buf); err != nil {
 		return fmt.Errorf("graph: store: bulk load: write index: %w", err)
