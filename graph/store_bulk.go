@@ -201,6 +201,7 @@ func (l *BulkLoader) Add(ctx context.Context, b *Block) error {
 	}
 	if !l.started {
 		if err := l.start(b.Chain); err != nil {
+			l.err = err // half started: the load can only be aborted
 			return err
 		}
 	}

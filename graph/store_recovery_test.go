@@ -405,3 +405,54 @@ func TestStoreInUse(t *testing.T) {
 	require.NoError(t, err, "Close releases the lock")
 	require.NoError(t, st.Close())
 }
+
+// TestStoreDiskFull: below the free-space reserve every kind of write is refused with
+// ErrDiskFull before it begins, and the store stays whole. (examples/trace's TestFullDisk
+// fills a real tmpfs.)
+func TestStoreDiskFull(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("free space is measured on Linux only")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	blocks := bulkCrashHistory()[:20]
+	st, err := bulkCrashOpen(ctx, dir)
+	require.NoError(t, err)
+	require.NoError(t, st.SetWindowStart(ctx, Bitcoin, bulkCrashFrom))
+	writeAll(t, st, blocks[:10])
+	require.NoError(t, st.Close())
+
+	o := bulkCrashOpts
+	o.Dir, o.MinFreeSpace = dir, 1<<62 // more than any disk has free
+	st, err = OpenStore(ctx, o)
+	require.NoError(t, err, "a full disk does not keep a store from opening (reading)")
+	b := CloneBlock(&blocks[10])
+	for what, err := range map[string]error{
+		"write block":  st.WriteBlock(ctx, &b),
+		"rewind":       st.Rewind(ctx, Bitcoin, 5),
+		"window start": st.SetWindowStart(ctx, Ethereum, 1),
+		"record":       st.PutRecord(ctx, "ns", []byte("k"), []byte("v")),
+	} {
+		require.ErrorIs(t, err, ErrDiskFull, what)
+		require.ErrorContains(t, err, "free some space or move the store", what)
+	}
+	rep, err := st.Verify(ctx, Bitcoin)
+	require.NoError(t, err)
+	require.Equal(t, blocks[9].Height, rep.TipHeight, "nothing was written")
+	require.NoError(t, st.Close())
+
+	// A bulk load is refused before it records its intent or drops anything.
+	dir = t.TempDir()
+	o.Dir = dir
+	st, err = OpenStore(ctx, o)
+	require.NoError(t, err)
+	bl, err := st.NewBulkLoader(ctx, BulkOptions{TempDir: t.TempDir()})
+	require.NoError(t, err)
+	b = CloneBlock(&blocks[0])
+	require.ErrorIs(t, bl.Add(ctx, &b), ErrDiskFull)
+	_, err = bl.Finish(ctx)
+	require.Error(t, err)
+	_, err = os.Stat(filepath.Join(dir, bulkIntentFile))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	require.NoError(t, st.Close())
+}
