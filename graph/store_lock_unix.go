@@ -24,15 +24,15 @@ func lockDir(dir string) (release func(), err error) {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		owner := ""
+		owner := "another process"
 		if b, rerr := os.ReadFile(path); rerr == nil {
 			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
-				owner = fmt.Sprintf(" (process %d)", pid)
+				owner = fmt.Sprintf("process %d", pid)
 			}
 		}
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: another process%s has it open: wait for it to end, or use another directory", ErrStoreInUse, owner)
+			return nil, fmt.Errorf("%w: %s has it open: wait for it to end, or use another directory", ErrStoreInUse, owner)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
