@@ -128,7 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxHops, "max-hops", -1, "prune taint beyond this many hops (default: unlimited)")
 	fs.StringVar(&o.minTaint, "min-taint", "0", "prune taint below this many base units per movement and source (0 = off)")
 	fs.StringVar(&o.asOf, "as-of", "", "read the labels as of this date (YYYY-MM-DD); default: ignoring dates")
-	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end)")
+	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end, or by the next run if this one is killed)")
 	fs.StringVar(&o.out, "out", "chaintrace-out", "directory for report.json, deposits.csv, flow-*.dot/.svg and report.html")
 	fs.BoolVar(&o.quiet, "q", false, "no progress display")
 	fs.Usage = func() {}
