@@ -19,6 +19,32 @@
 // (bech32 in lower case). A movement's place in its chain's history is a Position, which
 // orders all movements of one chain totally.
 //
+// # Crash safety
+//
+// Every writer of the store leaves it whole when the process is killed at any point
+// (SIGKILL included), and the next OpenStore opens it without help:
+//
+//   - WriteBlock (the incremental ingest of every chain adapter, and the follower) writes a
+//     block, its index entries and its chain's cursor in one badger transaction.
+//   - Rewind (a reorg) drops one block per transaction, the cursor moving with it.
+//   - SetWindowStart, DeleteRecord and PutRecords (labels, engine checkpoints, results) are
+//     one transaction each; a large record's chunks are written first and published by one
+//     header write, so a crash leaves the old value (and unreferenced chunks, which the next
+//     write of the key deletes).
+//   - A bulk load cannot be one transaction: it records its intent before it drops
+//     anything (store_intent.go), and the next OpenStore rolls an interrupted load back to
+//     the store before it, says so (Store.Recovered), and the caller loads again.
+//   - A full file system: badger writes through memory mappings, where a full disk is a
+//     SIGBUS rather than an error, so the store refuses to begin a write while less than
+//     StoreOptions.MinFreeSpace is free (ErrDiskFull), leaving a whole store.
+//
+// A directory that holds another program's badger data is ErrForeignStore, one written by
+// a newer build ErrNewerStoreFormat, by an older one ErrOlderStoreFormat (all three are
+// also ErrIncompatibleStore), each with what to do; none of them is ever what a crash
+// leaves. The store holds its own lock file while open (ErrStoreInUse for a second
+// process). TestStoreCrashMidIngest, TestStoreBulkLoadCrash and examples/trace's
+// TestCrashRerun kill real processes to check all of this.
+//
 // # Store performance
 //
 // Measured on the 2-core development machine with the store benchmarks

@@ -45,6 +45,18 @@ var (
 	ErrBlockTooBig       = errors.New("block too big for one store transaction")
 	ErrStoreNotEmpty     = errors.New("store is not empty")
 	ErrNoAddressIndex    = errors.New("store was created without the address index")
+
+	// ErrForeignStore: the directory holds a badger database that some other program wrote
+	// (no chaintrace format marker). It also matches ErrIncompatibleStore.
+	ErrForeignStore = errors.New("not a chaintrace store")
+	// ErrNewerStoreFormat: the store was written by a newer chaintrace, in a format this
+	// build does not read. It also matches ErrIncompatibleStore.
+	ErrNewerStoreFormat = errors.New("store written by a newer chaintrace")
+	// ErrOlderStoreFormat: the store was written by an older chaintrace in a format this
+	// build no longer reads; it has to be rebuilt. It also matches ErrIncompatibleStore.
+	ErrOlderStoreFormat = errors.New("store written by an older chaintrace")
+	// ErrStoreInUse: another process has the store open.
+	ErrStoreInUse = errors.New("store is in use")
 )
 
 // StoreOptions configures OpenStore. Zero values select the defaults, which suit a 24 GB
@@ -85,6 +97,11 @@ type StoreOptions struct {
 	// smaller; Movements then fails with ErrNoAddressIndex. The choice is fixed when the store
 	// is created: opening it later with the other setting is an ErrIncompatibleStore.
 	NoAddressIndex bool
+	// MinFreeSpace is the free space the store keeps on its file system (default 256 MB;
+	// negative: no check). A write that would begin with less free is refused with
+	// ErrDiskFull, so that a full disk ends a run with an error and a whole store rather
+	// than with a crash (see checkSpace).
+	MinFreeSpace int64
 }
 
 func (o StoreOptions) badgerOptions() badger.Options {
@@ -188,11 +205,19 @@ type Store struct {
 	byID    map[byte]Chain
 	cursors map[Chain]cursor // cache of committed cursors, written under writeMu
 	bulk    *BulkLoader      // the unfinished bulk load, if any
+
+	unlock    func()    // releases the directory lock (store_lock_*.go)
+	recovered *Recovery // what OpenStore repaired, if anything
 }
 
 // OpenStore opens (or creates) a store. Opening a directory written by an incompatible
-// version, or by another program, fails with ErrIncompatibleStore; a damaged one with
-// ErrCorruptStore.
+// version, or by another program, fails with ErrIncompatibleStore (and ErrNewerStoreFormat,
+// ErrOlderStoreFormat or ErrForeignStore, which say which); a damaged one with
+// ErrCorruptStore; one that another process has open with ErrStoreInUse.
+//
+// A store left by a crash opens: an incremental write is all or nothing (see WriteBlock),
+// and a bulk load interrupted by a crash is rolled back here, to the store as it was before
+// the load (see store_intent.go). Recovered tells the caller what was done.
 func OpenStore(ctx context.Context, opts StoreOptions) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -200,11 +225,72 @@ func OpenStore(ctx context.Context, opts StoreOptions) (*Store, error) {
 	if !opts.InMemory && opts.Dir == "" {
 		return nil, errors.New("graph: OpenStore: StoreOptions.Dir is empty (set Dir, or InMemory for a scratch store)")
 	}
+	unlock := func() {}
+	var recovered *Recovery
 	if !opts.InMemory {
-		if err := removeEmptyWALs(opts.Dir); err != nil {
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("graph: open store %s: %w", opts.Dir, err)
 		}
+		var err error
+		if unlock, err = lockDir(opts.Dir); err != nil {
+			return nil, fmt.Errorf("graph: open store %s: %w", opts.Dir, err)
+		}
+		if recovered, err = recoverDir(opts); err != nil {
+			unlock()
+			return nil, err
+		}
 	}
+	s, err := openLocked(ctx, opts)
+	if errors.Is(err, errOwnBulkLoad) {
+		// An interrupted bulk load of a build that recorded no intent: what the store held
+		// before it is unknown, so it restarts empty.
+		if err = recoverBulkLoad(opts, &bulkIntent{}); err == nil {
+			recovered = &Recovery{BulkLoadDiscarded: true, NoIntent: true}
+			s, err = openLocked(ctx, opts)
+		}
+		if err != nil {
+			err = fmt.Errorf("graph: open store %s: discard an interrupted bulk load: %w", opts.Dir, err)
+		}
+	}
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	s.unlock, s.recovered = unlock, recovered
+	return s, nil
+}
+
+// recoverDir repairs what a crash left in the store's directory before badger opens it.
+func recoverDir(opts StoreOptions) (*Recovery, error) {
+	if err := removeEmptyWALs(opts.Dir); err != nil {
+		return nil, fmt.Errorf("graph: open store %s: %w", opts.Dir, err)
+	}
+	in, err := readIntent(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("graph: open store %s: %w: %w (remove the directory and load again)", opts.Dir, ErrCorruptStore, err)
+	}
+	if in == nil {
+		return nil, nil
+	}
+	if err := recoverBulkLoad(opts, in); err != nil {
+		return nil, fmt.Errorf("graph: open store %s: discard an interrupted bulk load of %s: %w", opts.Dir, in.Chain, err)
+	}
+	return &Recovery{BulkLoadDiscarded: true, Chain: in.Chain, Started: in.Started, PID: in.PID}, nil
+}
+
+// Recovered returns what OpenStore repaired after a crash (ok false if nothing).
+func (s *Store) Recovered() (r Recovery, ok bool) {
+	if s.recovered == nil {
+		return Recovery{}, false
+	}
+	return *s.recovered, true
+}
+
+// errOwnBulkLoad: the database holds what an earlier build's interrupted bulk load leaves.
+var errOwnBulkLoad = errors.New("interrupted bulk load without an intent record")
+
+// openLocked opens badger and checks the format (the directory lock is held).
+func openLocked(ctx context.Context, opts StoreOptions) (*Store, error) {
 	db, err := badger.Open(opts.badgerOptions())
 	if err != nil {
 		return nil, classifyOpenError(opts.Dir, err)
@@ -215,7 +301,7 @@ func OpenStore(ctx context.Context, opts StoreOptions) (*Store, error) {
 			return nil, fmt.Errorf("graph: open store %s: %w: %w", opts.Dir, ErrCorruptStore, err)
 		}
 	}
-	s := &Store{db: db, opts: opts, chains: map[Chain]byte{}, byID: map[byte]Chain{}, cursors: map[Chain]cursor{}}
+	s := &Store{db: db, opts: opts, chains: map[Chain]byte{}, byID: map[byte]Chain{}, cursors: map[Chain]cursor{}, unlock: func() {}}
 	s.recordGen.Store(uint64(time.Now().UnixNano()))
 	if err := s.init(ctx); err != nil {
 		db.Close()
@@ -308,7 +394,10 @@ func (s *Store) init(ctx context.Context) error {
 			nonEmpty := it.Valid()
 			it.Close()
 			if nonEmpty {
-				return fmt.Errorf("graph: open store %s: %w: the database holds data but no chaintrace format marker (not a chaintrace store)", s.opts.Dir, ErrIncompatibleStore)
+				if !s.opts.InMemory && looksLikeOwnBulkLoad(txn) {
+					return errOwnBulkLoad
+				}
+				return fmt.Errorf("graph: open store %s: %w: %w: the directory holds another program's badger database (no chaintrace format marker); give the store a new or empty directory", s.opts.Dir, ErrIncompatibleStore, ErrForeignStore)
 			}
 			if s.opts.NoAddressIndex {
 				if err := txn.Set(metaNoAddrKey, []byte{1}); err != nil {
@@ -324,10 +413,13 @@ func (s *Store) init(ctx context.Context) error {
 			return fmt.Errorf("graph: open store %s: read format marker: %w", s.opts.Dir, err)
 		}
 		if !bytes.HasPrefix(v, []byte(storeMagic)) || len(v) != len(storeMagic)+4 {
-			return fmt.Errorf("graph: open store %s: %w: unrecognised format marker %q", s.opts.Dir, ErrIncompatibleStore, v)
+			return fmt.Errorf("graph: open store %s: %w: %w: unrecognised format marker %q; give the store a new or empty directory", s.opts.Dir, ErrIncompatibleStore, ErrForeignStore, v)
 		}
-		if ver := binary.BigEndian.Uint32(v[len(storeMagic):]); ver != StoreFormatVersion {
-			return fmt.Errorf("graph: open store %s: %w: written in store format %d, this build reads format %d", s.opts.Dir, ErrIncompatibleStore, ver, StoreFormatVersion)
+		switch ver := binary.BigEndian.Uint32(v[len(storeMagic):]); {
+		case ver > StoreFormatVersion:
+			return fmt.Errorf("graph: open store %s: %w: %w: written in store format %d, this build reads format %d; run a newer chaintrace, or give this one a new directory", s.opts.Dir, ErrIncompatibleStore, ErrNewerStoreFormat, ver, StoreFormatVersion)
+		case ver < StoreFormatVersion:
+			return fmt.Errorf("graph: open store %s: %w: %w: written in store format %d, this build reads format %d; rebuild it: remove the directory (or give a new one) and ingest again", s.opts.Dir, ErrIncompatibleStore, ErrOlderStoreFormat, ver, StoreFormatVersion)
 		}
 		_, err = txn.Get(metaNoAddrKey)
 		if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
@@ -379,7 +471,9 @@ func (s *Store) Close() error {
 	// Running readers finish; a reader's callback that calls the store again gets
 	// ErrStoreClosed instead of deadlocking.
 	s.active.Wait()
-	return s.db.Close()
+	err := s.db.Close()
+	s.unlock()
+	return err
 }
 
 // enter registers a reader (or record writer); it fails once Close has begun. Every
@@ -529,6 +623,9 @@ func (s *Store) SetWindowStart(ctx context.Context, c Chain, height uint64) erro
 	defer s.writeMu.Unlock()
 	if err := s.checkOpen(); err != nil {
 		return err
+	}
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("set window start of %s: %w", c, err)
 	}
 	cur, err := s.loadCursor(c)
 	if err != nil {
@@ -708,6 +805,9 @@ func (s *Store) WriteBlockStats(ctx context.Context, b *Block) (WriteStats, erro
 	defer s.writeMu.Unlock()
 	if err := s.checkOpen(); err != nil {
 		return st, err
+	}
+	if err := s.checkSpace(); err != nil {
+		return st, fmt.Errorf("write block %d (%s) of %s: %w", b.Height, b.Hash, b.Chain, err)
 	}
 	cur, err := s.loadCursor(b.Chain)
 	if err != nil {
@@ -1126,6 +1226,9 @@ func (s *Store) Rewind(ctx context.Context, c Chain, height uint64) error {
 	defer s.writeMu.Unlock()
 	if err := s.checkOpen(); err != nil {
 		return err
+	}
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("rewind %s to %d: %w", c, height, err)
 	}
 	_, err := s.rewind(ctx, c, height, false)
 	return err

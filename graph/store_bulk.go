@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
@@ -43,8 +44,9 @@ import (
 //
 // StreamWriter requires an empty database and drops whatever it holds, so a bulk load
 // needs a store without blocks or records, and holds the store's write lock from
-// NewBulkLoader to Finish or Abort. A crash during a bulk load leaves an empty store,
-// without the window starts declared before it: declare them again.
+// NewBulkLoader to Finish or Abort. Before it drops anything, the load records its intent
+// (store_intent.go) with what the store held; the next OpenStore after a crash during the
+// load rolls it back to that, window starts included, and says so (Store.Recovered).
 
 // BulkOptions configures a bulk load.
 type BulkOptions struct {
@@ -101,6 +103,7 @@ type BulkLoader struct {
 	chainsBefore map[Chain]byte
 	byIDBefore   map[byte]Chain
 	overwritten  []*pb.KV // records overwritten by duplicate coinbase txids, found by the merge
+	intent       bool     // the intent record is written (store_intent.go)
 }
 
 // derivable is a block for the deriver: a resolved copy, and which of its inputs' debits
@@ -198,6 +201,7 @@ func (l *BulkLoader) Add(ctx context.Context, b *Block) error {
 	}
 	if !l.started {
 		if err := l.start(b.Chain); err != nil {
+			l.err = err // half started: the load can only be aborted
 			return err
 		}
 	}
@@ -283,6 +287,11 @@ func (l *BulkLoader) addBlock(b *Block) error {
 	if l.deriveFail.Load() {
 		return l.stopDeriver()
 	}
+	if l.stats.Blocks%64 == 63 {
+		if err := l.s.checkSpace(); err != nil {
+			return fmt.Errorf("bulk load: block %d: %w", b.Height, err)
+		}
+	}
 	l.derive <- derivable{b: resolvedCopy(b), explicit: slices.Clone(l.explicit)}
 	l.stats.Blocks++
 	l.stats.Txs += b.TxCount()
@@ -356,6 +365,19 @@ func (l *BulkLoader) start(c Chain) error {
 	s.mu.RLock()
 	l.chainsBefore, l.byIDBefore = maps.Clone(s.chains), maps.Clone(s.byID)
 	s.mu.RUnlock()
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	if !s.opts.InMemory {
+		in := &bulkIntent{Chain: c, PID: os.Getpid(), Started: time.Now()}
+		for _, kv := range l.before {
+			in.Before = append(in.Before, kvPair{Key: kv.Key, Value: kv.Value})
+		}
+		if err := writeIntent(s.opts.Dir, in); err != nil {
+			return fmt.Errorf("graph: store: bulk load: %w", err)
+		}
+		l.intent = true
+	}
 	l.sw = s.db.NewStreamWriter()
 	if err := l.sw.Prepare(); err != nil {
 		return fmt.Errorf("graph: store: bulk load: prepare stream writer: %w", err)
@@ -501,6 +523,9 @@ func (l *BulkLoader) flushBlocks() error {
 	if l.blocks.LenNoPadding() == 0 {
 		return nil
 	}
+	if err := l.s.checkSpace(); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
 	if err := l.sw.Write(l.blocks); err != nil {
 		return fmt.Errorf("graph: store: bulk load: write blocks: %w", err)
 	}
@@ -522,15 +547,25 @@ func (l *BulkLoader) Abort() {
 		// Flush with nothing more written leaves a consistent database with what was
 		// streamed; drop it, and put back what the store held before the load (its
 		// metadata and cursors: a window start declared for the load survives it).
-		_ = l.s.db.DropAll()
-		_ = l.s.db.Update(func(txn *badger.Txn) error {
-			for _, kv := range l.before {
-				if err := txn.Set(kv.Key, kv.Value); err != nil {
-					return err
+		err := l.s.db.DropAll()
+		if err == nil {
+			err = l.s.db.Update(func(txn *badger.Txn) error {
+				for _, kv := range l.before {
+					if err := txn.Set(kv.Key, kv.Value); err != nil {
+						return err
+					}
 				}
-			}
-			return txn.Set(metaFormatKey, formatMarker())
-		})
+				return txn.Set(metaFormatKey, formatMarker())
+			})
+		}
+		if err == nil {
+			err = l.s.db.Sync()
+		}
+		// Rolled back: the intent record has served. If the rollback failed (a full disk),
+		// the record stays, and the next OpenStore rolls back from it.
+		if err == nil && l.intent {
+			_ = removeIntent(l.s.opts.Dir)
+		}
 		l.s.mu.Lock()
 		l.s.chains, l.s.byID = l.chainsBefore, l.byIDBefore
 		l.s.mu.Unlock()
@@ -609,7 +644,7 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w := newStreamBatcher(l.sw, streamAddress)
+		w := newStreamBatcher(l.sw, streamAddress, l.s.checkSpace)
 		defer w.release()
 		if moveErr = l.moves.merge(ctx, w.add); moveErr == nil {
 			moveErr = w.flush()
@@ -639,6 +674,17 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 	if err := l.sw.Flush(); err != nil {
 		return l.stats, fmt.Errorf("graph: store: bulk load: flush stream writer: %w", err)
 	}
+	if l.intent {
+		// The tables are synced by Flush, the value log is not: sync it, then the load is
+		// whole and its intent record is removed.
+		if err := l.s.db.Sync(); err != nil {
+			return l.stats, fmt.Errorf("graph: store: bulk load: sync: %w", err)
+		}
+		if err := removeIntent(l.s.opts.Dir); err != nil {
+			return l.stats, fmt.Errorf("graph: store: bulk load: remove the intent record: %w", err)
+		}
+		l.intent = false
+	}
 	l.outs.close()
 	l.moves.close()
 	ok = true
@@ -661,7 +707,7 @@ func (l *BulkLoader) Finish(ctx context.Context) (BulkStats, error) {
 // combined without decoding, since such a spend holds only the spend fields, which come
 // last in the record. Anything else is decoded and combined field by field.
 func (l *BulkLoader) mergeOutpoints(ctx context.Context) error {
-	w := newStreamBatcher(l.sw, streamOutpoint)
+	w := newStreamBatcher(l.sw, streamOutpoint, l.s.checkSpace)
 	defer w.release()
 	var (
 		curKey []byte
@@ -753,11 +799,12 @@ type streamBatcher struct {
 	sw     *badger.StreamWriter
 	stream uint32
 	buf    *z.Buffer
-	kv     pb.KV // reused: KVToBuffer copies it into buf
+	kv     pb.KV        // reused: KVToBuffer copies it into buf
+	space  func() error // the store's free-space check, before each batch
 }
 
-func newStreamBatcher(sw *badger.StreamWriter, stream uint32) *streamBatcher {
-	return &streamBatcher{sw: sw, stream: stream, buf: z.NewBuffer(16<<20, "chaintrace.bulk.index")}
+func newStreamBatcher(sw *badger.StreamWriter, stream uint32, space func() error) *streamBatcher {
+	return &streamBatcher{sw: sw, stream: stream, buf: z.NewBuffer(16<<20, "chaintrace.bulk.index"), space: space}
 }
 
 func (w *streamBatcher) add(k, v []byte) error {
@@ -775,6 +822,9 @@ func (w *streamBatcher) flush() error {
 	defer w.buf.Reset()
 	if w.buf.LenNoPadding() == 0 {
 		return nil
+	}
+	if err := w.space(); err != nil {
+		return fmt.Errorf("graph: store: bulk load: %w", err)
 	}
 	if err := w.sw.Write(w.buf); err != nil {
 		return fmt.Errorf("graph: store: bulk load: write index: %w", err)

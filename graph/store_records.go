@@ -64,6 +64,9 @@ func (s *Store) PutRecords(ctx context.Context, ns string, recs []Record) error 
 		return err
 	}
 	defer s.leave()
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("put records of %q: %w", ns, err)
+	}
 	headers := make([][]byte, len(recs))
 	for i, r := range recs {
 		if len(r.Value) <= recordChunkSize {

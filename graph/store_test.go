@@ -577,6 +577,13 @@ func TestStoreIncompatible(t *testing.T) {
 			_, err := OpenStore(ctx, StoreOptions{Dir: dir})
 			require.ErrorIs(t, err, ErrIncompatibleStore)
 			require.ErrorContains(t, err, fmt.Sprintf("format %d", ver))
+			if ver > StoreFormatVersion {
+				require.ErrorIs(t, err, ErrNewerStoreFormat)
+				require.ErrorContains(t, err, "run a newer chaintrace")
+			} else {
+				require.ErrorIs(t, err, ErrOlderStoreFormat)
+				require.ErrorContains(t, err, "ingest again")
+			}
 		})
 	}
 	t.Run("another program's badger database", func(t *testing.T) {
@@ -584,7 +591,22 @@ func TestStoreIncompatible(t *testing.T) {
 		rawSet(t, dir, []byte("user/1"), []byte("alice"))
 		_, err := OpenStore(ctx, StoreOptions{Dir: dir})
 		require.ErrorIs(t, err, ErrIncompatibleStore)
+		require.ErrorIs(t, err, ErrForeignStore)
 		require.ErrorContains(t, err, "not a chaintrace store")
+		require.ErrorContains(t, err, "new or empty directory")
+		// Its data is left alone.
+		db, err := badger.Open(badger.DefaultOptions(dir).WithLoggingLevel(badger.ERROR))
+		require.NoError(t, err)
+		require.NoError(t, db.View(func(txn *badger.Txn) error { _, err := txn.Get([]byte("user/1")); return err }))
+		require.NoError(t, db.Close())
+	})
+	t.Run("another program's keys with chaintrace's tags", func(t *testing.T) {
+		// Keys that start like a block's, with a value that is not a block record: not
+		// mistaken for an interrupted bulk load.
+		dir := t.TempDir()
+		rawSet(t, dir, blockKey(nil, 1, 5), []byte("not a block"))
+		_, err := OpenStore(ctx, StoreOptions{Dir: dir})
+		require.ErrorIs(t, err, ErrForeignStore)
 	})
 	t.Run("garbled marker", func(t *testing.T) {
 		dir := t.TempDir()
@@ -593,6 +615,7 @@ func TestStoreIncompatible(t *testing.T) {
 		rawSet(t, dir, metaFormatKey, []byte("chaintrace"))
 		_, err := OpenStore(ctx, StoreOptions{Dir: dir})
 		require.ErrorIs(t, err, ErrIncompatibleStore)
+		require.ErrorIs(t, err, ErrForeignStore)
 	})
 	t.Run("block codec of a later version", func(t *testing.T) {
 		dir := t.TempDir()

@@ -82,7 +82,7 @@ func startBtcd(t *testing.T, miner btcutil.Address) *bitcoin.RPC {
 			<-done
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	for {
 		r, err = bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: host, User: "chaintrace", Pass: "chaintrace",

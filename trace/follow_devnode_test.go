@@ -55,7 +55,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a geth dev chain")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	n, err := devnode.Start(ctx, devnode.Config{Accounts: 4, NoHTTP: true})
 	if err != nil {

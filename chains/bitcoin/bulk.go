@@ -27,7 +27,8 @@ type BulkLoadOptions struct {
 // st, which must hold no block and no record yet (graph.ErrStoreNotEmpty), through the
 // store's bulk path (graph.BulkLoader), several times faster than Ingest's one commit per
 // block. It is all or nothing: after an error the store is as it was before (window starts
-// kept); after a crash it is empty. If the node's chain changes during the load (a block
+// kept); after a crash, the next graph.OpenStore rolls the interrupted load back to that
+// (graph.Store.Recovered says so) and the load can simply be run again. If the node's chain changes during the load (a block
 // whose parent is not the block before it), the load fails with graph.ErrParentMismatch
 // and can be retried, or left to Ingest, which follows reorgs.
 //

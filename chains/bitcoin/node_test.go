@@ -113,7 +113,7 @@ func startBtcd(t *testing.T, miningAddr btcutil.Address, extra ...string) *regte
 			<-done
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	var err error
 	for {

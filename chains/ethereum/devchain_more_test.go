@@ -16,7 +16,7 @@ import (
 // A node without the debug API: ingestion still works, but says loudly — in the result,
 // in each block's warnings and in the log — that internal transfers are missing.
 func TestDevChainWithoutDebugAPI(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	n := startNode(t, devnode.Config{NoDebug: true, NoHTTP: true})
 	playScenario(t, ctx, n)
@@ -62,7 +62,7 @@ func TestDevChainWithoutDebugAPI(t *testing.T) {
 // A reorg between two runs: the node forks below the stored tip; the next run walks back to
 // the fork point, rewinds the store and ingests the new branch.
 func TestDevChainReorg(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	n := startNode(t, devnode.Config{Accounts: 3, NoHTTP: true})
 	a, b, c := n.Account(0), n.Account(1), n.Account(2)
@@ -122,7 +122,7 @@ func TestDevChainReorg(t *testing.T) {
 // A node with a strict batch limit: the client halves its batches until the node accepts
 // them, and still gets every block.
 func TestDevChainBatchLimit(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	n := startNode(t, devnode.Config{Accounts: 2, BatchRequestLimit: 5})
 	a, b := n.Account(0), n.Account(1)
@@ -148,7 +148,7 @@ func TestDevChainBatchLimit(t *testing.T) {
 
 // Cancelling mid-run leaves whole blocks in chain order; the next run resumes after them.
 func TestDevChainCancelAndResume(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	n := startNode(t, devnode.Config{Accounts: 2, NoHTTP: true})
 	a, b := n.Account(0), n.Account(1)

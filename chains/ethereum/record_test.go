@@ -31,7 +31,7 @@ type recordedBlock struct {
 // blocks still decode, and that each has the transfers the scenario's shape implies.
 func TestRecordDevChain(t *testing.T) {
 	if *record {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 		defer cancel()
 		n := startNode(t, devnode.Config{NoHTTP: true})
 		playScenario(t, ctx, n)

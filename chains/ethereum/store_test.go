@@ -40,7 +40,7 @@ func storedBlocks(t testing.TB, st *graph.Store, from, to uint64) []*graph.Block
 // over the in-process connection, in two resumed runs; what the store gives back is what the
 // batched HTTP ingest into the in-test store produced, and passes the same checks.
 func TestDevChainIntoGraphStore(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	n := startNode(t, devnode.Config{NoHTTP: true})
 	s := playScenario(t, ctx, n)
@@ -99,7 +99,7 @@ func normalizeEmpty(b *graph.Block) *graph.Block {
 
 // A reorg between two runs against the real store.
 func TestDevChainReorgGraphStore(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	n := startNode(t, devnode.Config{Accounts: 3, NoHTTP: true})
 	a, b, c := n.Account(0), n.Account(1), n.Account(2)

@@ -118,11 +118,12 @@ func TestSaturationAndTimeout(t *testing.T) {
 	}
 	defer conn.Close()
 	_, _ = io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n") // and never the end of the headers
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	start := time.Now()
-	b, _ := io.ReadAll(conn)
-	if el := time.Since(start); el > 3*time.Second || strings.Contains(string(b), "200 OK") {
-		t.Errorf("stalled client kept for %s, got %q", el, b)
+	// The event: the server closes the connection (its 200 ms timeout). The read deadline
+	// only catches a server that never does, however slow the machine.
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	b, err := io.ReadAll(conn)
+	if err != nil || strings.Contains(string(b), "200 OK") {
+		t.Errorf("the server did not drop the stalled client (read: %v), got %q", err, b)
 	}
 }
 
@@ -157,7 +158,7 @@ func TestRunAndGracefulShutdown(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d", code)
 		}
-	case <-time.After(15 * time.Second):
+	case <-time.After(2 * time.Minute): // a hang guard, not a time limit
 		t.Fatal("no shutdown")
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {

@@ -38,6 +38,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/chaintrace/chaintrace/chains/bitcoin"
@@ -54,7 +55,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too ends the run through its deferred clean-up (the temporary store).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -127,7 +129,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxHops, "max-hops", -1, "prune taint beyond this many hops (default: unlimited)")
 	fs.StringVar(&o.minTaint, "min-taint", "0", "prune taint below this many base units per movement and source (0 = off)")
 	fs.StringVar(&o.asOf, "as-of", "", "read the labels as of this date (YYYY-MM-DD); default: ignoring dates")
-	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end)")
+	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end, or by the next run if this one is killed)")
 	fs.StringVar(&o.out, "out", "chaintrace-out", "directory for report.json, deposits.csv, flow-*.dot/.svg and report.html")
 	fs.BoolVar(&o.quiet, "q", false, "no progress display")
 	fs.StringVar(&o.verifyStore, "verify-store", "", "check the badger store in this directory (every block, outpoint and address index entry) and exit: 0 when consistent, 1 when not")
@@ -327,7 +329,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	}
 	storeDir := o.store
 	if storeDir == "" {
-		tmp, err := os.MkdirTemp("", "chaintrace-store-")
+		tmp, err := newTempStore("", u)
 		if err != nil {
 			return fmt.Errorf("temporary store: %w", err)
 		}
@@ -336,9 +338,14 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	}
 	st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: storeDir})
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", storeDir, err)
+		// The store's errors name the directory and say what to do.
+		return fmt.Errorf("store: %w", err)
 	}
 	defer st.Close()
+	if r, ok := st.Recovered(); ok {
+		// Shown even with -q: the run redoes work a crash interrupted.
+		fmt.Fprintf(stderr, "trace: store %s: %s\n", storeDir, r)
+	}
 
 	var runs []chainRun
 	params := map[string]string{}

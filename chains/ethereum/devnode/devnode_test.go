@@ -12,7 +12,7 @@ import (
 )
 
 func TestDevnodeTransferTraceWithdrawal(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard
 	defer cancel()
 	n, err := devnode.Start(ctx, devnode.Config{Accounts: 2})
 	if err != nil {
