@@ -116,7 +116,8 @@ func (s *Set) Labels() []Label {
 	return out
 }
 
-// Warnings returns the warnings of every batch added with AddBatch.
+// Warnings returns the warnings of every batch added with AddBatch and of every file read
+// with ReadFile or Read.
 func (s *Set) Warnings() []Warning { return append([]Warning(nil), s.warnings...) }
 
 // Addresses is the number of distinct (chain, address) pairs labelled.
