@@ -71,3 +71,32 @@ func TestDepositRefErrorIsShort(t *testing.T) {
 		t.Errorf("excerpt %q is long", q)
 	}
 }
+
+// FuzzDepositRef: any reference is refused with a short, printable ErrBadQuery, or comes
+// back in a canonical form that is accepted again unchanged.
+func FuzzDepositRef(f *testing.F) {
+	f.Add("bitcoin", "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16:0")
+	f.Add("bitcoin", "zzzz:0")
+	f.Add("ethereum", "0x"+strings.Repeat("ab", 32)+".log3")
+	f.Add("ethereum", "0x"+strings.Repeat("AB", 32)+".t0_1")
+	f.Fuzz(func(t *testing.T, chain, ref string) {
+		c := graph.Bitcoin
+		if chain == "ethereum" {
+			c = graph.Ethereum
+		}
+		got, err := depositRef(c, ref)
+		if err != nil {
+			if !errors.Is(err, ErrBadQuery) {
+				t.Fatalf("%q: %v is not ErrBadQuery", ref, err)
+			}
+			if msg := err.Error(); len(msg) > 4*maxQuoted+160 || strings.ContainsFunc(msg, func(r rune) bool { return !unicode.IsPrint(r) }) {
+				t.Fatalf("%q: message %q", ref, msg)
+			}
+			return
+		}
+		again, err := depositRef(c, got)
+		if err != nil || again != got {
+			t.Fatalf("%q → %q → %q, %v", ref, got, again, err)
+		}
+	})
+}

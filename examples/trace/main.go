@@ -19,6 +19,11 @@
 //	go run ./examples/trace -btc-blocks ~/.bitcoin/blocks -to 200000
 //	go run ./examples/trace -etl ./export -labels my-labels.csv -actor lazarus -as-of 2025-03-01
 //
+// -verify-store DIR checks a store kept with -store (graph.Store.Verify) and exits: 0 when
+// it is consistent; 1, with what to do, when it is not (remove it and ingest again).
+//
+//	go run ./examples/trace -verify-store ./eth.db
+//
 // Progress (height, blocks/s, ETA) is shown on a terminal; -q silences it. Bad flags, an
 // unreachable node or an unreadable file end the run with one line on stderr and a non-zero
 // exit status (2 for bad flags, 1 otherwise).

@@ -35,13 +35,21 @@
 //     as scraped by brianleect/etherscan-labels. ParsePlainList: one address per line.
 //   - LoadFile picks the parser by file name (and decompresses ".gz").
 //
+// Set.ReadFile and Set.Read read any of these (but the SDN pair) straight into a Set as they
+// parse, in its compact form (a 32-byte record a label, the strings it shares with other
+// labels interned): a million-row list loads in a few seconds and well under 100 MB, and
+// a file that fails is refused at its first bad line and leaves the set as it was.
+// PERFORMANCE.md has the figures. Error messages quote at most a short escaped excerpt of
+// the bad input.
+//
 // # Queries
 //
 // A Set holds labels from many sources. LabelsOf answers "who is behind this address on this
 // day" (Label.ActiveAt: listed on or before the day, not yet withdrawn). Seeds returns one
 // Seed{Chain, Address, Source} per address matching a SeedQuery (a nexus, a sanctions
 // program, an entity or an incident), the source being the label's incident or else its
-// entity (one source per incident or per actor); Sinks returns map[entity][]graph.Address
+// entity (one source per incident or per actor) — SeedQuery.Only limits it to the
+// addresses a block window touches (Set.Has tests one); Sinks returns map[entity][]graph.Address
 // for a category, the shape of trace.Config's Exchanges. An address that is both an
 // exchange and sanctioned or a threat actor's is never guessed: it is left out of both and
 // reported as a Conflict (Set.Conflicts lists them all).

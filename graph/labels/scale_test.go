@@ -207,8 +207,8 @@ func mainnet1to255(tb testing.TB) string {
 
 // BenchmarkActorLabelsTrace: load n generated actor labels (LoadSet), find the labelled
 // addresses mainnet blocks 1–255 touch, seed those (SeedQuery.Only) and trace the blocks
-// with haircut — what examples/trace does per method. peak-RSS-MB is the process's high
-// water mark (it includes the test binary and earlier sub-benchmarks: run one size at a
+// with haircut — what examples/trace does per method. cpu-s/op is the CPU time (user and
+// system) of one run; peak-RSS-MB is the process's high water mark (it includes the test binary and earlier sub-benchmarks: run one size at a
 // time, -bench 'ActorLabelsTrace/1000000', for a clean figure).
 func BenchmarkActorLabelsTrace(b *testing.B) {
 	ctx := context.Background()
@@ -216,7 +216,9 @@ func BenchmarkActorLabelsTrace(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			p := writeActors(b, b.TempDir(), n)
+			cpu0, runs := cpuSeconds(), 0
 			for b.Loop() {
+				runs++
 				s, err := labels.LoadSet(ctx, p)
 				if err != nil {
 					b.Fatal(err)
@@ -263,6 +265,7 @@ func BenchmarkActorLabelsTrace(b *testing.B) {
 					b.Fatalf("no exposure of the block-170 payee: %+v", eng.Result().Exposure)
 				}
 			}
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(runs), "cpu-s/op")
 			b.ReportMetric(peakRSS(), "peak-RSS-MB")
 		})
 	}

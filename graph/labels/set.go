@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -29,8 +30,8 @@ type addrKey struct {
 type Set struct {
 	t        *table
 	warnings []Warning
-	mu       sync.Mutex
-	ix       *index // nil after a change; built by the first query
+	mu       sync.Mutex            // serializes building the index
+	ix       atomic.Pointer[index] // nil after a change; built by the first query
 }
 
 // index orders the records by chain and address (then in the order added): the records of
@@ -60,11 +61,7 @@ func (s *Set) Add(ls ...Label) error {
 	return nil
 }
 
-func (s *Set) changed() {
-	s.mu.Lock()
-	s.ix = nil
-	s.mu.Unlock()
-}
+func (s *Set) changed() { s.ix.Store(nil) }
 
 // AddBatch adds a loader's labels and keeps its warnings (see Warnings).
 func (s *Set) AddBatch(b *Batch) error {
@@ -116,7 +113,8 @@ func (s *Set) Labels() []Label {
 	return out
 }
 
-// Warnings returns the warnings of every batch added with AddBatch.
+// Warnings returns the warnings of every batch added with AddBatch and of every file read
+// with ReadFile or Read.
 func (s *Set) Warnings() []Warning { return append([]Warning(nil), s.warnings...) }
 
 // Addresses is the number of distinct (chain, address) pairs labelled.
@@ -125,10 +123,13 @@ func (s *Set) Addresses() int { return len(s.index().groups) - 1 }
 // index returns the index, building it after a change. Queries may run concurrently, so
 // the building is guarded.
 func (s *Set) index() *index {
+	if ix := s.ix.Load(); ix != nil {
+		return ix
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ix != nil {
-		return s.ix
+	if ix := s.ix.Load(); ix != nil {
+		return ix
 	}
 	t := s.t
 	// Records sort by chain, address, then the order added. The chains are few: each
@@ -171,8 +172,9 @@ func (s *Set) index() *index {
 		}
 	}
 	groups = append(groups, uint32(len(order)))
-	s.ix = &index{order: order, groups: groups}
-	return s.ix
+	ix := &index{order: order, groups: groups}
+	s.ix.Store(ix)
+	return ix
 }
 
 func (t *table) sameAddr(a, b *rec) bool { return a.addr == b.addr && t.p(a).chain == t.p(b).chain }
