@@ -60,9 +60,33 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	e.stats.Transfers++
 	e.curAsset = x.Asset // sinks and injected taint are per asset (v2 A.1)
 	seeds := e.xferSeeds[x.ID]
+	lin, lout, err := e.transferLegs(x, len(seeds) > 0)
+	if err != nil {
+		return e.wrapLegErr(b, tx, err)
+	}
 	if x.Amount.IsZero() || x.From == x.To {
 		for _, si := range seeds {
 			e.seedUsed[si] = true
+		}
+		// A zero-value leg still counts: an in-leg adds nothing to its link's buffer, an
+		// out-leg of value 0 receives nothing (spec §15.5).
+		zero := new(big.Int)
+		if lin >= 0 {
+			if err := e.checkVenue(lin, -1, x.ID, x.To); err != nil {
+				return e.wrapLegErr(b, tx, err)
+			}
+			if err := e.linkIn(lin, x.ID, x.Asset, zero, nil); err != nil {
+				return e.wrapLegErr(b, tx, err)
+			}
+		}
+		if lout >= 0 {
+			if err := e.checkVenue(-1, lout, x.ID, x.From); err != nil {
+				return e.wrapLegErr(b, tx, err)
+			}
+			if _, err := e.linkOutState(lout, x.ID, zero); err != nil {
+				return e.wrapLegErr(b, tx, err)
+			}
+			e.recordLinkOut(lout, x.ID, x.Asset, zero, nil)
 		}
 		return nil // self-transfers and zero transfers move nothing (step 1)
 	}
@@ -91,11 +115,26 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			h.st = h.st.minus(moved)
 		}
 		h.bal = new(big.Int).Sub(h.bal, amount)
+		if lout >= 0 {
+			// An out-leg: the venue's debit (clean: a venue holds no taint) is replaced
+			// by its link's buffer rescaled exactly to the amount (spec §15.5).
+			if !e.isVenue(x.From) {
+				return e.wrapLegErr(b, tx, e.legErr(lout, x.ID, fmt.Sprintf("an out-leg is not paid by a venue (%s is none)", x.From)))
+			}
+			st, err := e.linkOutState(lout, x.ID, amount)
+			if err != nil {
+				return e.wrapLegErr(b, tx, err)
+			}
+			moved = st
+		}
 	}
 	// Step 3: every tainted component moves one hop.
 	moved = moved.shifted()
 	if len(moved) > 0 {
 		e.txTainted = true
+		if lout >= 0 {
+			e.addLinkedIn(moved) // after the hop, before pruning (spec §15.5)
+		}
 	}
 	// Step 4: transfer seeds.
 	if len(seeds) > 0 {
@@ -134,7 +173,15 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		taint = moved.taint()
 		e.transfers[x.ID] = &TransferTaint{ID: x.ID, From: x.From, To: x.To, Asset: x.Asset, Amount: ratInt(amount), Taint: e.components(moved), Tainted: taint}
 	}
+	if lout >= 0 {
+		e.recordLinkOut(lout, x.ID, x.Asset, amount, moved)
+	}
 	// Step 6: credit.
+	if lin >= 0 {
+		if err := e.checkVenue(lin, -1, x.ID, x.To); err != nil {
+			return e.wrapLegErr(b, tx, err)
+		}
+	}
 	switch x.To {
 	case trace.FeeSink:
 		e.sinkAll(trace.SinkFees, moved)
@@ -156,6 +203,17 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	}
 	credit := moved
 	switch {
+	case lin >= 0:
+		// An in-leg: its taint goes into the link's buffer and the venue is credited
+		// clean (spec §15.3).
+		if err := e.linkIn(lin, x.ID, x.Asset, amount, moved); err != nil {
+			return e.wrapLegErr(b, tx, err)
+		}
+		credit = nil
+	case to.venue:
+		// A venue holds no taint: what arrives outside a link is recorded (spec §15.4).
+		e.sinkAll(trace.SinkVenueUnlinked, moved)
+		credit = nil
 	case isSeed:
 		e.sinkAll(trace.SinkReturnedToSeed, moved)
 		credit = nil
@@ -170,4 +228,49 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 	}
 	h.st = merge(h.st, credit)
 	return nil
+}
+
+// transferLegs looks transfer x up among this chain's link legs (link indexes, -1 for
+// none) and checks what the spec forbids of a leg (§15.9), as trace's engine does.
+func (e *Engine) transferLegs(x *graph.Transfer, seeded bool) (in, out int, err error) {
+	in, out = -1, -1
+	if e.links == nil {
+		return in, out, nil
+	}
+	if li, ok := e.inLegs[x.ID]; ok {
+		in = li
+		e.legSeen[x.ID] = true
+	}
+	if li, ok := e.outLegs[x.ID]; ok {
+		out = li
+		e.legSeen[x.ID] = true
+	}
+	if (in >= 0 || out >= 0) && x.From == x.To {
+		li := in
+		if li < 0 {
+			li = out
+		}
+		return in, out, e.legErr(li, x.ID, "a leg is a self-transfer")
+	}
+	if out >= 0 && seeded {
+		return in, out, e.legErr(out, x.ID, "an out-leg is a transfer seed")
+	}
+	return in, out, nil
+}
+
+// checkVenue checks that addr, which a leg of link inLi (an in-leg: its recipient) or
+// outLi (an out-leg: its sender) names, is a venue (spec §15.1, §15.9).
+func (e *Engine) checkVenue(inLi, outLi int, ref string, addr graph.Address) error {
+	if e.isVenue(addr) {
+		return nil
+	}
+	if inLi >= 0 {
+		return e.legErr(inLi, ref, fmt.Sprintf("an in-leg does not pay a venue (%s is none)", addr))
+	}
+	return e.legErr(outLi, ref, fmt.Sprintf("an out-leg is not paid by a venue (%s is none)", addr))
+}
+
+// wrapLegErr places a link error in the history, as trace's engine does.
+func (e *Engine) wrapLegErr(b *graph.Block, tx *graph.AccountTx, err error) error {
+	return fmt.Errorf("block %d tx %s: %w", b.Height, tx.Hash, err)
 }

@@ -30,6 +30,15 @@
 // taint, so an exact replay's received_total can differ from the integer one's where
 // rounding or pruning left such a movement clean in one replay and tainted in the other.
 //
+// Links, venues and multi-chain traces (spec §15) are replayed as trace does: an in-leg's
+// taint fills its link's buffer (sink linked_out), a venue is credited clean (taint paid
+// to it outside a link goes to venue_unlinked), and an out-leg of value w receives the
+// buffer rescaled exactly, w·C[c]/V of every component, one hop further, counted in
+// linked_in (which conservation counts as injected). Multi replays several chains merged
+// on block time, as trace.Multi; its result encodes as {"chains": …, "links": …}. The
+// link set is validated by package trace, and invalid links give the same
+// *trace.LinkError (wrapping trace.ErrInvalidLink).
+//
 // Only haircut rounds. Poison, FIFO, LIFO, TIHO and seniority move whole segments, so
 // their exact results are package trace's; New accepts haircut only.
 //

@@ -12,7 +12,7 @@ import (
 // sinks lists every sink in the order results list them.
 var sinks = []trace.Sink{
 	trace.SinkFees, trace.SinkBurned, trace.SinkExchangeAbsorbed, trace.SinkReturnedToSeed,
-	trace.SinkPrunedDust, trace.SinkPrunedHops, trace.SinkOverridden,
+	trace.SinkPrunedDust, trace.SinkPrunedHops, trace.SinkOverridden, trace.SinkLinkedOut, trace.SinkVenueUnlinked,
 }
 
 // addrInfo is what the engine knows about one address: its role and its receipts.
@@ -23,6 +23,7 @@ type addrInfo struct {
 	received *big.Int
 	tainted  *big.Rat
 	receives bool
+	venue    bool // a venue (spec §15.1): it converts value and holds no taint
 }
 
 // utxo is an unspent output.
@@ -84,6 +85,14 @@ type Engine struct {
 	outputs   map[string]*Output
 	transfers map[string]*TransferTaint
 
+	// Links (spec §15): the book (shared by the engines of a Multi), this chain's legs
+	// (reference → link index), the legs met, and the taint links carried in per asset.
+	links    *linkBook
+	inLegs   map[string]int
+	outLegs  map[string]int
+	legSeen  map[string]bool
+	linkedIn map[graph.Asset][]*big.Rat
+
 	started bool
 	last    graph.Position
 	stats   trace.Stats
@@ -105,10 +114,17 @@ func New(cfg trace.Config) (*Engine, error) {
 	if _, err := trace.NewEngine(cfg); err != nil {
 		return nil, err
 	}
-	if len(cfg.Venues) > 0 || len(cfg.Links) > 0 || cfg.Chain != "" {
-		// Refused rather than replayed without them: the figures would be v1's.
-		return nil, fmt.Errorf("%w: exact mode does not replay venues, links or several chains yet", trace.ErrBadConfig)
+	var lb *linkBook
+	if len(cfg.Links) > 0 {
+		lb = newLinkBook(cfg.Links)
 	}
+	return newEngine(cfg, lb), nil
+}
+
+// newEngine builds the tables of an engine for a configuration trace has validated;
+// lb is its link book (nil: none). cfg.Seeds may name other chains (a Multi lists every
+// seed in every engine, so that all share one source table): only cfg.Chain's apply.
+func newEngine(cfg trace.Config, lb *linkBook) *Engine {
 	// cfg is valid: what follows only builds the tables.
 	e := &Engine{
 		cfg:       cfg,
@@ -122,6 +138,7 @@ func New(cfg trace.Config) (*Engine, error) {
 		sinks:     map[graph.Asset]map[trace.Sink][]*big.Rat{},
 		outputs:   map[string]*Output{},
 		transfers: map[string]*TransferTaint{},
+		linkedIn:  map[graph.Asset][]*big.Rat{},
 	}
 	// Sources in bytewise name order, so that comparing ids compares names.
 	names := map[string]bool{}
@@ -152,7 +169,18 @@ func New(cfg trace.Config) (*Engine, error) {
 			e.addr(a).exchange = li
 		}
 	}
+	for _, v := range cfg.Venues {
+		e.addr(v).venue = true
+	}
+	if lb != nil {
+		e.links = lb
+		e.inLegs, e.outLegs = lb.legs(cfg.Chain)
+		e.legSeen = map[string]bool{}
+	}
 	for i, s := range cfg.Seeds {
+		if s.Chain != cfg.Chain {
+			continue // another chain's seed
+		}
 		switch {
 		case s.Address != "":
 			if ai := e.addr(s.Address); ai.seedSrc == 0 { // the first seed wins (spec §12.11)
@@ -164,7 +192,7 @@ func New(cfg trace.Config) (*Engine, error) {
 			e.xferSeeds[s.Transfer] = append(e.xferSeeds[s.Transfer], i)
 		}
 	}
-	return e, nil
+	return e
 }
 
 func zeros(n int) []*big.Rat {
@@ -442,6 +470,37 @@ func (e *Engine) distribute(b *graph.Block, tx *graph.UTXOTx, inSum *graph.Amoun
 		isSeed := a.seedSrc != 0
 		opSeeded := len(e.opSeeds[op]) > 0
 		value := out.Value.ToBig()
+		lin, lout := -1, -1
+		if e.links != nil {
+			if li, ok := e.inLegs[ref]; ok {
+				lin = li
+				e.legSeen[ref] = true
+			}
+			if li, ok := e.outLegs[ref]; ok {
+				lout = li
+				e.legSeen[ref] = true
+				// An out-leg's transaction spends only outputs venues held (spec §15.1).
+				ok := len(inAddrs) > 0
+				for _, in := range inAddrs {
+					if !e.isVenue(in) {
+						ok = false
+					}
+				}
+				if !ok {
+					return fmt.Errorf("block %d tx %s: %w", b.Height, tx.TxID, e.legErr(lout, ref, "an out-leg is not paid by a venue (its transaction spends an output no venue held)"))
+				}
+				// What the venue's outputs paid (clean) is replaced by the link's buffer
+				// rescaled exactly to the output's value, one hop further (spec §15.5).
+				rs, err := e.linkOutState(lout, ref, value)
+				if err != nil {
+					return fmt.Errorf("block %d tx %s: %w", b.Height, tx.TxID, err)
+				}
+				st = rs.shifted()
+				if len(st) > 0 {
+					e.addLinkedIn(st)
+				}
+			}
+		}
 		if len(st) > 0 {
 			st = e.prune(st, value)
 		}
@@ -449,6 +508,29 @@ func (e *Engine) distribute(b *graph.Block, tx *graph.UTXOTx, inSum *graph.Amoun
 		if len(st) > 0 {
 			taint = st.taint()
 			e.outputs[ref] = &Output{Outpoint: ref, Address: out.Address, Value: ratInt(value), Taint: e.components(st), Tainted: taint}
+		}
+		if lout >= 0 {
+			e.recordLinkOut(lout, ref, graph.BTC, value, st)
+		}
+		if lin >= 0 || a.venue {
+			if lin >= 0 {
+				if !a.venue {
+					return fmt.Errorf("block %d tx %s: %w", b.Height, tx.TxID, e.legErr(lin, ref, fmt.Sprintf("an in-leg does not pay a venue (%s is none)", out.Address)))
+				}
+				// An in-leg: its taint goes into the link's buffer (spec §15.3).
+				if err := e.linkIn(lin, ref, graph.BTC, value, st); err != nil {
+					return fmt.Errorf("block %d tx %s: %w", b.Height, tx.TxID, err)
+				}
+			} else {
+				e.sinkAll(trace.SinkVenueUnlinked, st) // a venue holds no taint (§15.4)
+			}
+			e.receive(a, out.Address, value, taint, inAddrs)
+			// The venue's output is clean.
+			if old, dup := e.utxos[op]; dup && (!tx.Coinbase || len(old.st) > 0) {
+				return fmt.Errorf("block %d tx %s: %w: output %s created twice", b.Height, tx.TxID, trace.ErrDoubleSpend, op)
+			}
+			e.utxos[op] = &utxo{addr: out.Address, value: out.Value}
+			continue
 		}
 		internal := e.receive(a, out.Address, value, taint, inAddrs)
 		if a.exchange >= 0 && value.Sign() != 0 {

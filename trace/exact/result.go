@@ -195,7 +195,15 @@ type Result struct {
 	// Injected is the taint each source brought in per asset (seeds, re-seeds,
 	// source-account sends): asset → source → amount, always an integer.
 	Injected map[graph.Asset]map[string]*big.Rat
-	Stats    trace.Stats
+	// LinkedIn is the taint links carried in per asset (spec §15.5): asset → source →
+	// amount. It counts as injected for conservation.
+	LinkedIn map[graph.Asset]map[string]*big.Rat
+	// Links are the trace's links (spec §15.7) when it declares any: a one-chain
+	// result's own, written in its JSON; a chain's result in a MultiResult shares the
+	// trace's, which only the MultiResult writes.
+	Links      map[string]*LinkResult
+	multiChain bool
+	Stats      trace.Stats
 }
 
 // ratio formats num/den in lowest terms; "0" when either is zero, as trace does.
@@ -281,6 +289,21 @@ func (e *Engine) Result() *Result {
 			r.Injected[asset][e.sources[src]] = v
 		}
 	}
+	for asset, row := range e.linkedIn {
+		for src, v := range row {
+			if src == 0 || v.Sign() == 0 {
+				continue
+			}
+			if r.LinkedIn == nil {
+				r.LinkedIn = map[graph.Asset]map[string]*big.Rat{}
+			}
+			if r.LinkedIn[asset] == nil {
+				r.LinkedIn[asset] = map[string]*big.Rat{}
+			}
+			r.LinkedIn[asset][e.sources[src]] = v
+		}
+	}
+	r.Links = e.linkResults()
 	for li := range e.exposure {
 		ex := &Exposure{Exchange: e.exLabels[li], Assets: map[graph.Asset]*AssetExposure{}}
 		for asset, x := range e.exposure[li].assets {
@@ -331,7 +354,8 @@ func (e *Engine) Result() *Result {
 }
 
 // CheckConservation verifies spec §9.3 per source and asset (v2 A.1), exactly: injected
-// = Σ taint still held (unspent outputs, holdings) + Σ over sinks. The error wraps
+// + linked_in = Σ taint still held (unspent outputs, holdings) + Σ over sinks (linked_out
+// and venue_unlinked included, spec §15.5). The error wraps
 // trace.ErrNotConserved.
 func (r *Result) CheckConservation() error {
 	type key struct {
@@ -368,6 +392,11 @@ func (r *Result) CheckConservation() error {
 			keys[key{asset, s}] = true
 		}
 	}
+	for asset, m := range r.LinkedIn {
+		for s := range m {
+			keys[key{asset, s}] = true
+		}
+	}
 	sorted := make([]key, 0, len(keys))
 	for k := range keys {
 		sorted = append(sorted, k)
@@ -380,9 +409,12 @@ func (r *Result) CheckConservation() error {
 	})
 	var errs []string
 	for _, k := range sorted {
-		inj := r.Injected[k.asset][k.source]
-		if inj == nil {
-			inj = new(big.Rat)
+		inj := new(big.Rat)
+		if v := r.Injected[k.asset][k.source]; v != nil {
+			inj.Add(inj, v)
+		}
+		if v := r.LinkedIn[k.asset][k.source]; v != nil {
+			inj.Add(inj, v)
 		}
 		got := held[k]
 		if got == nil {
@@ -455,6 +487,15 @@ func (r *Result) specObject() map[string]any {
 	}
 	for k, x := range r.Exposure {
 		j.Exposure[k] = x.spec()
+	}
+	for asset, m := range r.LinkedIn {
+		if j.LinkedIn == nil {
+			j.LinkedIn = map[string]map[string]string{}
+		}
+		j.LinkedIn[string(asset)] = jsonAmounts(m)
+	}
+	if r.Links != nil && !r.multiChain {
+		j.Links = jsonLinks(r.Links, false)
 	}
 	for k, a := range r.Addresses {
 		m := make(map[string]specjson.Address, len(a.Assets))

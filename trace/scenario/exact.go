@@ -1,24 +1,32 @@
 package scenario
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/exact"
 )
 
 // RunExact replays the scenario under method in the spec's informative exact mode (§6)
 // and returns the result object as JSON, amounts as "n" or "p/q". Haircut runs on the
-// exact engine (package trace/exact); every other method never rounds, so its exact
-// result is the integer engine's, and Run gives it.
+// exact engine (package trace/exact), one chain or several (exact.Multi), links and venues
+// included: out-legs receive their link's buffer rescaled exactly (§15.5). Poison never
+// does arithmetic, so its exact result is the integer engine's. FIFO, LIFO, seniority and
+// TIHO never round without links, so their exact result is then the integer one; with
+// links their lots are rescaled into fractions of units, which package exact does not
+// replay yet (ErrExactLinks).
 func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
-	if s.Chains != nil || len(s.Links) > 0 || len(s.Venues) > 0 {
-		// Links rescale buffers onto out-legs exactly proportionally in exact mode, for
-		// every method but poison (spec §15.5): the lots of FIFO, LIFO and seniority then
-		// hold fractions of units, which package exact does not replay yet.
-		if method != trace.Poison {
+	linked := s.Chains != nil || len(s.Links) > 0 || len(s.Venues) > 0
+	if method != trace.Haircut {
+		if linked && method != trace.Poison {
+			// The integer replay finds every invalid link (§15.9) as exact mode would.
+			if _, err := s.RunAny(method); err != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%s: %w", s.Name, ErrExactLinks)
 		}
 		res, err := s.RunAny(method)
@@ -27,8 +35,8 @@ func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
 		}
 		return json.Marshal(res)
 	}
-	if method != trace.Haircut {
-		res, err := s.Run(method)
+	if s.Chains != nil {
+		res, err := s.runExactMulti()
 		if err != nil {
 			return nil, err
 		}
@@ -42,10 +50,10 @@ func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
 }
 
 // ErrExactLinks is returned by RunExact for a scenario with venues, links or several
-// chains under a method whose exact result is not the integer one.
-var ErrExactLinks = errors.New("exact mode does not replay venues, links or several chains yet (only poison, whose exact result is the integer one)")
+// chains under FIFO, LIFO, seniority or TIHO, whose exact out-legs hold fractional lots.
+var ErrExactLinks = errors.New("exact mode does not replay links under fifo, lifo, seniority or tiho yet (haircut and poison only)")
 
-// runExactHaircut replays the scenario on the exact engine.
+// runExactHaircut replays a one-chain scenario on the exact engine.
 func (s *Scenario) runExactHaircut() (*exact.Result, error) {
 	eng, err := exact.New(s.Config(trace.Haircut))
 	if err != nil {
@@ -57,7 +65,34 @@ func (s *Scenario) runExactHaircut() (*exact.Result, error) {
 	if err := s.apply(eng); err != nil {
 		return nil, err
 	}
+	if err := eng.CheckLinks(); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
 	return eng.Result(), nil
+}
+
+// runExactMulti replays a multi-chain scenario on exact engines, its chains merged on
+// time.
+func (s *Scenario) runExactMulti() (*exact.MultiResult, error) {
+	var cfgs []trace.Config
+	for _, sub := range s.Chains {
+		cfgs = append(cfgs, sub.Config(trace.Haircut))
+	}
+	m, err := exact.NewMulti(cfgs, s.Seeds, s.Links)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	srcs := map[graph.Chain]trace.ChainBlocks{}
+	for _, sub := range s.Chains {
+		if err := sub.declare(m.Engine(sub.Chain)); err != nil {
+			return nil, err
+		}
+		srcs[sub.Chain] = &blockList{blocks: sub.blocks}
+	}
+	if err := m.Replay(context.Background(), srcs); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	return m.Result(), nil
 }
 
 // CheckExact compares a result of RunExact with the file's exact expectation for method:

@@ -20,9 +20,14 @@ func TestVectorsExact(t *testing.T) {
 		for _, m := range sc.Methods {
 			t.Run(filepath.Base(f)+"/"+m, func(t *testing.T) {
 				got, err := sc.RunExact(m)
-				if linked := sc.Chains != nil || len(sc.Links) > 0; linked && m != trace.Poison || sc.ExpectedError != "" {
-					// Not replayed in exact mode yet, or invalid: refused, never wrong.
-					require.Error(t, err)
+				if sc.ExpectedError != "" {
+					// Invalid (spec §15.9): refused, naming what is at fault.
+					require.ErrorContains(t, err, sc.ExpectedError)
+					return
+				}
+				if linked := sc.Chains != nil || len(sc.Links) > 0; linked && m != trace.Poison && m != trace.Haircut {
+					// Fractional lots are not replayed in exact mode yet: refused, never wrong.
+					require.ErrorIs(t, err, scenario.ErrExactLinks)
 					return
 				}
 				require.NoError(t, err)
