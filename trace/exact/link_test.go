@@ -135,14 +135,14 @@ func TestLinkErrorsAsTrace(t *testing.T) {
 			blocks: blocks, says: "does not pay a venue"},
 		{name: "out-leg not from a venue", cfg: func(c *trace.Config) { c.Links[0].Out = []graph.Leg{{Ref: "x4.0"}} },
 			blocks: append(blocks[:3:3], graph.Block{Chain: graph.Ethereum, Height: 4, AccountTxs: []graph.AccountTx{xfer("x4", "x4.0", "A", "B", tka, 0)}}),
-			says: "not paid by a venue"},
+			says:   "not paid by a venue"},
 		{name: "self-transfer leg", cfg: func(c *trace.Config) { c.Links[0].Out = []graph.Leg{{Ref: "x4.0"}} },
 			blocks: append(blocks[:3:3], graph.Block{Chain: graph.Ethereum, Height: 4, AccountTxs: []graph.AccountTx{xfer("x4", "x4.0", "P", "P", tkb, 1)}}),
-			says: "self-transfer"},
+			says:   "self-transfer"},
 		{name: "leg not found", blocks: blocks[:2], says: "out-leg not found"},
 		{name: "in-legs of two assets", cfg: func(c *trace.Config) { c.Links[0].In = append(c.Links[0].In, graph.Leg{Ref: "x4.0"}) },
 			blocks: []graph.Block{blocks[0], blocks[1], {Chain: graph.Ethereum, Height: 3, AccountTxs: []graph.AccountTx{xfer("x4", "x4.0", "A", "P", tkb, 0)}}},
-			says: "two assets"},
+			says:   "two assets"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
