@@ -288,7 +288,7 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 	for i := range e.holds {
 		h := &e.holds[i]
 		sh := snapHolding{Addr: e.addrTab.name(h.addr), Asset: e.assets[h.asset], Bal: h.bal, St: toSnap(h.st), Received: h.received, Tainted: h.tainted, Receives: h.receives}
-		s.HoldOpen = append(s.HoldOpen, snapOpen{Implicit: h.implicit, Opened: h.opened})
+		s.HoldOpen = append(s.HoldOpen, snapOpen{Implicit: e.implicit[int32(i)], Opened: h.opened})
 		for _, c := range h.contrib {
 			sh.Contrib = append(sh.Contrib, snapContrib{c.c.src, c.c.hop, c.mov, c.amt})
 		}
@@ -497,7 +497,13 @@ func RestoreEngine(cfg Config, data []byte) (*Engine, error) {
 		return nil, bad("holding opening balances")
 	}
 	for i, o := range s.HoldOpen {
-		e.holds[i].implicit, e.holds[i].opened = o.Implicit, o.Opened
+		e.holds[i].opened = o.Opened
+		if !o.Implicit.IsZero() {
+			if e.implicit == nil {
+				e.implicit = map[int32]uint256.Int{}
+			}
+			e.implicit[int32(i)] = o.Implicit
+		}
 	}
 	e.openingUnknown = s.OpeningUnknown
 	if e.links == nil && (len(s.Links) > 0 || len(s.LegsSeen) > 0) || e.links != nil && len(s.Links) != len(e.links.links) {

@@ -135,11 +135,9 @@ type holding struct {
 	// §10.3, per asset): the per-address totals add up every asset's units.
 	received, tainted uint256.Int
 	receives          bool
-	// Opening balance (Config.OpeningBalances): implicit is what clean pre-window funds
-	// covered of debits above the known balance; opened says the opening balance was
-	// asked for.
-	implicit uint256.Int
-	opened   bool
+	// opened says the holding's opening balance was asked for (Config.OpeningBalances);
+	// what clean pre-window funds covered of its debits is in Engine.implicit.
+	opened bool
 }
 
 // Stats counts what the engine saw; it helps judge how complete a trace is.
@@ -212,6 +210,11 @@ type Engine struct {
 	anyVenue bool
 	engID    uint16 // this engine's number among a multi-chain trace's engines
 	ctx      context.Context
+	// implicit is, by holding index, what clean pre-window funds covered of the holding's
+	// debits above its known balance (Params.ImplicitBalances): rare, so kept aside.
+	implicit map[int32]uint256.Int
+	mv       move           // the account transfer being applied
+	feeX     graph.Transfer // the fee pseudo-transfer being applied
 	// openingUnknown lists the holdings whose opening balance the source could not give.
 	openingUnknown []HoldingRef
 
