@@ -16,13 +16,14 @@ import (
 // exact engine (package trace/exact), one chain or several (exact.Multi), links and venues
 // included: out-legs receive their link's buffer rescaled exactly (§15.5). Poison never
 // does arithmetic, so its exact result is the integer engine's. FIFO, LIFO, seniority and
-// TIHO never round without links, so their exact result is then the integer one; with
-// links their lots are rescaled into fractions of units, which package exact does not
-// replay yet (ErrExactLinks).
+// TIHO never round without links (venues and several chains included), so their exact
+// result is then the integer one; with links their lots are rescaled into fractions of
+// units, which package exact does not replay yet (ErrExactLinks).
 func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
-	linked := s.Chains != nil || len(s.Links) > 0 || len(s.Venues) > 0
 	if method != trace.Haircut {
-		if linked && method != trace.Poison {
+		// Venues and several chains alone never split a lot: only a link's rescaling
+		// does (§15.5), so only links keep the ordered methods from the integer result.
+		if len(s.Links) > 0 && method != trace.Poison {
 			// The integer replay finds every invalid link (§15.9) as exact mode would.
 			if _, err := s.RunAny(method); err != nil {
 				return nil, err
@@ -49,8 +50,8 @@ func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
 	return json.Marshal(res)
 }
 
-// ErrExactLinks is returned by RunExact for a scenario with venues, links or several
-// chains under FIFO, LIFO, seniority or TIHO, whose exact out-legs hold fractional lots.
+// ErrExactLinks is returned by RunExact for a scenario with links under FIFO, LIFO,
+// seniority or TIHO, whose exact out-legs hold fractional lots.
 var ErrExactLinks = errors.New("exact mode does not replay links under fifo, lifo, seniority or tiho yet (haircut and poison only)")
 
 // runExactHaircut replays a one-chain scenario on the exact engine.
