@@ -194,7 +194,9 @@ func (e *Engine) debit(m *move) error {
 			h.st = mergeRuns(h.st)
 		}
 		h.bal.Add(&h.bal, &short)
-		e.addImplicit(h, &short)
+		if e.cfg.OpeningBalances != nil { // only an opening balance needs to know it
+			e.addImplicit(h, &short)
+		}
 		e.stats.ImplicitBalanceDebits++
 	}
 	if e.addrs[ai].seedSrc != 0 {
