@@ -332,6 +332,18 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// Label problems are shown, not only counted: a reader must see which rows were
+	// skipped or defaulted, and why.
+	if ws := set.Warnings(); len(ws) > 0 {
+		const show = 10
+		for i, w := range ws {
+			if i == show {
+				u.warn("labels: … and %d more warning(s)", len(ws)-show)
+				break
+			}
+			u.warn("labels: %s", w)
+		}
+	}
 	storeDir := o.store
 	if storeDir == "" {
 		tmp, err := newTempStore("", u)

@@ -559,3 +559,18 @@ func BenchmarkDefaultRun(b *testing.B) {
 		}
 	}
 }
+
+// Label problems are shown, not only counted: each skipped or defaulted row with its file
+// and line (up to ten, then how many more).
+func TestLabelWarningsListed(t *testing.T) {
+	_, _, errOut := runMain(t, "-q", "-labels", "../../testdata/labels/dprk-attribution/fbi_attributed_dprk_addresses.csv", "-btc-blocks", t.TempDir())
+	for _, want := range []string{
+		"warning: labels: ../../testdata/labels/dprk-attribution/fbi_attributed_dprk_addresses.csv:1: defaulted: no confidence column",
+		"fbi_attributed_dprk_addresses.csv:68: skipped: chain BSC is not modelled",
+		"fbi_attributed_dprk_addresses.csv:74: skipped: chain POLYGON is not modelled",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
