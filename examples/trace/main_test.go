@@ -210,7 +210,7 @@ func TestDefaultRun(t *testing.T) {
 	if len(res.Console) > 0 {
 		t.Errorf("report.html: console messages %q", res.Console)
 	}
-	for _, s := range append([]string{"SIMULATION", "Where the taint went under haircut", "<svg"}, exchanges...) {
+	for _, s := range append([]string{"SIMULATION", "Where the taint in ETH went under haircut", "<svg"}, exchanges...) {
 		if !strings.Contains(res.DOM, s) {
 			t.Errorf("rendered report.html lacks %q", s)
 		}
