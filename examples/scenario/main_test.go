@@ -32,20 +32,8 @@ func TestExactCheckVectors(t *testing.T) {
 				require.Contains(t, stderr.String(), `"BAD"`)
 				return
 			}
-			if strings.HasPrefix(filepath.Base(f), "L") {
-				// Links under fifo, lifo and seniority (fractional lots) are not replayed
-				// in exact mode yet: refused with the reason, never a wrong figure;
-				// haircut and poison pass.
-				require.Equal(t, 1, code)
-				require.Contains(t, stderr.String(), "exact mode does not replay links under fifo")
-				require.NotContains(t, stderr.String(), "expected")
-				for _, m := range []string{"haircut", "poison"} {
-					stdout.Reset()
-					stderr.Reset()
-					require.Equal(t, 0, run([]string{"-exact", "-check", "-method", m, f}, &stdout, &stderr), m+": "+stderr.String())
-				}
-				return
-			}
+			// Every method the vector lists passes, links under fifo, lifo and seniority
+			// (fractional lots) included.
 			require.Equal(t, 0, code, stderr.String())
 			var out map[string]json.RawMessage
 			require.NoError(t, json.Unmarshal(stdout.Bytes(), &out))

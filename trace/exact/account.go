@@ -100,7 +100,11 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			if !e.cfg.Params.ImplicitBalances {
 				return fmt.Errorf("block %d tx %s transfer %s: %w: %s holds %s %s, sends %s", b.Height, tx.Hash, x.ID, trace.ErrOverdraft, x.From, h.bal, x.Asset, amount)
 			}
-			// Clean funds from before the window cover the shortfall.
+			// Clean funds from before the window cover the shortfall: the oldest units.
+			if e.seq {
+				short := new(big.Int).Sub(amount, h.bal)
+				h.st = appendLots(composition{{c: cleanComp, amt: ratInt(short)}}, h.st)
+			}
 			h.bal = new(big.Int).Set(amount)
 			e.stats.ImplicitBalanceDebits++
 		}
@@ -110,11 +114,18 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			amt := ratInt(amount)
 			moved = composition{{c: comp{src: src.seedSrc}, amt: amt}}
 			e.addInjected(src.seedSrc, amt)
+		} else if e.seq && len(h.st) > 0 {
+			h.st, moved = e.take(h.st, amount)
 		} else if len(h.st) > 0 {
 			moved = h.st.share(amount, h.bal)
 			h.st = h.st.minus(moved)
 		}
 		h.bal = new(big.Int).Sub(h.bal, amount)
+		if src := e.addrs[x.From]; src.seedSrc != 0 && e.seq {
+			// A source account's own taint is not tracked: its sequence is one clean lot
+			// that matches the balance.
+			h.st = appendLot(nil, seg{c: cleanComp, amt: ratInt(h.bal)})
+		}
 		if lout >= 0 {
 			// An out-leg: the venue's debit (clean: a venue holds no taint) is replaced
 			// by its link's buffer rescaled exactly to the amount (spec §15.5).
@@ -129,7 +140,11 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 		}
 	}
 	// Step 3: every tainted component moves one hop.
-	moved = moved.shifted()
+	if e.seq {
+		moved = hopSeq(moved) // nil when no lot is tainted
+	} else {
+		moved = moved.shifted()
+	}
 	if len(moved) > 0 {
 		e.txTainted = true
 		if lout >= 0 {
@@ -156,9 +171,16 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			}
 			src := e.srcID[s.Source]
 			amt := ratAmount(&n)
-			seeded = seeded.add(comp{src: src}, amt)
+			if e.seq {
+				seeded = appendLot(seeded, seg{c: comp{src: src}, amt: amt})
+			} else {
+				seeded = seeded.add(comp{src: src}, amt)
+			}
 			e.addInjected(src, amt)
 			left.Sub(&left, &n)
+		}
+		if e.seq && len(seeded) > 0 {
+			seeded = appendLot(seeded, seg{c: cleanComp, amt: ratAmount(&left)})
 		}
 		// The seeded units replace what the method computed (now in overridden); with a
 		// zero amount the transfer arrives clean.
@@ -226,7 +248,14 @@ func (e *Engine) transfer(b *graph.Block, tx *graph.AccountTx, x *graph.Transfer
 			credit = nil
 		}
 	}
-	h.st = merge(h.st, credit)
+	switch {
+	case e.seq && len(credit) > 0:
+		h.st = appendLots(h.st, credit)
+	case e.seq:
+		h.st = appendLot(h.st, seg{c: cleanComp, amt: ratInt(amount)})
+	default:
+		h.st = merge(h.st, credit)
+	}
 	return nil
 }
 

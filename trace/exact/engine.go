@@ -93,23 +93,25 @@ type Engine struct {
 	legSeen  map[string]bool
 	linkedIn map[graph.Asset][]*big.Rat
 
+	// seq: the method keeps lot sequences (FIFO, LIFO, TIHO, seniority), CLEAN lots
+	// included, instead of haircut's compositions (see sequence.go).
+	seq bool
+
 	started bool
 	last    graph.Position
 	stats   trace.Stats
 	fees    []feeEntry // TaintFee: this block's fees, for its coinbase
 }
 
-// New returns an exact-mode engine for cfg. cfg.Method must be trace.Haircut: the other
-// methods only move whole segments and never round (spec §6), so their exact results are
-// trace's own; use trace.NewEngine for them. The configuration is validated by
-// trace.NewEngine itself, so both accept and refuse the same, with the same errors
-// (wrapping trace.ErrBadConfig).
+// New returns an exact-mode engine for cfg. cfg.Method is trace.Haircut or one of the
+// ordered methods (trace.FIFO, trace.LIFO, trace.Seniority, trace.TIHO), which keep lot
+// sequences: they never round without links, but a link's exact rescaling (§15.5) makes
+// their lots fractions of units. Poison never does arithmetic: use trace.NewEngine for it.
+// The configuration is validated by trace.NewEngine itself, so both accept and refuse
+// the same, with the same errors (wrapping trace.ErrBadConfig).
 func New(cfg trace.Config) (*Engine, error) {
-	if cfg.Method != trace.Haircut {
-		if _, err := trace.MethodByName(cfg.Method); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: exact mode replays haircut only; method %s never rounds, so trace.NewEngine gives its exact result", trace.ErrBadConfig, cfg.Method)
+	if err := checkMethod(cfg.Method); err != nil {
+		return nil, err
 	}
 	if _, err := trace.NewEngine(cfg); err != nil {
 		return nil, err
@@ -156,6 +158,7 @@ func newEngine(cfg trace.Config, lb *linkBook) *Engine {
 	if cfg.Model == graph.UTXO {
 		e.curAsset = graph.BTC // a UTXO chain's one asset
 	}
+	e.seq = cfg.Method != trace.Haircut
 	e.seedUsed = make([]bool, len(cfg.Seeds))
 
 	// Exchanges, in label order.
@@ -193,6 +196,18 @@ func newEngine(cfg trace.Config, lb *linkBook) *Engine {
 		}
 	}
 	return e
+}
+
+// checkMethod refuses a method exact mode does not replay, as New and NewMulti do.
+func checkMethod(method string) error {
+	switch method {
+	case trace.Haircut, trace.FIFO, trace.LIFO, trace.TIHO, trace.Seniority:
+		return nil
+	}
+	if _, err := trace.MethodByName(method); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: exact mode does not replay method %s: it never does arithmetic, so trace.NewEngine gives its exact result", trace.ErrBadConfig, method)
 }
 
 func zeros(n int) []*big.Rat {
@@ -298,13 +313,20 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, addr graph.Address, value *
 		}
 		src := e.srcID[s.Source]
 		amt := ratAmount(&n)
-		out = out.add(comp{src: src}, amt)
+		if e.seq {
+			out = appendLot(out, seg{c: comp{src: src}, amt: amt})
+		} else {
+			out = out.add(comp{src: src}, amt)
+		}
 		e.addInjected(src, amt)
 		left.Sub(&left, &n)
 		seeded = true
 	}
 	if !seeded {
 		return st
+	}
+	if e.seq {
+		out = appendLot(out, seg{c: cleanComp, amt: ratAmount(&left)})
 	}
 	return out
 }
@@ -321,6 +343,9 @@ func (e *Engine) SetBalance(addr graph.Address, asset graph.Asset, amount graph.
 	h := e.holding(addr, asset)
 	h.bal = amount.ToBig()
 	h.st = nil
+	if e.seq {
+		h.st = appendLot(nil, seg{c: cleanComp, amt: ratInt(h.bal)})
+	}
 	return nil
 }
 
@@ -421,7 +446,17 @@ func (e *Engine) applyUTXOTx(b *graph.Block, tx *graph.UTXOTx) error {
 		if _, o := inSum.AddOverflow(&inSum, &u.value); o {
 			return &trace.OverflowError{Height: b.Height, Tx: tx.TxID, What: "input sum"}
 		}
-		if len(u.st) > 0 {
+		switch {
+		case e.seq:
+			// The unit stream: the inputs' sequences in input order, a clean input one
+			// CLEAN lot (spec §7.4); every tainted lot moves one hop.
+			if len(u.st) > 0 {
+				pool = appendLots(pool, hopSeq(u.st))
+				tainted = true
+			} else {
+				pool = appendLot(pool, seg{c: cleanComp, amt: ratAmount(&u.value)})
+			}
+		case len(u.st) > 0:
 			// Every tainted component moves one hop (spec §7.1).
 			pool = merge(pool, u.st.shifted())
 			tainted = true
@@ -454,12 +489,24 @@ func (e *Engine) distribute(b *graph.Block, tx *graph.UTXOTx, inSum *graph.Amoun
 	if tainted {
 		e.stats.TaintedTxs++
 		total := inSum.ToBig()
-		for i := range tx.Outputs {
-			outs[i] = pool.share(tx.Outputs[i].Value.ToBig(), total)
+		if e.seq {
+			values := make([]*big.Int, len(tx.Outputs))
+			for i := range tx.Outputs {
+				values[i] = tx.Outputs[i].Value.ToBig()
+			}
+			outs, feeSt = e.splitSeq(pool, values, fee.ToBig())
+			for i := range outs {
+				outs[i] = orNil(outs[i]) // an all-CLEAN sequence is stored as clean
+			}
+			feeSt = orNil(feeSt)
+		} else {
+			for i := range tx.Outputs {
+				outs[i] = pool.share(tx.Outputs[i].Value.ToBig(), total)
+			}
+			// The fee is the last recipient and takes what is left, which in exact
+			// arithmetic is its proportional share.
+			feeSt = pool.share(fee.ToBig(), total)
 		}
-		// The fee is the last recipient and takes what is left, which in exact
-		// arithmetic is its proportional share.
-		feeSt = pool.share(fee.ToBig(), total)
 	}
 	for i := range tx.Outputs {
 		out := &tx.Outputs[i]
@@ -495,7 +542,11 @@ func (e *Engine) distribute(b *graph.Block, tx *graph.UTXOTx, inSum *graph.Amoun
 				if err != nil {
 					return fmt.Errorf("block %d tx %s: %w", b.Height, tx.TxID, err)
 				}
-				st = rs.shifted()
+				if e.seq {
+					st = hopSeq(rs)
+				} else {
+					st = rs.shifted()
+				}
 				if len(st) > 0 {
 					e.addLinkedIn(st)
 				}
@@ -627,8 +678,21 @@ func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx) error {
 	}
 	inSum := subsidy
 	var pool composition
+	if e.seq {
+		pool = appendLot(pool, seg{c: cleanComp, amt: ratAmount(&subsidy)})
+	}
 	tainted := false
 	for _, f := range fees {
+		if e.seq {
+			if len(f.st) > 0 {
+				pool = appendLots(pool, hopSeq(f.st))
+				tainted = true
+			} else {
+				pool = appendLot(pool, seg{c: cleanComp, amt: ratAmount(&f.value)})
+			}
+			inSum.Add(&inSum, &f.value)
+			continue
+		}
 		if len(f.st) > 0 {
 			pool = merge(pool, f.st.shifted()) // the coinbase is one more transaction
 			tainted = true

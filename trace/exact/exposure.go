@@ -49,6 +49,9 @@ func (e *Engine) exposureRow(li int, asset graph.Asset) *assetExposureAcc {
 // arrival is listed among the deposits.
 func (e *Engine) arrive(li int, asset graph.Asset, ref string, to graph.Address, value *big.Int, st composition, internal bool) {
 	x := e.exposureRow(li, asset)
+	if e.seq {
+		st = aggregate(st) // the tainted components; nil when there are none
+	}
 	if internal && len(st) == 0 {
 		return
 	}

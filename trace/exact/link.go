@@ -85,7 +85,13 @@ func (e *Engine) linkIn(li int, ref string, asset graph.Asset, value *big.Int, s
 	}
 	l.ins++
 	l.value = new(big.Int).Add(l.value, value)
-	if len(st) > 0 {
+	switch {
+	case e.seq && len(st) > 0:
+		l.buf = appendLots(l.buf, st) // the lots in order, CLEAN ones included
+		e.sinkAll(trace.SinkLinkedOut, st)
+	case e.seq:
+		l.buf = appendLot(l.buf, seg{c: cleanComp, amt: ratInt(value)})
+	case len(st) > 0:
 		l.buf = merge(l.buf, st)
 		e.sinkAll(trace.SinkLinkedOut, st)
 	}
@@ -101,6 +107,9 @@ func (e *Engine) linkOutState(li int, ref string, w *big.Int) (composition, erro
 	}
 	if l.value.Sign() == 0 {
 		return nil, nil
+	}
+	if e.seq {
+		return rescaleSeq(l.buf, l.value, w), nil
 	}
 	return l.buf.share(w, l.value), nil
 }
@@ -124,7 +133,9 @@ func (e *Engine) addLinkedIn(st composition) {
 		e.linkedIn[e.curAsset] = row
 	}
 	for _, g := range st {
-		row[g.c.src] = new(big.Rat).Add(row[g.c.src], g.amt)
+		if g.c.src != 0 { // a lot sequence's CLEAN lots are no taint
+			row[g.c.src] = new(big.Rat).Add(row[g.c.src], g.amt)
+		}
 	}
 }
 

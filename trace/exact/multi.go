@@ -21,14 +21,11 @@ type Multi struct {
 
 // NewMulti validates a multi-chain trace as trace.NewMulti does (same arguments, same
 // errors: *trace.LinkError for an invalid link set, trace.ErrBadConfig for the rest) and
-// returns it ready to replay. Every chain's Method must be trace.Haircut.
+// returns it ready to replay. Every chain's Method is one New accepts.
 func NewMulti(cfgs []trace.Config, seeds []trace.Seed, links []graph.Link) (*Multi, error) {
 	for _, c := range cfgs {
-		if c.Method != trace.Haircut {
-			if _, err := trace.MethodByName(c.Method); err != nil {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%w: exact mode replays haircut only; method %s never rounds, so trace.NewMulti gives its exact result", trace.ErrBadConfig, c.Method)
+		if err := checkMethod(c.Method); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := trace.NewMulti(cfgs, seeds, links); err != nil {

@@ -180,7 +180,7 @@ func (s Sinks) Total(asset graph.Asset, k trace.Sink) *big.Rat {
 // trace.Result's, which is the spec's result object (§10, §11).
 type Result struct {
 	Model  graph.Model
-	Method string // always trace.Haircut
+	Method string // trace.Haircut or an ordered method
 	Params trace.Params
 
 	Outputs   map[string]*Output        // UTXO: tainted outputs as they arrived
@@ -216,6 +216,9 @@ func ratio(num, den *big.Rat) string {
 
 // components converts a composition into Components, sorted by (source, hop).
 func (e *Engine) components(st composition) []Component {
+	if e.seq {
+		st = aggregate(st)
+	}
 	out := make([]Component, 0, len(st))
 	for _, g := range st {
 		out = append(out, Component{Source: e.sources[g.c.src], Hop: g.c.hop, Amount: g.amt})
@@ -227,7 +230,7 @@ func (e *Engine) components(st composition) []Component {
 // replaying; the returned Result does not change.
 func (e *Engine) Result() *Result {
 	r := &Result{
-		Model: e.cfg.Model, Method: trace.Haircut, Params: e.cfg.Params,
+		Model: e.cfg.Model, Method: e.cfg.Method, Params: e.cfg.Params,
 		Sinks: Sinks{}, Exposure: map[string]*Exposure{},
 		Addresses: map[graph.Address]*AddressStats{}, Injected: map[graph.Asset]map[string]*big.Rat{},
 		Stats: e.stats,
@@ -255,7 +258,7 @@ func (e *Engine) Result() *Result {
 			r.Transfers[k] = x
 		}
 		for _, h := range e.holdOrder {
-			if len(h.st) == 0 || h.bal.Sign() == 0 || e.addrs[h.addr].seedSrc != 0 {
+			if !hasTaint(h.st) || h.bal.Sign() == 0 || e.addrs[h.addr].seedSrc != 0 {
 				continue // source accounts are excluded
 			}
 			key := string(h.addr) + "|" + string(h.asset)

@@ -39,7 +39,9 @@ type composition []seg
 func (s composition) taint() *big.Rat {
 	t := new(big.Rat)
 	for _, g := range s {
-		t.Add(t, g.amt)
+		if g.c.src != 0 { // a lot sequence's CLEAN lots are no taint
+			t.Add(t, g.amt)
+		}
 	}
 	return t
 }
@@ -181,6 +183,9 @@ func ratAmount(a *graph.Amount) *big.Rat { return new(big.Rat).SetInt(a.ToBig())
 // t_s < min_taint, t_s/value < min_fraction. Pruned taint goes to its sink and the
 // components become clean (leave the composition).
 func (e *Engine) prune(st composition, value *big.Int) composition {
+	if e.seq {
+		return e.pruneSeq(st, value)
+	}
 	p := &e.cfg.Params
 	if p.MaxHops != nil {
 		maxHops := *p.MaxHops
@@ -235,6 +240,8 @@ func (e *Engine) sink(k trace.Sink, src uint32, amt *big.Rat) {
 // sinkAll moves the taint of st into sink k, per source.
 func (e *Engine) sinkAll(k trace.Sink, st composition) {
 	for _, g := range st {
-		e.sink(k, g.c.src, g.amt)
+		if g.c.src != 0 { // a lot sequence's CLEAN lots are no taint
+			e.sink(k, g.c.src, g.amt)
+		}
 	}
 }

@@ -27,7 +27,13 @@ func vectorFiles(t *testing.T, glob string) []string {
 // Scenario.RunExact), so that the typed result can be checked too.
 func replay(t *testing.T, sc *scenario.Scenario) *exact.Result {
 	t.Helper()
-	eng, err := exact.New(sc.Config(trace.Haircut))
+	return replayWith(t, sc, trace.Haircut)
+}
+
+// replayWith runs a scenario under method on the exact engine directly.
+func replayWith(t *testing.T, sc *scenario.Scenario, method string) *exact.Result {
+	t.Helper()
+	eng, err := exact.New(sc.Config(method))
 	require.NoError(t, err)
 	for _, f := range sc.Funding {
 		require.NoError(t, eng.Fund(f.Outpoint, f.Address, f.Value))
@@ -45,9 +51,15 @@ func replay(t *testing.T, sc *scenario.Scenario) *exact.Result {
 // replayMulti runs a multi-chain scenario's haircut on exact.Multi directly.
 func replayMulti(t *testing.T, sc *scenario.Scenario) *exact.MultiResult {
 	t.Helper()
+	return replayMultiWith(t, sc, trace.Haircut)
+}
+
+// replayMultiWith runs a multi-chain scenario under method on exact.Multi directly.
+func replayMultiWith(t *testing.T, sc *scenario.Scenario, method string) *exact.MultiResult {
+	t.Helper()
 	var cfgs []trace.Config
 	for _, sub := range sc.Chains {
-		cfgs = append(cfgs, sub.Config(trace.Haircut))
+		cfgs = append(cfgs, sub.Config(method))
 	}
 	m, err := exact.NewMulti(cfgs, sc.Seeds, sc.Links)
 	require.NoError(t, err)
@@ -174,4 +186,50 @@ func TestTaintFeeExact(t *testing.T) {
 		tot := res.Addresses[a].Totals(graph.BTC)
 		require.Equal(t, "1/11", tot.Share(), a)
 	}
+}
+
+// TestVectorsOrdered replays every valid vector under each ordered method it lists (FIFO,
+// LIFO, seniority, TIHO) on the exact engine directly, links included, and requires its
+// expected_exact result for that method, or its expected one where it has none: without
+// links the ordered methods never round, so the two are equal. Taint is conserved.
+func TestVectorsOrdered(t *testing.T) {
+	linked := 0
+	for _, f := range vectorFiles(t, "vectors/*.json") {
+		sc, err := scenario.Load(f)
+		require.NoError(t, err)
+		if sc.ExpectedError != "" {
+			continue
+		}
+		for _, m := range sc.Methods {
+			if m == trace.Poison || m == trace.Haircut {
+				continue
+			}
+			want, ok := sc.ExpectedExact[m]
+			if !ok {
+				want, ok = sc.Expected[m]
+			}
+			require.True(t, ok, "%s expects nothing for %s", f, m)
+			if len(sc.Links) > 0 {
+				linked++
+			}
+			t.Run(filepath.Base(f)+"/"+m, func(t *testing.T) {
+				var got []byte
+				if sc.Chains != nil {
+					res := replayMultiWith(t, sc, m)
+					require.NoError(t, res.CheckConservation())
+					got, err = json.Marshal(res)
+				} else {
+					res := replayWith(t, sc, m)
+					require.Equal(t, m, res.Method)
+					require.NoError(t, res.CheckConservation())
+					got, err = json.Marshal(res)
+				}
+				require.NoError(t, err)
+				diffs, err := scenario.DiffJSON(want, got)
+				require.NoError(t, err)
+				require.Empty(t, diffs, "differences from the expected exact result")
+			})
+		}
+	}
+	require.Positive(t, linked, "no vector with links under an ordered method")
 }

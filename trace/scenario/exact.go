@@ -17,46 +17,43 @@ import (
 // included: out-legs receive their link's buffer rescaled exactly (§15.5). Poison never
 // does arithmetic, so its exact result is the integer engine's. FIFO, LIFO, seniority and
 // TIHO never round without links (venues and several chains included), so their exact
-// result is then the integer one; with links their lots are rescaled into fractions of
-// units, which package exact does not replay yet (ErrExactLinks).
+// result is then the integer one; with links a link's exact rescaling makes their lots
+// fractions of units, and they run on the exact engine with rational lot sequences.
 func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
-	if method != trace.Haircut {
-		// Venues and several chains alone never split a lot: only a link's rescaling
-		// does (§15.5), so only links keep the ordered methods from the integer result.
-		if len(s.Links) > 0 && method != trace.Poison {
-			// The integer replay finds every invalid link (§15.9) as exact mode would.
-			if _, err := s.RunAny(method); err != nil {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%s: %w", s.Name, ErrExactLinks)
-		}
+	// Venues and several chains alone never split a lot: only a link's rescaling does
+	// (§15.5), so only links keep the ordered methods from the integer result.
+	if method == trace.Poison || method != trace.Haircut && len(s.Links) == 0 {
 		res, err := s.RunAny(method)
 		if err != nil {
 			return nil, err
 		}
 		return json.Marshal(res)
 	}
+	if _, err := trace.MethodByName(method); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
 	if s.Chains != nil {
-		res, err := s.runExactMulti()
+		res, err := s.runExactMulti(method)
 		if err != nil {
 			return nil, err
 		}
 		return json.Marshal(res)
 	}
-	res, err := s.runExactHaircut()
+	res, err := s.runExactOne(method)
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(res)
 }
 
-// ErrExactLinks is returned by RunExact for a scenario with links under FIFO, LIFO,
-// seniority or TIHO, whose exact out-legs hold fractional lots.
+// ErrExactLinks was returned by RunExact for a scenario with links under FIFO, LIFO,
+// seniority or TIHO before exact mode replayed their fractional lots. RunExact no longer
+// returns it; it is kept so that callers testing for it still compile.
 var ErrExactLinks = errors.New("exact mode does not replay links under fifo, lifo, seniority or tiho yet (haircut and poison only)")
 
-// runExactHaircut replays a one-chain scenario on the exact engine.
-func (s *Scenario) runExactHaircut() (*exact.Result, error) {
-	eng, err := exact.New(s.Config(trace.Haircut))
+// runExactOne replays a one-chain scenario on the exact engine.
+func (s *Scenario) runExactOne(method string) (*exact.Result, error) {
+	eng, err := exact.New(s.Config(method))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
@@ -74,10 +71,10 @@ func (s *Scenario) runExactHaircut() (*exact.Result, error) {
 
 // runExactMulti replays a multi-chain scenario on exact engines, its chains merged on
 // time.
-func (s *Scenario) runExactMulti() (*exact.MultiResult, error) {
+func (s *Scenario) runExactMulti(method string) (*exact.MultiResult, error) {
 	var cfgs []trace.Config
 	for _, sub := range s.Chains {
-		cfgs = append(cfgs, sub.Config(trace.Haircut))
+		cfgs = append(cfgs, sub.Config(method))
 	}
 	m, err := exact.NewMulti(cfgs, s.Seeds, s.Links)
 	if err != nil {
