@@ -327,6 +327,10 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 	ix.deps = <-deps
 	// Seeds, and the labels of each source (its seed addresses' labels).
 	seenLabel := map[string]map[string]bool{}
+	unusedSeed := map[string]bool{}
+	for _, u := range res.Stats.UnusedSeeds {
+		unusedSeed[u] = true
+	}
 	for _, sd := range res.Seeds() {
 		si := ix.sources[sd.Source]
 		if si == nil {
@@ -340,6 +344,11 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 		b := entry(sd.Address)
 		if b.seed == "" {
 			b.seed = sd.Source
+		}
+		// A seed the trace met is known, though the per-address figures leave seeds out
+		// (spec §10.3): its verdict must not read like an unseen address's.
+		if len(b.in) > 0 || len(b.out) > 0 || !unusedSeed[sd.String()] {
+			b.known = true
 		}
 		ls := s.addrLabels[sd.Address]
 		pick := ls[:0:0]

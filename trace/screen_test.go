@@ -411,3 +411,12 @@ func TestDefaultPolicy(t *testing.T) {
 		require.NotEmpty(t, r.Name)
 	}
 }
+
+// A seed address that moved value is known to the trace, and its verdict says so.
+func TestSeedVerdictKnown(t *testing.T) {
+	s, _ := peelScreener(t)
+	v, err := s.CheckAddress(context.Background(), graph.Bitcoin, "12283Cq1pJ3f1gXwqi6K3bRf5LZb8Bkm6g")
+	require.NoError(t, err)
+	require.NotEmpty(t, v.Seed)
+	require.True(t, v.Known, "the seed spent its funds in the trace")
+}

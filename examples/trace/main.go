@@ -168,6 +168,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.btcRPC != "" && o.btcBlocks != "" {
 		return nil, usageError{"-btc-rpc and -btc-blocks both give Bitcoin blocks: use one"}
 	}
+	if o.etlDir != "" && sources > 1 {
+		// An export holds one chain; with another source of blocks for it the two would
+		// fill one store with two histories.
+		return nil, usageError{"-etl reads its chain from the export: give it without -eth-rpc, -btc-rpc or -btc-blocks (one source per run)"}
+	}
 	o.sim = sources == 0
 	if o.from.set && o.to.set && o.from.v > o.to.v {
 		return nil, usageError{fmt.Sprintf("-from %d is above -to %d", o.from.v, o.to.v)}

@@ -574,3 +574,17 @@ func TestLabelWarningsListed(t *testing.T) {
 		}
 	}
 }
+
+// Conflicting sources are refused in one line, not silently reduced to one of them.
+func TestConflictingSources(t *testing.T) {
+	for _, args := range [][]string{
+		{"-etl", t.TempDir(), "-btc-blocks", t.TempDir()},
+		{"-etl", t.TempDir(), "-eth-rpc", "http://127.0.0.1:1"},
+		{"-btc-rpc", "127.0.0.1:1", "-btc-blocks", t.TempDir()},
+	} {
+		code, _, errOut := runMain(t, args...)
+		if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") > 2 || !strings.Contains(errOut, "one") {
+			t.Errorf("%v: exit %d, %q", args, code, errOut)
+		}
+	}
+}
