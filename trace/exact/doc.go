@@ -39,8 +39,16 @@
 // link set is validated by package trace, and invalid links give the same
 // *trace.LinkError (wrapping trace.ErrInvalidLink).
 //
-// Only haircut rounds. Poison, FIFO, LIFO, TIHO and seniority move whole segments, so
-// their exact results are package trace's; New accepts haircut only.
+// Haircut rounds in package trace; the ordered methods (FIFO, LIFO, TIHO on UTXO chains,
+// seniority on account chains; spec §7.4–7.6, §8.3) move whole lots and never round —
+// until a link rescales its buffer. Exact mode rescales a link's lot sequence lot by lot,
+// exactly (w·lot/V, lots that get 0 dropped, adjacent equal components merged, order
+// kept; §15.5), so the lots that leave an out-leg are fractions of units. New therefore
+// accepts these methods too and replays them with rational lot sequences (CLEAN lots
+// included), following trace's take, put and split rules exactly; without links their
+// results equal package trace's figure for figure (TestPropertyOrderedUTXO,
+// TestPropertyOrderedAccount). Poison never does arithmetic: New refuses it, and
+// trace.NewEngine gives its exact result.
 //
 // The engine does exactly what trace.Engine does under haircut — seeds of every kind
 // (address, outpoint, transfer, partial amounts), hop counting, per-(source, hop)
@@ -54,7 +62,7 @@
 //
 // Use it as trace.Engine:
 //
-//	eng, err := exact.New(cfg) // cfg.Method == trace.Haircut
+//	eng, err := exact.New(cfg) // haircut, fifo, lifo, tiho or seniority
 //	err = eng.Fund(op, addr, value) // or SetBalance on account chains
 //	for each block { err = eng.ApplyBlock(&block) }
 //	res := eng.Result()

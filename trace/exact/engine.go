@@ -56,7 +56,8 @@ type feeEntry struct {
 	value graph.Amount
 }
 
-// Engine replays blocks under haircut in exact rational arithmetic. Create it with New.
+// Engine replays blocks under haircut or an ordered method in exact rational arithmetic.
+// Create it with New.
 // It is not safe for concurrent use.
 type Engine struct {
 	cfg      trace.Config

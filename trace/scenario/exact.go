@@ -47,8 +47,10 @@ func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
 }
 
 // ErrExactLinks was returned by RunExact for a scenario with links under FIFO, LIFO,
-// seniority or TIHO before exact mode replayed their fractional lots. RunExact no longer
-// returns it; it is kept so that callers testing for it still compile.
+// seniority or TIHO before exact mode replayed their fractional lots.
+//
+// Deprecated: RunExact no longer returns it; it is kept so that callers testing for it
+// still compile.
 var ErrExactLinks = errors.New("exact mode does not replay links under fifo, lifo, seniority or tiho yet (haircut and poison only)")
 
 // runExactOne replays a one-chain scenario on the exact engine.
