@@ -32,7 +32,9 @@ type seg struct {
 
 // composition is haircut's state of an output, holding or movement: the tainted
 // components sorted by (source, hop), each once, every amount > 0; the clean rest is
-// implicit (value − taint), as in package trace.
+// implicit (value − taint), as in package trace. The ordered methods use the same type
+// for their lot sequences, CLEAN lots (source 0) included (sequence.go); taint, sinkAll
+// and addLinkedIn skip CLEAN lots so that both forms go through them.
 type composition []seg
 
 // taint returns the sum of the components.
