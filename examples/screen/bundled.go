@@ -9,3 +9,8 @@ var (
 	//go:embed bundled/case-labels.csv
 	bundledCaseLabels []byte
 )
+
+// openAPI is the service's API as an OpenAPI 3 document, served at /openapi.yaml.
+//
+//go:embed openapi.yaml
+var openAPI []byte

@@ -53,6 +53,7 @@ type screeners map[graph.Chain]*trace.Screener
 //	GET /v1/address/{chain}/{address}[?as_of=YYYY-MM-DD]
 //	GET /v1/deposit/{chain}/{ref}[?as_of=YYYY-MM-DD]
 //	GET /healthz
+//	GET /openapi.yaml  (the API as an OpenAPI 3 document: openapi.yaml)
 func newHandler(sc screeners, cfg serverConfig) http.Handler {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 1024
@@ -66,6 +67,10 @@ func newHandler(sc screeners, cfg serverConfig) http.Handler {
 	mux.Handle("GET /v1/deposit/{chain}/{ref}", bounded(func(w http.ResponseWriter, r *http.Request) {
 		serveCheck(w, r, sc, r.PathValue("ref"), (*trace.Screener).CheckDepositAt)
 	}))
+	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(openAPI)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		type chainHealth struct {
 			Ready     bool   `json:"ready"`
@@ -110,7 +115,7 @@ func jsonErrors(mux *http.ServeMux) http.Handler {
 		if allow := rec.header.Get("Allow"); allow != "" {
 			w.Header().Set("Allow", allow)
 		}
-		msg := "no such endpoint: " + quoteExcerpt(r.URL.Path) + " (see GET /v1/address/{chain}/{address}, /v1/deposit/{chain}/{ref}, /healthz)"
+		msg := "no such endpoint: " + quoteExcerpt(r.URL.Path) + " (see GET /v1/address/{chain}/{address}, /v1/deposit/{chain}/{ref}, /healthz, /openapi.yaml)"
 		if rec.code == http.StatusMethodNotAllowed {
 			msg = "method " + quoteExcerpt(r.Method) + " not allowed here; allowed: " + rec.header.Get("Allow")
 		}
