@@ -88,4 +88,3 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		t.Errorf("404 does not point to the document: %s", r.raw)
 	}
 }
-
