@@ -11,10 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestVectorsExact runs every vector under every method it lists in exact mode and
+// TestVectorsExact runs every vector and project scenario under every method it lists in
+// exact mode and
 // compares with expected_exact where the vector has it, else with expected.
 func TestVectorsExact(t *testing.T) {
-	for _, f := range files(t, "vectors/*.json") {
+	for _, f := range append(files(t, "vectors/*.json"), files(t, "scenarios/valid/*.json")...) {
 		sc, err := scenario.Load(f)
 		require.NoError(t, err, f)
 		for _, m := range sc.Methods {
