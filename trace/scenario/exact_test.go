@@ -12,8 +12,7 @@ import (
 )
 
 // TestVectorsExact runs every vector and project scenario under every method it lists in
-// exact mode and
-// compares with expected_exact where the vector has it, else with expected.
+// exact mode and compares with expected_exact where the file has it, else with expected.
 func TestVectorsExact(t *testing.T) {
 	for _, f := range append(files(t, "vectors/*.json"), files(t, "scenarios/valid/*.json")...) {
 		sc, err := scenario.Load(f)
