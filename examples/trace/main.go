@@ -945,15 +945,33 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 		params["seeds-"+string(r.chain)] = fmt.Sprintf("from the %d labelled address(es) that appear in %s blocks %d..%d (of %d labelled; the others match nothing)", len(present), r.chain, r.from, r.to, set.Addresses())
 	}
 	ss, conflicts := seeds(set, o, r.chain, only)
-	if len(ss) == 0 {
-		if o.actor != "" {
-			return report.Run{}, fmt.Errorf("no seeds: -actor %q matches no %s label (as incident, entity or program)", o.actor, r.chain)
-		}
-		return report.Run{}, fmt.Errorf("no seeds: the labels attribute no %s address to DPRK actors", r.chain)
-	}
 	exchanges, exConflicts := set.Sinks(r.chain, labels.CategoryExchange, o.asOfV)
-	if n := len(conflicts) + len(exConflicts); n > 0 {
-		u.status("warning: %d address(es) are labelled both exchange and actor/sanctioned (or two exchanges): left out of seeds and exchanges", n)
+	// Addresses left out because their labels disagree are named, not only counted: with
+	// every seed among them the run would otherwise end in a bare "no seeds".
+	all := append(append([]labels.Conflict(nil), conflicts...), exConflicts...)
+	left := ""
+	for i, c := range all {
+		if i == 5 {
+			left += fmt.Sprintf(", … %d more", len(all)-5)
+			break
+		}
+		if i > 0 {
+			left += ", "
+		}
+		left += fmt.Sprintf("%s (%s)", c.Address, c.Reason)
+	}
+	if len(all) > 0 {
+		u.warn("%s: %d labelled address(es) left out of seeds and exchanges: %s", r.chain, len(all), left)
+	}
+	if len(ss) == 0 {
+		why := ""
+		if len(conflicts) > 0 {
+			why = fmt.Sprintf(" (%d actor address(es) are also labelled exchange and were left out: %s)", len(conflicts), left)
+		}
+		if o.actor != "" {
+			return report.Run{}, fmt.Errorf("no seeds: -actor %q matches no %s label (as incident, entity or program)%s", o.actor, r.chain, why)
+		}
+		return report.Run{}, fmt.Errorf("no seeds: the labels attribute no %s address to DPRK actors%s", r.chain, why)
 	}
 	tp := trace.DefaultParams()
 	tp.MinTaint = o.minTaintV

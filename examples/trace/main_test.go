@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/bzip2"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -586,5 +587,37 @@ func TestConflictingSources(t *testing.T) {
 		if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") > 2 || !strings.Contains(errOut, "one") {
 			t.Errorf("%v: exit %d, %q", args, code, errOut)
 		}
+	}
+}
+
+// An address labelled both actor and exchange is left out, and the run says which and why,
+// instead of ending in a bare "no seeds".
+func TestActorExchangeConflictNamed(t *testing.T) {
+	dir := t.TempDir()
+	list := "chain,address,actor,category,nexus\n" +
+		"bitcoin,12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S,LAZARUS GROUP,actor,DPRK\n" +
+		"bitcoin,12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S,Example Exchange,exchange,\n"
+	if err := os.WriteFile(filepath.Join(dir, "labels.csv"), []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blocks := filepath.Join(dir, "blocks")
+	if err := os.Mkdir(blocks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("../../testdata/bitcoin/blocks1-256.bz2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(bzip2.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(blocks, "blk00000.dat"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runMain(t, "-q", "-labels", filepath.Join(dir, "labels.csv"), "-btc-blocks", blocks, "-to", "20", "-out", filepath.Join(dir, "out"))
+	if code == 0 || !strings.Contains(errOut, "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S") || !strings.Contains(errOut, "no seeds") {
+		t.Errorf("exit %d:\n%s", code, errOut)
 	}
 }
