@@ -77,6 +77,11 @@ func DialRPC(ctx context.Context, cfg RPCConfig) (*RPC, error) {
 	if cfg.Net == nil {
 		return nil, fmt.Errorf("%w: RPCConfig.Net is nil", ErrUnknownNetwork)
 	}
+	if cfg.User == "" {
+		// Without a user btcd's client falls back to a cookie file at an empty path and
+		// fails with "stat : no such file or directory", which says nothing to a user.
+		return nil, fmt.Errorf("%w: %s: no RPC user: give the node's rpcuser and rpcpassword (examples/trace: -btc-rpc http://user:pass@host:port; examples/screen: -btc-user and -btc-pass); cookie authentication is not supported", ErrRPC, cfg.Host)
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}

@@ -1,8 +1,13 @@
 package bitcoin_test
 
 import (
+	"context"
+	"errors"
 	"math/big"
+	"strings"
 	"testing"
+
+	"github.com/btcsuite/btcd/chaincfg"
 
 	"github.com/chaintrace/chaintrace/chains/bitcoin"
 )
@@ -45,4 +50,13 @@ func FuzzParseBTC(f *testing.F) {
 			t.Fatalf("ParseBTC(%q) = %d, exact value %s", s, v, r.RatString())
 		}
 	})
+}
+
+// Dialling a node without a user says what to give, instead of btcd's client's
+// "stat : no such file or directory" (it looks for a cookie file at an empty path).
+func TestDialRPCWithoutUser(t *testing.T) {
+	_, err := bitcoin.DialRPC(context.Background(), bitcoin.RPCConfig{Host: "127.0.0.1:1", Net: &chaincfg.RegressionNetParams})
+	if !errors.Is(err, bitcoin.ErrRPC) || !strings.Contains(err.Error(), "rpcuser") || strings.Contains(err.Error(), "stat ") {
+		t.Fatalf("%v", err)
+	}
 }
