@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
@@ -123,10 +124,15 @@ func rank(c labels.Category) int {
 	return 10
 }
 
+// maxLabel is the longest node label kept whole: an entity and its name ("Lazarus Group ·
+// Harmony bridge exploiter") run to about forty characters. The SVG fits a long one into
+// its box (textLength); the full text is always in the node's title.
+const maxLabel = 44
+
 func trimLabel(s string) string {
 	r := []rune(s)
-	if len(r) > 26 {
-		return string(r[:25]) + "…"
+	if len(r) > maxLabel {
+		return string(r[:maxLabel-1]) + "…"
 	}
 	return s
 }
@@ -486,7 +492,11 @@ func (g *FlowGraph) WriteSVG(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, `<g class="node" id="node-%d"><title>%s</title><rect x="%.1f" y="%.1f" width="%d" height="%d" rx="5" fill="%s" fill-opacity="0.85" stroke="%s"/>`,
 			i, esc(n.Title), x, y, flowNodeW, flowNodeH, colour(n.Category), stroke)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#000">%s</text></g>`+"\n", x+6, y+flowNodeH/2+4, esc(n.Label))
+		fit := ""
+		if utf8.RuneCountInString(n.Label) > 28 { // wider than the box at this font size: squeeze it in
+			fit = fmt.Sprintf(` textLength="%d" lengthAdjust="spacingAndGlyphs"`, flowNodeW-12)
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#000"%s>%s</text></g>`+"\n", x+6, y+flowNodeH/2+4, fit, esc(n.Label))
 	}
 	// Legend.
 	ly := height - 60

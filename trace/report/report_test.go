@@ -333,3 +333,24 @@ func TestBuildWithoutResults(t *testing.T) {
 		t.Errorf("err = %v, want ErrNoResults", err)
 	}
 }
+
+// A node's label keeps an entity and its name whole (they run to about forty characters):
+// the SVG fits it into the box, the DOT file gets it as it is.
+func TestFlowLabelsKeptWhole(t *testing.T) {
+	set := labels.NewSet()
+	long := "Lazarus Group · Harmony bridge exploiter" // 40 characters
+	must(t, set.Add(labels.Label{Chain: graph.Ethereum, Address: mule, Entity: "Lazarus Group", Name: "Harmony bridge exploiter",
+		Category: labels.CategoryActor, Confidence: labels.ConfidenceOwnership, Source: labels.Source{Document: "report test"}}))
+	rep, err := report.Build(report.Meta{Title: "labels"}, report.Run{Chain: graph.Ethereum, From: 1, To: 3,
+		Results: []*trace.Result{accountCase(t, trace.Haircut)}, Labels: set})
+	must(t, err)
+	var svg, dot strings.Builder
+	must(t, rep.Chains[0].Flow.WriteSVG(&svg))
+	must(t, rep.Chains[0].Flow.WriteDOT(&dot))
+	if !strings.Contains(svg.String(), long+"</text>") || !strings.Contains(svg.String(), `lengthAdjust="spacingAndGlyphs"`) {
+		t.Errorf("SVG does not show %q whole, fitted to its box", long)
+	}
+	if !strings.Contains(dot.String(), long) {
+		t.Errorf("DOT does not show %q whole", long)
+	}
+}
