@@ -408,7 +408,7 @@ func TestETLBitcoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes := svgNodeLabels(t, svg)
-	if !nodes["Test exchange (invented)"] || !nodes["Test actor (invented attr…"] {
+	if !nodes["Test exchange (invented)"] || !nodes["Test actor (invented attribution)"] {
 		t.Errorf("flow SVG nodes: %v", nodes)
 	}
 }
