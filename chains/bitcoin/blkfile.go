@@ -130,6 +130,27 @@ func (s *frameScanner) readPhysical(buf []byte, off int64) error {
 
 // next returns the offset and size of the next block payload, or io.EOF.
 func (s *frameScanner) next() (int64, uint32, error) {
+	return s.nextFrame(blockFrames)
+}
+
+// frameKind says what a file's frames hold: their size bounds, what follows the payload
+// (undo records end in a checksum) and how errors name them.
+type frameKind struct {
+	min, max uint32
+	trailer  int64
+	badSize  error // wrapped when a size is out of bounds
+
+	header   string // "frame header" or "record header"
+	sizeName string // "block size" or "record size"
+	left     string // what the truncation error says did not fit
+}
+
+var blockFrames = frameKind{min: wire.MaxBlockHeaderPayload, max: wire.MaxBlockPayload, badSize: ErrBadBlock,
+	header: "frame header", sizeName: "block size", left: "block of %d bytes, only %d left in the file"}
+
+// nextFrame returns the offset and size of the next frame's payload, or io.EOF; it moves
+// past the payload and its trailer.
+func (s *frameScanner) nextFrame(k frameKind) (int64, uint32, error) {
 	var hdr [frameHeaderLen]byte
 	for {
 		if s.pos >= s.size {
@@ -143,14 +164,14 @@ func (s *frameScanner) next() (int64, uint32, error) {
 			if allZero(tail) {
 				return 0, 0, io.EOF
 			}
-			return 0, 0, fmt.Errorf("%w: %s: %d bytes at offset %d are not a frame header", ErrTruncated, s.name, len(tail), s.pos)
+			return 0, 0, fmt.Errorf("%w: %s: %d bytes at offset %d are not a %s", ErrTruncated, s.name, len(tail), s.pos, k.header)
 		}
 		if err := s.readPhysical(hdr[:], s.pos); err != nil {
 			return 0, 0, err
 		}
 		if hdr[0] == 0 && hdr[1] == 0 && hdr[2] == 0 && hdr[3] == 0 {
 			// Preallocated tail: Bitcoin Core extends files with physical zeros (not
-			// obfuscated) and leaves them after the last block. Skip zeros and resume at
+			// obfuscated) and leaves them after the last frame. Skip zeros and resume at
 			// the next non-zero byte, which must be a magic.
 			nz, err := s.skipZeros(s.pos)
 			if err != nil {
@@ -164,16 +185,14 @@ func (s *frameScanner) next() (int64, uint32, error) {
 			return 0, 0, fmt.Errorf("%w: %s at offset %d: %x, want %x", ErrBadMagic, s.name, s.pos, hdr[:4], s.magic[:])
 		}
 		n := binary.LittleEndian.Uint32(hdr[4:])
-		if n < wire.MaxBlockHeaderPayload || n > wire.MaxBlockPayload {
-			return 0, 0, fmt.Errorf("%w: %s at offset %d: block size %d outside %d..%d",
-				ErrBadBlock, s.name, s.pos, n, wire.MaxBlockHeaderPayload, wire.MaxBlockPayload)
+		if n < k.min || n > k.max {
+			return 0, 0, fmt.Errorf("%w: %s at offset %d: %s %d outside %d..%d", k.badSize, s.name, s.pos, k.sizeName, n, k.min, k.max)
 		}
 		off := s.pos + frameHeaderLen
-		if off+int64(n) > s.size {
-			return 0, 0, fmt.Errorf("%w: %s at offset %d: block of %d bytes, only %d left in the file",
-				ErrTruncated, s.name, s.pos, n, s.size-off)
+		if off+int64(n)+k.trailer > s.size {
+			return 0, 0, fmt.Errorf("%w: %s at offset %d: "+k.left, ErrTruncated, s.name, s.pos, n, s.size-off)
 		}
-		s.pos = off + int64(n)
+		s.pos = off + int64(n) + k.trailer
 		return off, n, nil
 	}
 }

@@ -3,7 +3,6 @@ package bitcoin
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -397,51 +396,13 @@ func (bf *BlockFiles) txCount(h uint64) (int64, error) {
 // at most a 10,000-byte script plus a few bytes), low enough to refuse garbage sizes.
 const maxUndoRecord = 1 << 30
 
+// undoFrames are undo records: framed like blocks, with a 32-byte checksum after the data.
+var undoFrames = frameKind{min: 1, max: maxUndoRecord, trailer: chainhash.HashSize, badSize: ErrBadUndo,
+	header: "record header", sizeName: "record size", left: "undo record of %d bytes and its checksum, only %d bytes left in the file"}
+
 // nextUndo returns the offset and size of the next undo record's CBlockUndo, or io.EOF.
-// Records are framed like blocks, with a 32-byte checksum after the data.
 func (s *frameScanner) nextUndo() (int64, uint32, error) {
-	var hdr [frameHeaderLen]byte
-	for {
-		if s.pos >= s.size {
-			return 0, 0, io.EOF
-		}
-		if s.pos+frameHeaderLen > s.size {
-			tail := make([]byte, s.size-s.pos)
-			if err := s.readPhysical(tail, s.pos); err != nil {
-				return 0, 0, err
-			}
-			if allZero(tail) {
-				return 0, 0, io.EOF
-			}
-			return 0, 0, fmt.Errorf("%w: %s: %d bytes at offset %d are not a record header", ErrTruncated, s.name, len(tail), s.pos)
-		}
-		if err := s.readPhysical(hdr[:], s.pos); err != nil {
-			return 0, 0, err
-		}
-		if hdr[0] == 0 && hdr[1] == 0 && hdr[2] == 0 && hdr[3] == 0 {
-			nz, err := s.skipZeros(s.pos)
-			if err != nil {
-				return 0, 0, err
-			}
-			s.pos = nz
-			continue
-		}
-		s.key.apply(hdr[:], s.pos)
-		if [4]byte(hdr[:4]) != s.magic {
-			return 0, 0, fmt.Errorf("%w: %s at offset %d: %x, want %x", ErrBadMagic, s.name, s.pos, hdr[:4], s.magic[:])
-		}
-		n := binary.LittleEndian.Uint32(hdr[4:])
-		if n == 0 || n > maxUndoRecord {
-			return 0, 0, fmt.Errorf("%w: %s at offset %d: record size %d outside 1..%d", ErrBadUndo, s.name, s.pos, n, maxUndoRecord)
-		}
-		off := s.pos + frameHeaderLen
-		if off+int64(n)+chainhash.HashSize > s.size {
-			return 0, 0, fmt.Errorf("%w: %s at offset %d: undo record of %d bytes and its checksum, only %d bytes left in the file",
-				ErrTruncated, s.name, s.pos, n, s.size-off)
-		}
-		s.pos = off + int64(n) + chainhash.HashSize
-		return off, n, nil
-	}
+	return s.nextFrame(undoFrames)
 }
 
 // scanPrevouts collects what blocks start..to spend from below the window: first the
