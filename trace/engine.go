@@ -882,8 +882,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 				if hasTaint(st) {
 					e.linkedIn(st, &out.Value)
 				}
-				parents = e.parentsBuf[:0]
-				e.parentsBuf = append(parents, node)
+				e.parentsBuf = append(e.parentsBuf[:0], node)
 				parents = e.parentsBuf
 			}
 		}

@@ -104,34 +104,43 @@ type ChainBlocks interface {
 	Next(ctx context.Context) (*graph.Block, error)
 }
 
-// Replay merges the chains' blocks on block time (graph.Block.Time; the chain listed first
-// goes first on equal times; each chain's own order is kept) and replays them, then checks
-// that every link leg was met (CheckLinks).
+// Replay merges the chains' blocks on block time (MergeBlocks) and replays them, then
+// checks that every link leg was met (CheckLinks).
 func (m *Multi) Replay(ctx context.Context, sources map[graph.Chain]ChainBlocks) error {
-	heads := make([]*graph.Block, len(m.chains))
-	next := func(i int) error {
-		src := sources[m.chains[i]]
-		if src == nil {
-			heads[i] = nil
-			return nil
-		}
-		b, err := src.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			heads[i] = nil
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("chain %s: %w", m.chains[i], err)
-		}
-		heads[i] = b
-		return nil
-	}
 	for c := range sources {
 		if m.engines[c] == nil {
 			return fmt.Errorf("%w: blocks for unknown chain %q", ErrBadConfig, c)
 		}
 	}
-	for i := range m.chains {
+	if err := MergeBlocks(ctx, m.chains, sources, m.ApplyBlock); err != nil {
+		return err
+	}
+	return m.CheckLinks()
+}
+
+// MergeBlocks hands apply the blocks of several chains as one history (spec §15.2): the
+// next block is the head with the smallest time (graph.Block.Time), the chain listed first
+// in chains going first on equal times; each chain's own order is kept. A chain without a
+// source has no blocks.
+func MergeBlocks(ctx context.Context, chains []graph.Chain, sources map[graph.Chain]ChainBlocks, apply func(graph.Chain, *graph.Block) error) error {
+	heads := make([]*graph.Block, len(chains))
+	next := func(i int) error {
+		heads[i] = nil
+		src := sources[chains[i]]
+		if src == nil {
+			return nil
+		}
+		b, err := src.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("chain %s: %w", chains[i], err)
+		}
+		heads[i] = b
+		return nil
+	}
+	for i := range chains {
 		if err := next(i); err != nil {
 			return err
 		}
@@ -147,16 +156,15 @@ func (m *Multi) Replay(ctx context.Context, sources map[graph.Chain]ChainBlocks)
 			}
 		}
 		if pick < 0 {
-			break
+			return nil
 		}
-		if err := m.ApplyBlock(m.chains[pick], heads[pick]); err != nil {
+		if err := apply(chains[pick], heads[pick]); err != nil {
 			return err
 		}
 		if err := next(pick); err != nil {
 			return err
 		}
 	}
-	return m.CheckLinks()
 }
 
 // CheckLinks reports a link leg that no chain's replay met (spec §15.9).

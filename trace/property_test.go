@@ -239,7 +239,6 @@ func prune(p trace.Params, r *refResult, asset graph.Asset, us []unit) {
 func refUTXO(c *randchain.Case, method string) *refResult {
 	r := newRef()
 	state := map[graph.Outpoint][]unit{}
-	addrOf := map[graph.Outpoint]graph.Address{}
 	exch := map[graph.Address]string{}
 	for l, as := range c.Exchanges {
 		for _, a := range as {
@@ -279,10 +278,9 @@ func refUTXO(c *randchain.Case, method string) *refResult {
 	}
 	for _, f := range c.Funding {
 		state[f.Op] = seeded(f.Op, f.Addr, f.Value)
-		addrOf[f.Op] = f.Addr
 	}
 	// distribute hands a transaction's unit stream to its outputs; it returns the fee's.
-	distribute := func(tx graph.UTXOTx, stream []unit, inAddr map[string]bool) []unit {
+	distribute := func(tx graph.UTXOTx, stream []unit) []unit {
 		if method == trace.TIHO {
 			var t, cl []unit
 			for _, u := range stream {
@@ -333,7 +331,6 @@ func refUTXO(c *randchain.Case, method string) *refResult {
 				us = seeded(op, o.Address, uint64(len(us)))
 			}
 			state[op] = us
-			addrOf[op] = o.Address
 		}
 		return fee
 	}
@@ -351,7 +348,6 @@ func refUTXO(c *randchain.Case, method string) *refResult {
 					stream = append(stream, make([]unit, o.Value.Uint64())...)
 				}
 			}
-			inAddr := map[string]bool{}
 			for _, in := range tx.Inputs {
 				for _, u := range state[in.Prev] {
 					if u.src != "" {
@@ -359,12 +355,9 @@ func refUTXO(c *randchain.Case, method string) *refResult {
 					}
 					stream = append(stream, u)
 				}
-				if l, ok := exch[addrOf[in.Prev]]; ok {
-					inAddr[l] = true
-				}
 				delete(state, in.Prev)
 			}
-			fee := distribute(tx, stream, inAddr)
+			fee := distribute(tx, stream)
 			if c.Params.TaintFee && !tx.Coinbase {
 				fees = append(fees, fee...)
 			} else {
@@ -391,7 +384,7 @@ func refUTXO(c *randchain.Case, method string) *refResult {
 			}
 			stream = append(stream, u)
 		}
-		r.sink(graph.BTC, "fees", distribute(*coinbase, stream, map[string]bool{}))
+		r.sink(graph.BTC, "fees", distribute(*coinbase, stream))
 	}
 	for op, us := range state {
 		if m := tally(us); m != nil {

@@ -3,9 +3,7 @@ package exact
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
@@ -70,48 +68,8 @@ func (m *Multi) Replay(ctx context.Context, sources map[graph.Chain]trace.ChainB
 			return fmt.Errorf("%w: blocks for unknown chain %q", trace.ErrBadConfig, c)
 		}
 	}
-	heads := make([]*graph.Block, len(m.chains))
-	next := func(i int) error {
-		src := sources[m.chains[i]]
-		if src == nil {
-			heads[i] = nil
-			return nil
-		}
-		b, err := src.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			heads[i] = nil
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("chain %s: %w", m.chains[i], err)
-		}
-		heads[i] = b
-		return nil
-	}
-	for i := range m.chains {
-		if err := next(i); err != nil {
-			return err
-		}
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		pick := -1
-		for i, b := range heads {
-			if b != nil && (pick < 0 || b.Time < heads[pick].Time) {
-				pick = i
-			}
-		}
-		if pick < 0 {
-			break
-		}
-		if err := m.ApplyBlock(m.chains[pick], heads[pick]); err != nil {
-			return err
-		}
-		if err := next(pick); err != nil {
-			return err
-		}
+	if err := trace.MergeBlocks(ctx, m.chains, sources, m.ApplyBlock); err != nil {
+		return err
 	}
 	return m.CheckLinks()
 }

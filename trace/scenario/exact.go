@@ -3,7 +3,6 @@ package scenario
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -45,13 +44,6 @@ func (s *Scenario) RunExact(method string) (json.RawMessage, error) {
 	}
 	return json.Marshal(res)
 }
-
-// ErrExactLinks was returned by RunExact for a scenario with links under FIFO, LIFO,
-// seniority or TIHO before exact mode replayed their fractional lots.
-//
-// Deprecated: RunExact no longer returns it; it is kept so that callers testing for it
-// still compile.
-var ErrExactLinks = errors.New("exact mode does not replay links under fifo, lifo, seniority or tiho yet (haircut and poison only)")
 
 // runExactOne replays a one-chain scenario on the exact engine.
 func (s *Scenario) runExactOne(method string) (*exact.Result, error) {
