@@ -19,6 +19,10 @@ type Block struct {
 
 	UTXOTxs    []UTXOTx
 	AccountTxs []AccountTx
+
+	// Links are the parts of links (swaps, wraps, bridges, THORChain) that the adapter's
+	// detectors found in this block, with their evidence; nil when none.
+	Links []LinkPart
 }
 
 // TxCount is the number of transactions in the block.

@@ -408,6 +408,29 @@ func appendBlockBody(dst []byte, b *Block) []byte {
 			}
 		}
 	}
+	// The link parts are an optional trailing section: records of blocks without links
+	// (every record written before links existed) end here, and decode with Links nil.
+	if b.Links != nil {
+		dst = appendCount(dst, len(b.Links), false)
+		for i := range b.Links {
+			p := &b.Links[i]
+			dst = appendStr(dst, p.Key)
+			dst = appendStr(dst, string(p.Kind))
+			dst = appendStr(dst, string(p.Chain))
+			for _, legs := range [][]Leg{p.In, p.Out} {
+				dst = appendCount(dst, len(legs), legs == nil)
+				for _, l := range legs {
+					dst = appendStr(dst, string(l.Chain))
+					dst = appendStr(dst, l.Ref)
+				}
+			}
+			dst = appendCount(dst, len(p.Venues), p.Venues == nil)
+			for _, v := range p.Venues {
+				dst = appendStr(dst, string(v))
+			}
+			dst = appendStr(dst, p.Evidence)
+		}
+	}
 	return dst
 }
 
@@ -540,6 +563,35 @@ func decodeBlockBody(rec []byte, b *Block) error {
 			}
 			if d.err != nil {
 				break
+			}
+		}
+	}
+	if d.err == nil && d.off < len(d.buf) {
+		if n, isNil := d.count(6); !isNil {
+			b.Links = make([]LinkPart, n)
+			for i := range b.Links {
+				p := &b.Links[i]
+				p.Key = d.str()
+				p.Kind = LinkKind(d.str())
+				p.Chain = Chain(d.str())
+				for _, legs := range []*[]Leg{&p.In, &p.Out} {
+					if n, isNil := d.count(2); !isNil {
+						*legs = make([]Leg, n)
+						for j := range *legs {
+							(*legs)[j] = Leg{Chain: Chain(d.str()), Ref: d.str()}
+						}
+					}
+				}
+				if n, isNil := d.count(1); !isNil {
+					p.Venues = make([]Address, n)
+					for j := range p.Venues {
+						p.Venues[j] = Address(d.str())
+					}
+				}
+				p.Evidence = d.str()
+				if d.err != nil {
+					break
+				}
 			}
 		}
 	}

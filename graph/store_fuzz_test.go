@@ -15,6 +15,14 @@ func fuzzSeedBlocks() []Block {
 		{Hash: "h", Parent: "p", Time: -5, UTXOTxs: []UTXOTx{}},
 		{Hash: "0x" + genHash("x", 1), AccountTxs: []AccountTx{{Hash: "0x" + genHash("t", 1), From: Address("0x" + genHash("a", 1)[:40]), Fee: MustAmount("115792089237316195423570985008687907853269984665640564039457584007913129639935"),
 			Transfers: []Transfer{{ID: "0x" + genHash("t", 1) + ".0", Asset: "USDT", Kind: "weird", Reverted: true}, {ID: "free", Kind: KindERC20}}}}},
+		// Link parts: a swap seen whole, one side of a THORChain swap, and empty lists.
+		{Hash: "l", AccountTxs: []AccountTx{}, Links: []LinkPart{
+			{Key: "swap:0xab:3", Kind: LinkSwap, Chain: Ethereum, In: []Leg{{Chain: Ethereum, Ref: "0xab.log1"}},
+				Out: []Leg{{Chain: Ethereum, Ref: "0xab.log4"}}, Venues: []Address{Address("0x" + genHash("p", 1)[:40])}, Evidence: "Swap log 3"},
+			{Key: "thorchain:" + genHash("in", 1), Kind: LinkThorchain, Chain: Bitcoin, Out: []Leg{{Chain: Bitcoin, Ref: genHash("o", 1) + ":0"}}, Evidence: "memo OUT:…"},
+			{Key: "k", In: []Leg{}, Venues: []Address{}},
+		}},
+		{Hash: "e", Links: []LinkPart{}},
 	}
 	u := GenerateUTXO(1, 40, 10)
 	a := GenerateAccount(1, 40, 10)

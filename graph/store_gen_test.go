@@ -64,6 +64,9 @@ func CloneBlock(b *Block) Block {
 			}
 		}
 	}
+	if b.Links != nil {
+		c.Links = append([]LinkPart{}, b.Links...)
+	}
 	return c
 }
 
