@@ -95,24 +95,33 @@ var ErrLinkParts = errors.New("link parts do not join")
 
 // JoinLinks joins link parts by Key. The legs of parts with one key are concatenated in the
 // order of the parts (pass them in chain order), their evidence joined with "; ". Parts of
-// one key with different kinds, or a leg that two parts name, are an error naming the key.
+// one key with different kinds, or a leg that two parts name on the same side, are an error
+// naming the key. A leg may be the out-leg of one link and the in-leg of the next (a swap
+// routed through two pools is a chain of links).
 func JoinLinks(parts []LinkPart) (JoinedLinks, error) {
 	var out JoinedLinks
 	byKey := map[string]int{}
 	var joined []LinkPart
-	legOwner := map[Leg]string{}
+	// A leg may be an out-leg of one link and an in-leg of another (a route through two
+	// pools), never the same side of two.
+	type sidedLeg struct {
+		Leg
+		out bool
+	}
+	legOwner := map[sidedLeg]string{}
 	venues := map[Chain]map[Address]bool{}
 	for i := range parts {
 		p := &parts[i]
 		if p.Key == "" {
 			return out, fmt.Errorf("%w: a %s part on %s has no key (%s)", ErrLinkParts, p.Kind, p.Chain, p.Evidence)
 		}
-		for _, legs := range [][]Leg{p.In, p.Out} {
+		for side, legs := range [][]Leg{p.In, p.Out} {
 			for _, l := range legs {
-				if k, dup := legOwner[l]; dup {
-					return out, fmt.Errorf("%w: leg %s is named by links %q and %q", ErrLinkParts, l, k, p.Key)
+				sl := sidedLeg{l, side == 1}
+				if k, dup := legOwner[sl]; dup {
+					return out, fmt.Errorf("%w: leg %s is %s of links %q and %q", ErrLinkParts, l, [2]string{"an in-leg", "an out-leg"}[side], k, p.Key)
 				}
-				legOwner[l] = p.Key
+				legOwner[sl] = p.Key
 			}
 		}
 		for _, v := range p.Venues {

@@ -16,6 +16,14 @@ func TestJoinLinks(t *testing.T) {
 		{Key: "thorchain:aa", Kind: LinkThorchain, Chain: Bitcoin, Out: []Leg{btc("t8:0")}, Venues: []Address{"bc1vault"}, Evidence: "memo OUT:AA"},
 		{Key: "thorchain:cc", Kind: LinkThorchain, Chain: Ethereum, In: []Leg{eth("0x3.0")}, Venues: []Address{"0xrouter"}, Evidence: "Deposit 0x3"},
 	}
+	// A route through two pools: the first pool pays the second, one leg on both sides.
+	route := []LinkPart{
+		{Key: "swap:0x4:1", Kind: LinkSwap, Chain: Ethereum, In: []Leg{eth("0x4.log0")}, Out: []Leg{eth("0x4.log2")}},
+		{Key: "swap:0x4:3", Kind: LinkSwap, Chain: Ethereum, In: []Leg{eth("0x4.log2")}, Out: []Leg{eth("0x4.log4")}},
+	}
+	if j, err := JoinLinks(route); err != nil || len(j.Links) != 2 {
+		t.Fatalf("route through two pools: %v, %+v", err, j)
+	}
 	got, err := JoinLinks(parts)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +48,7 @@ func TestJoinLinksErrors(t *testing.T) {
 		"no key":       {{Kind: LinkWrap, In: []Leg{leg}}},
 		"kinds differ": {{Key: "k", Kind: LinkWrap, In: []Leg{leg}}, {Key: "k", Kind: LinkSwap, Out: []Leg{{Ref: "x"}}}},
 		"leg twice":    {{Key: "a", Kind: LinkWrap, In: []Leg{leg}}, {Key: "b", Kind: LinkWrap, In: []Leg{leg}}},
+		"out twice":    {{Key: "a", Kind: LinkSwap, In: []Leg{{Ref: "i"}}, Out: []Leg{leg}}, {Key: "b", Kind: LinkSwap, In: []Leg{{Ref: "j"}}, Out: []Leg{leg}}},
 	} {
 		if _, err := JoinLinks(parts); !errors.Is(err, ErrLinkParts) {
 			t.Errorf("%s: got %v, want ErrLinkParts", name, err)
