@@ -1,0 +1,59 @@
+// Package regnode runs a Bitcoin regtest chain inside the process: btcd's own consensus
+// code (blockchain.ProcessBlock with chaincfg.RegressionNetParams, full validation, blocks
+// stored by btcd's ffldb in a temporary directory) behind a JSON-RPC server on loopback
+// HTTP that answers like btcd with --txindex. It is the Bitcoin counterpart of
+// chains/ethereum/devnode: the main job and the tests get a real Bitcoin chain and ingest
+// it over JSON-RPC, with no node binary to build or start.
+//
+//	n, err := regnode.Start(ctx, regnode.Options{})
+//	defer n.Close()
+//	alice, bob := regnode.NewKey("alice"), regnode.NewKey("bob")
+//	_, err = n.Mine(ctx, 101, alice.P2PKH())   // block 1's coinbase matures at block 101
+//	txid, err := n.Send(ctx, alice, []regnode.Payment{
+//		{To: bob.P2PKH(), Value: 10 * regnode.BTC},
+//		{Memo: []byte("OUT:0123…")},             // an OP_RETURN output
+//	}, 1_000)
+//	hash, err := n.MineTxs(ctx, time.Time{})     // the pending transactions in one block
+//	rpc, err := bitcoin.DialRPC(ctx, n.RPCConfig())
+//
+// # The chain
+//
+// Blocks are built here as a miner builds them (coinbase with the height and the subsidy
+// plus the fees, a witness commitment when a transaction has a witness, the merkle root,
+// the version btcd computes from BIP 9 signalling, a nonce under regtest's proof-of-work
+// limit) and then go through btcd's ProcessBlock, so a block btcd would reject is an error
+// here too; a real btcd --regtest accepts every block of this chain (a test submits them
+// and compares both nodes' answers). Hashes are deterministic: the same calls with the
+// same times give the same chain.
+//
+// Block times are the caller's (MineTxs) or, by default, the previous block's plus
+// Options.BlockInterval (block 1 at Options.FirstBlockTime, by default 2024-01-01). They
+// must be later than the median of the previous 11 blocks and not more than two hours
+// after the wall clock, as on any Bitcoin node; and a block spending a segwit output must
+// be dated after 1 April 2012, when BIP 16 (P2SH) took effect (the regtest genesis block
+// is from 2011).
+//
+// Regtest activates segwit through BIP 9 only: every block signals, and spends of P2WPKH
+// outputs are valid from height SegwitHeight (432) on; before that, Send does not spend a
+// key's P2WPKH outputs (receiving on them is fine). Coinbase outputs are spendable 100
+// blocks after their block (coinbase maturity), as on every network.
+//
+// # The wallet
+//
+// Keys are derived from a string (NewKey), so addresses are stable across runs. The node
+// keeps every unspent output of its chain in memory; Send spends a key's outputs (both
+// its P2PKH and P2WPKH ones) oldest first, signs them, checks every input with btcd's
+// script engine and queues the transaction for the next block. A pending transaction's
+// outputs can be spent by the next Send, so a chain of payments fits in one block.
+//
+// # JSON-RPC
+//
+// The server takes HTTP POST with basic authentication (a generated user and password, in
+// URL and RPCConfig), single requests and batches, parsed by btcjson as btcd parses them,
+// and answers getblockcount, getbestblockhash, getblockhash, getblock (verbosity 0, 1, 2),
+// getblockheader, getblockchaininfo and getrawtransaction (0 or 1, for any transaction of
+// the chain or pending) with btcd's reply shapes. Any other method is a JSON-RPC error
+// -32601; bad parameters -1 or -8 as btcd answers them; a wrong password is HTTP 401.
+//
+// A Node is safe for concurrent use; it is meant for one test or one run of the main job.
+package regnode
