@@ -52,8 +52,10 @@
 // URL and RPCConfig), single requests and batches, parsed by btcjson as btcd parses them,
 // and answers getblockcount, getbestblockhash, getblockhash, getblock (verbosity 0, 1, 2),
 // getblockheader, getblockchaininfo and getrawtransaction (0 or 1, for any transaction of
-// the chain or pending) with btcd's reply shapes. Any other method is a JSON-RPC error
-// -32601; bad parameters -1 or -8 as btcd answers them; a wrong password is HTTP 401.
+// the chain or pending) with btcd's reply shapes. Errors are JSON-RPC error objects with
+// btcd's codes: -32601 for any other method, -32602 for parameters of the wrong number or
+// type, -22 for a hash that is not hex, -5 for an unknown block or transaction, -1 for a
+// height out of range; a wrong password is HTTP 401.
 //
 // A Node is safe for concurrent use; it is meant for one test or one run of the main job.
 package regnode
