@@ -131,9 +131,9 @@ func TestWindowOverRPC(t *testing.T) {
 	require.Equal(t, bitcoin.PrevoutMethod("txindex"), rpc.PrevoutMethod())
 	b432 := got[regnode.SegwitHeight-300]
 	want := map[string][]uint64{ // spent values per transaction, by hand
-		c.txs[2].txid: {50 * uint64(regnode.BTC)},     // t3: block 2's coinbase
-		c.txs[3].txid: {9_995_000, 5 * 100_000_000},   // t4: t2's change (block 102), t3's output (same block)
-		c.txs[4].txid: {29_90_000_000},                // t5: t2's payment to the vault
+		c.txs[2].txid: {50 * uint64(regnode.BTC)},   // t3: block 2's coinbase
+		c.txs[3].txid: {9_995_000, 5 * 100_000_000}, // t4: t2's change (block 102), t3's output (same block)
+		c.txs[4].txid: {29_90_000_000},              // t5: t2's payment to the vault
 	}
 	for _, tx := range b432.UTXOTxs[1:] {
 		vals := want[tx.TxID]
