@@ -83,7 +83,7 @@ func (e rpcEndpoint) call(t *testing.T, method string, params ...any) (json.RawM
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s %v", method, params)
 	var r struct {
-		Result json.RawMessage    `json:"result"`
+		Result json.RawMessage   `json:"result"`
 		Error  *btcjson.RPCError `json:"error"`
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&r), "%s %v", method, params)
