@@ -113,11 +113,7 @@ func (n *Node) serveBody(body []byte) []byte {
 func (n *Node) serveOne(raw []byte) []byte {
 	var req btcjson.Request
 	if err := json.Unmarshal(raw, &req); err != nil {
-		return reply("", nil, nil, &btcjson.RPCError{Code: btcjson.ErrRPCParse.Code, Message: "Failed to parse request: " + err.Error()})
-	}
-	if !req.Jsonrpc.IsValid() {
-		return reply("", req.ID, nil, &btcjson.RPCError{Code: btcjson.ErrRPCInvalidRequest.Code,
-			Message: fmt.Sprintf("Invalid request: jsonrpc %q (want \"1.0\" or \"2.0\")", req.Jsonrpc)})
+		return reply(btcjson.RpcVersion1, nil, nil, &btcjson.RPCError{Code: btcjson.ErrRPCParse.Code, Message: "Failed to parse request: " + err.Error()})
 	}
 	if req.Method == "" || req.Params == nil {
 		return reply(req.Jsonrpc, req.ID, nil, &btcjson.RPCError{Code: btcjson.ErrRPCInvalidRequest.Code, Message: "Invalid request: malformed"})
@@ -135,15 +131,21 @@ func (n *Node) serveOne(raw []byte) []byte {
 	return reply(req.Jsonrpc, req.ID, result, rpcErr)
 }
 
-// reply marshals a JSON-RPC response; an id or result that cannot be marshalled (it came
-// from the request, so it can) becomes an error reply with a null id.
+// reply marshals a JSON-RPC response in the request's version: btcjson reads a missing
+// or unknown "jsonrpc" as "", answered as 1.0 (a reply to anything is better than
+// btcd's silence). An id btcjson refuses (an object, an array) gets an error reply with
+// a null id.
 func reply(version btcjson.RPCVersion, id, result any, rpcErr *btcjson.RPCError) []byte {
+	if !version.IsValid() {
+		version = btcjson.RpcVersion1
+	}
 	if rpcErr != nil {
 		result = nil
 	}
 	b, err := btcjson.MarshalResponse(version, id, result, rpcErr)
 	if err != nil {
-		b, _ = btcjson.MarshalResponse(version, nil, nil, internalError(err.Error()))
+		b, _ = btcjson.MarshalResponse(version, nil, nil, &btcjson.RPCError{
+			Code: btcjson.ErrRPCInvalidRequest.Code, Message: "Invalid request: " + err.Error()})
 	}
 	return b
 }
