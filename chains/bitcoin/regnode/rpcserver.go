@@ -111,6 +111,12 @@ func (n *Node) serveBody(body []byte) []byte {
 
 // serveOne answers one request object.
 func (n *Node) serveOne(raw []byte) []byte {
+	// btcjson's Request.UnmarshalJSON dereferences a nil pointer on a JSON null (btcd
+	// v0.25.0): only an object goes to it.
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return reply(btcjson.RpcVersion1, nil, nil, &btcjson.RPCError{Code: btcjson.ErrRPCParse.Code,
+			Message: "Failed to parse request: a request is a JSON object"})
+	}
 	var req btcjson.Request
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return reply(btcjson.RpcVersion1, nil, nil, &btcjson.RPCError{Code: btcjson.ErrRPCParse.Code, Message: "Failed to parse request: " + err.Error()})
