@@ -78,7 +78,7 @@ func buildCase(t *testing.T, n *regnode.Node) *chainCase {
 	_, err = n.MineTxs(ctx, caseStart.Add(101*10*time.Minute+3*time.Minute))
 	require.NoError(t, err)
 
-	_, err = n.Mine(ctx, regnode.SegwitHeight-1-int(n.Height()), miner.P2PKH())
+	_, err = n.MineTo(ctx, regnode.SegwitHeight-1, miner.P2PKH())
 	require.NoError(t, err)
 	require.EqualValues(t, regnode.SegwitHeight-1, n.Height())
 

@@ -35,6 +35,14 @@ func (n *Node) Mine(ctx context.Context, blocks int, coinbaseTo string) ([]strin
 	return hashes, nil
 }
 
+// MineTo mines blocks at the default times, coinbases to coinbaseTo, until the tip is at
+// height (nothing when it is already there or above); the pending transactions go into
+// the first. MineTo(ctx, SegwitHeight-1, addr) makes the next block the first that may
+// spend segwit outputs.
+func (n *Node) MineTo(ctx context.Context, height int32, coinbaseTo string) ([]string, error) {
+	return n.Mine(ctx, max(0, int(height-n.Height())), coinbaseTo)
+}
+
 // MineTxs mines one block holding the pending transactions, in the order they were sent,
 // with its coinbase to Options.Miner, at time at (the zero time: the default time). The
 // time is kept to the second; it must be later than the median time of the previous 11
@@ -90,6 +98,12 @@ func (n *Node) mineBlock(ctx context.Context, at time.Time, coinbaseScript []byt
 	if !at.After(best.MedianTime) {
 		return "", fmt.Errorf("%w: block %d: time %s is not after the median time of the previous blocks, %s",
 			ErrNode, height, at.UTC().Format(time.RFC3339), best.MedianTime.UTC().Format(time.RFC3339))
+	}
+	// btcd's limit (checkBlockHeaderSanity), checked here too so that a wrong time keeps
+	// the pending transactions for another try.
+	if limit := n.clock.AdjustedTime().Add(2 * time.Hour); at.After(limit) {
+		return "", fmt.Errorf("%w: block %d: time %s is too far in the future (more than two hours after the clock, %s)",
+			ErrNode, height, at.UTC().Format(time.RFC3339), limit.UTC().Format(time.RFC3339))
 	}
 	block, err := n.buildBlock(ctx, height, &best.Hash, at, coinbaseScript)
 	if err != nil {

@@ -68,6 +68,7 @@ type Node struct {
 	dir      string
 	db       database.DB
 	chain    *blockchain.BlockChain
+	clock    blockchain.MedianTimeSource // the chain's time source (no peers: the wall clock)
 	interval time.Duration
 	first    time.Time
 	miner    []byte // coinbase script of MineTxs
@@ -148,10 +149,11 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 		os.RemoveAll(n.dir)
 		return nil, fmt.Errorf("%w: block database in %s: %w", ErrNode, n.dir, err)
 	}
+	n.clock = blockchain.NewMedianTime()
 	n.chain, err = blockchain.New(&blockchain.Config{
 		DB:               n.db,
 		ChainParams:      n.params,
-		TimeSource:       blockchain.NewMedianTime(),
+		TimeSource:       n.clock,
 		UtxoCacheMaxSize: 16 << 20,
 	})
 	if err != nil {

@@ -213,13 +213,74 @@ func TestSendAndMineErrors(t *testing.T) {
 	_, err = n.MineTxs(ctx, time.Now().Add(3*time.Hour))
 	require.ErrorIs(t, err, regnode.ErrNode)
 	require.ErrorContains(t, err, "too far in the future")
+	// The pending transactions stay for a block at a right time.
+	_, err = n.Send(ctx, miner, pay, 100)
+	require.NoError(t, err)
+	_, err = n.MineTxs(ctx, time.Now().Add(3*time.Hour))
+	require.ErrorContains(t, err, "too far in the future")
+	require.Equal(t, 1, n.Pending())
 	h := n.Height()
 	_, err = n.MineTxs(ctx, time.Time{})
 	require.NoError(t, err)
 	require.Equal(t, h+1, n.Height())
+	require.Zero(t, n.Pending())
+	bal, err := n.Balance(alice)
+	require.NoError(t, err)
+	require.Equal(t, regnode.BTC, bal)
 
 	_, err = regnode.Start(ctx, regnode.Options{FirstBlockTime: time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)})
 	require.ErrorContains(t, err, "is not after the regtest genesis block")
 	_, err = regnode.Start(ctx, regnode.Options{Miner: "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"})
 	require.ErrorContains(t, err, "Options.Miner")
+}
+
+// Mining, sending and RPC reads at the same time (run with -race): an ingest that follows
+// the growing chain ends with every block the node mined.
+func TestConcurrentUse(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n := startNode(t)
+	miner, bob := regnode.NewKey("miner"), regnode.NewKey("bob")
+	_, err := n.Mine(ctx, 100, miner.P2PKH())
+	require.NoError(t, err)
+	rpc, err := bitcoin.DialRPC(ctx, n.RPCConfig())
+	require.NoError(t, err)
+	defer rpc.Close()
+	st, err := graph.OpenStore(ctx, graph.StoreOptions{InMemory: true})
+	require.NoError(t, err)
+	defer st.Close()
+
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < 30; i++ {
+			if _, err := n.Send(ctx, miner, []regnode.Payment{{To: bob.P2PKH(), Value: regnode.BTC}}, 1_000); err != nil {
+				done <- err
+				return
+			}
+			if _, err := n.MineTxs(ctx, time.Time{}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	var mineErr error
+	for finished := false; !finished; {
+		select {
+		case mineErr = <-done:
+			finished = true
+		default:
+		}
+		_, err := bitcoin.Ingest(ctx, st, rpc, bitcoin.IngestOptions{})
+		require.NoError(t, err)
+		_ = n.TipTime()
+		_ = n.Pending()
+	}
+	require.NoError(t, mineErr)
+	stats, err := bitcoin.Ingest(ctx, st, rpc, bitcoin.IngestOptions{})
+	require.NoError(t, err)
+	require.EqualValues(t, 130, stats.Tip)
+	bal, err := n.Balance(bob)
+	require.NoError(t, err)
+	require.Equal(t, 30*regnode.BTC, bal)
 }
