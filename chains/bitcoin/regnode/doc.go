@@ -8,13 +8,17 @@
 //	n, err := regnode.Start(ctx, regnode.Options{})
 //	defer n.Close()
 //	alice, bob := regnode.NewKey("alice"), regnode.NewKey("bob")
-//	_, err = n.Mine(ctx, 101, alice.P2PKH())   // block 1's coinbase matures at block 101
+//	_, err = n.Mine(ctx, 100, alice.P2PKH())   // block 1's coinbase is spendable in block 101
 //	txid, err := n.Send(ctx, alice, []regnode.Payment{
-//		{To: bob.P2PKH(), Value: 10 * regnode.BTC},
-//		{Memo: []byte("OUT:0123…")},             // an OP_RETURN output
-//	}, 1_000)
-//	hash, err := n.MineTxs(ctx, time.Time{})     // the pending transactions in one block
-//	rpc, err := bitcoin.DialRPC(ctx, n.RPCConfig())
+//		{To: bob.P2PKH(), Value: 10 * regnode.BTC}, // output 0
+//		{Memo: []byte("OUT:0123…")},                // output 1: OP_RETURN
+//	}, 1_000)                                       // fee; the change is the last output
+//	hash, err := n.MineTxs(ctx, at)              // the pending transactions in one block at time at
+//	rpc, err := bitcoin.DialRPC(ctx, n.RPCConfig())  // or examples/trace -btc-rpc n.URL() -btc-net regtest
+//
+// Mine(n, addr) and MineTo(height, addr) mine blocks at the default times with their
+// coinbases to addr; MineTxs and MineTxsTo mine one block at a given time; Send and
+// SendWithChange queue a payment for the next block; Balance says what a key can spend.
 //
 // # The chain
 //
@@ -35,7 +39,9 @@
 //
 // Regtest activates segwit through BIP 9 only: every block signals, and spends of P2WPKH
 // outputs are valid from height SegwitHeight (432) on; before that, Send does not spend a
-// key's P2WPKH outputs (receiving on them is fine). Coinbase outputs are spendable 100
+// key's P2WPKH outputs (receiving on them is fine). A case that spends segwit outputs
+// starts with MineTo(ctx, SegwitHeight-1, addr) (about 40 ms); with the blocks near the
+// present, give FirstBlockTime and a BlockInterval that end them before now + 2 hours. Coinbase outputs are spendable 100
 // blocks after their block (coinbase maturity), as on every network.
 //
 // # The wallet

@@ -141,6 +141,13 @@ func TestURL(t *testing.T) {
 	u := n.URL()
 	require.Equal(t, "http://"+n.User()+":"+n.Pass()+"@"+n.Host(), u)
 	require.True(t, strings.HasPrefix(n.Host(), "127.0.0.1:"))
+	var info struct {
+		Chain  string `json:"chain"`
+		Blocks int32  `json:"blocks"`
+	}
+	e := rpcEndpoint{host: n.Host(), user: n.User(), pass: n.Pass()}
+	require.NoError(t, json.Unmarshal(e.result(t, "getblockchaininfo"), &info))
+	require.Equal(t, "regtest", info.Chain)
 	cfg := n.RPCConfig()
 	cfg.Pass = "wrong"
 	_, err := bitcoin.DialRPC(context.Background(), cfg)
