@@ -284,3 +284,49 @@ func TestConcurrentUse(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 30*regnode.BTC, bal)
 }
+
+// A block btcd rejects is an error naming the block; its pending transactions are
+// dropped and the wallet is rebuilt from the chain, so the same payment can be sent
+// again. Here the rejection is real consensus: segwit spends in a block dated before
+// BIP 16 (P2SH, 1 April 2012) took effect.
+func TestRejectedBlockDropsPending(t *testing.T) {
+	ctx := context.Background()
+	n, err := regnode.Start(ctx, regnode.Options{FirstBlockTime: time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	defer n.Close()
+	miner, alice, bob := regnode.NewKey("miner"), regnode.NewKey("alice"), regnode.NewKey("bob")
+	_, err = n.Mine(ctx, 101, miner.P2PKH())
+	require.NoError(t, err)
+	_, err = n.Send(ctx, miner, []regnode.Payment{{To: alice.P2WPKH(), Value: 2 * regnode.BTC}}, 1_000)
+	require.NoError(t, err)
+	_, err = n.MineTo(ctx, regnode.SegwitHeight-1, miner.P2PKH())
+	require.NoError(t, err)
+	before, err := n.Balance(miner)
+	require.NoError(t, err)
+
+	pay := []regnode.Payment{{To: bob.P2PKH(), Value: regnode.BTC}}
+	_, err = n.Send(ctx, alice, pay, 1_000)
+	require.NoError(t, err)
+	_, err = n.Send(ctx, miner, pay, 1_000) // a legacy spend in the same block
+	require.NoError(t, err)
+	_, err = n.MineTxs(ctx, time.Time{}) // 2012-01-04
+	require.ErrorIs(t, err, regnode.ErrNode)
+	require.ErrorContains(t, err, "block 432 with 2 pending transactions rejected (they are dropped)")
+	require.ErrorContains(t, err, "P2SH must be enabled")
+	require.EqualValues(t, regnode.SegwitHeight-1, n.Height())
+	require.Zero(t, n.Pending())
+	after, err := n.Balance(miner)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	bal, err := n.Balance(bob)
+	require.NoError(t, err)
+	require.Zero(t, bal)
+
+	_, err = n.Send(ctx, alice, pay, 1_000)
+	require.NoError(t, err)
+	_, err = n.MineTxs(ctx, time.Date(2012, 4, 2, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	bal, err = n.Balance(bob)
+	require.NoError(t, err)
+	require.Equal(t, regnode.BTC, bal)
+}
