@@ -65,7 +65,8 @@ func (n *Node) MineTxsTo(ctx context.Context, at time.Time, coinbaseTo string) (
 }
 
 // NextTime is the default time of the next block: block 1 at Options.FirstBlockTime,
-// then the previous block's time plus Options.BlockInterval.
+// then the previous block's time plus Options.BlockInterval (or, if that is not after
+// the median time of the previous 11 blocks, the second after it).
 func (n *Node) NextTime() time.Time {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -73,10 +74,14 @@ func (n *Node) NextTime() time.Time {
 }
 
 func (n *Node) nextTime() time.Time {
-	if n.chain.BestSnapshot().Height == 0 {
+	best := n.chain.BestSnapshot()
+	if best.Height == 0 {
 		return n.first
 	}
-	return n.tipTime.Add(n.interval)
+	if t := n.tipTime.Add(n.interval); t.After(best.MedianTime) {
+		return t
+	}
+	return best.MedianTime.Add(time.Second)
 }
 
 // mineBlock builds, solves and connects one block with the pending transactions; n.mu is

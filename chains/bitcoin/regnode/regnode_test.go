@@ -219,6 +219,17 @@ func TestSendAndMineErrors(t *testing.T) {
 	_, err = n.MineTxs(ctx, time.Now().Add(3*time.Hour))
 	require.ErrorContains(t, err, "too far in the future")
 	require.Equal(t, 1, n.Pending())
+	// A block may be dated before its predecessor (after the median time); the default
+	// time of the next one is then still valid.
+	for i := 0; i < 6; i++ {
+		_, err = n.MineTxs(ctx, n.TipTime().Add(time.Second))
+		require.NoError(t, err)
+	}
+	back := n.TipTime().Add(-3 * time.Second)
+	_, err = n.MineTxs(ctx, back)
+	require.NoError(t, err)
+	_, err = n.MineTxsTo(ctx, time.Time{}, "")
+	require.ErrorContains(t, err, "mine: coinbase: address \"\"")
 	h := n.Height()
 	_, err = n.MineTxs(ctx, time.Time{})
 	require.NoError(t, err)
