@@ -155,7 +155,9 @@ func (d *detector) slotAfterLog(i uint64) int {
 	return d.norig
 }
 
-func (d *detector) leg(i int) graph.Leg { return graph.Leg{Chain: graph.Ethereum, Ref: d.items[i].t.ID} }
+func (d *detector) leg(i int) graph.Leg {
+	return graph.Leg{Chain: graph.Ethereum, Ref: d.items[i].t.ID}
+}
 
 // emit records a part with its legs, after checking what the engine rejects of a leg
 // (spec §15.9): a self-transfer.
