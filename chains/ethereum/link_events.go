@@ -93,6 +93,10 @@ func linkEventKind(topic0 string) eventKind {
 	return evNone
 }
 
+// IsLinkEvent reports whether topic0 (any case) is the signature of an event a link
+// detector reads: other readers of logs (chains/etl) keep those logs for DetectLinks.
+func IsLinkEvent(topic0 string) bool { return linkEventKind(topic0) != evNone }
+
 // Log is one event log of a transaction as the link detectors read it: the emitting
 // contract, the topics (0x + 64 hex digits each, any case) and the data.
 type Log struct {

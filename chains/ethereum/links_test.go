@@ -185,7 +185,7 @@ func TestDetectLinks(t *testing.T) {
 	}, {
 		name:      "THORChain vault migration is no link; a REFUND memo on a Deposit is a warning",
 		transfers: []graph.Transfer{eth(".0", lUser, lRouter, 9), eth(".t0", lRouter, lVault, 9)},
-		logs:      []ethereum.Log{tcDeposit(0, graph.ZeroAddress, 9, "MIGRATE:123"), tcDeposit(1, graph.ZeroAddress, 9, "REFUND:" + lInHash)},
+		logs:      []ethereum.Log{tcDeposit(0, graph.ZeroAddress, 9, "MIGRATE:123"), tcDeposit(1, graph.ZeroAddress, 9, "REFUND:"+lInHash)},
 		warnings:  []string{"a Deposit with a refund memo"}, sentinels: []error{ethereum.ErrLinkUnmatched},
 	}, {
 		name:      "THORChain TransferOutAndCall pays the aggregator",
