@@ -339,8 +339,39 @@ func TestDevChainLinks(t *testing.T) {
 		}
 	}
 
+	// The store keeps the parts and the added transfers: a replay from disk has them.
+	gs, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gs.Close()
+	for _, b := range blocks {
+		if err := gs.WriteBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var replayed []*graph.Block
+	if err := gs.Blocks(ctx, graph.Ethereum, 0, blocks[len(blocks)-1].Height, func(b *graph.Block) error {
+		c := *b
+		replayed = append(replayed, &c)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", derefAll(replayed)) != fmt.Sprintf("%+v", derefAll(blocks)) {
+		t.Error("the blocks replayed from the store differ from those ingested")
+	}
+
 	checkWETHBalances(t, ctx, s, blocks)
 	t.Run("trace", func(t *testing.T) { checkLinkTrace(t, s, blocks) })
+}
+
+func derefAll(bs []*graph.Block) []graph.Block {
+	out := make([]graph.Block, len(bs))
+	for i, b := range bs {
+		out[i] = *b
+	}
+	return out
 }
 
 // checkWETHBalances replays the WETH movements (logged and added) and compares every
