@@ -17,7 +17,7 @@ func ExampleDetectLinks() {
 	swap := ethereum.Log{Index: 3, Address: lPool, Topics: []string{ethereum.TopicUniswapV2Swap,
 		"0x000000000000000000000000" + string(lUser)[2:], "0x000000000000000000000000" + string(lUser)[2:]},
 		Data: make([]byte, 128)}
-	swap.Data[31], swap.Data[30] = 0xe8, 0x03 // amount0In = 1000
+	swap.Data[31], swap.Data[30] = 0xe8, 0x03   // amount0In = 1000
 	swap.Data[127], swap.Data[126] = 0xe5, 0x03 // amount1Out = 997
 	parts, warnings := ethereum.DetectLinks(17_000_000, tx, []ethereum.Log{swap})
 	for _, p := range parts {
