@@ -44,6 +44,7 @@ type linkScenario struct {
 	unwrapOut   string
 	tc1In       string
 	outbound    string
+	outbound2   string
 }
 
 type wantWarning struct {
@@ -246,6 +247,13 @@ func playLinks(t *testing.T, ctx context.Context, n *devnode.Node) *linkScenario
 	out := send(s.vault, s.router, E(2), call(routerC, "transferOut", s.exchange.Address, common.Address{}, big.NewInt(0), outMemo))
 	refundMemo := "REFUND:" + strings.TrimPrefix(hexHash(tc2.Hash()), "0x")
 	refund := send(s.vault, s.router, nil, call(routerC, "transferOut", s.alice.Address, s.tt, E(500), refundMemo))
+	// A second outbound of the same swap through transferOutAndCall: the aggregator (the
+	// impostor, which has no swapOut) reverts, so the router pays bob directly. Gas is
+	// set: estimation would look for the least gas with which the swallowed call fails.
+	aggr := impostor
+	outCall := need(n.Send(ctx, s.vault, devnode.Tx{To: &s.router, Value: E(1), Gas: 300_000,
+		Data: call(routerC, "transferOutAndCall", aggr, s.tt, s.bob.Address, big.NewInt(0), outMemo)}))
+	pending = append(pending, outCall)
 	imp := send(s.bob, impostor, nil, call(impC, "fake", s.bob.Address, big.NewInt(1000), outMemo))
 	bad := send(s.bob, s.router, E(1), call(routerC, "deposit", s.vault.Address, common.Address{}, big.NewInt(0), "HELLO:WORLD"))
 	commit()
@@ -258,6 +266,12 @@ func playLinks(t *testing.T, ctx context.Context, n *devnode.Node) *linkScenario
 	s.parts = append(s.parts, graph.LinkPart{Key: thorchain.LinkKey(hexHash(tc2.Hash())), Kind: graph.LinkThorchain, Chain: graph.Ethereum,
 		Out: []graph.Leg{leg(refund, ".log"+l0)}, Venues: []graph.Address{A(s.router), A(s.vault.Address)},
 		Evidence: fmt.Sprintf("tx %s log %s: THORChain router %s TransferOut from vault %s to %s of %s %s, memo %q", hexHash(refund.Hash()), l1, A(s.router), A(s.vault.Address), A(s.alice.Address), E(500), A(s.tt), refundMemo)})
+	li = logIdx(outCall, 0)
+	s.outbound2 = hexHash(outCall.Hash()) + ".t1"
+	s.parts = append(s.parts, graph.LinkPart{Key: thorchain.LinkKey(s.tc1), Kind: graph.LinkThorchain, Chain: graph.Ethereum,
+		Out: []graph.Leg{leg(outCall, ".t1")}, Venues: []graph.Address{A(s.router), A(s.vault.Address)},
+		Evidence: fmt.Sprintf("tx %s log %s: THORChain router %s TransferOutAndCall from vault %s to %s of %s ETH, memo %q", hexHash(outCall.Hash()), li, A(s.router), A(s.vault.Address), A(s.bob.Address), E(1), outMemo)})
+	s.order[hexHash(outCall.Hash())] = []string{".0", ".t0", ".t1"}
 	ih := hexHash(imp.Hash())
 	s.warns = append(s.warns,
 		wantWarning{ih, ethereum.ErrLinkUnmatched, "log " + logIdx(imp, 0) + ": Uniswap V2 Swap by " + string(A(impostor)) + ": no Transfer of 1000 into the pool"},
@@ -473,6 +487,7 @@ func checkLinkTrace(t *testing.T, s *linkScenario, blocks []*graph.Block) {
 	outTaint(s.s3Out, 7, s.y)
 	outTaint(s.unwrapOut, 9, s.y)
 	outTaint(s.outbound, 3, devnode.Ether(2)) // mallory's oldest ETH (hop 1) went in
+	outTaint(s.outbound2, 3, devnode.Ether(1))
 	tc := links[thorchain.LinkKey(s.tc1)]
 	if tc == nil || tc.Status != "complete" || tc.InValue != amt(devnode.Ether(5)) ||
 		len(tc.InTaint) != 1 || tc.InTaint[0] != (trace.Component{Source: "dprk", Hop: 2, Amount: amt(devnode.Ether(5))}) {
