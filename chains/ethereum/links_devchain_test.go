@@ -320,7 +320,10 @@ func TestDevChainLinks(t *testing.T) {
 		}
 	}
 
-	// Every warning, and nothing else.
+	// Every warning, and nothing else; they are counted, and leave the blocks complete.
+	if res.WarningCounts[ethereum.ErrLinkUnmatched] != 4 || res.WarningCounts[ethereum.ErrLinkEvent] != 1 || res.Degraded() != nil {
+		t.Errorf("warning counts %v, degraded %v", res.WarningCounts, res.Degraded())
+	}
 	if len(res.Warnings) != len(s.warns) {
 		t.Errorf("%d warnings, want %d: %v", len(res.Warnings), len(s.warns), res.Warnings)
 	}
