@@ -91,12 +91,12 @@ func (d *detector) start() {
 	d.norig = len(ts)
 	d.items = make([]item, len(ts), len(ts)+4)
 	d.logOf = make([]int64, len(ts))
-	prefix := d.tx.Hash + ".log"
+	h := d.tx.Hash
 	for i := range ts {
 		d.items[i] = item{t: ts[i], major: 2 * i}
 		d.logOf[i] = -1
-		if id := ts[i].ID; ts[i].Kind == graph.KindERC20 && strings.HasPrefix(id, prefix) {
-			if n, err := strconv.ParseUint(id[len(prefix):], 10, 63); err == nil {
+		if id := ts[i].ID; ts[i].Kind == graph.KindERC20 && strings.HasPrefix(id, h) && strings.HasPrefix(id[len(h):], ".log") {
+			if n, err := strconv.ParseUint(id[len(h)+4:], 10, 63); err == nil {
 				d.logOf[i] = int64(n)
 			}
 		}
@@ -162,10 +162,12 @@ func (d *detector) leg(i int) graph.Leg {
 // emit records a part with its legs, after checking what the engine rejects of a leg
 // (spec §15.9): a self-transfer.
 func (d *detector) emit(ev *linkEvent, p graph.LinkPart, in, out []int) {
-	for _, i := range append(slices.Clip(in), out...) {
-		if t := &d.items[i].t; t.From == t.To {
-			d.unmatched(ev, "leg %s is a self-transfer of %s", t.ID, t.From)
-			return
+	for _, legs := range [2][]int{in, out} {
+		for _, i := range legs {
+			if t := &d.items[i].t; t.From == t.To {
+				d.unmatched(ev, "leg %s is a self-transfer of %s", t.ID, t.From)
+				return
+			}
 		}
 	}
 	for _, i := range in {
@@ -286,12 +288,20 @@ func (d *detector) swap(ev *linkEvent) {
 		}
 		out = append(out, o)
 	}
+	// Built without fmt: a busy block has hundreds of swaps.
 	var desc strings.Builder
-	fmt.Fprintf(&desc, "tx %s log %d: %s by pool %s: %s of %s in", d.tx.Hash, ev.log, ev.kind, pool, ins[0].Dec(), inAsset)
-	for _, o := range out {
-		fmt.Fprintf(&desc, ", %s of %s out", d.items[o].t.Amount.Dec(), d.items[o].t.Asset)
+	desc.Grow(256)
+	for _, s := range []string{"tx ", d.tx.Hash, " log ", strconv.FormatUint(ev.log, 10), ": ", ev.kind.String(),
+		" by pool ", string(pool), ": ", ins[0].Dec(), " of ", string(inAsset), " in"} {
+		desc.WriteString(s)
 	}
-	fmt.Fprintf(&desc, " to %s", to)
+	for _, o := range out {
+		for _, s := range []string{", ", d.items[o].t.Amount.Dec(), " of ", string(d.items[o].t.Asset), " out"} {
+			desc.WriteString(s)
+		}
+	}
+	desc.WriteString(" to ")
+	desc.WriteString(string(to))
 	d.emit(ev, graph.LinkPart{
 		Key: "swap:" + d.tx.Hash + ":" + strconv.FormatUint(ev.log, 10), Kind: graph.LinkSwap, Chain: graph.Ethereum,
 		Venues: []graph.Address{pool}, Evidence: desc.String(),
