@@ -142,6 +142,12 @@ const (
 	KindERC20        TransferKind = "erc20"        // ERC-20 Transfer log
 	KindReward       TransferKind = "reward"       // block reward: a mint
 	KindWithdrawal   TransferKind = "withdrawal"   // beacon-chain withdrawal: a mint
+	// KindWrap and KindUnwrap are the wrapped-token movements a wrapper (WETH9) makes
+	// without logging a Transfer: on a wrap the wrapper mints the token to itself and pays
+	// it to the depositor; on an unwrap the holder pays it back and the wrapper burns it.
+	// Adapters add them from the wrapper's Deposit and Withdrawal events.
+	KindWrap   TransferKind = "wrap"
+	KindUnwrap TransferKind = "unwrap"
 )
 
 // IsMint reports whether a transfer of this kind creates new units.

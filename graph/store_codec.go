@@ -293,8 +293,9 @@ const (
 	flagIDRelative  = 1 << 1 // Transfer.ID is the transaction hash followed by the stored suffix
 )
 
-// Transfer kinds as bytes; kindOther is followed by the kind as a string.
-var kindCodes = []TransferKind{"", KindCall, KindInternal, KindCreate, KindSelfDestruct, KindERC20, KindReward, KindWithdrawal}
+// Transfer kinds as bytes; kindOther is followed by the kind as a string. Append only: a
+// stored record names its kind by position.
+var kindCodes = []TransferKind{"", KindCall, KindInternal, KindCreate, KindSelfDestruct, KindERC20, KindReward, KindWithdrawal, KindWrap, KindUnwrap}
 
 const kindOther = 255
 

@@ -99,7 +99,7 @@ func normalize(b *wireBlock, rs []wireReceipt, ts []wireTraceResult, haveTraces 
 		if haveTraces {
 			tr = &ts[i]
 		}
-		tx, warns, err := normalizeTx(height, hash, i, &b.Transactions[i], &rs[i], tr)
+		tx, warns, err := normalizeTx(height, hash, i, &b.Transactions[i], &rs[i], tr, &out.Block.Links)
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +115,8 @@ func normalize(b *wireBlock, rs []wireReceipt, ts []wireTraceResult, haveTraces 
 	return out, nil
 }
 
-func normalizeTx(height uint64, blockHash string, i int, t *wireTx, r *wireReceipt, tr *wireTraceResult) (graph.AccountTx, []Warning, error) {
+// normalizeTx normalizes transaction i and appends the link parts its logs show to links.
+func normalizeTx(height uint64, blockHash string, i int, t *wireTx, r *wireReceipt, tr *wireTraceResult, links *[]graph.LinkPart) (graph.AccountTx, []Warning, error) {
 	var tx graph.AccountTx
 	var warns []Warning
 	where := fmt.Sprintf("block %d tx %d", height, i)
@@ -231,7 +232,9 @@ func normalizeTx(height uint64, blockHash string, i int, t *wireTx, r *wireRecei
 			}
 		}
 	}
-	// 3. ERC-20 Transfer logs by log index.
+	// 3. ERC-20 Transfer logs by log index; the logs of link events are set aside for the
+	// detectors (links.go).
+	var events []Log
 	prev := -1
 	for li := range r.Logs {
 		lg := &r.Logs[li]
@@ -243,6 +246,15 @@ func normalizeTx(height uint64, blockHash string, i int, t *wireTx, r *wireRecei
 			return tx, nil, fmt.Errorf("%w: %s: log indexes not increasing (%d after %d)", ErrInconsistent, where, idx, prev)
 		}
 		prev = idx
+		if !lg.Removed && len(lg.Topics) > 0 && linkEventKind(lg.Topics[0]) != evNone {
+			ev, err := eventLog(idx, lg)
+			if err != nil {
+				warns = append(warns, Warning{Height: height, Tx: h, Err: fmt.Errorf("%w: log %d: %v", ErrLinkEvent, idx, err)})
+			} else {
+				events = append(events, ev)
+			}
+			continue
+		}
 		if lg.Removed || len(lg.Topics) != 3 || !strings.EqualFold(lg.Topics[0], TransferTopic) {
 			continue // 4 topics = ERC-721 (token id indexed): not a fungible amount
 		}
@@ -263,7 +275,25 @@ func normalizeTx(height uint64, blockHash string, i int, t *wireTx, r *wireRecei
 			ID: h + ".log" + strconv.Itoa(idx), Asset: graph.Asset(token), From: from, To: to, Amount: amount, Kind: graph.KindERC20,
 		})
 	}
+	if events != nil {
+		parts, w := DetectLinks(height, &tx, events)
+		*links = append(*links, parts...)
+		warns = append(warns, w...)
+	}
 	return tx, warns, nil
+}
+
+// eventLog converts a receipt log that linkEventKind recognised for DetectLinks.
+func eventLog(idx int, lg *wireLog) (Log, error) {
+	addr, err := graph.ParseAddress(graph.Ethereum, lg.Address)
+	if err != nil {
+		return Log{}, fmt.Errorf("address: %w", err)
+	}
+	data, err := decodeHexData(lg.Data)
+	if err != nil {
+		return Log{}, err
+	}
+	return Log{Index: uint64(idx), Address: addr, Topics: lg.Topics, Data: data}, nil
 }
 
 // frameTransfers appends the value transfer of frame f (if any) and of its subtree in

@@ -38,6 +38,13 @@ var (
 	// ErrRewardsOmitted: a proof-of-work block's miner and uncle rewards are not emitted as
 	// mints (JSON-RPC does not report them).
 	ErrRewardsOmitted = errors.New("proof-of-work block: miner and uncle rewards are not emitted")
+	// ErrLinkEvent: a log with the signature of an event a link detector reads (WETH9
+	// Deposit/Withdrawal, Uniswap V2/V3 Swap, THORChain router Deposit/TransferOut) is
+	// malformed, or its THORChain memo does not parse (then thorchain.ErrMemo too): no link.
+	ErrLinkEvent = errors.New("malformed link event: no link")
+	// ErrLinkUnmatched: a link event whose movements are not in its transaction (any
+	// contract can emit the event), or that cannot make a valid link: no link.
+	ErrLinkUnmatched = errors.New("link event without the movements it states: no link")
 )
 
 // Warning says that one block (or one transaction of it) was normalized incompletely.

@@ -13,7 +13,8 @@ import (
 
 // FuzzDecodeBlock feeds arbitrary block, receipts and traces JSON to DecodeBlock. It must
 // never panic; an error must wrap one of the package's sentinels; a decoded block must be
-// well formed: canonical addresses, unique transfer IDs, no zero amounts, sequential indexes.
+// well formed: canonical addresses, unique transfer IDs, no zero amounts, sequential indexes,
+// link legs that are transfers of the block.
 func FuzzDecodeBlock(f *testing.F) {
 	for _, r := range loadRecorded(f) {
 		// Blocks with contract deployments carry tens of KB of bytecode: the mutator
@@ -28,6 +29,9 @@ func FuzzDecodeBlock(f *testing.F) {
 	r1 := resultOf(f, filepath.Join(dir, "web3_response.eth_getTransactionReceipt_0x9a5437ec71b74ecf5930b406908ac6999966d38a86d1534b7190ece7599095eb.json"))
 	f.Add(blk, []byte("["+string(r0)+","+string(r1)+"]"), []byte(nil))
 	f.Add([]byte(`{"number":"0x1","hash":"0x`+zeros(64)+`","parentHash":"0x`+zeros(64)+`","transactions":[],"withdrawals":[{"index":"0x0","validatorIndex":"0x1","address":"0x`+zeros(40)+`","amount":"0xffffffffffffffff"}]}`), []byte(`[]`), []byte(`[]`))
+
+	sb, sr, st := swapBlock(2, true) // link events: the detectors run inside decoding
+	f.Add(sb, sr, st)
 
 	f.Fuzz(func(t *testing.T, block, receipts, traces []byte) {
 		if len(traces) == 0 {
@@ -59,6 +63,13 @@ func FuzzDecodeBlock(f *testing.F) {
 				}
 				canonical(t, x.From)
 				canonical(t, x.To)
+			}
+		}
+		for _, p := range d.Block.Links {
+			for _, l := range append(append([]graph.Leg(nil), p.In...), p.Out...) {
+				if !ids[l.Ref] {
+					t.Fatalf("link %s: leg %s is no transfer of the block", p.Key, l)
+				}
 			}
 		}
 	})

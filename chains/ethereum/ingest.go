@@ -56,9 +56,10 @@ type IngestResult struct {
 	Transfers  uint64
 	Reorgs     int    // fork points resolved
 	RolledBack uint64 // blocks dropped by reorgs
-	// Warnings lists incomplete normalizations (see Warning); WarningCounts counts them by
-	// kind (ErrNoTraces, ErrTraceFailed, ErrStatusUnknown, ErrRewardsOmitted) and is exact
-	// even when Warnings was capped.
+	// Warnings lists incomplete normalizations and unusable link events (see Warning);
+	// WarningCounts counts them by kind (ErrNoTraces, ErrTraceFailed, ErrStatusUnknown,
+	// ErrRewardsOmitted, ErrLinkEvent, ErrLinkUnmatched) and is exact even when Warnings
+	// was capped.
 	Warnings      []Warning
 	WarningCounts map[error]int
 	// NoTraces is true when blocks with transactions were ingested without call traces:
@@ -84,6 +85,11 @@ func (r *IngestResult) Degraded() error {
 }
 
 var warningKinds = []error{ErrNoTraces, ErrTraceFailed, ErrStatusUnknown, ErrRewardsOmitted}
+
+// countedWarnings are the kinds WarningCounts counts: the incomplete normalizations, and
+// the link events no link could be made of — which leave the block complete, so Degraded
+// does not report them.
+var countedWarnings = append(warningKinds[:len(warningKinds):len(warningKinds)], ErrLinkEvent, ErrLinkUnmatched)
 
 // errReorg is raised inside a run when a fetched block does not extend the written chain.
 var errReorg = errors.New("fetched block does not extend the stored chain")
@@ -268,7 +274,7 @@ func run(ctx context.Context, c *Client, st Store, from, to uint64, parent strin
 				res.Transfers += uint64(len(b.AccountTxs[i].Transfers))
 			}
 			for _, w := range d.Warnings {
-				for _, k := range warningKinds {
+				for _, k := range countedWarnings {
 					if errors.Is(w, k) {
 						res.WarningCounts[k]++
 					}

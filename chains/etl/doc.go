@@ -70,6 +70,13 @@
 //     except those of Options.NonFungibleTokens, which ReadNonFungibleTokens fills from a
 //     contracts table (is_erc721). Give logs when you can.
 //
+// With a logs table the link detectors of chains/ethereum run too (ethereum.DetectLinks,
+// spec §15.10): WETH9 wraps and unwraps, Uniswap V2/V3 swaps and THORChain router inbounds
+// and outbounds become graph.LinkParts on Block.Links, with the wrapper movements and leg
+// order they need, exactly as from JSON-RPC; events they cannot use are reported through
+// Options.Warn with their log row. Without traces a wrap through a router (internal ETH)
+// is such a warning. token_transfers carry no events: no links from them.
+//
 // Block-level mints come after the block's transactions, each group in a pseudo-
 // transaction with From = graph.ZeroAddress, no fee and Success: "<block>.rewards"
 // (Parity/Erigon reward traces — block and uncle — and genesis allocations as KindReward

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chaintrace/chaintrace/chains/ethereum"
 	"github.com/chaintrace/chaintrace/graph"
 )
 
@@ -143,6 +144,7 @@ type ethReader struct {
 	trBuf     []ethTrace
 	ttBuf     []ethTokenTransfer
 	logBuf    []ethLog
+	evBuf     []ethLog // the logs of link events of the block
 	prev      ethBlock
 	havePrev  bool
 	rowsTotal int
@@ -207,9 +209,13 @@ func (r *ethReader) block(blk ethBlock) (*graph.Block, error) {
 	if r.logBuf, err = r.logs.take(n, r.logBuf[:0]); err != nil {
 		return nil, err
 	}
+	r.evBuf = r.evBuf[:0]
 	for _, l := range r.logBuf {
 		if l.isToken {
 			r.ttBuf = append(r.ttBuf, l.transfer)
+		}
+		if l.event != nil {
+			r.evBuf = append(r.evBuf, l)
 		}
 	}
 
@@ -291,11 +297,29 @@ func (r *ethReader) block(blk ethBlock) (*graph.Block, error) {
 		perTxTokens[ti] = append(perTxTokens[ti], tt)
 	}
 
+	// the logs the link detectors read, grouped by transaction, in log index order
+	var perTxEvents [][]ethLog
+	if len(r.evBuf) > 0 {
+		perTxEvents = make([][]ethLog, len(txs))
+		for _, l := range r.evBuf {
+			ti, ok := byHash[l.transfer.txHash]
+			if !ok {
+				return nil, withTx(l.transfer.p.errf(ErrUnknownTx, "log of a transaction not in block %d", n), l.transfer.txHash)
+			}
+			perTxEvents[ti] = append(perTxEvents[ti], l)
+		}
+	}
+
 	b.AccountTxs = make([]graph.AccountTx, 0, len(txs)+1)
 	for i := range txs {
 		atx, err := r.transaction(n, &txs[i], perTx[i], perTxTokens[i])
 		if err != nil {
 			return nil, withTx(err, txs[i].hash)
+		}
+		if perTxEvents != nil && len(perTxEvents[i]) > 0 {
+			if b.Links, err = r.detectLinks(n, &atx, perTxEvents[i], b.Links); err != nil {
+				return nil, withTx(err, txs[i].hash)
+			}
 		}
 		b.AccountTxs = append(b.AccountTxs, atx)
 	}
@@ -314,6 +338,36 @@ func (r *ethReader) block(blk ethBlock) (*graph.Block, error) {
 		})
 	}
 	return b, nil
+}
+
+// detectLinks runs chains/ethereum's link detectors over a transaction and the logs of its
+// link events (spec §15.10), as the RPC adapter does, and appends the parts to links. The
+// detectors' warnings (an unusable event, a memo that does not parse) go to Options.Warn
+// with the position of the event's log row.
+func (r *ethReader) detectLinks(n uint64, atx *graph.AccountTx, events []ethLog, links []graph.LinkPart) ([]graph.LinkPart, error) {
+	slices.SortFunc(events, func(a, b ethLog) int { return cmpU64(a.transfer.logIndex, b.transfer.logIndex) })
+	logs := make([]ethereum.Log, len(events))
+	for i := range events {
+		if i > 0 && events[i-1].transfer.logIndex == events[i].transfer.logIndex {
+			return links, events[i].transfer.p.errf(ErrDuplicate, "log index %d twice", events[i].transfer.logIndex)
+		}
+		logs[i] = *events[i].event
+	}
+	if !atx.Success {
+		return links, events[0].transfer.p.errf(ErrInconsistent, "log in a failed transaction (failed transactions have no logs)")
+	}
+	parts, warns := ethereum.DetectLinks(n, atx, logs)
+	for _, w := range warns {
+		p := events[0].transfer.p
+		for _, e := range events {
+			if strings.Contains(w.Err.Error(), fmt.Sprintf(": log %d:", e.transfer.logIndex)) {
+				p = e.transfer.p
+				break
+			}
+		}
+		r.opt.warn(Warning{File: p.file, Line: p.line, Block: n, Tx: atx.Hash, Msg: w.Err.Error()})
+	}
+	return append(links, parts...), nil
 }
 
 // transaction normalizes one transaction (spec §3.2).

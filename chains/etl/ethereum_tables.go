@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chaintrace/chaintrace/chains/ethereum"
 	"github.com/chaintrace/chaintrace/graph"
 )
 
@@ -518,6 +519,8 @@ var (
 type ethLog struct {
 	transfer ethTokenTransfer
 	isToken  bool
+	// event is set for a log the link detectors read (ethereum.IsLinkEvent).
+	event *ethereum.Log
 }
 
 func parseEthLog(r *rowReader) (l ethLog, n uint64, err error) {
@@ -554,6 +557,15 @@ func parseEthLog(r *rowReader) (l ethLog, n uint64, err error) {
 		return l, 0, withTx(dataF.err("%q is not 0x-prefixed hex", clip(data)), txHash)
 	}
 	l.transfer.txHash = txHash
+	if len(topics) > 0 && ethereum.IsLinkEvent(topics[0]) {
+		b := make([]byte, (len(data)-2)/2)
+		if _, err := hexDecode(b, data[2:]); err != nil {
+			return l, 0, withTx(dataF.err("%v", err), txHash)
+		}
+		l.transfer.token = addr
+		l.event = &ethereum.Log{Index: l.transfer.logIndex, Address: addr, Topics: topics, Data: b}
+		return l, n, nil
+	}
 	// An ERC-20 Transfer has three topics (signature, from, to) and the amount as its one
 	// 32-byte data word. ERC-721 indexes the token id too (four topics): not a fungible
 	// amount, skipped. Other encodings (unindexed parameters) are skipped as well. This is

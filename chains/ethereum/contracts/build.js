@@ -33,6 +33,7 @@ if (failed) process.exit(1);
 for (const file of Object.keys(output.contracts).sort()) {
   for (const name of Object.keys(output.contracts[file]).sort()) {
     const c = output.contracts[file][name];
+    if (c.evm.bytecode.object === '') continue; // an interface: nothing to deploy
     fs.writeFileSync(path.join(out, name + '.bin'), c.evm.bytecode.object + '\n');
     fs.writeFileSync(path.join(out, name + '.abi.json'), JSON.stringify(c.abi, null, 1) + '\n');
   }

@@ -9,6 +9,14 @@
 //     with value followed by SELFDESTRUCT.
 //   - Pool: a Tornado-style fixed-denomination (1 ETH) pool whose withdrawal pays the
 //     recipient and a relayer fee by two internal transfers.
+//   - WETH9: the canonical wrapped ether (Deposit/Withdrawal logs, no Transfer on either).
+//   - PairV2 (+ RouterV2): a Uniswap-V2-style constant-product pair with V2's swap and Swap
+//     event; the router pulls the input into the first pair and each pair pays the next.
+//   - PoolV3 (+ RouterV3): a simplified Uniswap-V3-style pool whose swap pays out, calls
+//     back for the input and logs V3's Swap (signed amounts), in V3's order.
+//   - THORChainRouter: THORChain's Ethereum router (v4.1): deposit/depositWithExpiry,
+//     transferOut, transferOutAndCall with the real Deposit/TransferOut events.
+//   - Impostor: emits Swap, Deposit, Withdrawal and TransferOut without moving anything.
 //
 // Load returns a contract's ABI and creation bytecode.
 package contracts
@@ -32,6 +40,14 @@ const (
 	Relay     = "Relay"
 	Child     = "Child"
 	Pool      = "Pool"
+
+	WETH9           = "WETH9"
+	PairV2          = "PairV2"
+	RouterV2        = "RouterV2"
+	PoolV3          = "PoolV3"
+	RouterV3        = "RouterV3"
+	THORChainRouter = "THORChainRouter"
+	Impostor        = "Impostor"
 )
 
 // Contract is one compiled contract.
