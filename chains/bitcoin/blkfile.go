@@ -245,6 +245,10 @@ type BlockFilesOptions struct {
 	WindowStart uint64
 	// NoUndo resolves a window's inputs by the scan even when undo files are present.
 	NoUndo bool
+	// OnWarning, when set, is called with every Warning (a THORChain memo that gave no
+	// link), in height order; Warnings keeps them too. Without a window, the addresses an
+	// outbound's inputs spend are unknown to block files: such memos give warnings.
+	OnWarning func(Warning)
 }
 
 // BlockFiles is an indexed Bitcoin Core blocks directory: blk*.dat files (any order of
@@ -259,6 +263,7 @@ type BlockFiles struct {
 	chain   []blockEntry // the best chain, in height order
 	first   uint64       // height of chain[0]
 	win     *windowResolver
+	warn    warnLog
 
 	mu    sync.Mutex
 	files []*os.File
@@ -295,6 +300,7 @@ func OpenBlockFiles(ctx context.Context, dir string, opts BlockFilesOptions) (*B
 	}
 	bf := &BlockFiles{dir: dir, net: opts.Net, key: key, workers: opts.Workers, names: names,
 		files: make([]*os.File, len(names))}
+	bf.warn.on = opts.OnWarning
 	if bf.workers <= 0 {
 		bf.workers = runtime.GOMAXPROCS(0)
 	}
@@ -542,25 +548,38 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 	for i := range decoders {
 		decoders[i] = NewDecoder(bf.net)
 	}
+	type decoded struct {
+		b     *graph.Block
+		warns []Warning
+	}
 	return orderedMap(ctx, int(to-from+1), bf.workers,
-		func(w, i int) (*graph.Block, error) {
+		func(w, i int) (decoded, error) {
 			h := from + uint64(i)
 			raw, err := bf.ReadRaw(h)
 			if err != nil {
-				return nil, err
+				return decoded{}, err
 			}
-			b, err := decoders[w].Decode(raw, h)
+			d := decoders[w]
+			b, err := d.decode(raw, h)
 			if err != nil {
 				e := &bf.chain[h-bf.first]
-				return nil, fmt.Errorf("%s offset %d: %w", bf.names[e.file], e.off, err)
+				return decoded{}, fmt.Errorf("%s offset %d: %w", bf.names[e.file], e.off, err)
 			}
 			if err := bf.resolveBlock(b); err != nil {
-				return nil, err
+				return decoded{}, err
 			}
-			return b, nil
+			// After resolveBlock: a window's inputs name the addresses THORChain reads.
+			return decoded{b, DetectThorchain(b, d.memos, nil)}, nil
 		},
-		func(_ int, b *graph.Block) error { return fn(b) })
+		func(_ int, d decoded) error {
+			bf.warn.add(d.warns)
+			return fn(d.b)
+		})
 }
+
+// Warnings returns the first 1000 warnings of the blocks read so far (THORChain memos that
+// gave no link, see Warning) and their total count.
+func (bf *BlockFiles) Warnings() ([]Warning, int) { return bf.warn.warnings() }
 
 // RawBlocks calls fn with the serialized bytes of every block of the best chain in height
 // order, read in parallel; fn must not keep raw. It is the decoding baseline's input.
