@@ -246,24 +246,30 @@ type BlockFilesOptions struct {
 	// NoUndo resolves a window's inputs by the scan even when undo files are present.
 	NoUndo bool
 	// OnWarning, when set, is called with every Warning (a THORChain memo that gave no
-	// link), in height order; Warnings keeps them too. Without a window, the addresses an
-	// outbound's inputs spend are unknown to block files: such memos give warnings.
+	// link), in height order; Warnings keeps them too.
 	OnWarning func(Warning)
+	// Prevouts names the addresses that THORChain memo transactions spend from outside
+	// their block and the window: block files do not hold them. With Ingest into a
+	// graph.Store, StorePrevouts(store) finds them among the blocks already stored (the
+	// lookup runs in height order, after fn has taken the blocks below). Without it such
+	// memos give warnings (ErrInputsUnknown).
+	Prevouts PrevoutLookup
 }
 
 // BlockFiles is an indexed Bitcoin Core blocks directory: blk*.dat files (any order of
 // arrival, stale blocks included) with the best chain picked by cumulative work and laid
 // out in height order. It is safe for concurrent use; Close releases the files.
 type BlockFiles struct {
-	dir     string
-	net     *chaincfg.Params
-	key     XORKey
-	workers int
-	names   []string
-	chain   []blockEntry // the best chain, in height order
-	first   uint64       // height of chain[0]
-	win     *windowResolver
-	warn    warnLog
+	dir      string
+	net      *chaincfg.Params
+	key      XORKey
+	workers  int
+	names    []string
+	chain    []blockEntry // the best chain, in height order
+	first    uint64       // height of chain[0]
+	win      *windowResolver
+	warn     warnLog
+	prevouts PrevoutLookup
 
 	mu    sync.Mutex
 	files []*os.File
@@ -300,7 +306,7 @@ func OpenBlockFiles(ctx context.Context, dir string, opts BlockFilesOptions) (*B
 	}
 	bf := &BlockFiles{dir: dir, net: opts.Net, key: key, workers: opts.Workers, names: names,
 		files: make([]*os.File, len(names))}
-	bf.warn.on = opts.OnWarning
+	bf.warn.on, bf.prevouts = opts.OnWarning, opts.Prevouts
 	if bf.workers <= 0 {
 		bf.workers = runtime.GOMAXPROCS(0)
 	}
@@ -551,6 +557,7 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 	type decoded struct {
 		b     *graph.Block
 		warns []Warning
+		memos []TxMemo // to link in the apply stage, with bf.prevouts
 	}
 	return orderedMap(ctx, int(to-from+1), bf.workers,
 		func(w, i int) (decoded, error) {
@@ -568,10 +575,20 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 			if err := bf.resolveBlock(b); err != nil {
 				return decoded{}, err
 			}
+			if bf.prevouts != nil && len(d.memos) > 0 {
+				// Linked in order below: the lookup may read what fn stored of earlier blocks.
+				return decoded{b: b, memos: append([]TxMemo(nil), d.memos...)}, nil
+			}
 			// After resolveBlock: a window's inputs name the addresses THORChain reads.
-			return decoded{b, DetectThorchain(b, d.memos, nil)}, nil
+			return decoded{b: b, warns: DetectThorchain(b, d.memos, nil)}, nil
 		},
 		func(_ int, d decoded) error {
+			if d.memos != nil {
+				var err error
+				if d.warns, err = detectWith(ctx, d.b, d.memos, bf.prevouts); err != nil {
+					return err
+				}
+			}
 			bf.warn.add(d.warns)
 			return fn(d.b)
 		})

@@ -49,6 +49,11 @@ type RPCConfig struct {
 	// OnWarning, when set, is called with every Warning (a THORChain memo that gave no
 	// link), in height order within a Range; Warnings keeps them too.
 	OnWarning func(Warning)
+	// Prevouts names the addresses that THORChain memo transactions spend when the node
+	// has no transaction index (getrawtransaction fails): with Ingest into a graph.Store,
+	// StorePrevouts(store), looked up in height order after fn has taken the blocks below.
+	// Without either, such memos give warnings (ErrInputsUnknown).
+	Prevouts PrevoutLookup
 }
 
 // Progress reports a Range in flight.
@@ -243,39 +248,52 @@ func (r *RPC) RawBlock(ctx context.Context, hash string) ([]byte, error) {
 // (DetectThorchain); the addresses their inputs spend come from getrawtransaction (a
 // node with a transaction index), and what gives no link is in Warnings.
 func (r *RPC) Block(ctx context.Context, height uint64) (*graph.Block, error) {
-	b, warns, err := r.block(ctx, height)
+	f, err := r.block(ctx, height)
 	if err != nil {
 		return nil, err
 	}
-	r.warn.add(warns)
-	return b, nil
+	more, err := r.linkPending(ctx, f.b, f.pending)
+	if err != nil {
+		return nil, err
+	}
+	r.warn.add(f.warns)
+	r.warn.add(more)
+	return f.b, nil
 }
 
-func (r *RPC) block(ctx context.Context, height uint64) (*graph.Block, []Warning, error) {
+// fetched is a fetched block with its THORChain warnings and the memos left to link in
+// height order (see detectThorchain).
+type fetched struct {
+	b       *graph.Block
+	warns   []Warning
+	pending []TxMemo
+}
+
+func (r *RPC) block(ctx context.Context, height uint64) (fetched, error) {
 	hash, err := r.BlockHash(ctx, height)
 	if err != nil {
-		return nil, nil, err
+		return fetched{}, err
 	}
 	raw, err := r.RawBlock(ctx, hash)
 	if err != nil {
-		return nil, nil, err
+		return fetched{}, err
 	}
 	d := NewDecoder(r.cfg.Net)
 	b, err := d.decode(raw, height)
 	if err != nil {
-		return nil, nil, fmt.Errorf("node %s: %w", r.cfg.Host, err)
+		return fetched{}, fmt.Errorf("node %s: %w", r.cfg.Host, err)
 	}
 	if b.Hash != hash {
-		return nil, nil, fmt.Errorf("%w: getblock %s returned block %s", ErrRPC, hash, b.Hash)
+		return fetched{}, fmt.Errorf("%w: getblock %s returned block %s", ErrRPC, hash, b.Hash)
 	}
 	if err := r.resolveWindow(ctx, b); err != nil {
-		return nil, nil, err
+		return fetched{}, err
 	}
-	warns, err := r.detectThorchain(ctx, b, d.memos)
+	warns, pending, err := r.detectThorchain(ctx, b, d.memos)
 	if err != nil {
-		return nil, nil, err
+		return fetched{}, err
 	}
-	return b, warns, nil
+	return fetched{b, warns, pending}, nil
 }
 
 // Warnings returns the first 1000 warnings of the blocks fetched so far (THORChain memos
@@ -291,18 +309,17 @@ func (r *RPC) Range(ctx context.Context, from, to uint64, fn func(*graph.Block) 
 	}
 	start := time.Now()
 	var mu sync.Mutex // Progress may be read by a callback on another goroutine
-	type fetched struct {
-		b     *graph.Block
-		warns []Warning
-	}
 	return orderedMap(ctx, int(to-from+1), r.cfg.Workers,
-		func(_, i int) (fetched, error) {
-			b, warns, err := r.block(ctx, from+uint64(i))
-			return fetched{b, warns}, err
-		},
+		func(_, i int) (fetched, error) { return r.block(ctx, from+uint64(i)) },
 		func(i int, f fetched) error {
 			b := f.b
-			r.warn.add(f.warns) // in height order
+			// In height order: the lookup may read what fn stored of the blocks below.
+			more, err := r.linkPending(ctx, b, f.pending)
+			if err != nil {
+				return err
+			}
+			r.warn.add(f.warns)
+			r.warn.add(more)
 			if err := fn(b); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package bitcoin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -388,4 +389,49 @@ func (l *warnLog) warnings() ([]Warning, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]Warning(nil), l.list...), l.count
+}
+
+// PrevoutLookup gives the address of an output that a transaction with a THORChain memo
+// spends, when the source itself cannot: block files without a window, a node without a
+// transaction index. StorePrevouts makes one of a block store being filled in chain order.
+type PrevoutLookup func(ctx context.Context, op graph.Outpoint) (addr graph.Address, ok bool, err error)
+
+// OutpointStore is what StorePrevouts needs of a store; *graph.Store implements it.
+type OutpointStore interface {
+	Outpoint(ctx context.Context, c graph.Chain, op graph.Outpoint) (graph.OutpointInfo, error)
+}
+
+// StorePrevouts looks outputs up in st (a graph.Store that Ingest fills from the same
+// source: every block below the one being read is stored by then).
+func StorePrevouts(st OutpointStore) PrevoutLookup {
+	return func(ctx context.Context, op graph.Outpoint) (graph.Address, bool, error) {
+		info, err := st.Outpoint(ctx, graph.Bitcoin, op)
+		if errors.Is(err, graph.ErrNotFound) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("bitcoin: THORChain memo input %s: %w", op, err)
+		}
+		return info.Address, info.ValueKnown && info.Address != "", nil
+	}
+}
+
+// detectWith runs DetectThorchain with a PrevoutLookup; the lookup's first error is returned.
+func detectWith(ctx context.Context, b *graph.Block, memos []TxMemo, look PrevoutLookup) ([]Warning, error) {
+	var lookErr error
+	warns := DetectThorchain(b, memos, func(op graph.Outpoint) (graph.Address, bool) {
+		if lookErr != nil {
+			return "", false
+		}
+		a, ok, err := look(ctx, op)
+		if err != nil {
+			lookErr = err
+		}
+		return a, ok
+	})
+	if lookErr != nil {
+		b.Links = nil // a failed lookup leaves no partial detection behind
+		return nil, lookErr
+	}
+	return warns, nil
 }

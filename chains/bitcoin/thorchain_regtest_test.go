@@ -2,6 +2,10 @@ package bitcoin_test
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -146,6 +150,118 @@ func TestThorchainRegtest(t *testing.T) {
 	require.Equal(t, 4, n)
 	require.ElementsMatch(t, append(append([]bitcoin.Warning(nil), seen...), seen...), kept)
 	_ = mig
+
+	wantParts := parts
+	wantWarnings := func(t *testing.T, seen []bitcoin.Warning) {
+		t.Helper()
+		require.Len(t, seen, 2)
+		if seen[0].Tx != bad.TxHash().String() {
+			seen[0], seen[1] = seen[1], seen[0]
+		}
+		require.ErrorIs(t, seen[0], thorchain.ErrMemo)
+		require.ErrorIs(t, seen[1], bitcoin.ErrVaultInputs)
+		require.Equal(t, mix.TxHash().String(), seen[1].Tx)
+	}
+	storedParts := func(t *testing.T, st *graph.Store) []graph.LinkPart {
+		t.Helper()
+		var got []graph.LinkPart
+		require.NoError(t, st.Blocks(ctx, graph.Bitcoin, 0, base+3, func(b *graph.Block) error {
+			got = append(got, b.Links...)
+			return nil
+		}))
+		for i := range got {
+			require.NotEmpty(t, got[i].Evidence)
+			got[i].Evidence = ""
+		}
+		return got
+	}
+	// Without a transaction index the node cannot name the inputs' addresses: the memos
+	// are warnings, unless the store being filled names them (StorePrevouts). A second
+	// btcd, without --txindex, gets the first one's blocks.
+	raws := make([][]byte, base+4)
+	for h := range raws {
+		hash, err := rpc.BlockHash(ctx, uint64(h))
+		require.NoError(t, err)
+		raws[h], err = rpc.RawBlock(ctx, hash)
+		require.NoError(t, err)
+	}
+	plain := startBtcd(t, miner.addr)
+	for h := 1; h < len(raws); h++ {
+		_, err := plain.rpc.Client().RawRequest("submitblock", []json.RawMessage{jsonString(hex.EncodeToString(raws[h]))})
+		require.NoError(t, err, "submitblock %d", h)
+	}
+	t.Run("no txindex", func(t *testing.T) {
+		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir()})
+		require.NoError(t, err)
+		defer st.Close()
+		var seen []bitcoin.Warning
+		rpc, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: plain.host, User: "chaintrace", Pass: "chaintrace",
+			Net: plain.net, Workers: 4, OnWarning: func(w bitcoin.Warning) { seen = append(seen, w) }})
+		require.NoError(t, err)
+		defer rpc.Close()
+		_, err = bitcoin.Ingest(ctx, st, rpc, bitcoin.IngestOptions{})
+		require.NoError(t, err)
+		require.Empty(t, storedParts(t, st))
+		unknown := 0
+		for _, w := range seen {
+			if errors.Is(w, bitcoin.ErrInputsUnknown) {
+				unknown++
+			}
+		}
+		// in1, out1, ref; bad is malformed before its inputs matter, and mix spends outputs
+		// of its own block, whose addresses the block names.
+		require.Equal(t, 3, unknown, "%v", seen)
+		require.Len(t, seen, 5)
+	})
+	t.Run("no txindex, store prevouts", func(t *testing.T) {
+		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir()})
+		require.NoError(t, err)
+		defer st.Close()
+		var seen []bitcoin.Warning
+		rpc, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: plain.host, User: "chaintrace", Pass: "chaintrace",
+			Net: plain.net, Workers: 4, OnWarning: func(w bitcoin.Warning) { seen = append(seen, w) },
+			Prevouts: bitcoin.StorePrevouts(st)})
+		require.NoError(t, err)
+		defer rpc.Close()
+		_, err = bitcoin.Ingest(ctx, st, rpc, bitcoin.IngestOptions{})
+		require.NoError(t, err)
+		require.ElementsMatch(t, wantParts, storedParts(t, st))
+		wantWarnings(t, seen)
+	})
+	// Block files hold no prevouts either: the same, from blk00000.dat.
+	dir := t.TempDir()
+	frames := make([][]byte, len(raws))
+	for h := range raws {
+		frames[h] = frame(node.net, raws[h])
+	}
+	writeBlk(t, dir, "blk00000.dat", [8]byte{}, 0, frames...)
+	for _, withStore := range []bool{false, true} {
+		t.Run(fmt.Sprintf("block files, store prevouts %v", withStore), func(t *testing.T) {
+			st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir()})
+			require.NoError(t, err)
+			defer st.Close()
+			var seen []bitcoin.Warning
+			opts := bitcoin.BlockFilesOptions{Net: node.net, Workers: 2, OnWarning: func(w bitcoin.Warning) { seen = append(seen, w) }}
+			if withStore {
+				opts.Prevouts = bitcoin.StorePrevouts(st)
+			}
+			bf, err := bitcoin.OpenBlockFiles(ctx, dir, opts)
+			require.NoError(t, err)
+			defer bf.Close()
+			_, err = bitcoin.Ingest(ctx, st, bf, bitcoin.IngestOptions{})
+			require.NoError(t, err)
+			if !withStore {
+				require.Empty(t, storedParts(t, st))
+				require.Len(t, seen, 5)
+				return
+			}
+			require.ElementsMatch(t, wantParts, storedParts(t, st))
+			wantWarnings(t, seen)
+			kept, n := bf.Warnings()
+			require.Equal(t, 2, n)
+			require.ElementsMatch(t, seen, kept)
+		})
+	}
 
 	// Joined: the Bitcoin inbound and its refund are one complete link; the outbound of an
 	// Ethereum inbound not read here is an orphan.

@@ -13,11 +13,12 @@ import (
 // inbound and the vault of an outbound by the outputs their inputs spend, which a raw
 // block does not hold: the transactions those inputs spend are fetched with
 // getrawtransaction, for the few transactions with a memo only. A node without a
-// transaction index cannot answer; the memos then give warnings (ErrInputsUnknown), not
-// a failed fetch.
-func (r *RPC) detectThorchain(ctx context.Context, b *graph.Block, memos []TxMemo) ([]Warning, error) {
+// transaction index cannot answer: with RPCConfig.Prevouts the memos are returned as
+// pending, to be linked in height order (linkPending); without, they give warnings
+// (ErrInputsUnknown), not a failed fetch.
+func (r *RPC) detectThorchain(ctx context.Context, b *graph.Block, memos []TxMemo) (warns []Warning, pending []TxMemo, err error) {
 	if len(memos) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	own := make(map[string]struct{}, len(b.UTXOTxs))
 	for i := range b.UTXOTxs {
@@ -44,14 +45,17 @@ func (r *RPC) detectThorchain(ctx context.Context, b *graph.Block, memos []TxMem
 					noIndex = err // the memos' inputs stay unknown: warnings below
 					continue
 				}
-				return nil, err
+				return nil, nil, err
 			}
 			p, _, err := r.parsePrevTx(id, res)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			prevs[id] = p.outs
 		}
+	}
+	if noIndex != nil && r.cfg.Prevouts != nil {
+		return nil, append([]TxMemo(nil), memos...), nil
 	}
 	return DetectThorchain(b, memos, func(op graph.Outpoint) (graph.Address, bool) {
 		outs, ok := prevs[op.TxID]
@@ -59,5 +63,13 @@ func (r *RPC) detectThorchain(ctx context.Context, b *graph.Block, memos []TxMem
 			return "", false
 		}
 		return outs[op.Index].Address, true
-	}), nil
+	}), nil, nil
+}
+
+// linkPending links memos detectThorchain left pending, with RPCConfig.Prevouts.
+func (r *RPC) linkPending(ctx context.Context, b *graph.Block, pending []TxMemo) ([]Warning, error) {
+	if len(pending) == 0 {
+		return nil, nil
+	}
+	return detectWith(ctx, b, pending, r.cfg.Prevouts)
 }
