@@ -318,3 +318,59 @@ func FuzzThorchainMemo(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeThorchainBlock: a block of 1,000 THORChain transactions (inbound swaps
+// and outbounds spending outputs of the block) through Decoder.Decode, detection included.
+func BenchmarkDecodeThorchainBlock(b *testing.B) {
+	_, vaultScript := testAddr(b, "vault")
+	_, userScript := testAddr(b, "user")
+	cb := wire.NewMsgTx(1)
+	cb.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{}, wire.MaxPrevOutIndex), []byte{0x51, 0x51}, nil))
+	cb.AddTxOut(wire.NewTxOut(5_000_000_000, userScript))
+	fund := wire.NewMsgTx(2)
+	fund.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{1}, 0), nil, nil))
+	const n = 500
+	for i := 0; i < n; i++ {
+		fund.AddTxOut(wire.NewTxOut(1_000_000, userScript))
+		fund.AddTxOut(wire.NewTxOut(1_000_000, vaultScript))
+	}
+	fh := fund.TxHash()
+	txs := []*wire.MsgTx{cb, fund}
+	swap := memoScript(b, "=:ETH.ETH:0x1f9840a85d5af5bf1d1762f925bdaddc4201f984")
+	for i := 0; i < n; i++ {
+		in := wire.NewMsgTx(2)
+		in.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&fh, uint32(2*i)), nil, nil))
+		in.AddTxOut(wire.NewTxOut(900_000, vaultScript))
+		in.AddTxOut(wire.NewTxOut(0, swap))
+		in.AddTxOut(wire.NewTxOut(90_000, userScript))
+		out := wire.NewMsgTx(2)
+		out.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&fh, uint32(2*i+1)), nil, nil))
+		out.AddTxOut(wire.NewTxOut(500_000, userScript))
+		out.AddTxOut(wire.NewTxOut(490_000, vaultScript))
+		out.AddTxOut(wire.NewTxOut(0, memoScript(b, fmt.Sprintf("OUT:%064x", i))))
+		txs = append(txs, in, out)
+	}
+	msg := &wire.MsgBlock{Header: wire.BlockHeader{Version: 4}, Transactions: txs}
+	var utxs []*btcutil.Tx
+	for _, x := range txs {
+		utxs = append(utxs, btcutil.NewTx(x))
+	}
+	msg.Header.MerkleRoot = blockchain.CalcMerkleRoot(utxs, false)
+	var buf bytes.Buffer
+	if err := msg.Serialize(&buf); err != nil {
+		b.Fatal(err)
+	}
+	raw := buf.Bytes()
+	d := bitcoin.NewDecoder(&chaincfg.RegressionNetParams)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		blk, err := d.Decode(raw, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(blk.Links) != 2*n || len(d.Warnings()) != 0 {
+			b.Fatalf("%d parts", len(blk.Links))
+		}
+	}
+}
