@@ -180,14 +180,19 @@ var thorchainActions = map[string]bool{
 }
 
 func looksLikeThorchain(text []byte) bool {
-	action := text
+	action, fields := text, false
 	for i, c := range text {
 		if c == ':' {
-			action = text[:i]
+			action, fields = text[:i], true
 			break
 		}
 	}
 	if len(action) == 0 || len(action) > len("CONSOLIDATE") {
+		return false
+	}
+	// A short form alone ("a", "d", "=", "-") is more likely someone else's byte than a
+	// memo: THORChain's short forms come with their fields.
+	if !fields && len(action) <= 2 {
 		return false
 	}
 	var up [len("CONSOLIDATE")]byte
@@ -222,13 +227,16 @@ func DetectThorchain(b *graph.Block, memos []TxMemo, prev PrevoutAddress) []Warn
 		return nil
 	}
 	var warns []Warning
-	own := make(map[string]int) // txid → index, for spends inside the block
-	for i := range b.UTXOTxs {
-		own[b.UTXOTxs[i].TxID] = i
-	}
+	var own map[string]int // txid → index, for spends inside the block; built on first use
 	addrOf := func(txIndex int, in *graph.TxIn) (graph.Address, bool) {
 		if in.Resolved {
 			return in.Address, true
+		}
+		if own == nil {
+			own = make(map[string]int, len(b.UTXOTxs))
+			for i := range b.UTXOTxs {
+				own[b.UTXOTxs[i].TxID] = i
+			}
 		}
 		if i, ok := own[in.Prev.TxID]; ok && i < txIndex && int(in.Prev.Index) < len(b.UTXOTxs[i].Outputs) {
 			return b.UTXOTxs[i].Outputs[in.Prev.Index].Address, true
@@ -256,6 +264,12 @@ func DetectThorchain(b *graph.Block, memos []TxMemo, prev PrevoutAddress) []Warn
 		}
 		switch memo.Kind {
 		case thorchain.Inbound:
+			// Every inbound action but NOOP and RESERVE names its pool, target or node:
+			// THORChain rejects "ADD" alone, so no vault took the value as an inbound.
+			if f := strings.SplitN(memo.Raw, ":", 3); (len(f) < 2 || f[1] == "") && memo.Action != "NOOP" && memo.Action != "RESERVE" {
+				warn(m.Output, fmt.Errorf("%w: %.90q: %s names its pool, target or node", thorchain.ErrMemo, memo.Raw, memo.Action))
+				continue
+			}
 			sender, ok := addrOf(m.Tx, &tx.Inputs[0])
 			if !ok {
 				warn(-1, fmt.Errorf("%w: input 0 spends %s (the sender)", ErrInputsUnknown, tx.Inputs[0].Prev))
