@@ -2,8 +2,9 @@
 // "Declared"): conversions the chain data does not show by itself — a bridge whose
 // explorer pairs a deposit with a release, a swap desk, a route the detectors missed —
 // written by hand or exported, with legs on either chain. The result is a list of
-// graph.LinkParts, one per link and chain, keyed by the link's id, so that the consumer
-// joins them with the parts the adapters detected (graph.JoinLinks). A declared link whose
+// graph.LinkParts, one per link and chain, keyed by the link's id (the first part of a
+// link carries its evidence, once), so that the consumer joins them with the parts the
+// adapters detected (graph.JoinLinks). A declared link whose
 // id is a detected link's key ("thorchain:<inbound hash>") adds its legs to that link: an
 // investigator can so supply the outbound of a THORChain swap that was not read.
 //
