@@ -249,10 +249,10 @@ type BlockFilesOptions struct {
 	// link), in height order; Warnings keeps them too.
 	OnWarning func(Warning)
 	// Prevouts names the addresses that THORChain memo transactions spend from outside
-	// their block and the window: block files do not hold them. With Ingest into a
-	// graph.Store, StorePrevouts(store) finds them among the blocks already stored (the
-	// lookup runs in height order, after fn has taken the blocks below). Without it such
-	// memos give warnings (ErrInputsUnknown).
+	// their block and the window: block files do not hold them. The lookup runs in height
+	// order, after fn has taken the blocks below. Ingest into a graph.Store does so by
+	// itself (StorePrevouts); set it for other consumers that store the blocks. Without it
+	// (Stream), such memos give warnings (ErrInputsUnknown).
 	Prevouts PrevoutLookup
 }
 
@@ -544,6 +544,19 @@ func (bf *BlockFiles) Blocks(ctx context.Context, fn func(*graph.Block) error) e
 
 // Range calls fn with the blocks from..to (inclusive) of the best chain in height order.
 func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error {
+	return bf.rangeWith(ctx, from, to, bf.prevouts, fn)
+}
+
+// rangePrevouts is Range with look naming memo inputs when BlockFilesOptions.Prevouts
+// does not (Ingest passes its store's).
+func (bf *BlockFiles) rangePrevouts(ctx context.Context, from, to uint64, look PrevoutLookup, fn func(*graph.Block) error) error {
+	if bf.prevouts != nil {
+		look = bf.prevouts
+	}
+	return bf.rangeWith(ctx, from, to, look, fn)
+}
+
+func (bf *BlockFiles) rangeWith(ctx context.Context, from, to uint64, look PrevoutLookup, fn func(*graph.Block) error) error {
 	if from < bf.first || to > bf.TipHeight() || from > to {
 		return fmt.Errorf("bitcoin: range %d..%d outside the block files' chain %d..%d", from, to, bf.first, bf.TipHeight())
 	}
@@ -557,7 +570,7 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 	type decoded struct {
 		b     *graph.Block
 		warns []Warning
-		memos []TxMemo // to link in the apply stage, with bf.prevouts
+		memos []TxMemo // to link in the apply stage, with look
 	}
 	return orderedMap(ctx, int(to-from+1), bf.workers,
 		func(w, i int) (decoded, error) {
@@ -575,7 +588,7 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 			if err := bf.resolveBlock(b); err != nil {
 				return decoded{}, err
 			}
-			if bf.prevouts != nil && len(d.memos) > 0 {
+			if look != nil && len(d.memos) > 0 {
 				// Linked in order below: the lookup may read what fn stored of earlier blocks.
 				return decoded{b: b, memos: append([]TxMemo(nil), d.memos...)}, nil
 			}
@@ -585,7 +598,7 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 		func(_ int, d decoded) error {
 			if d.memos != nil {
 				var err error
-				if d.warns, err = detectWith(ctx, d.b, d.memos, bf.prevouts); err != nil {
+				if d.warns, err = detectWith(ctx, d.b, d.memos, look); err != nil {
 					return err
 				}
 			}

@@ -98,10 +98,11 @@
 //
 // The addresses the inputs spend come from the block (resolved window inputs, outputs of
 // earlier transactions of the block), then from the node's transaction index
-// (getrawtransaction, for memo transactions only), then from RPCConfig.Prevouts or
-// BlockFilesOptions.Prevouts: StorePrevouts(store) finds them in the store Ingest fills,
-// in height order. DetectThorchain, ThorchainMemo and OPReturnData are the same rules for
-// other readers (chains/etl uses them on bitcoin-etl exports).
+// (getrawtransaction, for memo transactions only), then from the store Ingest fills
+// (StorePrevouts, in height order; RPCConfig.Prevouts and BlockFilesOptions.Prevouts set
+// a lookup for other consumers). Stream has no store: such memos are warnings there.
+// DetectThorchain, ThorchainMemo and OPReturnData are the same rules for other readers
+// (chains/etl uses them on bitcoin-etl exports).
 //
 // # Errors
 //

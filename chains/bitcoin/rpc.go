@@ -50,9 +50,10 @@ type RPCConfig struct {
 	// link), in height order within a Range; Warnings keeps them too.
 	OnWarning func(Warning)
 	// Prevouts names the addresses that THORChain memo transactions spend when the node
-	// has no transaction index (getrawtransaction fails): with Ingest into a graph.Store,
-	// StorePrevouts(store), looked up in height order after fn has taken the blocks below.
-	// Without either, such memos give warnings (ErrInputsUnknown).
+	// has no transaction index (getrawtransaction fails), looked up in height order after
+	// fn has taken the blocks below. Ingest into a graph.Store does so by itself
+	// (StorePrevouts); set it for other consumers that store the blocks. Without it, such
+	// memos give warnings (ErrInputsUnknown).
 	Prevouts PrevoutLookup
 }
 
@@ -248,11 +249,11 @@ func (r *RPC) RawBlock(ctx context.Context, hash string) ([]byte, error) {
 // (DetectThorchain); the addresses their inputs spend come from getrawtransaction (a
 // node with a transaction index), and what gives no link is in Warnings.
 func (r *RPC) Block(ctx context.Context, height uint64) (*graph.Block, error) {
-	f, err := r.block(ctx, height)
+	f, err := r.block(ctx, height, r.cfg.Prevouts)
 	if err != nil {
 		return nil, err
 	}
-	more, err := r.linkPending(ctx, f.b, f.pending)
+	more, err := r.linkPending(ctx, f.b, f.pending, r.cfg.Prevouts)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +270,7 @@ type fetched struct {
 	pending []TxMemo
 }
 
-func (r *RPC) block(ctx context.Context, height uint64) (fetched, error) {
+func (r *RPC) block(ctx context.Context, height uint64, look PrevoutLookup) (fetched, error) {
 	hash, err := r.BlockHash(ctx, height)
 	if err != nil {
 		return fetched{}, err
@@ -289,7 +290,7 @@ func (r *RPC) block(ctx context.Context, height uint64) (fetched, error) {
 	if err := r.resolveWindow(ctx, b); err != nil {
 		return fetched{}, err
 	}
-	warns, pending, err := r.detectThorchain(ctx, b, d.memos)
+	warns, pending, err := r.detectThorchain(ctx, b, d.memos, look)
 	if err != nil {
 		return fetched{}, err
 	}
@@ -304,17 +305,21 @@ func (r *RPC) Warnings() ([]Warning, int) { return r.warn.warnings() }
 // Range fetches blocks from..to (inclusive) with cfg.Workers parallel requests, and calls
 // fn with them in height order (in-order commit), reporting progress after each.
 func (r *RPC) Range(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error {
+	return r.rangeWith(ctx, from, to, r.cfg.Prevouts, fn)
+}
+
+func (r *RPC) rangeWith(ctx context.Context, from, to uint64, look PrevoutLookup, fn func(*graph.Block) error) error {
 	if from > to {
 		return nil
 	}
 	start := time.Now()
 	var mu sync.Mutex // Progress may be read by a callback on another goroutine
 	return orderedMap(ctx, int(to-from+1), r.cfg.Workers,
-		func(_, i int) (fetched, error) { return r.block(ctx, from+uint64(i)) },
+		func(_, i int) (fetched, error) { return r.block(ctx, from+uint64(i), look) },
 		func(i int, f fetched) error {
 			b := f.b
 			// In height order: the lookup may read what fn stored of the blocks below.
-			more, err := r.linkPending(ctx, b, f.pending)
+			more, err := r.linkPending(ctx, b, f.pending, look)
 			if err != nil {
 				return err
 			}

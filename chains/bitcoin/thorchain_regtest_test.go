@@ -190,40 +190,43 @@ func TestThorchainRegtest(t *testing.T) {
 		_, err := plain.rpc.Client().RawRequest("submitblock", []json.RawMessage{jsonString(hex.EncodeToString(raws[h]))})
 		require.NoError(t, err, "submitblock %d", h)
 	}
-	t.Run("no txindex", func(t *testing.T) {
-		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir()})
-		require.NoError(t, err)
-		defer st.Close()
-		var seen []bitcoin.Warning
-		rpc, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: plain.host, User: "chaintrace", Pass: "chaintrace",
-			Net: plain.net, Workers: 4, OnWarning: func(w bitcoin.Warning) { seen = append(seen, w) }})
-		require.NoError(t, err)
-		defer rpc.Close()
-		_, err = bitcoin.Ingest(ctx, st, rpc, bitcoin.IngestOptions{})
-		require.NoError(t, err)
-		require.Empty(t, storedParts(t, st))
+	// streamWarnings streams src without a store: the memos whose inputs src cannot name
+	// are warnings, no part is guessed.
+	streamWarnings := func(t *testing.T, src bitcoin.Source, seen *[]bitcoin.Warning) {
+		t.Helper()
+		require.NoError(t, bitcoin.Stream(ctx, src, func(b *graph.Block) error {
+			require.Empty(t, b.Links, "block %d", b.Height)
+			return nil
+		}))
 		unknown := 0
-		for _, w := range seen {
+		for _, w := range *seen {
 			if errors.Is(w, bitcoin.ErrInputsUnknown) {
 				unknown++
 			}
 		}
 		// in1, out1, ref; bad is malformed before its inputs matter, and mix spends outputs
 		// of its own block, whose addresses the block names.
-		require.Equal(t, 3, unknown, "%v", seen)
-		require.Len(t, seen, 5)
+		require.Equal(t, 3, unknown, "%v", *seen)
+		require.Len(t, *seen, 5)
+	}
+	dialPlain := func(t *testing.T, seen *[]bitcoin.Warning) *bitcoin.RPC {
+		rpc, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: plain.host, User: "chaintrace", Pass: "chaintrace",
+			Net: plain.net, Workers: 4, OnWarning: func(w bitcoin.Warning) { *seen = append(*seen, w) }})
+		require.NoError(t, err)
+		t.Cleanup(rpc.Close)
+		return rpc
+	}
+	t.Run("no txindex, stream", func(t *testing.T) {
+		var seen []bitcoin.Warning
+		streamWarnings(t, dialPlain(t, &seen).Source(0, base+3), &seen)
 	})
-	t.Run("no txindex, store prevouts", func(t *testing.T) {
+	t.Run("no txindex, ingest", func(t *testing.T) {
+		// Ingest names the inputs from the blocks it has stored.
 		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir()})
 		require.NoError(t, err)
 		defer st.Close()
 		var seen []bitcoin.Warning
-		rpc, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: plain.host, User: "chaintrace", Pass: "chaintrace",
-			Net: plain.net, Workers: 4, OnWarning: func(w bitcoin.Warning) { seen = append(seen, w) },
-			Prevouts: bitcoin.StorePrevouts(st)})
-		require.NoError(t, err)
-		defer rpc.Close()
-		_, err = bitcoin.Ingest(ctx, st, rpc, bitcoin.IngestOptions{})
+		_, err = bitcoin.Ingest(ctx, st, dialPlain(t, &seen), bitcoin.IngestOptions{})
 		require.NoError(t, err)
 		require.ElementsMatch(t, wantParts, storedParts(t, st))
 		wantWarnings(t, seen)
@@ -235,26 +238,30 @@ func TestThorchainRegtest(t *testing.T) {
 		frames[h] = frame(node.net, raws[h])
 	}
 	writeBlk(t, dir, "blk00000.dat", [8]byte{}, 0, frames...)
-	for _, withStore := range []bool{false, true} {
-		t.Run(fmt.Sprintf("block files, store prevouts %v", withStore), func(t *testing.T) {
+	openBlk := func(t *testing.T, seen *[]bitcoin.Warning, look bitcoin.PrevoutLookup) *bitcoin.BlockFiles {
+		bf, err := bitcoin.OpenBlockFiles(ctx, dir, bitcoin.BlockFilesOptions{Net: node.net, Workers: 2,
+			OnWarning: func(w bitcoin.Warning) { *seen = append(*seen, w) }, Prevouts: look})
+		require.NoError(t, err)
+		t.Cleanup(func() { bf.Close() })
+		return bf
+	}
+	t.Run("block files, stream", func(t *testing.T) {
+		var seen []bitcoin.Warning
+		streamWarnings(t, openBlk(t, &seen, nil), &seen)
+	})
+	for _, explicit := range []bool{false, true} {
+		t.Run(fmt.Sprintf("block files, ingest, Prevouts option %v", explicit), func(t *testing.T) {
 			st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir()})
 			require.NoError(t, err)
 			defer st.Close()
-			var seen []bitcoin.Warning
-			opts := bitcoin.BlockFilesOptions{Net: node.net, Workers: 2, OnWarning: func(w bitcoin.Warning) { seen = append(seen, w) }}
-			if withStore {
-				opts.Prevouts = bitcoin.StorePrevouts(st)
+			var look bitcoin.PrevoutLookup
+			if explicit {
+				look = bitcoin.StorePrevouts(st)
 			}
-			bf, err := bitcoin.OpenBlockFiles(ctx, dir, opts)
-			require.NoError(t, err)
-			defer bf.Close()
+			var seen []bitcoin.Warning
+			bf := openBlk(t, &seen, look)
 			_, err = bitcoin.Ingest(ctx, st, bf, bitcoin.IngestOptions{})
 			require.NoError(t, err)
-			if !withStore {
-				require.Empty(t, storedParts(t, st))
-				require.Len(t, seen, 5)
-				return
-			}
 			require.ElementsMatch(t, wantParts, storedParts(t, st))
 			wantWarnings(t, seen)
 			kept, n := bf.Warnings()

@@ -13,10 +13,10 @@ import (
 // inbound and the vault of an outbound by the outputs their inputs spend, which a raw
 // block does not hold: the transactions those inputs spend are fetched with
 // getrawtransaction, for the few transactions with a memo only. A node without a
-// transaction index cannot answer: with RPCConfig.Prevouts the memos are returned as
-// pending, to be linked in height order (linkPending); without, they give warnings
-// (ErrInputsUnknown), not a failed fetch.
-func (r *RPC) detectThorchain(ctx context.Context, b *graph.Block, memos []TxMemo) (warns []Warning, pending []TxMemo, err error) {
+// transaction index cannot answer: with a lookup (RPCConfig.Prevouts, or the store Ingest
+// fills) the memos are returned as pending, to be linked in height order (linkPending);
+// without, they give warnings (ErrInputsUnknown), not a failed fetch.
+func (r *RPC) detectThorchain(ctx context.Context, b *graph.Block, memos []TxMemo, look PrevoutLookup) (warns []Warning, pending []TxMemo, err error) {
 	if len(memos) == 0 {
 		return nil, nil, nil
 	}
@@ -54,7 +54,7 @@ func (r *RPC) detectThorchain(ctx context.Context, b *graph.Block, memos []TxMem
 			prevs[id] = p.outs
 		}
 	}
-	if noIndex != nil && r.cfg.Prevouts != nil {
+	if noIndex != nil && look != nil {
 		return nil, append([]TxMemo(nil), memos...), nil
 	}
 	return DetectThorchain(b, memos, func(op graph.Outpoint) (graph.Address, bool) {
@@ -66,10 +66,19 @@ func (r *RPC) detectThorchain(ctx context.Context, b *graph.Block, memos []TxMem
 	}), nil, nil
 }
 
-// linkPending links memos detectThorchain left pending, with RPCConfig.Prevouts.
-func (r *RPC) linkPending(ctx context.Context, b *graph.Block, pending []TxMemo) ([]Warning, error) {
+// linkPending links memos detectThorchain left pending, with the lookup.
+func (r *RPC) linkPending(ctx context.Context, b *graph.Block, pending []TxMemo, look PrevoutLookup) ([]Warning, error) {
 	if len(pending) == 0 {
 		return nil, nil
 	}
-	return detectWith(ctx, b, pending, r.cfg.Prevouts)
+	return detectWith(ctx, b, pending, look)
+}
+
+// rangePrevouts is Range with look naming memo inputs when RPCConfig.Prevouts does not
+// (Ingest passes its store's).
+func (r *RPC) rangePrevouts(ctx context.Context, from, to uint64, look PrevoutLookup, fn func(*graph.Block) error) error {
+	if r.cfg.Prevouts != nil {
+		look = r.cfg.Prevouts
+	}
+	return r.rangeWith(ctx, from, to, look, fn)
 }
