@@ -285,7 +285,7 @@ func DetectThorchain(b *graph.Block, memos []TxMemo, prev PrevoutAddress) []Warn
 				Key: thorchain.LinkKey(tx.TxID), Kind: graph.LinkThorchain, Chain: graph.Bitcoin,
 				In:       []graph.Leg{{Chain: graph.Bitcoin, Ref: graph.Outpoint{TxID: tx.TxID, Index: uint32(vout)}.String()}},
 				Venues:   []graph.Address{vault},
-				Evidence: fmt.Sprintf("bitcoin tx %s: THORChain memo %q (output %d), %s paid to vault %s (output %d)", tx.TxID, memo.Raw, m.Output, memo.Action, vault, vout),
+				Evidence: fmt.Sprintf("bitcoin tx %s: THORChain inbound memo %q (output %d), paid to vault %s (output %d)", tx.TxID, memo.Raw, m.Output, vault, vout),
 			})
 		case thorchain.Outbound, thorchain.Refund:
 			var vault graph.Address
@@ -324,7 +324,7 @@ func DetectThorchain(b *graph.Block, memos []TxMemo, prev PrevoutAddress) []Warn
 				Key: thorchain.LinkKey(memo.InboundHash), Kind: graph.LinkThorchain, Chain: graph.Bitcoin,
 				Out:      legs,
 				Venues:   []graph.Address{vault},
-				Evidence: fmt.Sprintf("bitcoin tx %s: THORChain memo %q (output %d), %s paid by vault %s", tx.TxID, memo.Raw, m.Output, strings.ToLower(memo.Action), vault),
+				Evidence: fmt.Sprintf("bitcoin tx %s: THORChain %s memo %q (output %d), paid by vault %s", tx.TxID, memo.Kind, memo.Raw, m.Output, vault),
 			})
 		}
 	}

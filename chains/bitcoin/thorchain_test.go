@@ -82,6 +82,18 @@ func thorBlock(t *testing.T, inputs []string, outs []out) (*wire.MsgBlock, strin
 	return msg, tx.TxHash().String()
 }
 
+// memoText is the memo of a case's outputs, as THORChain reads it.
+func memoText(t *testing.T, outs []out) string {
+	t.Helper()
+	var scripts [][]byte
+	for _, o := range outs {
+		scripts = append(scripts, o.script)
+	}
+	text, _, ok := bitcoin.ThorchainMemo(scripts)
+	require.True(t, ok)
+	return text
+}
+
 // detectBoth runs the detector through the in-place decoder and through the wire path and
 // checks that they agree.
 func detectBoth(t *testing.T, msg *wire.MsgBlock) ([]graph.LinkPart, []bitcoin.Warning) {
@@ -212,7 +224,17 @@ func TestThorchainDetect(t *testing.T) {
 			require.Equal(t, legs(c.in), p.In)
 			require.Equal(t, legs(c.outLegs), p.Out)
 			require.Equal(t, []graph.Address{vault}, p.Venues)
-			require.Contains(t, p.Evidence, txid)
+			require.Contains(t, p.Evidence, "bitcoin tx "+txid+": THORChain ")
+			switch {
+			case c.in != nil:
+				require.Contains(t, p.Evidence, fmt.Sprintf("inbound memo %q (output", memoText(t, c.outs)))
+				require.Contains(t, p.Evidence, fmt.Sprintf("paid to vault %s (output %d)", vault, c.in[0]))
+			case c.name == "refund":
+				require.Contains(t, p.Evidence, "refund memo")
+			default:
+				require.Contains(t, p.Evidence, "outbound memo")
+				require.Contains(t, p.Evidence, "paid by vault "+string(vault))
+			}
 			_ = user
 		})
 	}
