@@ -245,20 +245,31 @@ type BlockFilesOptions struct {
 	WindowStart uint64
 	// NoUndo resolves a window's inputs by the scan even when undo files are present.
 	NoUndo bool
+	// OnWarning, when set, is called with every Warning (a THORChain memo that gave no
+	// link), in height order; Warnings keeps them too.
+	OnWarning func(Warning)
+	// Prevouts names the addresses that THORChain memo transactions spend from outside
+	// their block and the window: block files do not hold them. The lookup runs in height
+	// order, after fn has taken the blocks below. Ingest into a graph.Store does so by
+	// itself (StorePrevouts); set it for other consumers that store the blocks. Without it
+	// (Stream), such memos give warnings (ErrInputsUnknown).
+	Prevouts PrevoutLookup
 }
 
 // BlockFiles is an indexed Bitcoin Core blocks directory: blk*.dat files (any order of
 // arrival, stale blocks included) with the best chain picked by cumulative work and laid
 // out in height order. It is safe for concurrent use; Close releases the files.
 type BlockFiles struct {
-	dir     string
-	net     *chaincfg.Params
-	key     XORKey
-	workers int
-	names   []string
-	chain   []blockEntry // the best chain, in height order
-	first   uint64       // height of chain[0]
-	win     *windowResolver
+	dir      string
+	net      *chaincfg.Params
+	key      XORKey
+	workers  int
+	names    []string
+	chain    []blockEntry // the best chain, in height order
+	first    uint64       // height of chain[0]
+	win      *windowResolver
+	warn     warnLog
+	prevouts PrevoutLookup
 
 	mu    sync.Mutex
 	files []*os.File
@@ -295,6 +306,7 @@ func OpenBlockFiles(ctx context.Context, dir string, opts BlockFilesOptions) (*B
 	}
 	bf := &BlockFiles{dir: dir, net: opts.Net, key: key, workers: opts.Workers, names: names,
 		files: make([]*os.File, len(names))}
+	bf.warn.on, bf.prevouts = opts.OnWarning, opts.Prevouts
 	if bf.workers <= 0 {
 		bf.workers = runtime.GOMAXPROCS(0)
 	}
@@ -532,6 +544,19 @@ func (bf *BlockFiles) Blocks(ctx context.Context, fn func(*graph.Block) error) e
 
 // Range calls fn with the blocks from..to (inclusive) of the best chain in height order.
 func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error {
+	return bf.rangeWith(ctx, from, to, bf.prevouts, fn)
+}
+
+// rangePrevouts is Range with look naming memo inputs when BlockFilesOptions.Prevouts
+// does not (Ingest passes its store's).
+func (bf *BlockFiles) rangePrevouts(ctx context.Context, from, to uint64, look PrevoutLookup, fn func(*graph.Block) error) error {
+	if bf.prevouts != nil {
+		look = bf.prevouts
+	}
+	return bf.rangeWith(ctx, from, to, look, fn)
+}
+
+func (bf *BlockFiles) rangeWith(ctx context.Context, from, to uint64, look PrevoutLookup, fn func(*graph.Block) error) error {
 	if from < bf.first || to > bf.TipHeight() || from > to {
 		return fmt.Errorf("bitcoin: range %d..%d outside the block files' chain %d..%d", from, to, bf.first, bf.TipHeight())
 	}
@@ -542,25 +567,49 @@ func (bf *BlockFiles) Range(ctx context.Context, from, to uint64, fn func(*graph
 	for i := range decoders {
 		decoders[i] = NewDecoder(bf.net)
 	}
+	type decoded struct {
+		b     *graph.Block
+		warns []Warning
+		memos []TxMemo // to link in the apply stage, with look
+	}
 	return orderedMap(ctx, int(to-from+1), bf.workers,
-		func(w, i int) (*graph.Block, error) {
+		func(w, i int) (decoded, error) {
 			h := from + uint64(i)
 			raw, err := bf.ReadRaw(h)
 			if err != nil {
-				return nil, err
+				return decoded{}, err
 			}
-			b, err := decoders[w].Decode(raw, h)
+			d := decoders[w]
+			b, err := d.decode(raw, h)
 			if err != nil {
 				e := &bf.chain[h-bf.first]
-				return nil, fmt.Errorf("%s offset %d: %w", bf.names[e.file], e.off, err)
+				return decoded{}, fmt.Errorf("%s offset %d: %w", bf.names[e.file], e.off, err)
 			}
 			if err := bf.resolveBlock(b); err != nil {
-				return nil, err
+				return decoded{}, err
 			}
-			return b, nil
+			if look != nil && len(d.memos) > 0 {
+				// Linked in order below: the lookup may read what fn stored of earlier blocks.
+				return decoded{b: b, memos: append([]TxMemo(nil), d.memos...)}, nil
+			}
+			// After resolveBlock: a window's inputs name the addresses THORChain reads.
+			return decoded{b: b, warns: DetectThorchain(b, d.memos, nil)}, nil
 		},
-		func(_ int, b *graph.Block) error { return fn(b) })
+		func(_ int, d decoded) error {
+			if d.memos != nil {
+				var err error
+				if d.warns, err = detectWith(ctx, d.b, d.memos, look); err != nil {
+					return err
+				}
+			}
+			bf.warn.add(d.warns)
+			return fn(d.b)
+		})
 }
+
+// Warnings returns the first 1000 warnings of the blocks read so far (THORChain memos that
+// gave no link, see Warning) and their total count.
+func (bf *BlockFiles) Warnings() ([]Warning, int) { return bf.warn.warnings() }
 
 // RawBlocks calls fn with the serialized bytes of every block of the best chain in height
 // order, read in parallel; fn must not keep raw. It is the decoding baseline's input.

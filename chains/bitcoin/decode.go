@@ -144,6 +144,10 @@ type Decoder struct {
 	ids  []chainhash.Hash
 	h    hash.Hash
 	sum  [32]byte
+	// THORChain memos of the block being decoded, and the warnings of the last Decode.
+	memo     memoReader
+	memos    []TxMemo
+	warnings []Warning
 }
 
 // NewDecoder returns a Decoder for blocks of net.
@@ -243,8 +247,28 @@ func (d *Decoder) txid(raw []byte, t *rawTx) chainhash.Hash {
 	return chainhash.Hash(sha256.Sum256(first))
 }
 
-// Decode decodes one serialized block at the given height; see DecodeBlock.
+// Decode decodes one serialized block at the given height; see DecodeBlock. Its
+// THORChain detection's warnings are then in Warnings.
 func (d *Decoder) Decode(raw []byte, height uint64) (*graph.Block, error) {
+	b, err := d.decode(raw, height)
+	if err != nil {
+		return nil, err
+	}
+	d.warnings = DetectThorchain(b, d.memos, nil)
+	return b, nil
+}
+
+// Warnings are the warnings of the last Decode: THORChain memos that gave no link (see
+// Warning). The slice is the caller's.
+func (d *Decoder) Warnings() []Warning {
+	w := d.warnings
+	d.warnings = nil
+	return w
+}
+
+// decode is Decode without link detection; d.memos holds the block's THORChain memos.
+func (d *Decoder) decode(raw []byte, height uint64) (*graph.Block, error) {
+	d.memos, d.warnings = d.memos[:0], nil
 	hdr, err := d.parse(raw)
 	if err != nil {
 		if errors.Is(err, errShort) {
@@ -311,8 +335,10 @@ func (d *Decoder) Decode(raw []byte, height uint64) (*graph.Block, error) {
 			tx.Inputs = ins[start:len(ins):len(ins)]
 		}
 		start := len(outs)
+		d.memo.reset()
 		for j := range t.outs {
 			o := &t.outs[j]
+			d.memo.add(j, o.script)
 			if o.value < 0 || o.value > btcutil.MaxSatoshi {
 				return nil, fmt.Errorf("%w: block %s: tx %s output %d has value %d outside 0..%d satoshi",
 					ErrBadBlock, blockHash, tx.TxID, j, o.value, int64(btcutil.MaxSatoshi))
@@ -323,6 +349,9 @@ func (d *Decoder) Decode(raw []byte, height uint64) (*graph.Block, error) {
 			outs = append(outs, graph.TxOut{Address: graph.Address(addr), Value: graph.NewAmount(uint64(o.value)), Unspendable: unspendable})
 		}
 		tx.Outputs = outs[start:len(outs):len(outs)]
+		if m, ok := d.memo.memo(i); ok {
+			d.memos = append(d.memos, m)
+		}
 	}
 	return b, nil
 }
@@ -354,6 +383,9 @@ func bytesString(b []byte) string {
 // addresses. It checks the merkle root against the transactions, so a corrupted block is an
 // error wrapping ErrBadBlock or ErrTruncated, never a silently wrong record. For many
 // blocks, a Decoder per goroutine avoids re-allocating scratch space.
+//
+// THORChain memos become Block.Links (DetectThorchain) as far as the block itself tells
+// the addresses its inputs spend; a Decoder's Warnings say which memos gave no link.
 func DecodeBlock(raw []byte, height uint64, net *chaincfg.Params) (*graph.Block, error) {
 	return NewDecoder(net).Decode(raw, height)
 }

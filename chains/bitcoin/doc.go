@@ -80,6 +80,30 @@
 // The sub-package blockgen writes undo files too (Options.Undo), so windows are tested and
 // measured on synthetic chains as on real ones.
 //
+// # THORChain links
+//
+// Blocks carry the graph.LinkParts of THORChain swaps (Block.Links, docs/taint-spec.md
+// §15.10), read as THORChain's own Bitcoin observer reads them (thorchain/thornode,
+// bifrost/pkg/chainclients/bitcoin/bitcoin.go): the memo is the data of the OP_RETURN
+// outputs with one push, concatenated; an inbound memo (SWAP, =, ADD, …) makes a part
+// keyed by thorchain.LinkKey(txid) whose in-leg is the vault output (the first output with
+// value not paying the sender, the sender being the address input 0 spends); OUT:<hash> and
+// REFUND:<hash> from a vault (every input spending from one address) make a part keyed by
+// the inbound hash whose out-legs are the outputs paying anyone but the vault. The vault is
+// the part's venue. Vault-internal memos (MIGRATE, …) and OP_RETURN data of other
+// protocols give nothing. A memo that is malformed, an outbound from several addresses,
+// an inbound THORChain does not observe, or inputs whose addresses cannot be named give a
+// Warning (tx, output) instead of a link — never a failed block — kept by the source
+// (RPC.Warnings, BlockFiles.Warnings, Decoder.Warnings) and passed to OnWarning.
+//
+// The addresses the inputs spend come from the block (resolved window inputs, outputs of
+// earlier transactions of the block), then from the node's transaction index
+// (getrawtransaction, for memo transactions only), then from the store Ingest fills
+// (StorePrevouts, in height order; RPCConfig.Prevouts and BlockFilesOptions.Prevouts set
+// a lookup for other consumers). Stream has no store: such memos are warnings there.
+// DetectThorchain, ThorchainMemo and OPReturnData are the same rules for other readers
+// (chains/etl uses them on bitcoin-etl exports).
+//
 // # Errors
 //
 // Errors wrap the sentinels in errors.go (ErrBadMagic, ErrTruncated, ErrBadBlock, …) and

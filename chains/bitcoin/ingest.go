@@ -45,6 +45,12 @@ type IngestStats struct {
 	TipHash    string
 }
 
+// prevoutRanger is a Node that can name THORChain memo inputs with a lookup while it
+// ranges (RPC, BlockFiles).
+type prevoutRanger interface {
+	rangePrevouts(ctx context.Context, from, to uint64, look PrevoutLookup, fn func(*graph.Block) error) error
+}
+
 // errBranchChanged stops a Range when a fetched block does not extend the stored tip: the
 // node reorganized while we were fetching.
 var errBranchChanged = errors.New("node branch changed during fetch")
@@ -54,9 +60,17 @@ var errBranchChanged = errors.New("node branch changed during fetch")
 // the node agree on a block hash, rewinds the store to that fork point, and continues from
 // there; if the node's chain changes during the fetch (a block whose parent is not the
 // last stored block), it does the same again. Blocks are written in height order, one
-// atomic WriteBlock each, so an interrupted Ingest resumes where it stopped.
+// atomic WriteBlock each, so an interrupted Ingest resumes where it stopped. When st can
+// look outputs up (OutpointStore: graph.Store), the THORChain memos of an RPC or
+// BlockFiles node whose inputs the node cannot name are linked from the stored blocks.
 func Ingest(ctx context.Context, st Store, node Node, opts IngestOptions) (IngestStats, error) {
 	var stats IngestStats
+	// THORChain memos whose inputs the node cannot name (block files, a node without a
+	// transaction index) are linked from the blocks already in the store.
+	var look PrevoutLookup
+	if os, ok := st.(OutpointStore); ok {
+		look = StorePrevouts(os)
+	}
 	for {
 		best, err := node.BestHeight(ctx)
 		if err != nil {
@@ -73,7 +87,13 @@ func Ingest(ctx context.Context, st Store, node Node, opts IngestOptions) (Inges
 		if start > to {
 			break
 		}
-		err = node.Range(ctx, start, to, func(b *graph.Block) error {
+		rangeFn := node.Range
+		if pr, ok := node.(prevoutRanger); ok && look != nil {
+			rangeFn = func(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error {
+				return pr.rangePrevouts(ctx, from, to, look, fn)
+			}
+		}
+		err = rangeFn(ctx, start, to, func(b *graph.Block) error {
 			if prevHash != "" && b.Parent != prevHash {
 				return errBranchChanged
 			}

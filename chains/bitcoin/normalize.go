@@ -22,15 +22,38 @@ func decodeError(height uint64, err error) error {
 
 // NormalizeBlock is DecodeBlock for a block already decoded by btcd's wire package.
 func NormalizeBlock(msg *wire.MsgBlock, height uint64, net *chaincfg.Params) (*graph.Block, error) {
+	b, _, err := NormalizeBlockWarnings(msg, height, net)
+	return b, err
+}
+
+// NormalizeBlockWarnings is NormalizeBlock that also returns the warnings of its THORChain
+// detection (see Warning).
+func NormalizeBlockWarnings(msg *wire.MsgBlock, height uint64, net *chaincfg.Params) (*graph.Block, []Warning, error) {
 	txids := make([]chainhash.Hash, len(msg.Transactions))
 	for i, tx := range msg.Transactions {
 		txids[i] = tx.TxHash()
 	}
-	return normalize(msg, txids, height, net)
+	b, err := normalizeTxs(msg, txids, height, net, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, DetectThorchain(b, thorchainMemos(msg), nil), nil
 }
 
-func normalize(msg *wire.MsgBlock, txids []chainhash.Hash, height uint64, net *chaincfg.Params) (*graph.Block, error) {
-	return normalizeTxs(msg, txids, height, net, true)
+// thorchainMemos reads the THORChain memos of a block's transactions.
+func thorchainMemos(msg *wire.MsgBlock) []TxMemo {
+	var memos []TxMemo
+	var r memoReader
+	for i, tx := range msg.Transactions {
+		r.reset()
+		for j, out := range tx.TxOut {
+			r.add(j, out.PkScript)
+		}
+		if m, ok := r.memo(i); ok {
+			memos = append(memos, m)
+		}
+	}
+	return memos
 }
 
 // normalizeTxs normalizes a block; firstIsCoinbase says whether transaction 0 must be a

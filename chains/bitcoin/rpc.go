@@ -46,6 +46,15 @@ type RPCConfig struct {
 	// getrawtransaction, which needs the node's transaction index (--txindex); a node
 	// offering neither is ErrNoPrevouts. See rpc_prevouts.go.
 	WindowStart uint64
+	// OnWarning, when set, is called with every Warning (a THORChain memo that gave no
+	// link), in height order within a Range; Warnings keeps them too.
+	OnWarning func(Warning)
+	// Prevouts names the addresses that THORChain memo transactions spend when the node
+	// has no transaction index (getrawtransaction fails), looked up in height order after
+	// fn has taken the blocks below. Ingest into a graph.Store does so by itself
+	// (StorePrevouts); set it for other consumers that store the blocks. Without it, such
+	// memos give warnings (ErrInputsUnknown).
+	Prevouts PrevoutLookup
 }
 
 // Progress reports a Range in flight.
@@ -69,6 +78,7 @@ type RPC struct {
 	batchMu sync.Mutex
 	batch   *rpcclient.Client
 	noBatch atomic.Bool
+	warn    warnLog
 }
 
 // DialRPC connects to a node (HTTP POST mode: works with btcd and bitcoind) and checks that
@@ -92,6 +102,7 @@ func DialRPC(ctx context.Context, cfg RPCConfig) (*RPC, error) {
 		cfg.Backoff = 250 * time.Millisecond
 	}
 	r := &RPC{cfg: cfg}
+	r.warn.on = cfg.OnWarning
 	c, err := rpcclient.New(r.connConfig(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: connect %s: %v", ErrRPC, cfg.Host, err)
@@ -234,40 +245,86 @@ func (r *RPC) RawBlock(ctx context.Context, hash string) ([]byte, error) {
 
 // Block fetches and normalizes the node's block at height. The hash is checked against
 // the decoded header, so a block that changed under a reorg between the two calls is an
-// error rather than a block at the wrong height.
+// error rather than a block at the wrong height. THORChain memos become Block.Links
+// (DetectThorchain); the addresses their inputs spend come from getrawtransaction (a
+// node with a transaction index), and what gives no link is in Warnings.
 func (r *RPC) Block(ctx context.Context, height uint64) (*graph.Block, error) {
-	hash, err := r.BlockHash(ctx, height)
+	f, err := r.block(ctx, height, r.cfg.Prevouts)
 	if err != nil {
 		return nil, err
+	}
+	more, err := r.linkPending(ctx, f.b, f.pending, r.cfg.Prevouts)
+	if err != nil {
+		return nil, err
+	}
+	r.warn.add(f.warns)
+	r.warn.add(more)
+	return f.b, nil
+}
+
+// fetched is a fetched block with its THORChain warnings and the memos left to link in
+// height order (see detectThorchain).
+type fetched struct {
+	b       *graph.Block
+	warns   []Warning
+	pending []TxMemo
+}
+
+func (r *RPC) block(ctx context.Context, height uint64, look PrevoutLookup) (fetched, error) {
+	hash, err := r.BlockHash(ctx, height)
+	if err != nil {
+		return fetched{}, err
 	}
 	raw, err := r.RawBlock(ctx, hash)
 	if err != nil {
-		return nil, err
+		return fetched{}, err
 	}
-	b, err := DecodeBlock(raw, height, r.cfg.Net)
+	d := NewDecoder(r.cfg.Net)
+	b, err := d.decode(raw, height)
 	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", r.cfg.Host, err)
+		return fetched{}, fmt.Errorf("node %s: %w", r.cfg.Host, err)
 	}
 	if b.Hash != hash {
-		return nil, fmt.Errorf("%w: getblock %s returned block %s", ErrRPC, hash, b.Hash)
+		return fetched{}, fmt.Errorf("%w: getblock %s returned block %s", ErrRPC, hash, b.Hash)
 	}
 	if err := r.resolveWindow(ctx, b); err != nil {
-		return nil, err
+		return fetched{}, err
 	}
-	return b, nil
+	warns, pending, err := r.detectThorchain(ctx, b, d.memos, look)
+	if err != nil {
+		return fetched{}, err
+	}
+	return fetched{b, warns, pending}, nil
 }
+
+// Warnings returns the first 1000 warnings of the blocks fetched so far (THORChain memos
+// that gave no link, see Warning) and their total count. RPCConfig.OnWarning sees each
+// as it comes.
+func (r *RPC) Warnings() ([]Warning, int) { return r.warn.warnings() }
 
 // Range fetches blocks from..to (inclusive) with cfg.Workers parallel requests, and calls
 // fn with them in height order (in-order commit), reporting progress after each.
 func (r *RPC) Range(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error {
+	return r.rangeWith(ctx, from, to, r.cfg.Prevouts, fn)
+}
+
+func (r *RPC) rangeWith(ctx context.Context, from, to uint64, look PrevoutLookup, fn func(*graph.Block) error) error {
 	if from > to {
 		return nil
 	}
 	start := time.Now()
 	var mu sync.Mutex // Progress may be read by a callback on another goroutine
 	return orderedMap(ctx, int(to-from+1), r.cfg.Workers,
-		func(_, i int) (*graph.Block, error) { return r.Block(ctx, from+uint64(i)) },
-		func(i int, b *graph.Block) error {
+		func(_, i int) (fetched, error) { return r.block(ctx, from+uint64(i), look) },
+		func(i int, f fetched) error {
+			b := f.b
+			// In height order: the lookup may read what fn stored of the blocks below.
+			more, err := r.linkPending(ctx, b, f.pending, look)
+			if err != nil {
+				return err
+			}
+			r.warn.add(f.warns)
+			r.warn.add(more)
 			if err := fn(b); err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/chaintrace/chaintrace/chains/bitcoin"
 	"github.com/chaintrace/chaintrace/graph"
 )
 
@@ -86,6 +87,11 @@ type btcTx struct {
 	blockTime int64
 	hasIndex  bool
 	index     uint64
+	// memo is the transaction's THORChain memo (read from its OP_RETURN outputs' script_hex),
+	// when it has one.
+	memo    string
+	memoOut int
+	hasMemo bool
 }
 
 // addrCache remembers canonical forms of addresses already parsed: addresses repeat a lot
@@ -208,6 +214,7 @@ func parseBtcTx(r *rowReader, ignoreUnknown bool, cache addrCache) (t btcTx, n u
 	}
 
 	var outSum graph.Amount
+	var opReturns [][]byte // the OP_RETURN scripts, for a THORChain memo; nil when none
 	for i, out := range outs {
 		if idx, ok, err := out.field("index").optUint64(); err != nil {
 			return t, 0, withTx(err, h)
@@ -226,10 +233,20 @@ func parseBtcTx(r *rowReader, ignoreUnknown bool, cache addrCache) (t btcTx, n u
 			return t, 0, withTx(out.field("script_hex").err("%q is not hex", clip(script)), h)
 		}
 		o.Unspendable = strings.HasPrefix(script, "6a") || out.field("type").s == "nulldata"
+		if strings.HasPrefix(script, "6a") {
+			if opReturns == nil {
+				opReturns = make([][]byte, len(outs))
+			}
+			opReturns[i], _ = hex.DecodeString(script) // checked as hex above
+		}
 		if o.Address, err = outputAddress(out, script, cache); err != nil {
 			return t, 0, withTx(err, h)
 		}
 		t.tx.Outputs = append(t.tx.Outputs, o)
+	}
+
+	if opReturns != nil {
+		t.memo, t.memoOut, t.hasMemo = bitcoin.ThorchainMemo(opReturns)
 	}
 
 	// enriched totals must agree with the rows (raw exports have input_value 0 and a
@@ -506,6 +523,28 @@ func btcAssemble(blk btcBlock, txs []btcTx, opt *Options) (*graph.Block, error) 
 		}
 		b.UTXOTxs[i] = t.tx
 		b.UTXOTxs[i].Index = uint32(i)
+	}
+	// THORChain links (chains/bitcoin.DetectThorchain): an enriched export names the
+	// addresses the inputs spend, which say who sent an inbound and which vault paid an
+	// outbound; a raw export does not, and its memos are warnings.
+	var memos []bitcoin.TxMemo
+	for i := range txs {
+		if txs[i].hasMemo {
+			memos = append(memos, bitcoin.TxMemo{Tx: i, Output: txs[i].memoOut, Text: txs[i].memo})
+		}
+	}
+	for _, w := range bitcoin.DetectThorchain(b, memos, nil) {
+		t := &txs[0]
+		for i := range txs {
+			if txs[i].tx.TxID == w.Tx {
+				t = &txs[i]
+			}
+		}
+		msg := w.Err.Error()
+		if w.Output >= 0 {
+			msg = fmt.Sprintf("output %d: %s", w.Output, msg)
+		}
+		opt.warn(Warning{File: t.p.file, Line: t.p.line, Block: blk.number, Tx: w.Tx, Msg: msg})
 	}
 	return b, nil
 }
