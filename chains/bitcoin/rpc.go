@@ -78,7 +78,11 @@ type RPC struct {
 	batchMu sync.Mutex
 	batch   *rpcclient.Client
 	noBatch atomic.Bool
-	warn    warnLog
+	// batchOK is set once the node has answered a batch; until then batchProbe lets one
+	// batch out at a time.
+	batchOK    atomic.Bool
+	batchProbe sync.Mutex
+	warn       warnLog
 }
 
 // DialRPC connects to a node (HTTP POST mode: works with btcd and bitcoind) and checks that

@@ -268,11 +268,28 @@ func (r *RPC) resolveTxIndex(ctx context.Context, b *graph.Block, own map[string
 // a node that refuses them, several single requests at a time.
 func (r *RPC) fetchPrevTxs(ctx context.Context, b *graph.Block, ids []string) ([]*prevTx, error) {
 	if !r.noBatch.Load() {
-		out, ok, err := r.fetchPrevTxsBatched(b, ids)
-		if err != nil || ok {
-			return out, err
+		// Until the node has taken a batch, one batch at a time: a node that refuses them
+		// is asked once, not once per worker fetching a block.
+		probing := !r.batchOK.Load()
+		if probing {
+			r.batchProbe.Lock()
 		}
-		r.noBatch.Store(true)
+		if !r.noBatch.Load() {
+			out, ok, err := r.fetchPrevTxsBatched(b, ids)
+			if ok {
+				r.batchOK.Store(true)
+			} else if err == nil {
+				r.noBatch.Store(true)
+			}
+			if probing {
+				r.batchProbe.Unlock()
+			}
+			if err != nil || ok {
+				return out, err
+			}
+		} else if probing {
+			r.batchProbe.Unlock()
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -261,3 +261,29 @@ func FuzzParseJSON(f *testing.F) {
 		checkParts(t, parts, err)
 	})
 }
+
+// A declared THORChain outbound completes the link of a detected inbound: same key, same
+// kind, the declared out-leg joins the detected in-leg.
+func TestDeclaredCompletesDetected(t *testing.T) {
+	declared, err := linkfile.LoadFile(context.Background(), filepath.Join("testdata", "links.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	detected := graph.LinkPart{Key: "thorchain:" + e2[2:], Kind: graph.LinkThorchain, Chain: graph.Ethereum,
+		In: []graph.Leg{{Chain: graph.Ethereum, Ref: e2 + ".0"}}, Venues: []graph.Address{ethAddr(t, router)}, Evidence: "router Deposit"}
+	j, err := graph.JoinLinks(append([]graph.LinkPart{detected}, declared...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Orphans) != 0 || len(j.Links) != 3 {
+		t.Fatalf("joined %+v", j)
+	}
+	l := j.Links[0]
+	if l.ID != detected.Key || len(l.In) != 1 || l.In[0] != detected.In[0] || len(l.Out) != 1 || l.Out[0] != (graph.Leg{Chain: graph.Bitcoin, Ref: b2 + ":0"}) ||
+		!strings.HasPrefix(l.Evidence, "router Deposit; thorchain.net") {
+		t.Errorf("link %+v", l)
+	}
+	if v := j.Venues[graph.Bitcoin]; len(v) != 1 || v[0] != vault {
+		t.Errorf("bitcoin venues %v", v)
+	}
+}
