@@ -283,7 +283,13 @@ func (d *detector) swap(ev *linkEvent) {
 			return t.From == pool && t.To == to && t.Amount == a && t.Asset != inAsset && (len(out) == 0 || d.items[out[0]].t.Asset != t.Asset)
 		})
 		if o < 0 {
-			d.unmatched(ev, "no Transfer of %s of a token other than %s from the pool to %s before the Swap", a.Dec(), inAsset, to)
+			hint := ""
+			if p := d.findLog(d.usedOut, ev.log, func(t *graph.Transfer) bool {
+				return t.From == pool && t.To == to && t.Asset != inAsset && t.Amount.Lt(&a)
+			}); p >= 0 {
+				hint = fmt.Sprintf(" (only %s of %s: a token that takes a fee on transfer?)", d.items[p].t.Amount.Dec(), d.items[p].t.Asset)
+			}
+			d.unmatched(ev, "no Transfer of %s of a token other than %s from the pool to %s before the Swap%s", a.Dec(), inAsset, to, hint)
 			return
 		}
 		out = append(out, o)

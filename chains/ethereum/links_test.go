@@ -127,6 +127,12 @@ func TestDetectLinks(t *testing.T) {
 		logs:      []ethereum.Log{v2Swap(4, lPool, lUser, 5, 0, 0, 7)},
 		warnings:  []string{"no Transfer of 7 of a token other than"}, sentinels: []error{ethereum.ErrLinkUnmatched},
 	}, {
+		name:      "V2 swap of a token that takes a fee on transfer gives no link, and says so",
+		transfers: []graph.Transfer{erc(0, lTokA, lUser, lPool, 5), erc(1, lTokB, lPool, lUser, 6)},
+		logs:      []ethereum.Log{v2Swap(4, lPool, lUser, 5, 0, 0, 7)},
+		warnings:  []string{"no Transfer of 7 of a token other than " + string(lTokA) + " from the pool to " + string(lUser) + " before the Swap (only 6 of " + string(lTokB) + ": a token that takes a fee on transfer?)"},
+		sentinels: []error{ethereum.ErrLinkUnmatched},
+	}, {
 		name:      "V2 swap logged before its transfers gives no link",
 		transfers: []graph.Transfer{erc(5, lTokA, lUser, lPool, 5), erc(6, lTokB, lPool, lUser, 7)},
 		logs:      []ethereum.Log{v2Swap(4, lPool, lUser, 5, 0, 0, 7)},

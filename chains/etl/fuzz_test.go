@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -154,6 +155,22 @@ func FuzzEthereumJSON(f *testing.F) {
 		"", `{"block_number": 508110, "transaction_index": 0, "from_address": "0xfecab546498f74591d4f6d448a4a63552850f122", "to_address": "0x32be343b94f860124dc4fee278fdcbd38c102d88", "value": 4949989500000000000, "trace_type": "call", "call_type": "call", "trace_address": [], "error": null}`, "")
 	f.Add(read("ethereum/traces_508110/blocks.csv"), read("ethereum/traces_508110/transactions.csv"), read("ethereum/traces_508110/receipts.csv"),
 		read("ethereum/traces_508110/traces.json"), "")
+	// A Uniswap V2 swap: Transfer into the pair, Transfer out, Swap (the link detectors run).
+	pair, user, tokA, tokB := "0x0000000000000000000000000000000000000a11", "0x0000000000000000000000000000000000000b0b", "0x00000000000000000000000000000000000000aa", "0x00000000000000000000000000000000000000bb"
+	pad := func(a string) string { return "0x000000000000000000000000" + a[2:] }
+	wd := func(v int) string { return fmt.Sprintf("%064x", v) }
+	const swapTx = "0x1111111111111111111111111111111111111111111111111111111111111111"
+	logLine := func(i int, addr string, topics []string, data string) string {
+		return fmt.Sprintf(`{"log_index": %d, "transaction_hash": %q, "transaction_index": 0, "block_number": 17000000, "address": %q, "data": "0x%s", "topics": ["%s"]}`,
+			i, swapTx, addr, data, strings.Join(topics, `", "`))
+	}
+	f.Add(`{"number": 17000000, "hash": "0x2222222222222222222222222222222222222222222222222222222222222222", "timestamp": 1681000000}`,
+		`{"hash": "`+swapTx+`", "block_number": 17000000, "transaction_index": 0, "from_address": "`+user+`", "to_address": "`+pair+`", "value": 0, "receipt_gas_used": 100000, "receipt_effective_gas_price": 1, "receipt_status": 1}`,
+		"", "", strings.Join([]string{
+			logLine(0, tokA, []string{"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef", pad(user), pad(pair)}, wd(1000)),
+			logLine(1, tokB, []string{"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef", pad(pair), pad(user)}, wd(997)),
+			logLine(2, pair, []string{"0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822", pad(user), pad(user)}, wd(1000)+wd(0)+wd(0)+wd(997)),
+		}, "\n"))
 	f.Fuzz(func(t *testing.T, blocks, txs, receipts, traces, tokens string) {
 		e := etl.EthereumExport{Blocks: etl.StringSource("blocks", etl.FormatAuto, blocks), Transactions: etl.StringSource("transactions", etl.FormatAuto, txs),
 			NoTraces: traces == "", NoTokenTransfers: tokens == ""}
@@ -177,6 +194,23 @@ func FuzzEthereumJSON(f *testing.F) {
 			return
 		}
 		checkBlocks(t, bs)
+		ids := map[string]bool{}
+		for _, b := range bs {
+			for _, tx := range b.AccountTxs {
+				for _, x := range tx.Transfers {
+					ids[x.ID] = true
+				}
+			}
+		}
+		for _, b := range bs {
+			for _, p := range b.Links {
+				for _, l := range append(append([]graph.Leg(nil), p.In...), p.Out...) {
+					if !ids[l.Ref] {
+						t.Fatalf("link %s: leg %s is no transfer", p.Key, l)
+					}
+				}
+			}
+		}
 	})
 }
 

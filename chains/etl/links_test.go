@@ -128,6 +128,20 @@ func TestEthereumLinksFromLogs(t *testing.T) {
 	if nSwap != 79 || nLinked != 72 || nWrap != 61 || len(parts) != 72 {
 		t.Errorf("%d swap events, %d linked, %d wrap events, %d parts; want 79, 72, 61, 72", nSwap, nLinked, nWrap, len(parts))
 	}
+	// The 7 swaps without a link all paid out a token that takes a fee on transfer: the
+	// recipient got less than the Swap event says.
+	feeTokens := 0
+	for _, w := range warns {
+		if strings.Contains(w.Msg, "Swap") {
+			if !strings.Contains(w.Msg, "a token that takes a fee on transfer?") {
+				t.Errorf("swap warning %s", w)
+			}
+			feeTokens++
+		}
+	}
+	if feeTokens != 7 {
+		t.Errorf("%d swap warnings, want 7", feeTokens)
+	}
 
 	// One read by hand from the logs: the Universal Router wraps 0.0476 ETH (log 370, no
 	// link without traces), pays it to pool 0x45d5…89ed (log 372), which pays
