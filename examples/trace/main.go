@@ -2,10 +2,14 @@
 // attributions to exposure per exchange, evidence and pictures.
 //
 // With no flags it needs no network and no server: it plays the bundled case — a
-// SIMULATION of a Bybit-style theft (package simcase) — on an in-process Ethereum dev chain,
-// ingests it over JSON-RPC into a badger store, loads the curated DPRK seed set, the
-// curated exchange set and the case's own labels, traces with every method, prints the
-// exposure per exchange and method with one evidence path per exchange, and writes to -out
+// SIMULATION of a Bybit-style theft (package simcase): ETH and tokens stolen on Ethereum,
+// swapped, unwrapped and sent through THORChain to Bitcoin, then peeled into exchange
+// deposits — on an in-process Ethereum dev chain and Bitcoin regtest chain, ingests both
+// over JSON-RPC into a badger store, loads the curated DPRK seed set, the curated exchange
+// set and the case's own labels, finds the swaps, wraps and THORChain swaps in the blocks,
+// traces both chains as one history with every method (taint crosses from Ethereum to
+// Bitcoin through the THORChain link), prints the exposure per exchange, asset and method
+// with one evidence path per exchange, and writes to -out
 // (default ./chaintrace-out) report.json, deposits.csv, flow-<chain>.dot, flow-<chain>.svg
 // and report.html.
 //
@@ -53,6 +57,7 @@ import (
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/chaintrace/chaintrace/graph/labels/bundled"
+	"github.com/chaintrace/chaintrace/graph/linkfile"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/report"
 	"github.com/schollz/progressbar/v3"
@@ -100,6 +105,7 @@ type options struct {
 	ethRPC, btcRPC, btcBlocks, etlDir, btcNet string
 	from, to                                  heightFlag
 	labelFiles                                listFlag
+	linkFiles                                 listFlag
 	actor, method, minTaint, asOf             string
 	maxHops                                   int
 	store, out                                string
@@ -129,6 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(&o.from, "from", "first block height to ingest and trace")
 	fs.Var(&o.to, "to", "last block height to ingest and trace (default: the source's tip)")
 	fs.Var(&o.labelFiles, "labels", "label files (repeat or comma-separate); default: the bundled curated DPRK seed and exchange sets")
+	fs.Var(&o.linkFiles, "links", "declared links (CSV or JSON, graph/linkfile): swaps, bridges and THORChain swaps the blocks do not show, legs on any traced chain (repeat or comma-separate)")
 	fs.StringVar(&o.actor, "actor", "", "seed only this attributed actor, incident or sanctions program (e.g. lazarus, bybit-2025, DPRK3); default: every DPRK-attributed label")
 	fs.StringVar(&o.method, "method", "all", "taint method: poison, haircut, fifo, lifo, tiho (UTXO), seniority (account), or all")
 	fs.IntVar(&o.maxHops, "max-hops", -1, "prune taint beyond this many hops (default: unlimited)")
@@ -349,6 +356,15 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 			u.warn("labels: %s", w)
 		}
 	}
+	// Declared links are read before any block, so that a bad file ends the run at once.
+	var declared []graph.LinkPart
+	for _, f := range o.linkFiles {
+		parts, err := linkfile.LoadFile(ctx, f)
+		if err != nil {
+			return fmt.Errorf("-links: %w", err)
+		}
+		declared = append(declared, parts...)
+	}
 	storeDir := o.store
 	if storeDir == "" {
 		tmp, err := newTempStore("", u)
@@ -376,7 +392,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if o.sim {
 		notice = simcase.Notice
 		title = "chaintrace investigation — bundled simulated case"
-		r, caseLabels, err := playCase(ctx, st, u)
+		rs, caseLabels, err := playCase(ctx, st, u)
 		if err != nil {
 			return err
 		}
@@ -384,9 +400,9 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 			return fmt.Errorf("case labels: %w", err)
 		}
 		sources = append(sources, report.LabelSource{Name: "examples/trace/simcase (labels of the simulated case)", Labels: len(caseLabels),
-			Note: "invented attributions of the simulation: exploiter, exchanges, mixer, swap"})
-		runs = append(runs, r)
-		params["source"] = "simulated case on an in-process Ethereum dev chain (examples/trace/simcase)"
+			Note: "invented attributions of the simulation: exploiter, exchanges, mixer, swap, wrapper, THORChain"})
+		runs = append(runs, rs...)
+		params["source"] = "simulated case on an in-process Ethereum dev chain and Bitcoin regtest chain (examples/trace/simcase)"
 	}
 	if o.ethRPC != "" {
 		r, err := ingestEthereum(ctx, o, st, u)
@@ -425,13 +441,27 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 			}
 		}
 	}()
+	// Several chains are traced as one history with the links found in their blocks (and
+	// declared in -links files); one chain with links too. One chain without links keeps
+	// the single-chain engine.
+	ls, err := collectLinks(ctx, st, set, runs, declared, o.asOfV, u)
+	if err != nil {
+		return err
+	}
 	var repRuns []report.Run
-	for _, r := range runs {
-		rr, err := traceChain(ctx, o, st, set, r, u, params)
+	if len(runs) > 1 || len(ls.links) > 0 {
+		repRuns, err = traceLinked(ctx, o, st, set, runs, ls, u, params)
 		if err != nil {
 			return err
 		}
-		repRuns = append(repRuns, rr)
+	} else {
+		for _, r := range runs {
+			rr, err := traceChain(ctx, o, st, set, r, u, params)
+			if err != nil {
+				return err
+			}
+			repRuns = append(repRuns, rr)
+		}
 	}
 	params["method"] = o.method
 	params["actor"] = o.actor
@@ -501,6 +531,9 @@ func command(o *options) []string {
 	for _, l := range o.labelFiles {
 		add("labels", l)
 	}
+	for _, l := range o.linkFiles {
+		add("links", l)
+	}
 	add("actor", o.actor)
 	if o.method != "all" {
 		add("method", o.method)
@@ -564,8 +597,8 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 	return set, sources, nil
 }
 
-func playCase(ctx context.Context, st *graph.Store, u *ui) (chainRun, []labels.Label, error) {
-	u.status("playing the bundled case — a SIMULATION, not real events — on an in-process Ethereum dev chain …")
+func playCase(ctx context.Context, st *graph.Store, u *ui) ([]chainRun, []labels.Label, error) {
+	u.status("playing the bundled case — a SIMULATION, not real events — on an in-process Ethereum dev chain and Bitcoin regtest chain …")
 	bar := u.bar(simcase.Blocks, "simulating blocks")
 	c, err := simcase.Play(ctx, simcase.Options{Step: func(done, total int) {
 		if bar != nil {
@@ -574,16 +607,31 @@ func playCase(ctx context.Context, st *graph.Store, u *ui) (chainRun, []labels.L
 	}})
 	finish(bar)
 	if err != nil {
-		return chainRun{}, nil, fmt.Errorf("simulated case: %w", err)
+		return nil, nil, fmt.Errorf("simulated case: %w", err)
 	}
 	defer c.Close()
 	cl := ethereum.NewClient(c.Node.RPC(), ethereum.Options{RequireTraces: true})
 	res, err := ingestEth(ctx, cl, st, ethereum.IngestOptions{From: 1, To: c.Head}, u)
 	if err != nil {
-		return chainRun{}, nil, err
+		return nil, nil, err
 	}
-	u.status("ingested %d blocks, %d transactions, %d transfers over JSON-RPC into the store", res.Blocks, res.Txs, res.Transfers)
-	return chainRun{chain: graph.Ethereum, from: 1, to: c.Head, genesis: c.Genesis, tokens: c.Tokens}, c.Labels, nil
+	u.status("ingested %d Ethereum blocks, %d transactions, %d transfers over JSON-RPC into the store", res.Blocks, res.Txs, res.Transfers)
+	// The Bitcoin node answers JSON-RPC on a loopback port, as bitcoind or btcd would.
+	node, err := bitcoin.DialRPC(ctx, c.BTC.RPCConfig())
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulated case: bitcoin node: %w", err)
+	}
+	defer node.Close()
+	stats, err := bitcoin.Ingest(ctx, st, node, bitcoin.IngestOptions{From: 1, To: c.BTCHead})
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulated case: ingest Bitcoin: %w", err)
+	}
+	u.status("ingested %d Bitcoin blocks over JSON-RPC into the store", stats.Written)
+	runs := []chainRun{
+		{chain: graph.Ethereum, from: 1, to: c.Head, genesis: c.Genesis, tokens: c.Tokens},
+		{chain: graph.Bitcoin, from: 1, to: c.BTCHead},
+	}
+	return runs, c.Labels, nil
 }
 
 func ingestEth(ctx context.Context, cl *ethereum.Client, st *graph.Store, opts ethereum.IngestOptions, u *ui) (*ethereum.IngestResult, error) {

@@ -36,12 +36,19 @@ func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // expected is the hand-computed figures of the case (simcase.Expected), from one
 // independent play of it: the case is deterministic, so its fees are the same in every play.
 var expected = sync.OnceValues(func() ([]simcase.Expected, error) {
+	c, err := played()
+	return c.Expect, err
+})
+
+// played is one independent play of the case: its hand-computed figures and the two
+// transactions of its THORChain swap.
+var played = sync.OnceValues(func() (simcase.Case, error) {
 	c, err := simcase.Play(context.Background(), simcase.Options{})
 	if err != nil {
-		return nil, err
+		return simcase.Case{}, err
 	}
 	defer c.Close()
-	return c.Expect, nil
+	return *c, nil
 })
 
 type jsonReport struct {
@@ -81,7 +88,20 @@ func checkExpected(t *testing.T, r jsonReport) {
 	}
 	checked := 0
 	for _, e := range want {
-		for _, m := range r.Chains[0].Methods {
+		chain := string(graph.Ethereum)
+		if e.Asset == graph.BTC {
+			chain = string(graph.Bitcoin)
+		}
+		ci := -1
+		for i := range r.Chains {
+			if r.Chains[i].Chain == chain {
+				ci = i
+			}
+		}
+		if ci < 0 {
+			continue // a run of one chain of the case
+		}
+		for _, m := range r.Chains[ci].Methods {
 			if m.Method != e.Method {
 				continue
 			}
@@ -116,7 +136,7 @@ func checkExpected(t *testing.T, r jsonReport) {
 	}
 }
 
-var exchanges = []string{simcase.ExchangeA, simcase.ExchangeB, simcase.ExchangeC}
+var exchanges = []string{simcase.ExchangeA, simcase.ExchangeB, simcase.ExchangeC, simcase.ExchangeD}
 
 // The default run, twice: the figures are the hand-computed ones, the files are
 // byte-identical, the SVG is XML with every exchange, the HTML renders in Chromium without
@@ -145,25 +165,26 @@ func TestDefaultRun(t *testing.T) {
 		}
 	}
 	r := readReport(t, d1)
-	if r.Notice != simcase.Notice || len(r.Chains) != 1 || r.Chains[0].StoreHeight != simcase.Blocks {
+	if r.Notice != simcase.Notice || len(r.Chains) != 2 || r.Chains[0].StoreHeight != simcase.Blocks || r.Chains[1].StoreHeight != simcase.BitcoinBlocks {
 		t.Errorf("report header: notice %q, chains %d", r.Notice, len(r.Chains))
 	}
 	checkExpected(t, r)
+	checkBridge(t, d1)
 	checkFiguresAgree(t, d1, out, r)
 
 	code, _, errOut = runMain(t, "-out", d2)
 	if code != 0 {
 		t.Fatalf("second run: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "ingested 9 blocks") {
+	if !strings.Contains(errOut, "ingested 9 Ethereum blocks") || !strings.Contains(errOut, "ingested 107 Bitcoin blocks") {
 		t.Errorf("status lines missing from stderr: %q", errOut)
 	}
 	if strings.ContainsAny(errOut, "\r|█") {
 		t.Errorf("a progress bar was drawn on a stderr that is not a terminal: %q", errOut)
 	}
 	files, _ := filepath.Glob(filepath.Join(d1, "*"))
-	if len(files) != 5 {
-		t.Errorf("wrote %d files, want 5: %v", len(files), files)
+	if len(files) != 7 {
+		t.Errorf("wrote %d files, want 7: %v", len(files), files)
 	}
 	for _, f := range files {
 		a, _ := os.ReadFile(f)
@@ -178,23 +199,27 @@ func TestDefaultRun(t *testing.T) {
 		}
 	}
 
-	svg, err := os.ReadFile(filepath.Join(d1, "flow-ethereum.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(svg, []byte("SIMULATION")) {
-		t.Error("the flow SVG does not say that the case is a simulation")
-	}
-	nodes := svgNodeLabels(t, svg)
-	for _, ex := range exchanges {
-		if !nodes[ex] {
-			t.Errorf("flow SVG has no node %q (nodes: %v)", ex, nodes)
+	// Each chain's flow picture shows the exchanges its taint reached.
+	for chain, exs := range map[string][]string{
+		"ethereum": {simcase.ExchangeA, simcase.ExchangeB, simcase.ExchangeC},
+		"bitcoin":  {simcase.ExchangeB, simcase.ExchangeD},
+	} {
+		svg, err := os.ReadFile(filepath.Join(d1, "flow-"+chain+".svg"))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	dot, _ := os.ReadFile(filepath.Join(d1, "flow-ethereum.dot"))
-	for _, ex := range exchanges {
-		if !bytes.Contains(dot, []byte(`"`+ex+`"`)) {
-			t.Errorf("DOT file has no node %q", ex)
+		if !bytes.Contains(svg, []byte("SIMULATION")) {
+			t.Errorf("the %s flow SVG does not say that the case is a simulation", chain)
+		}
+		nodes := svgNodeLabels(t, svg)
+		dot, _ := os.ReadFile(filepath.Join(d1, "flow-"+chain+".dot"))
+		for _, ex := range exs {
+			if !nodes[ex] {
+				t.Errorf("%s flow SVG has no node %q (nodes: %v)", chain, ex, nodes)
+			}
+			if !bytes.Contains(dot, []byte(`"`+ex+`"`)) {
+				t.Errorf("%s DOT file has no node %q", chain, ex)
+			}
 		}
 	}
 
@@ -211,7 +236,7 @@ func TestDefaultRun(t *testing.T) {
 	if len(res.Console) > 0 {
 		t.Errorf("report.html: console messages %q", res.Console)
 	}
-	for _, s := range append([]string{"SIMULATION", "Where the taint in ETH went under haircut", "<svg"}, exchanges...) {
+	for _, s := range append([]string{"SIMULATION", "Where the taint in ETH went under haircut", "Where the taint in BTC went under haircut", "thorchain", "<svg"}, exchanges...) {
 		if !strings.Contains(res.DOM, s) {
 			t.Errorf("rendered report.html lacks %q", s)
 		}
@@ -619,5 +644,88 @@ func TestActorExchangeConflictNamed(t *testing.T) {
 	code, _, errOut := runMain(t, "-q", "-labels", filepath.Join(dir, "labels.csv"), "-btc-blocks", blocks, "-to", "20", "-out", filepath.Join(dir, "out"))
 	if code == 0 || !strings.Contains(errOut, "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S") || !strings.Contains(errOut, "no seeds") {
 		t.Errorf("exit %d:\n%s", code, errOut)
+	}
+}
+
+// checkBridge holds the report to what the case's THORChain swap must show: under every
+// method traced across the chains, the link from the Ethereum inbound (150 ETH through the
+// router) to the Bitcoin outbound (4.8 BTC, memo OUT:<inbound>) is complete and carried
+// all of its taint (the swapper held nothing clean), and each Bitcoin exchange's evidence
+// path starts at the Ethereum seed and names the link.
+func checkBridge(t *testing.T, dir string) {
+	t.Helper()
+	c, err := played()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, report.FileJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Chains []struct {
+			Chain   string `json:"chain"`
+			Methods []struct {
+				Method   string                `json:"method"`
+				Links    []report.LinkRow      `json:"links"`
+				Evidence []report.ExchangePath `json:"evidence"`
+			} `json:"methods"`
+		} `json:"chains"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	id := "thorchain:" + strings.TrimPrefix(c.ThorchainInbound, "0x")
+	methods := 0
+	for _, ch := range r.Chains {
+		if ch.Chain != string(graph.Bitcoin) {
+			continue
+		}
+		for _, m := range ch.Methods {
+			methods++
+			var link *report.LinkRow
+			for i := range m.Links {
+				if m.Links[i].ID == id {
+					link = &m.Links[i]
+				}
+			}
+			if link == nil {
+				t.Errorf("%s: report.json has no link %s", m.Method, id)
+				continue
+			}
+			want150 := "150000000000000000000"
+			if link.Kind != graph.LinkThorchain || link.Status != "complete" || link.ChainIn != graph.Ethereum || link.AssetIn != graph.ETH ||
+				link.InValue != want150 || link.InTaint != want150 || len(link.Out) != 1 {
+				t.Errorf("%s: link %+v", m.Method, *link)
+				continue
+			}
+			if o := link.Out[0]; o.Chain != graph.Bitcoin || o.Ref != c.ThorchainOutbound+":0" || o.Value != "480000000" || o.Tainted != "480000000" {
+				t.Errorf("%s: the link's out-leg %+v, want %s:0 with 4.8 BTC all tainted", m.Method, o, c.ThorchainOutbound)
+			}
+			if !strings.Contains(link.Evidence, "OUT:"+strings.ToUpper(strings.TrimPrefix(c.ThorchainInbound, "0x"))) {
+				t.Errorf("%s: the link's evidence does not quote the outbound memo: %s", m.Method, link.Evidence)
+			}
+			paths := 0
+			for _, p := range m.Evidence {
+				if p.Asset != graph.BTC {
+					continue
+				}
+				paths++
+				steps := p.Path.Steps
+				viaLink := false
+				for _, st := range steps {
+					viaLink = viaLink || (st.Link != nil && st.Link.ID == id)
+				}
+				if len(steps) == 0 || string(steps[0].To) != string(c.Roles["exploiter"]) || !viaLink {
+					t.Errorf("%s: the evidence of %s's deposit %s does not lead from the Ethereum seed through %s: %+v", m.Method, p.Exchange, p.Deposit, id, steps)
+				}
+			}
+			if paths == 0 {
+				t.Errorf("%s: no evidence path for a Bitcoin exchange", m.Method)
+			}
+		}
+	}
+	if methods == 0 {
+		t.Error("report.json has no Bitcoin results")
 	}
 }

@@ -259,6 +259,10 @@ func Build(meta Meta, runs ...Run) (*Report, error) {
 		cr.UnusedSeeds = len(first.Stats.UnusedSeeds)
 		cr.Seeds = []SeedRef{}
 		for _, s := range first.Seeds() {
+			// A multi-chain trace gives every chain's engine the seeds of all chains.
+			if s.Chain != "" && s.Chain != run.Chain {
+				continue
+			}
 			if !unused[s.String()] {
 				ref := SeedRef{Address: s.Address, Source: s.Source, Origin: s.Origin}
 				if s.Outpoint != nil {

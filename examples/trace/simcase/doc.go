@@ -1,10 +1,12 @@
 // Package simcase plays chaintrace's bundled investigation case — a SIMULATION, not real
-// events — on an in-process go-ethereum dev chain (chains/ethereum/devnode), so that the
-// investigator's program (examples/trace) runs end to end on a machine with no network and
-// no node to start.
+// events — on two in-process chains: a go-ethereum dev chain (chains/ethereum/devnode) and a
+// Bitcoin regtest chain run by btcd's own consensus code (chains/bitcoin/regnode), both
+// answering JSON-RPC, so that the investigator's program (examples/trace) runs end to end on
+// a machine with no network and no node to start.
 //
 // The story follows the pattern of the 2025 Bybit theft as the FBI and researchers
-// described it, scaled down:
+// described it (stolen ETH and staked-ETH tokens, swapped, and bridged through THORChain to
+// Bitcoin), scaled down:
 //
 //   - a victim's cold wallet is drained of 400 ETH and 200 sETH (an ERC-20 standing for the
 //     staked-ETH tokens of the real case) into the exploiter's address, which carries a
@@ -18,17 +20,31 @@
 //   - peel chains: ten wallets each start a chain of three hops that peels 1 ETH per hop
 //     into deposit addresses of "SimEx B"; a money mule that holds 6 clean ETH receives 4
 //     tainted ETH and deposits 5 ETH at SimEx B (the case where methods disagree);
-//   - swap route: the swapper sells the 200 sETH to a constant-product ETH/token pool
-//     (contracts/Swap.sol in this package) and deposits 150 ETH at "SimEx C";
-//   - the exchanges sweep their deposit addresses to hot wallets, and clean customers
-//     deposit at all three exchanges, so exposure shares are fractions.
+//   - swap and bridge route: the swapper sells the 200 sETH for WETH on a Uniswap-V2-style
+//     pair through its router, unwraps the WETH (a WETH9-style wrapper), and sends 150 ETH
+//     through a THORChain-router-style contract to THORChain's Ethereum vault with the memo
+//     "=:BTC.BTC:<address>" (chains/ethereum/contracts: PairV2, RouterV2, WETH9,
+//     THORChainRouter; the events are the real contracts');
+//   - on Bitcoin, THORChain's vault pays the swap out — 4.8 BTC with the OP_RETURN memo
+//     "OUT:<the Ethereum transaction's hash>" — and the launderers peel it through three
+//     wallets into deposit addresses of "SimEx D" and "SimEx B" (which takes both chains);
+//     the second wallet also spends a clean coin it held, so the methods disagree;
+//   - the exchanges sweep their Ethereum deposit addresses to hot wallets, and clean
+//     customers deposit at every exchange, so exposure shares are fractions.
+//
+// The chain adapters find the swap, the unwrap and the THORChain swap in the blocks (link
+// detection, docs/taint-spec.md §15.10); the trace carries the taint through them, so a
+// Bitcoin deposit's evidence path leads back through the THORChain link to the Ethereum
+// theft.
 //
 // Every key is derived from a fixed string, so addresses, contract addresses and
-// transaction hashes are the same on every run; only block times (and so block hashes)
-// vary, which is why reports built from this case leave them out.
+// transaction hashes are the same on every run; only the Ethereum block times (and so block
+// hashes, and the Bitcoin blocks' times after the swap) vary, which is why reports built
+// from this case leave them out.
 //
-// Play starts the node, plays the case and returns a Case: the node (its JSON-RPC client to
-// ingest from), the roles' addresses, the labels the case's own attributions make (to load
-// beside the curated sets), the genesis balances (the replay's initial balances) and Expect,
-// the exposure figures computed by hand from the story and the fees the receipts report.
+// Play starts the nodes, plays the case and returns a Case: the nodes (their JSON-RPC
+// endpoints to ingest from), the roles' addresses, the labels the case's own attributions
+// make (to load beside the curated sets), the genesis balances (the Ethereum replay's
+// initial balances) and Expect, the exposure figures computed by hand from the story and the
+// fees the receipts report.
 package simcase

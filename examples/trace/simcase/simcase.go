@@ -2,28 +2,23 @@ package simcase
 
 import (
 	"context"
-	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
 	"strings"
 	"time"
 
+	"github.com/chaintrace/chaintrace/chains/bitcoin/regnode"
 	"github.com/chaintrace/chaintrace/chains/ethereum/contracts"
 	"github.com/chaintrace/chaintrace/chains/ethereum/devnode"
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/chaintrace/chaintrace/trace/report"
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
-
-//go:embed contracts/build/Swap.bin contracts/build/Swap.abi.json
-var build embed.FS
 
 // Source is the seed source (incident) name the case's exploiter carries.
 const Source = "simulated-heist"
@@ -33,10 +28,15 @@ const (
 	ExchangeA = "SimEx A (simulated)"
 	ExchangeB = "SimEx B (simulated)"
 	ExchangeC = "SimEx C (simulated)"
+	// ExchangeD takes Bitcoin only; SimEx B takes both.
+	ExchangeD = "SimEx D (simulated)"
 )
 
+// ThorchainETH is the ETH the swapper sends through THORChain to Bitcoin.
+const ThorchainETH = 150
+
 // Notice is the sentence every output built from this case must carry.
-const Notice = "SIMULATION: the bundled case is played on an in-process Ethereum dev chain; its addresses, attributions and amounts are invented for demonstration and are not real events."
+const Notice = "SIMULATION: the bundled case is played on in-process Ethereum and Bitcoin chains; its addresses, attributions and amounts are invented for demonstration and are not real events."
 
 // labelDocument is the source document of the case's labels.
 const labelDocument = "chaintrace simulated case (examples/trace/simcase): invented attribution, NOT a real one"
@@ -59,6 +59,16 @@ type Case struct {
 	Expect []Expected
 	// Tokens names the case's token contracts (symbol, decimals) for the report.
 	Tokens report.Assets
+
+	// BTC is the in-process Bitcoin regtest node the case's Bitcoin side is played on
+	// (its JSON-RPC on a loopback port); BTCHead its last block.
+	BTC     *regnode.Node
+	BTCHead uint64
+	// ThorchainInbound is the Ethereum transaction that sent ETH through THORChain (0x
+	// hex); the Bitcoin outbound's memo names it.
+	ThorchainInbound string
+	// ThorchainOutbound is the Bitcoin transaction THORChain's vault paid the swap with.
+	ThorchainOutbound string
 }
 
 // Expected is a hand-computed exposure figure of one exchange in one asset under one method.
@@ -74,8 +84,14 @@ type Expected struct {
 	Why       string
 }
 
-// Close stops the node.
-func (c *Case) Close() error { return c.Node.Close() }
+// Close stops both nodes.
+func (c *Case) Close() error {
+	var errs []error
+	if c.BTC != nil {
+		errs = append(errs, c.BTC.Close())
+	}
+	return errors.Join(append(errs, c.Node.Close())...)
+}
 
 // Options tune Play.
 type Options struct {
@@ -87,7 +103,7 @@ type Options struct {
 	HTTP bool
 }
 
-// Blocks is the number of blocks the case seals.
+// Blocks is the number of Ethereum blocks the case seals.
 const Blocks = 9
 
 type player struct {
@@ -97,9 +113,10 @@ type player struct {
 	done  int
 	token *contracts.Contract
 	pool  *contracts.Contract
-	swap  *abi.ABI
 	sent  int // transactions sent for the block being built
 	err   error
+	// lastTime is the time of the block sealed last.
+	lastTime time.Time
 }
 
 // derive returns the account whose key is keccak256("chaintrace simcase " + name).
@@ -170,6 +187,7 @@ func (p *player) commit() {
 		p.err = err
 		return
 	}
+	p.lastTime = time.Unix(int64(b.Time()), 0)
 	if len(b.Transactions()) != p.sent {
 		p.err = fmt.Errorf("simcase: block %d holds %d transactions, %d were sent", b.NumberU64(), len(b.Transactions()), p.sent)
 		return
@@ -220,26 +238,6 @@ func (p *player) fee(tx *types.Transaction) *big.Int {
 	return new(big.Int).Mul(new(big.Int).SetUint64(r.GasUsed), r.EffectiveGasPrice)
 }
 
-func loadSwap() (*abi.ABI, []byte, error) {
-	bin, err := build.ReadFile("contracts/build/Swap.bin")
-	if err != nil {
-		return nil, nil, err
-	}
-	code, err := hex.DecodeString(strings.TrimSpace(string(bin)))
-	if err != nil {
-		return nil, nil, fmt.Errorf("simcase: Swap.bin: %w", err)
-	}
-	j, err := build.ReadFile("contracts/build/Swap.abi.json")
-	if err != nil {
-		return nil, nil, err
-	}
-	parsed, err := abi.JSON(strings.NewReader(string(j)))
-	if err != nil {
-		return nil, nil, fmt.Errorf("simcase: Swap.abi.json: %w", err)
-	}
-	return &parsed, code, nil
-}
-
 // Play starts an in-process dev chain (no HTTP endpoint) and plays the case on it. The caller
 // closes the returned Case.
 func Play(ctx context.Context, opts Options) (*Case, error) {
@@ -256,19 +254,18 @@ func Play(ctx context.Context, opts Options) (*Case, error) {
 
 func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 	p := &player{ctx: ctx, n: n, opts: opts}
-	var err error
-	if p.token, err = contracts.Load(contracts.Token); err != nil {
-		return nil, err
+	load := func(name string) *contracts.Contract {
+		c, err := contracts.Load(name)
+		if err != nil && p.err == nil {
+			p.err = err
+		}
+		return c
 	}
-	if p.pool, err = contracts.Load(contracts.Pool); err != nil {
-		return nil, err
+	p.token, p.pool = load(contracts.Token), load(contracts.Pool)
+	weth, pair, router, thor := load(contracts.WETH9), load(contracts.PairV2), load(contracts.RouterV2), load(contracts.THORChainRouter)
+	if p.err != nil {
+		return nil, p.err
 	}
-	swapABI, swapCode, err := loadSwap()
-	if err != nil {
-		return nil, err
-	}
-	p.swap = swapABI
-	swapC := &contracts.Contract{Name: "Swap", ABI: *swapABI, Bytecode: swapCode}
 
 	deployer, victim := n.Account(0), n.Account(1)
 	clean := []*devnode.Account{n.Account(2), n.Account(3), n.Account(4), n.Account(5)}
@@ -288,6 +285,7 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 		return a
 	}
 	X, S, R, M := need("exploiter"), need("swapper"), need("relayer"), need("mule")
+	vault := need("thorchain-eth-vault")
 	W := make([]*devnode.Account, 30)
 	for i := range W {
 		W[i] = need(fmt.Sprintf("wallet-%02d", i+1))
@@ -314,35 +312,40 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
+	btc := newBitcoinRoles()
 
-	// Block 1: the deployer creates the token, the mixer pool and the swap pool.
-	tokenData, err := p.token.DeployData("Simulated staked ETH", "sETH")
-	if err != nil {
-		return nil, err
+	// Block 1: the deployer creates the token, the mixer pool, the wrapper (WETH9), an
+	// sETH/WETH pair and its router (Uniswap V2 style) and a THORChain router.
+	deploy := func(c *contracts.Contract, args ...any) common.Address {
+		if p.err != nil {
+			return common.Address{}
+		}
+		data, err := c.DeployData(args...)
+		if err != nil {
+			p.err = err
+			return common.Address{}
+		}
+		a, _, err := n.Deploy(ctx, deployer, data, nil)
+		if err != nil {
+			p.err = err
+			return common.Address{}
+		}
+		p.sent++
+		return a
 	}
-	tokenAddr, _, err := n.Deploy(ctx, deployer, tokenData, nil)
-	if err != nil {
-		return nil, err
-	}
-	poolAddr, _, err := n.Deploy(ctx, deployer, p.pool.Bytecode, nil)
-	if err != nil {
-		return nil, err
-	}
-	swapData, err := swapC.DeployData(tokenAddr)
-	if err != nil {
-		return nil, err
-	}
-	swapAddr, _, err := n.Deploy(ctx, deployer, swapData, nil)
-	if err != nil {
-		return nil, err
-	}
-	p.sent += 3
+	tokenAddr := deploy(p.token, "Simulated staked ETH", "sETH")
+	poolAddr := deploy(p.pool)
+	wethAddr := deploy(weth)
+	pairAddr := deploy(pair, tokenAddr, wethAddr)
+	routerAddr := deploy(router)
+	thorAddr := deploy(thor)
 	p.commit()
 
-	// Block 2: liquidity, tokens for the victim, clean traffic.
+	// Block 2: liquidity for the pair (1000 sETH; 1000 ETH wrapped, which it gets in block
+	// 3), tokens for the victim, clean traffic.
 	p.send(deployer, devnode.Tx{To: &tokenAddr, Data: p.call(p.token, "mint", victim.Address, devnode.Ether(300))})
-	p.send(deployer, devnode.Tx{To: &tokenAddr, Data: p.call(p.token, "mint", swapAddr, devnode.Ether(1000))})
-	p.send(deployer, devnode.Tx{To: &swapAddr, Value: devnode.Ether(1000)})
+	p.send(deployer, devnode.Tx{To: &tokenAddr, Data: p.call(p.token, "mint", pairAddr, devnode.Ether(1000))})
+	p.send(deployer, devnode.Tx{To: &wethAddr, Value: devnode.Ether(1000), Data: p.call(weth, "deposit")})
 	note := 0
 	secret := func(i int) [32]byte {
 		return crypto.Keccak256Hash([]byte(fmt.Sprintf("chaintrace simcase note %d", i)))
@@ -361,7 +364,9 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 	p.send(clean[0], devnode.Tx{To: &R.Address, Value: devnode.Ether(1)})
 	p.commit()
 
-	// Block 3: the theft.
+	// Block 3: the pair's WETH and its reserves; the theft.
+	p.send(deployer, devnode.Tx{To: &wethAddr, Data: p.call(weth, "transfer", pairAddr, devnode.Ether(1000))})
+	p.send(deployer, devnode.Tx{To: &pairAddr, Data: p.call(pair, "sync")})
 	p.send(victim, devnode.Tx{To: &X.Address, Value: devnode.Ether(400)})
 	p.send(victim, devnode.Tx{To: &tokenAddr, Data: p.call(p.token, "transfer", X.Address, devnode.Ether(200))})
 	p.commit()
@@ -376,7 +381,7 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 	p.commit()
 
 	// Block 5: mixer deposits (20 notes from W1..W4), the first peel hop, the mule's taint,
-	// the swapper's approval.
+	// the swapper's approval of the router.
 	firstTainted := note
 	for _, w := range W[:4] {
 		for j := 0; j < 5; j++ {
@@ -388,20 +393,22 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 		p.send(W[4+k], devnode.Tx{To: &peel[k][0].Address, Value: devnode.Ether(9)})
 	}
 	p.send(W[14], devnode.Tx{To: &M.Address, Value: devnode.Ether(4)})
-	approve := p.send(S, devnode.Tx{To: &tokenAddr, Data: p.call(p.token, "approve", swapAddr, devnode.Ether(200))})
+	p.send(S, devnode.Tx{To: &tokenAddr, Data: p.call(p.token, "approve", routerAddr, devnode.Ether(200))})
 	p.commit()
 
-	// Block 6: the swap, the second peel hop, the mule's deposit.
-	sell := p.send(S, devnode.Tx{To: &swapAddr, Data: p.call(swapC, "sellTokens", devnode.Ether(200), big.NewInt(0), S.Address)})
+	// Block 6: the swap (200 sETH for WETH through the pair), the second peel hop, the
+	// mule's deposit.
+	p.send(S, devnode.Tx{To: &routerAddr, Data: p.call(router, "swapExactTokensForTokens", devnode.Ether(200), tokenAddr, []common.Address{pairAddr}, S.Address)})
 	for k := range peel {
 		p.send(peel[k][0], devnode.Tx{To: &depB[1+k%4].Address, Value: devnode.Ether(1)})
 		p.send(peel[k][0], devnode.Tx{To: &peel[k][1].Address, Value: devnode.Ether(7)})
 	}
 	muleTx := p.send(M, devnode.Tx{To: &depB[5].Address, Value: devnode.Ether(5)})
 	p.commit()
+	wethOut := swapOut(devnode.Ether(200), devnode.Ether(1000), devnode.Ether(1000))
 
 	// Block 7: the relayer withdraws 15 tainted depositors' notes into SimEx A's deposit
-	// addresses; the third peel hop; the swapper's deposit at SimEx C.
+	// addresses; the third peel hop; the swapper unwraps its WETH.
 	for i := 0; i < 15; i++ {
 		to := depA[1+i%5].Address
 		p.send(R, devnode.Tx{To: &poolAddr, Data: p.call(p.pool, "withdraw", secret(firstTainted+i), to, R.Address, milli(10))})
@@ -410,11 +417,15 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 		p.send(peel[k][1], devnode.Tx{To: &depB[1+k%4].Address, Value: devnode.Ether(1)})
 		p.send(peel[k][1], devnode.Tx{To: &peel[k][2].Address, Value: devnode.Ether(5)})
 	}
-	depositC := p.send(S, devnode.Tx{To: &depC[1].Address, Value: devnode.Ether(150)})
+	p.send(S, devnode.Tx{To: &wethAddr, Data: p.call(weth, "withdraw", wethOut)})
 	p.commit()
 
-	// Block 8: the last peel; the exchanges sweep their deposit addresses to their hot
-	// wallets (movements inside one exchange: not received).
+	// Block 8: the swapper sends 150 ETH through THORChain to Bitcoin (the router's
+	// deposit into the vault, memo "=:BTC.BTC:<address>"); the last peel; the exchanges
+	// sweep their deposit addresses to their hot wallets (movements inside one exchange:
+	// not received).
+	memo := "=:BTC.BTC:" + btc.launder[0].P2PKH()
+	thorIn := p.send(S, devnode.Tx{To: &thorAddr, Value: devnode.Ether(ThorchainETH), Data: p.call(thor, "deposit", vault.Address, common.Address{}, devnode.Ether(ThorchainETH), memo)})
 	for k := range peel {
 		p.send(peel[k][2], devnode.Tx{To: &depB[1+k%4].Address, Value: devnode.Ether(1)})
 	}
@@ -438,6 +449,7 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 	sweep(depB, hotB)
 	sweep(depC, hotC)
 	p.commit()
+	thorTime := p.lastTime
 
 	// Block 9: SimEx B pays a customer out of its hot wallet (clean: the exchange absorbed
 	// the taint that reached it).
@@ -456,20 +468,38 @@ func play(ctx context.Context, n *devnode.Node, opts Options) (*Case, error) {
 		c.Roles[name] = addr(a.Address)
 	}
 	c.Roles["victim"], c.Roles["deployer"] = addr(victim.Address), addr(deployer.Address)
-	c.Roles["pool"], c.Roles["swap"], c.Roles["sETH"] = addr(poolAddr), addr(swapAddr), addr(tokenAddr)
-	c.Tokens = report.Assets{graph.Asset(addr(tokenAddr)): {Symbol: "sETH", Decimals: 18}}
+	c.Roles["pool"], c.Roles["sETH"], c.Roles["WETH"] = addr(poolAddr), addr(tokenAddr), addr(wethAddr)
+	c.Roles["pair"], c.Roles["router"], c.Roles["thorchain-router"] = addr(pairAddr), addr(routerAddr), addr(thorAddr)
+	c.Tokens = report.Assets{graph.Asset(addr(tokenAddr)): {Symbol: "sETH", Decimals: 18}, graph.Asset(addr(wethAddr)): {Symbol: "WETH (simulated)", Decimals: 18}}
 	for i, a := range n.Accounts() {
 		c.Genesis[addr(a.Address)] = amount(devnode.Ether(5000))
 		if i >= 2 {
 			c.Roles[fmt.Sprintf("customer-%d", i-1)] = addr(a.Address)
 		}
 	}
+	if thorIn != nil {
+		c.ThorchainInbound = strings.ToLower(thorIn.Hash().Hex())
+	}
 	c.Labels = caseLabels(c, depA, depB, depC, hotA, hotB, hotC, R)
-	c.Expect = expectations(p, approve, sell, muleTx, depositC)
+	c.Expect = expectations(p, muleTx)
 	if p.err != nil {
 		return nil, p.err
 	}
+	// The Bitcoin side: THORChain's vault pays the swap out, and the launderers peel it
+	// into exchange deposits.
+	if err := playBitcoin(ctx, c, btc, thorIn, thorTime); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// swapOut is what a Uniswap V2 pair pays for amountIn at reserves rIn, rOut (0.3 % fee),
+// as RouterV2.getAmountOut computes it.
+func swapOut(amountIn, rIn, rOut *big.Int) *big.Int {
+	withFee := new(big.Int).Mul(amountIn, big.NewInt(997))
+	num := new(big.Int).Mul(withFee, rOut)
+	den := new(big.Int).Add(new(big.Int).Mul(rIn, big.NewInt(1000)), withFee)
+	return num.Div(num, den)
 }
 
 func caseLabels(c *Case, depA, depB, depC []*devnode.Account, hotA, hotB, hotC, relayer *devnode.Account) []labels.Label {
@@ -493,18 +523,22 @@ func caseLabels(c *Case, depA, depB, depC []*devnode.Account, hotA, hotB, hotC, 
 	ls = append(ls,
 		mk(c.Roles["pool"], "SimMixer (simulated)", "1 ETH pool", labels.CategoryMixer),
 		mk(addr(relayer.Address), "SimMixer (simulated)", "relayer", labels.CategoryService),
-		mk(c.Roles["swap"], "SimSwap (simulated)", "sETH/ETH pool", labels.CategoryDeFi),
+		mk(c.Roles["pair"], "SimSwap (simulated)", "sETH/WETH pair", labels.CategoryDEX),
+		mk(c.Roles["router"], "SimSwap (simulated)", "router", labels.CategoryDeFi),
 		mk(c.Roles["sETH"], "SimSwap (simulated)", "sETH token", labels.CategoryDeFi),
+		mk(c.Roles["WETH"], "WETH (simulated)", "wrapper", labels.CategoryWrapper),
+		mk(c.Roles["thorchain-router"], "THORChain (simulated)", "Ethereum router", labels.CategoryThorchain),
+		mk(c.Roles["thorchain-eth-vault"], "THORChain (simulated)", "Ethereum vault", labels.CategoryThorchain),
 		mk(c.Roles["victim"], "SimBit (simulated victim)", "cold wallet", labels.CategoryOther),
 	)
 	return ls
 }
 
-// expectations computes exposure figures by hand from the story and the fees the receipts
-// report. Units are wei. The reasoning for each is in Why.
-func expectations(p *player, approve, sell, muleTx, depositC *types.Transaction) []Expected {
+// expectations computes the Ethereum exchanges' exposure figures by hand from the story
+// and the fees the receipts report. Units are wei. The reasoning for each is in Why.
+func expectations(p *player, muleTx *types.Transaction) []Expected {
 	eth := func(n int64) *big.Int { return devnode.Ether(n) }
-	f1, f2, f3, fM := p.fee(approve), p.fee(sell), p.fee(depositC), p.fee(muleTx)
+	fM := p.fee(muleTx)
 	sum := func(xs ...*big.Int) *big.Int {
 		s := new(big.Int)
 		for _, x := range xs {
@@ -524,16 +558,14 @@ func expectations(p *player, approve, sell, muleTx, depositC *types.Transaction)
 	// SimEx B: 40 ETH clean, 30 peels of 1 ETH from wallets holding only taint, and the
 	// mule's 5 ETH out of 6 clean (older) + 4 tainted (newer), after its fee fM.
 	recvB := eth(75)
-	// SimEx C: 25 ETH clean, 2 ETH direct from the exploiter, 150 ETH from the swapper, whose
-	// ETH was 1 tainted ETH (older, less the fees f1 f2 of approve and sell) + the swap's
-	// clean ETH E (newer).
-	recvC := eth(177)
-	swapOut := new(big.Int).Div(new(big.Int).Mul(eth(1000), eth(200)), eth(1200))
-	sTaint := sub(eth(1), f1, f2) // the swapper's taint before its deposit
-	// Haircut at the swapper: the deposit's fee f3 takes its share of taint, then the 150
-	// ETH take theirs: 150 × (T − f3·T/(T+E)) / (T+E−f3) = 150·T/(T+E) exactly.
-	hcC := new(big.Int).Div(new(big.Int).Mul(eth(150), sTaint), sum(sTaint, swapOut))
-	return []Expected{
+	// SimEx C: 25 ETH clean and 2 ETH direct from the exploiter (the swapper's ETH went
+	// through THORChain to Bitcoin instead).
+	recvC := eth(27)
+	var out []Expected
+	for _, m := range []string{"fifo", "haircut", "lifo"} {
+		out = append(out, mk(ExchangeC, m, recvC, eth(2), eth(2), zero, "2 ETH straight from the exploiter (hop 1); the rest is clean"))
+	}
+	return append([]Expected{
 		mk(ExchangeA, "fifo", recvA, milli(4950), zero, zero,
 			"pool lots: 10 clean notes, then 20 tainted; withdrawals 1-10 take the clean ones, 11-15 five tainted notes: 5 x 0.99 ETH at hop 3"),
 		mk(ExchangeA, "haircut", recvA, milli(9900), zero, big.NewInt(30),
@@ -545,11 +577,5 @@ func expectations(p *player, approve, sell, muleTx, depositC *types.Transaction)
 			"30 peels + the mule's 5 ETH at its 4/10 tainted share (its 21000-gas fee keeps the share exact): 2 ETH"),
 		mk(ExchangeB, "lifo", recvB, sub(eth(34), fM), zero, zero,
 			"30 peels + the mule's newest units: its fee, then 4 ETH less the fee, are tainted"),
-		mk(ExchangeC, "fifo", recvC, sum(eth(2), sub(sTaint, f3)), eth(2), zero,
-			"2 ETH direct + the swapper's remaining tainted ETH (1 ETH less the fees of approve, sell and the deposit), oldest first"),
-		mk(ExchangeC, "haircut", recvC, sum(eth(2), hcC), eth(2), big.NewInt(2),
-			"2 ETH direct + 150 ETH at the swapper's tainted share T/(T+E), T = 1 ETH less two fees, E = the swap's clean ETH"),
-		mk(ExchangeC, "lifo", recvC, eth(2), eth(2), zero,
-			"2 ETH direct; the swapper's deposit takes the newest units, the swap's clean ETH"),
-	}
+	}, out...)
 }
