@@ -1,4 +1,4 @@
-// Command screen is an HTTP screening service for exchanges over chaintrace's trace.Screener:
+// Command screen is an HTTP screening service for exchanges over chaintrace's screen.Screener:
 // before paying out or crediting, ask whether an address or a deposit is exposed to a
 // listed source (how much, how far, why).
 //
@@ -6,7 +6,7 @@
 //	GET /v1/deposit/{chain}/{ref}[?as_of=YYYY-MM-DD]       a deposit: "txid:vout" or an Ethereum transfer id
 //	GET /healthz                                           per chain: ready, height, block hash
 //
-// Answers are the verdict's JSON (trace.Verdict: risk, score, rule, exposures, labels,
+// Answers are the verdict's JSON (screen.Verdict: risk, score, rule, exposures, labels,
 // evidence path; amounts as decimal strings, shares as reduced fractions). A bad address is
 // 400, an unknown chain 404, a saturated server 503 with Retry-After (at most -max-inflight
 // requests run at once); a client that takes longer than -timeout to send its request or
@@ -14,14 +14,14 @@
 //
 // By default it serves the bundled case, embedded in the program (it runs from any
 // directory): the peel-chain scenario bundled/peel-case.json traced with -method under the
-// built-in policy (trace.DefaultPolicy; -policy FILE for another), labelled by
+// built-in policy (screen.DefaultPolicy; -policy FILE for another), labelled by
 // bundled/case-labels.csv:
 //
 //	go run ./examples/screen
 //	curl localhost:8080/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0
 //	curl localhost:8080/v1/deposit/bitcoin/p2:0
 //
-// With a node it follows the chain instead (trace.Follower: confirmed blocks into the store
+// With a node it follows the chain instead (screen.Follower: confirmed blocks into the store
 // at -store, the trace advanced from its checkpoint, verdicts current), seeded from the
 // DPRK attributions in -seeds and with the exchanges of -exchanges as sinks:
 //
@@ -56,6 +56,7 @@ import (
 	"github.com/chaintrace/chaintrace/graph/labels/bundled"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/scenario"
+	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
 func main() {
@@ -95,7 +96,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.SetOutput(stderr)
 	var o options
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&o.policy, "policy", "", "screening policy file (YAML or JSON); default: the built-in policy (trace.DefaultPolicy)")
+	fs.StringVar(&o.policy, "policy", "", "screening policy file (YAML or JSON); default: the built-in policy (screen.DefaultPolicy)")
 	fs.StringVar(&o.method, "method", trace.Haircut, "taint method")
 	fs.StringVar(&o.caseFile, "case", "", "a scenario file to serve when no node is given; default: the bundled peel-chain case (embedded)")
 	fs.StringVar(&o.caseLabels, "case-labels", "", "labels of the -case scenario (comma-separated files); default: the bundled case's (embedded)")
@@ -128,16 +129,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 }
 
 func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string) error {
-	pol := trace.DefaultPolicy()
+	pol := screen.DefaultPolicy()
 	var err error
 	if o.policy != "" {
-		pol, err = trace.LoadPolicy(o.policy)
+		pol, err = screen.LoadPolicy(o.policy)
 	}
 	if err != nil {
 		return err
 	}
 	var sc screeners
-	var followers []*trace.Follower
+	var followers []*screen.Follower
 	var closers []func()
 	defer func() {
 		for _, c := range closers {
@@ -171,7 +172,7 @@ func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = f.Run(ctx, o.poll, func(rep trace.AdvanceReport, err error) {
+			_ = f.Run(ctx, o.poll, func(rep screen.AdvanceReport, err error) {
 				if err != nil {
 					log.Warn("follower", "err", err)
 					return
@@ -200,7 +201,7 @@ func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string
 }
 
 // bundledCase traces the case's scenario and gives its chain's screener the result.
-func bundledCase(ctx context.Context, o options, pol *trace.Policy) (screeners, error) {
+func bundledCase(ctx context.Context, o options, pol *screen.Policy) (screeners, error) {
 	var scn *scenario.Scenario
 	var err error
 	if o.caseFile == "" {
@@ -228,7 +229,7 @@ func bundledCase(ctx context.Context, o options, pol *trace.Policy) (screeners, 
 	if scn.Model == graph.Account {
 		chain = graph.Ethereum
 	}
-	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: chain, Policy: pol, Labels: set})
+	s, err := screen.New(screen.Options{Chain: chain, Policy: pol, Labels: set})
 	if err != nil {
 		return nil, err
 	}
@@ -275,12 +276,12 @@ func (s btcSource) BlockHash(ctx context.Context, h uint64) (string, error) {
 }
 
 // nodeMode opens the store and one follower per node given.
-func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logger) (screeners, []*trace.Follower, []func(), error) {
+func nodeMode(ctx context.Context, o options, pol *screen.Policy, log *slog.Logger) (screeners, []*screen.Follower, []func(), error) {
 	if o.store == "" {
 		return nil, nil, nil, errors.New("node mode needs -store")
 	}
 	var closers []func()
-	fail := func(err error) (screeners, []*trace.Follower, []func(), error) {
+	fail := func(err error) (screeners, []*screen.Follower, []func(), error) {
 		for _, c := range closers {
 			c()
 		}
@@ -302,8 +303,8 @@ func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logge
 	}
 	closers = append(closers, func() { _ = st.Close() })
 	sc := screeners{}
-	var followers []*trace.Follower
-	add := func(chain graph.Chain, src trace.BlockSource) error {
+	var followers []*screen.Follower
+	add := func(chain graph.Chain, src screen.BlockSource) error {
 		seeds, conflicts := set.Seeds(labels.SeedQuery{Nexus: labels.NexusDPRK, Chain: chain}, time.Time{})
 		sinks, sinkConflicts := set.Sinks(chain, labels.CategoryExchange, time.Time{})
 		for _, c := range append(conflicts, sinkConflicts...) {
@@ -329,11 +330,11 @@ func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logge
 				}
 			}
 		}
-		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: chain, Policy: pol, Labels: set})
+		s, err := screen.New(screen.Options{Chain: chain, Policy: pol, Labels: set})
 		if err != nil {
 			return err
 		}
-		f, err := trace.NewFollower(ctx, trace.FollowerOptions{
+		f, err := screen.Follow(ctx, screen.FollowOptions{
 			Name: "screen-" + string(chain), Chain: chain, Start: o.start, Confirmations: o.confirmations,
 			Config:          trace.Config{Model: chain.Model(), Method: o.method, Seeds: ts, Exchanges: sinks, Params: params},
 			CheckpointEvery: o.ckptEvery, Store: st, Source: src, Screener: s,
