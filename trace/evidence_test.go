@@ -62,10 +62,8 @@ func TestEvidenceLargest(t *testing.T) {
 	_, _, err = r.EvidenceLargest("nope:0", 3)
 	require.ErrorIs(t, err, trace.ErrNoEvidence)
 
-	pol, err := screen.LoadPolicy("default-policy.yaml")
-	require.NoError(t, err)
 	for _, tc := range []struct{ opt, want int }{{0, screen.DefaultEvidencePaths}, {2, 2}, {-1, 5}} {
-		s, err := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol, EvidencePaths: tc.opt})
+		s, err := screen.New(screen.Options{Chain: graph.Bitcoin, EvidencePaths: tc.opt})
 		require.NoError(t, err)
 		s.Update(r, 1, "")
 		v, err := s.CheckDeposit(t.Context(), graph.Bitcoin, "t:0")

@@ -305,19 +305,12 @@ func nodeMode(ctx context.Context, o options, pol *screen.Policy, log *slog.Logg
 	sc := screeners{}
 	var followers []*screen.Follower
 	add := func(chain graph.Chain, src screen.BlockSource) error {
-		seeds, conflicts := set.Seeds(labels.SeedQuery{Nexus: labels.NexusDPRK, Chain: chain}, time.Time{})
-		sinks, sinkConflicts := set.Sinks(chain, labels.CategoryExchange, time.Time{})
-		for _, c := range append(conflicts, sinkConflicts...) {
+		cfg, conflicts := screen.TraceConfig(set, chain, o.method)
+		for _, c := range conflicts {
 			log.Warn("label conflict left out", "chain", c.Chain, "address", c.Address, "reason", c.Reason)
 		}
-		var ts []trace.Seed
-		for _, s := range seeds {
-			ts = append(ts, trace.Seed{Address: s.Address, Source: s.Source, Origin: s.Origin})
-		}
-		params := trace.DefaultParams()
-		params.ImplicitBalances = chain.Model() == graph.Account // a window starting mid-history
 		if chain == graph.Ethereum {
-			if params.Assets, err = parseAssets(o.ethAssets); err != nil {
+			if cfg.Params.Assets, err = parseAssets(o.ethAssets); err != nil {
 				return err
 			}
 		}
@@ -336,14 +329,14 @@ func nodeMode(ctx context.Context, o options, pol *screen.Policy, log *slog.Logg
 		}
 		f, err := screen.Follow(ctx, screen.FollowOptions{
 			Name: "screen-" + string(chain), Chain: chain, Start: o.start, Confirmations: o.confirmations,
-			Config:          trace.Config{Model: chain.Model(), Method: o.method, Seeds: ts, Exchanges: sinks, Params: params},
+			Config:          cfg,
 			CheckpointEvery: o.ckptEvery, Store: st, Source: src, Screener: s,
 		})
 		if err != nil {
 			return err
 		}
 		h, _, _ := f.Height()
-		log.Info("following", "chain", chain, "seeds", len(ts), "exchanges", len(sinks), "height", h, "resumed", f.Resumed())
+		log.Info("following", "chain", chain, "seeds", len(cfg.Seeds), "exchanges", len(cfg.Exchanges), "height", h, "resumed", f.Resumed())
 		sc[chain], followers = s, append(followers, f)
 		return nil
 	}

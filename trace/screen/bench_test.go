@@ -25,7 +25,7 @@ import (
 // plain map lookup of the same keys, measured in the same process: the screener's cost is
 // the difference. Run on 2 cores:
 //
-//	go test ./trace -run '^$' -bench ScreenChecks -cpu 2 -benchtime 2000000x -count 5
+//	go test ./trace/screen -run '^$' -bench ScreenChecks -cpu 2 -benchtime 2000000x -count 5
 
 type histogram struct{ b [64 * 8]uint64 }
 

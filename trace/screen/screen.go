@@ -30,7 +30,7 @@ var (
 type Options struct {
 	// Chain is the chain the screener serves; addresses are canonicalized for it.
 	Chain graph.Chain
-	// Policy decides risk levels and scores (required).
+	// Policy decides risk levels and scores; nil means DefaultPolicy().
 	Policy *Policy
 	// Labels supply the subject's own labels and the labels of the sources (the seed
 	// addresses' labels); nil screens on the trace alone.
@@ -62,11 +62,14 @@ type Screener struct {
 
 // New returns a screener with no trace: call Update before checking.
 func New(opts Options) (*Screener, error) {
-	if opts.Policy == nil || len(opts.Policy.Rules) == 0 {
+	if opts.Policy == nil {
+		opts.Policy = DefaultPolicy()
+	}
+	if len(opts.Policy.Rules) == 0 {
 		return nil, fmt.Errorf("%w: no policy", ErrBadPolicy)
 	}
 	if opts.Chain == "" {
-		return nil, fmt.Errorf("%w: Options.Chain is empty", trace.ErrBadConfig)
+		return nil, fmt.Errorf("%w: screen.Options.Chain is empty", trace.ErrBadConfig)
 	}
 	s := &Screener{chain: opts.Chain, policy: opts.Policy, addrLabels: map[graph.Address][]labels.Label{}, evPaths: opts.EvidencePaths}
 	if s.evPaths == 0 {

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// peelScreener builds a screener over testdata/screen/peel-case.json (haircut) with the
+// peelScreener builds a screener over examples/screen/bundled/peel-case.json (haircut) with the
 // default policy and the fixture's labels.
 func peelScreener(t testing.TB) (*screen.Screener, *trace.Result) {
 	t.Helper()
@@ -64,7 +64,7 @@ type verdictCase struct {
 	Labels   int    `json:"labels"`
 }
 
-// The expected verdicts of testdata/screen/peel-case.expect.json, each worked out by hand
+// The expected verdicts of testdata/peel-case.expect.json, each worked out by hand
 // from the scenario (the shares are the haircut figures of the trace).
 func TestScreenerVerdictsOnPeelCase(t *testing.T) {
 	s, _ := peelScreener(t)
