@@ -22,6 +22,10 @@ type serverConfig struct {
 	// Timeout bounds reading a request and writing its answer (http.Server's ReadTimeout and
 	// WriteTimeout): a client slower than that is disconnected.
 	Timeout time.Duration
+	// Status, if set, says how a chain's feed is doing (node mode): /healthz reports a chain
+	// "syncing", with what it waits for and its last error, until its feed is ready. Without
+	// it a chain is ready once its screener has a trace.
+	Status func(graph.Chain) feedStatus
 }
 
 // newServer returns the HTTP server with its timeouts.
@@ -73,16 +77,32 @@ func newHandler(sc screeners, cfg serverConfig) http.Handler {
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		type chainHealth struct {
-			Ready     bool   `json:"ready"`
-			Height    uint64 `json:"height"`
-			BlockHash string `json:"block_hash,omitempty"`
+			Ready      bool   `json:"ready"`
+			Status     string `json:"status"` // "ready" or "syncing"
+			Height     uint64 `json:"height"`
+			BlockHash  string `json:"block_hash,omitempty"`
+			WaitingFor string `json:"waiting_for,omitempty"`
+			LastError  string `json:"last_error,omitempty"`
 		}
 		out := map[string]chainHealth{}
 		ready := true
 		for c, s := range sc {
 			h, hash, ok := s.Head()
-			out[string(c)] = chainHealth{ok, h, hash}
-			ready = ready && ok
+			ch := chainHealth{Ready: ok, Height: h, BlockHash: hash}
+			if !ok {
+				ch.WaitingFor = "a trace"
+			}
+			if cfg.Status != nil {
+				fs := cfg.Status(c)
+				ch.Ready = ok && fs.Ready
+				ch.WaitingFor, ch.LastError = fs.WaitingFor, fs.LastError
+			}
+			ch.Status = "syncing"
+			if ch.Ready {
+				ch.Status = "ready"
+			}
+			out[string(c)] = ch
+			ready = ready && ch.Ready
 		}
 		code := http.StatusOK
 		if !ready {
