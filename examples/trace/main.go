@@ -627,9 +627,16 @@ func ingestEthereum(ctx context.Context, o *options, st *graph.Store, u *ui) (ch
 	if o.to.set {
 		to = min(o.to.v, head)
 	}
+	src := storeSource{Source: "-eth-rpc " + o.ethRPC}
+	if err := checkStoreSource(ctx, st, o.store, graph.Ethereum, src, o.from.v); err != nil {
+		return chainRun{}, err
+	}
 	u.status("ingesting Ethereum blocks %d..%d from %s", o.from.v, to, o.ethRPC)
 	res, err := ingestEth(ctx, cl, st, ethereum.IngestOptions{From: o.from.v, To: to}, u)
 	if err != nil {
+		return chainRun{}, err
+	}
+	if err := recordStoreSource(ctx, st, graph.Ethereum, src, o.from.v); err != nil {
 		return chainRun{}, err
 	}
 	u.status("ingested %d blocks, %d transactions, %d transfers", res.Blocks, res.Txs, res.Transfers)
@@ -704,6 +711,13 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 	if o.to.set {
 		to = min(o.to.v, best)
 	}
+	src := storeSource{Source: "-btc-blocks " + o.btcBlocks, Network: network.Name}
+	if o.btcRPC != "" {
+		src.Source = "-btc-rpc " + redactURL(o.btcRPC)
+	}
+	if err := checkStoreSource(ctx, st, o.store, graph.Bitcoin, src, from); err != nil {
+		return chainRun{}, err
+	}
 	if from > 0 {
 		if err := st.SetWindowStart(ctx, graph.Bitcoin, from); err != nil {
 			return chainRun{}, err
@@ -747,6 +761,9 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 	finish(bar)
 	if err != nil {
 		return chainRun{}, fmt.Errorf("ingest Bitcoin: %w", err)
+	}
+	if err := recordStoreSource(ctx, st, graph.Bitcoin, src, from); err != nil {
+		return chainRun{}, err
 	}
 	u.status("ingested %d Bitcoin blocks (%d in one bulk load; store tip %d)", bulk+stats.Written, bulk, stats.Tip)
 	return chainRun{chain: graph.Bitcoin, from: from, to: to}, nil
@@ -809,6 +826,9 @@ func ingestETL(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRu
 			return nil
 		}
 		if !started {
+			if err := checkStoreSource(ctx, st, o.store, chain, storeSource{Source: "-etl " + o.etlDir}, b.Height); err != nil {
+				return err
+			}
 			started, first = true, b.Height
 			if chain == graph.Bitcoin && b.Height > 0 {
 				if err := st.SetWindowStart(ctx, graph.Bitcoin, b.Height); err != nil {
@@ -854,6 +874,9 @@ func ingestETL(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRu
 	}
 	if !started {
 		return chainRun{}, fmt.Errorf("-etl %s: no block in the requested heights", o.etlDir)
+	}
+	if err := recordStoreSource(ctx, st, chain, storeSource{Source: "-etl " + o.etlDir}, first); err != nil {
+		return chainRun{}, err
 	}
 	u.status("stored %d %s blocks (%d..%d)", n, chain, first, last)
 	return chainRun{chain: chain, from: first, to: last, implicit: chain == graph.Ethereum}, nil
