@@ -101,6 +101,7 @@ type options struct {
 	from, to                                  heightFlag
 	labelFiles                                listFlag
 	actor, method, minTaint, asOf             string
+	entity                                    string // owner of plain address lists' addresses
 	maxHops                                   int
 	store, out                                string
 	quiet                                     bool
@@ -129,6 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(&o.from, "from", "first block height to ingest and trace")
 	fs.Var(&o.to, "to", "last block height to ingest and trace (default: the source's tip)")
 	fs.Var(&o.labelFiles, "labels", "label files (repeat or comma-separate); default: the bundled curated DPRK seed and exchange sets")
+	fs.StringVar(&o.entity, "entity", "", "whose addresses the plain address lists (.txt, one address a line) among -labels hold: they become that actor's, seeded with -actor NAME")
 	fs.StringVar(&o.actor, "actor", "", "seed only this attributed actor, incident or sanctions program (e.g. lazarus, bybit-2025, DPRK3); default: every DPRK-attributed label")
 	fs.StringVar(&o.method, "method", "all", "taint method: poison, haircut, fifo, lifo, tiho (UTXO), seniority (account), or all")
 	fs.IntVar(&o.maxHops, "max-hops", -1, "prune taint beyond this many hops (default: unlimited)")
@@ -501,6 +503,7 @@ func command(o *options) []string {
 	for _, l := range o.labelFiles {
 		add("labels", l)
 	}
+	add("entity", o.entity)
 	add("actor", o.actor)
 	if o.method != "all" {
 		add("method", o.method)
@@ -551,7 +554,16 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 		// Cite the bundled sets by their place in the repository, not by this machine's
 		// absolute path: reports must not depend on where the clone is. The labels are read
 		// straight into the set (no []Label in between: a million-row list stays small).
-		got, err := set.ReadFile(ctx, f, labels.Options{Cite: filepath.ToSlash(names[i])})
+		opt := labels.Options{Cite: filepath.ToSlash(names[i])}
+		if plainList(f) {
+			// A plain list says nothing but addresses: whose they are comes from -entity,
+			// and an address invalid for its chain is listed as a warning, not fatal.
+			if o.entity == "" {
+				return nil, nil, fmt.Errorf("labels: %s is a plain address list, which does not say whose the addresses are: give their owner with -entity NAME (and -actor NAME to seed from them)", f)
+			}
+			opt.Entity, opt.Incident, opt.Category, opt.SkipInvalid = o.entity, o.entity, labels.CategoryActor, true
+		}
+		got, err := set.ReadFile(ctx, f, opt)
 		if err != nil {
 			return nil, nil, fmt.Errorf("labels: %w", err)
 		}
@@ -562,6 +574,11 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 		sources = append(sources, report.LabelSource{Name: filepath.ToSlash(names[i]), Labels: got.Labels, Note: note})
 	}
 	return set, sources, nil
+}
+
+// plainList reports whether the label file at path is a plain address list (.txt).
+func plainList(path string) bool {
+	return strings.EqualFold(filepath.Ext(strings.TrimSuffix(path, ".gz")), ".txt")
 }
 
 func playCase(ctx context.Context, st *graph.Store, u *ui) (chainRun, []labels.Label, error) {
@@ -695,6 +712,11 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		node = rpc
 	} else {
 		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network, WindowStart: window})
+		if errors.Is(err, bitcoin.ErrNoChain) && !strings.Contains(err.Error(), "no blk*.dat") {
+			// In the words of the flags: the reader's option that places such files is
+			// not one this program has.
+			return chainRun{}, fmt.Errorf("-btc-blocks %s: no chain of %s blocks starting at the genesis block: give the blocks directory from its first file (blk00000.dat), with the -btc-net of the node that wrote it", o.btcBlocks, network.Name)
+		}
 		if err != nil {
 			return chainRun{}, fmt.Errorf("-btc-blocks %s: %w", o.btcBlocks, err)
 		}
