@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
@@ -101,6 +103,11 @@ func (f *feed) run(ctx context.Context, poll time.Duration, log *slog.Logger) er
 		rep, err := fl.Advance(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if oe := (*trace.OverflowError)(nil); errors.As(err, &oe) && oe.Asset != "" && oe.Asset != f.chain.NativeAsset() {
+			// Every retry fails the same way: say first (the error is cut at 300
+			// characters) how to get past it, with this program's flag.
+			err = fmt.Errorf("asset %s claims amounts no real token can hold: list the assets you accept with -eth-assets: %w", oe.Asset, err)
 		}
 		f.setErr(err)
 		switch {
