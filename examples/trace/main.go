@@ -550,7 +550,40 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 		}
 		return set, sources, nil
 	}
+	// OFAC's sdn_comments.csv continues remarks of sdn.csv: given with it, the two are read
+	// together.
+	comments := map[string]string{} // sdn.csv → its comments file
+	var sdns, cmts []string
+	for _, f := range files {
+		switch labels.OFACFile(f) {
+		case "sdn":
+			sdns = append(sdns, f)
+		case "sdn_comments":
+			cmts = append(cmts, f)
+		}
+	}
+	if len(cmts) > 0 {
+		if len(cmts) > 1 || len(sdns) != 1 {
+			return nil, nil, fmt.Errorf("labels: %s is OFAC's sdn_comments.csv, which continues the remarks of one sdn.csv: give it with exactly one sdn.csv in -labels (or leave it out: sdn.csv loads alone)", cmts[0])
+		}
+		comments[sdns[0]] = cmts[0]
+	}
 	for i, f := range files {
+		if len(cmts) > 0 && f == cmts[0] {
+			continue // read with its sdn.csv
+		}
+		if c, ok := comments[f]; ok {
+			got, err := set.ReadSDN(ctx, f, c, labels.Options{Cite: filepath.ToSlash(names[i])})
+			if err != nil {
+				return nil, nil, fmt.Errorf("labels: %w", err)
+			}
+			note := "with " + filepath.ToSlash(c)
+			if len(got.Warnings) > 0 {
+				note += fmt.Sprintf("; %d warning(s) while reading", len(got.Warnings))
+			}
+			sources = append(sources, report.LabelSource{Name: filepath.ToSlash(names[i]), Labels: got.Labels, Note: note})
+			continue
+		}
 		// Cite the bundled sets by their place in the repository, not by this machine's
 		// absolute path: reports must not depend on where the clone is. The labels are read
 		// straight into the set (no []Label in between: a million-row list stays small).

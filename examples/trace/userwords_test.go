@@ -39,6 +39,7 @@ func TestLabelsAndBlocksInUsersWords(t *testing.T) {
 		}
 	}
 	copyFile("../../testdata/labels/ofac/sdn_2024-05-03_slice_dca_and_dprk.csv", "sdn.csv")
+	copyFile("../../testdata/labels/ofac/sdn_comments_2025-02_watchman-testdata.csv", "sdn_comments.csv")
 	copyFile("../../testdata/labels/ofac/0xb10c_sanctioned_addresses_XBT_2024-09-27.txt", "sanctioned_XBT.txt")
 	copyFile("../../testdata/labels/tagpacks/actors/graphsense.actorpack.yaml.gz", "graphsense.actorpack.yaml.gz")
 	// Real mainnet blocks 1–255 (btcd's test file), whole and without its first two blocks.
@@ -95,6 +96,10 @@ func TestLabelsAndBlocksInUsersWords(t *testing.T) {
 		// and the file cited in the report.
 		{"sdn.csv alone", append([]string{"-labels", "sdn.csv"}, blocks...), 0,
 			[]string{"warning: labels: sdn.csv:391: skipped"}, []string{"no address column", "trace: labels:"}},
+		{"sdn.csv with its comments file", append([]string{"-labels", "sdn.csv,sdn_comments.csv"}, blocks...), 0,
+			[]string{"warning: labels: sdn.csv:391: skipped"}, []string{"trace: labels:"}},
+		{"the comments file alone", append([]string{"-labels", "sdn_comments.csv"}, blocks...), 1,
+			[]string{"sdn_comments.csv is OFAC's sdn_comments.csv", "give it with exactly one sdn.csv in -labels"}, []string{"no address column"}},
 		{"plain list without an owner", append([]string{"-labels", "sanctioned_XBT.txt"}, blocks...), 1,
 			[]string{"sanctioned_XBT.txt is a plain address list", "-entity NAME"}, []string{"Options.Entity"}},
 		{"plain list with its owner", append([]string{"-labels", "sanctioned_XBT.txt", "-entity", "OFAC SDN", "-actor", "OFAC SDN"}, blocks...), 0,
@@ -111,8 +116,12 @@ func TestLabelsAndBlocksInUsersWords(t *testing.T) {
 		}
 		if code == 0 {
 			rep, err := os.ReadFile(filepath.Join(work, "out", "report.json"))
-			if err != nil || !bytes.Contains(rep, []byte(`"`+c.args[1]+`"`)) {
-				t.Errorf("%s: report.json does not cite %s (%v)", c.name, c.args[1], err)
+			cited := strings.Split(c.args[1], ",")[0]
+			if err != nil || !bytes.Contains(rep, []byte(`"`+cited+`"`)) {
+				t.Errorf("%s: report.json does not cite %s (%v)", c.name, cited, err)
+			}
+			if strings.Contains(c.args[1], "sdn_comments.csv") && !bytes.Contains(rep, []byte("with sdn_comments.csv")) {
+				t.Errorf("%s: report.json does not say sdn.csv was read with its comments", c.name)
 			}
 		}
 		for _, w := range c.want {

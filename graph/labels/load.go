@@ -76,7 +76,7 @@ func parseFile(r io.Reader, path, inner string, opt Options, b *Batch) error {
 			// continuations of sdn_comments.csv (entries cut short are warned of).
 			_, err = parseSDN(br, path, nil, "", opt, b)
 		case ofacColumns(first) == 2:
-			return errAt(path, 0, fmt.Errorf("%w: this is OFAC's sdn_comments.csv, which only continues remarks of sdn.csv and holds no address of its own: give sdn.csv instead (it loads alone; with LoadSDN the two are joined)", ErrMalformed))
+			return errAt(path, 0, fmt.Errorf("%w: this is OFAC's sdn_comments.csv, which only continues remarks of sdn.csv and holds no address of its own: give sdn.csv with it (Set.ReadSDN, LoadSDN and examples/trace's -labels join the two) or instead (it loads alone)", ErrMalformed))
 		default:
 			_, err = parseCSV(br, path, opt, b)
 		}
@@ -122,9 +122,58 @@ func (s *Set) Read(r io.Reader, name string, opt Options) (Loaded, error) {
 }
 
 func (s *Set) read(r io.Reader, path, inner string, opt Options) (Loaded, error) {
+	return s.readWith(path, opt, func(b *Batch) error { return parseFile(r, path, inner, opt, b) })
+}
+
+// ReadSDN adds OFAC's sdn.csv joined with its sdn_comments.csv (ParseSDN) to the set;
+// commentsPath may be empty. A file that fails leaves the set as it was.
+func (s *Set) ReadSDN(ctx context.Context, sdnPath, commentsPath string, opt Options) (Loaded, error) {
+	var out Loaded
+	err := withFile(ctx, sdnPath, func(sdn io.Reader, _ string) error {
+		parse := func(comments io.Reader) error {
+			var err error
+			out, err = s.readWith(sdnPath, opt, func(b *Batch) error {
+				_, err := parseSDN(sdn, sdnPath, comments, commentsPath, opt, b)
+				return err
+			})
+			return err
+		}
+		if commentsPath == "" {
+			return parse(nil)
+		}
+		return withFile(ctx, commentsPath, func(comments io.Reader, _ string) error { return parse(comments) })
+	})
+	return out, err
+}
+
+// OFACFile says whether the file at path is one of OFAC's headerless CSV files: "sdn" for
+// sdn.csv, "sdn_comments" for sdn_comments.csv, "" for anything else (or a file that cannot
+// be read: reading it says why).
+func OFACFile(path string) string {
+	kind := ""
+	_ = withFile(context.Background(), path, func(r io.Reader, inner string) error {
+		if !strings.EqualFold(filepath.Ext(inner), ".csv") {
+			return nil
+		}
+		head, _ := bufio.NewReaderSize(r, 8<<10).Peek(8 << 10)
+		first, _, _ := strings.Cut(string(head), "\n")
+		switch ofacColumns(first) {
+		case sdnColumns:
+			kind = "sdn"
+		case 2:
+			kind = "sdn_comments"
+		}
+		return nil
+	})
+	return kind
+}
+
+// readWith runs parse into a batch that writes straight into the set, and keeps what it
+// read only when it succeeds.
+func (s *Set) readWith(path string, opt Options, parse func(*Batch) error) (Loaded, error) {
 	n0 := len(s.t.recs)
 	b := &Batch{t: s.t, citePath: path, cite: opt.Cite}
-	err := parseFile(r, path, inner, opt, b)
+	err := parse(b)
 	if err == nil {
 		err = s.t.validFrom(n0)
 		if err != nil {

@@ -62,7 +62,7 @@ func TestLoadFileAsPeopleHaveThem(t *testing.T) {
 		opt  labels.Options
 		want []string // in the error
 	}{
-		{"ofac/sdn_comments_2025-02_watchman-testdata.csv", labels.Options{}, []string{"sdn_comments.csv", "give sdn.csv instead"}},
+		{"ofac/sdn_comments_2025-02_watchman-testdata.csv", labels.Options{}, []string{"sdn_comments.csv", "give sdn.csv with it", "or instead (it loads alone)"}},
 		{"ofac/0xb10c_sanctioned_addresses_XBT_2024-09-27.txt", labels.Options{}, []string{"does not say whose its addresses are", "give their owner"}},
 		{"tagpacks/actors/graphsense.actorpack.yaml.gz", labels.Options{}, []string{"ActorPack", "holds no address", "give the TagPack files"}},
 	} {
@@ -83,6 +83,23 @@ func TestLoadFileAsPeopleHaveThem(t *testing.T) {
 			t.Errorf("%s: %v: names a function, not what to give", c.file, err)
 		}
 	}
+	// The pair, read into a set, is LoadSDN's.
+	cmt := labelsTD + "ofac/sdn_comments_2025-02_watchman-testdata.csv"
+	pair, err := labels.LoadSDN(ctx, sdn, cmt, labels.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := labels.NewSet()
+	got, err := s.ReadSDN(ctx, sdn, cmt, labels.Options{})
+	if err != nil || got.Labels != len(pair.Labels) || len(got.Warnings) != len(pair.Warnings) || s.Len() != got.Labels {
+		t.Errorf("ReadSDN: %+v, %v; LoadSDN: %d labels, %d warnings", got, err, len(pair.Labels), len(pair.Warnings))
+	}
+	for path, want := range map[string]string{sdn: "sdn", cmt: "sdn_comments", labelsTD + "dprk-attribution/fbi_attributed_dprk_addresses.csv": "", labelsTD + "nonexistent.csv": ""} {
+		if k := labels.OFACFile(path); k != want {
+			t.Errorf("OFACFile(%s) = %q, want %q", path, k, want)
+		}
+	}
+
 	b, err := labels.LoadFile(ctx, labelsTD+"ofac/0xb10c_sanctioned_addresses_XBT_2024-09-27.txt", labels.Options{Entity: "OFAC-listed (0xB10C)", SkipInvalid: true}) // OFAC files a TRON address under XBT
 	if err != nil {
 		t.Fatalf("plain list with its owner: %v", err)

@@ -155,9 +155,10 @@ type followState struct {
 
 func (f *Follower) ckptName(h uint64) string { return fmt.Sprintf("%s@%020d", f.opts.Name, h) }
 
-// Follow opens the follower's state: it restores the engine from the newest checkpoint
+// Follow opens a follower of opts.Chain: it restores the engine from the newest checkpoint
 // in the store (or starts a fresh one), replays stored blocks the checkpoint does not cover,
-// and gives the Screener its first index.
+// and gives the Screener its first index. It reads only the store; Run (or Advance) then
+// takes new blocks from the source.
 func Follow(ctx context.Context, opts FollowOptions) (*Follower, error) {
 	switch {
 	case opts.Name == "":

@@ -101,7 +101,10 @@ func (s *Screener) Head() (height uint64, hash string, ok bool) {
 }
 
 // Update builds the index of res — the trace's state after the block at height (hash) — and
-// makes it the one checks answer from. Checks already running finish on the old index.
+// makes it the one checks answer from. Checks already running finish on the old index. A
+// Follower calls it after every Advance; call it yourself only with a Result you traced
+// (trace.Engine.Result after its last block, or a scenario's Run), height and hash being
+// that block's (the hash may be empty; verdicts report both).
 func (s *Screener) Update(res *trace.Result, height uint64, hash string) {
 	s.cur.Store(s.build(res, height, hash))
 }
