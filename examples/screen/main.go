@@ -200,8 +200,7 @@ func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string
 	select {
 	case err := <-errc:
 		return err
-	case failed = <-feedErr:
-		log.Error("screen", "err", failed)
+	case failed = <-feedErr: // returned, and so logged, after the shutdown
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
