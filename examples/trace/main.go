@@ -378,7 +378,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if o.sim {
 		notice = simcase.Notice
 		title = "chaintrace investigation — bundled simulated case"
-		r, caseLabels, err := playCase(ctx, st, u)
+		r, caseLabels, err := playCase(ctx, st, o.store, u)
 		if err != nil {
 			return err
 		}
@@ -614,7 +614,11 @@ func plainList(path string) bool {
 	return strings.EqualFold(filepath.Ext(strings.TrimSuffix(path, ".gz")), ".txt")
 }
 
-func playCase(ctx context.Context, st *graph.Store, u *ui) (chainRun, []labels.Label, error) {
+func playCase(ctx context.Context, st *graph.Store, storeDir string, u *ui) (chainRun, []labels.Label, error) {
+	src := storeSource{Source: "the simulated case", Network: "simulated dev chain"}
+	if err := checkStoreSource(ctx, st, storeDir, graph.Ethereum, src, 1); err != nil {
+		return chainRun{}, nil, err
+	}
 	u.status("playing the bundled case — a SIMULATION, not real events — on an in-process Ethereum dev chain …")
 	bar := u.bar(simcase.Blocks, "simulating blocks")
 	c, err := simcase.Play(ctx, simcase.Options{Step: func(done, total int) {
@@ -630,6 +634,9 @@ func playCase(ctx context.Context, st *graph.Store, u *ui) (chainRun, []labels.L
 	cl := ethereum.NewClient(c.Node.RPC(), ethereum.Options{RequireTraces: true})
 	res, err := ingestEth(ctx, cl, st, ethereum.IngestOptions{From: 1, To: c.Head}, u)
 	if err != nil {
+		return chainRun{}, nil, err
+	}
+	if err := recordStoreSource(ctx, st, graph.Ethereum, src, 1); err != nil {
 		return chainRun{}, nil, err
 	}
 	u.status("ingested %d blocks, %d transactions, %d transfers over JSON-RPC into the store", res.Blocks, res.Txs, res.Transfers)
@@ -678,6 +685,9 @@ func ingestEthereum(ctx context.Context, o *options, st *graph.Store, u *ui) (ch
 		to = min(o.to.v, head)
 	}
 	src := storeSource{Source: "-eth-rpc " + o.ethRPC}
+	if g, err := cl.BlockHash(ctx, 0); err == nil {
+		src.Network = ethNetwork(g)
+	}
 	if err := checkStoreSource(ctx, st, o.store, graph.Ethereum, src, o.from.v); err != nil {
 		return chainRun{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/chaintrace/chaintrace/graph"
 )
@@ -74,4 +75,15 @@ func recordStoreSource(ctx context.Context, st *graph.Store, chain graph.Chain, 
 	src.First = first
 	b, _ := json.Marshal(src)
 	return st.PutRecord(ctx, storeSourceNamespace, []byte(chain), b)
+}
+
+// ethMainnetGenesis is the hash of Ethereum mainnet's genesis block.
+const ethMainnetGenesis = "0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"
+
+// ethNetwork names an Ethereum network by its genesis block's hash.
+func ethNetwork(genesis string) string {
+	if strings.EqualFold(genesis, ethMainnetGenesis) {
+		return "mainnet"
+	}
+	return "genesis " + genesis
 }

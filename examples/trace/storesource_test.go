@@ -88,6 +88,20 @@ func TestStoreReuseAcrossSources(t *testing.T) {
 	if code, e := run("-verify-store", "store"); code != 0 {
 		t.Fatalf("the store after the refusal: exit %d: %s", code, e)
 	}
+
+	// The simulated case kept in a store, then an Ethereum export of mainnet blocks into it.
+	eth, err := filepath.Abs("../../testdata/etl/ethereum/block_483920")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, e := run("-store", "sim-store", "-out", "out3", "-q"); code != 0 {
+		t.Fatalf("the simulated case into a new store: exit %d: %s", code, e)
+	}
+	code, e = run("-etl", eth, "-labels", "labels.csv", "-store", "sim-store", "-out", "out4", "-q")
+	if code != 1 || !strings.Contains(e, "-store sim-store holds ethereum simulated dev chain blocks 1..") ||
+		!strings.Contains(e, "from the simulated case; this run starts at block 483920, which would leave a gap") {
+		t.Fatalf("an export into the simulated case's store: exit %d:\n%s", code, e)
+	}
 }
 
 // checkStoreSource on a real store: an empty store takes anything; one that holds a range
