@@ -1,9 +1,7 @@
 package trace_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"testing"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -154,58 +152,4 @@ func TestOverflowErrorNamesTheTransfer(t *testing.T) {
 	require.ErrorAs(t, err, &oe)
 	require.Equal(t, trace.OverflowError{Height: 2, Tx: "0x2", Transfer: "0x2.log1", Asset: fakeTok, Amount: fakeTokenBlocks()[1].AccountTxs[0].Transfers[1].Amount}, *oe)
 	require.ErrorIs(t, err, trace.ErrOverflow)
-}
-
-// TestFollowerStopsAtFakeTokenOverflow: a follower that traces every asset cannot get
-// past a fake token's overflow; it stays at the block before, says how to get past it,
-// and one that lists its assets follows the same chain.
-func TestFollowerStopsAtFakeTokenOverflow(t *testing.T) {
-	ctx := context.Background()
-	blocks := fakeTokenBlocks()
-	for i := range blocks {
-		blocks[i].Hash = fmt.Sprintf("0x%064x", i+1)
-		if i > 0 {
-			blocks[i].Parent = blocks[i-1].Hash
-		}
-	}
-	pol, err := trace.LoadPolicy("default-policy.yaml")
-	require.NoError(t, err)
-	for _, assets := range [][]graph.Asset{nil, {graph.ETH}} {
-		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: t.TempDir(), WindowStarts: map[graph.Chain]uint64{graph.Ethereum: 1}})
-		require.NoError(t, err)
-		defer st.Close()
-		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Ethereum, Policy: pol})
-		require.NoError(t, err)
-		p := trace.DefaultParams()
-		p.ImplicitBalances, p.Assets = true, assets
-		f, err := trace.NewFollower(ctx, trace.FollowerOptions{Name: "fake", Chain: graph.Ethereum, Start: 1,
-			Config: trace.Config{Model: graph.Account, Method: trace.Haircut, Params: p, Seeds: []trace.Seed{{Address: lazarus, Source: "lazarus"}}},
-			Init:   func(e *trace.Engine) error { return e.SetBalance(lazarus, graph.ETH, graph.NewAmount(100)) },
-			Store:  st, Source: &chainSource{blocks: blocks}, Screener: s})
-		require.NoError(t, err)
-		for try := 0; try < 2; try++ {
-			_, err = f.Advance(ctx)
-			if assets != nil {
-				break
-			}
-			var oe *trace.OverflowError
-			require.ErrorAs(t, err, &oe)
-			require.Equal(t, fakeTok, oe.Asset)
-			require.ErrorContains(t, err, "Params.Assets")
-			h, _, ok := f.Height()
-			require.True(t, ok)
-			require.Equal(t, uint64(1), h, "the follower stays at the block before")
-		}
-		if assets != nil {
-			require.NoError(t, err)
-			h, _, _ := f.Height()
-			require.Equal(t, uint64(2), h)
-			v, err := s.CheckAddress(ctx, graph.Ethereum, string(innocent))
-			require.NoError(t, err)
-			require.False(t, v.Known, "the fake token's logs do not reach the screener")
-			v, err = s.CheckAddress(ctx, graph.Ethereum, string(mule))
-			require.NoError(t, err)
-			require.Equal(t, "5", v.Totals(graph.ETH).Tainted.Dec(), "the real ETH does")
-		}
-	}
 }

@@ -55,15 +55,13 @@
 // carried the taint, with transaction references and amounts per step.
 //
 // Checkpoint and RestoreEngine (SaveCheckpoint/LoadCheckpoint with a graph.Store) let a
-// trace continue as blocks arrive without replaying history. On top of that, Screener
-// answers exchanges' withdrawal and deposit checks from an immutable in-memory index under a
-// policy of rules (see Screener, Policy, Verdict), and Follower keeps it current: it takes
-// confirmed blocks from a chain source, writes them to the store, advances the engine from
-// its checkpoint and rescreens what was screened before.
+// trace continue as blocks arrive without replaying history. The exchange-facing part —
+// verdicts for withdrawal and deposit checks under a policy, and a follower that keeps
+// them current from a node — is package trace/screen.
 //
 // An Engine is not safe for concurrent use; a Result is immutable once returned and may be
-// shared between goroutines. A Screener is safe for concurrent use. With two or more
-// cores (GOMAXPROCS), ApplyBlock prepares a large UTXO block's taint-independent work
-// (outpoint keys, address numbers) on a second goroutine while it applies the block; the
-// goroutine ends before ApplyBlock returns, and the results are the same either way.
+// shared between goroutines. With two or more cores (GOMAXPROCS), ApplyBlock prepares a
+// large UTXO block's taint-independent work (outpoint keys, address numbers) on a second
+// goroutine while it applies the block; the goroutine ends before ApplyBlock returns, and
+// the results are the same either way.
 package trace

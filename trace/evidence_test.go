@@ -6,6 +6,7 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/screen"
 	"github.com/stretchr/testify/require"
 )
 
@@ -61,10 +62,8 @@ func TestEvidenceLargest(t *testing.T) {
 	_, _, err = r.EvidenceLargest("nope:0", 3)
 	require.ErrorIs(t, err, trace.ErrNoEvidence)
 
-	pol, err := trace.LoadPolicy("default-policy.yaml")
-	require.NoError(t, err)
-	for _, tc := range []struct{ opt, want int }{{0, trace.DefaultEvidencePaths}, {2, 2}, {-1, 5}} {
-		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol, EvidencePaths: tc.opt})
+	for _, tc := range []struct{ opt, want int }{{0, screen.DefaultEvidencePaths}, {2, 2}, {-1, 5}} {
+		s, err := screen.New(screen.Options{Chain: graph.Bitcoin, EvidencePaths: tc.opt})
 		require.NoError(t, err)
 		s.Update(r, 1, "")
 		v, err := s.CheckDeposit(t.Context(), graph.Bitcoin, "t:0")

@@ -1,12 +1,12 @@
-// Command screen is an HTTP screening service for exchanges over chaintrace's trace.Screener:
+// Command screen is an HTTP screening service for exchanges over chaintrace's screen.Screener:
 // before paying out or crediting, ask whether an address or a deposit is exposed to a
 // listed source (how much, how far, why).
 //
 //	GET /v1/address/{chain}/{address}[?as_of=YYYY-MM-DD]   a withdrawal destination
 //	GET /v1/deposit/{chain}/{ref}[?as_of=YYYY-MM-DD]       a deposit: "txid:vout" or an Ethereum transfer id
-//	GET /healthz                                           per chain: ready, height, block hash
+//	GET /healthz                                           per chain: ready or syncing, height, block hash
 //
-// Answers are the verdict's JSON (trace.Verdict: risk, score, rule, exposures, labels,
+// Answers are the verdict's JSON (screen.Verdict: risk, score, rule, exposures, labels,
 // evidence path; amounts as decimal strings, shares as reduced fractions). A bad address is
 // 400, an unknown chain 404, a saturated server 503 with Retry-After (at most -max-inflight
 // requests run at once); a client that takes longer than -timeout to send its request or
@@ -14,19 +14,24 @@
 //
 // By default it serves the bundled case, embedded in the program (it runs from any
 // directory): the peel-chain scenario bundled/peel-case.json traced with -method under the
-// built-in policy (trace.DefaultPolicy; -policy FILE for another), labelled by
+// built-in policy (screen.DefaultPolicy; -policy FILE for another), labelled by
 // bundled/case-labels.csv:
 //
 //	go run ./examples/screen
 //	curl localhost:8080/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0
 //	curl localhost:8080/v1/deposit/bitcoin/p2:0
 //
-// With a node it follows the chain instead (trace.Follower: confirmed blocks into the store
+// With a node it follows the chain instead (screen.Follower: confirmed blocks into the store
 // at -store, the trace advanced from its checkpoint, verdicts current), seeded from the
 // DPRK attributions in -seeds and with the exchanges of -exchanges as sinks:
 //
 //	go run ./examples/screen -store /var/lib/chaintrace -eth-rpc http://127.0.0.1:8545 -start 21000000
 //	go run ./examples/screen -store /var/lib/chaintrace -btc-rpc 127.0.0.1:8332 -btc-user u -btc-pass p -start 840000
+//
+// It listens at once; each node is dialled in the background (again every -poll while it
+// does not answer). Until a chain's follower has reached its node, /healthz answers 503
+// with that chain "syncing", the node it waits for and the last error, and stderr says
+// the same.
 //
 // SIGINT or SIGTERM shuts the server down gracefully: requests in flight finish (up to 10 s).
 package main
@@ -56,6 +61,7 @@ import (
 	"github.com/chaintrace/chaintrace/graph/labels/bundled"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/scenario"
+	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
 func main() {
@@ -95,7 +101,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.SetOutput(stderr)
 	var o options
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&o.policy, "policy", "", "screening policy file (YAML or JSON); default: the built-in policy (trace.DefaultPolicy)")
+	fs.StringVar(&o.policy, "policy", "", "screening policy file (YAML or JSON); default: the built-in policy (screen.DefaultPolicy)")
 	fs.StringVar(&o.method, "method", trace.Haircut, "taint method")
 	fs.StringVar(&o.caseFile, "case", "", "a scenario file to serve when no node is given; default: the bundled peel-chain case (embedded)")
 	fs.StringVar(&o.caseLabels, "case-labels", "", "labels of the -case scenario (comma-separated files); default: the bundled case's (embedded)")
@@ -128,16 +134,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 }
 
 func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string) error {
-	pol := trace.DefaultPolicy()
+	pol := screen.DefaultPolicy()
 	var err error
 	if o.policy != "" {
-		pol, err = trace.LoadPolicy(o.policy)
+		pol, err = screen.LoadPolicy(o.policy)
 	}
 	if err != nil {
 		return err
 	}
 	var sc screeners
-	var followers []*trace.Follower
+	var feeds []*feed
 	var closers []func()
 	defer func() {
 		for _, c := range closers {
@@ -150,12 +156,19 @@ func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string
 		}
 		log.Info("serving the bundled case", "case", o.caseFile, "method", o.method, "policy", pol.Name)
 	} else {
-		sc, followers, closers, err = nodeMode(ctx, o, pol, log)
+		sc, feeds, closers, err = nodeMode(ctx, o, pol, log)
 		if err != nil {
 			return err
 		}
 	}
 	cfg := serverConfig{MaxInFlight: o.maxInFlight, Timeout: o.timeout}
+	if feeds != nil {
+		byChain := map[graph.Chain]*feed{}
+		for _, f := range feeds {
+			byChain[f.chain] = f
+		}
+		cfg.Status = func(c graph.Chain) feedStatus { return byChain[c].status() }
+	}
 	srv := newServer(newHandler(sc, cfg), cfg)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -165,29 +178,33 @@ func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
+	// The feeds dial their nodes and open their followers after the service listens: a node
+	// that does not answer shows in /healthz and on stderr instead of a silent start.
+	fctx, stopFeeds := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait() // followers finish their Advance before the store closes
-	for _, f := range followers {
+	defer stopFeeds()
+	feedErr := make(chan error, len(feeds))
+	for _, f := range feeds {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = f.Run(ctx, o.poll, func(rep trace.AdvanceReport, err error) {
-				if err != nil {
-					log.Warn("follower", "err", err)
-					return
-				}
-				log.Info("advanced", "height", rep.Height, "blocks", rep.Applied, "reorg", rep.Reorg != nil, "changes", len(rep.Changes))
-			})
+			if err := f.run(fctx, o.poll, log); err != nil {
+				feedErr <- err
+			}
 		}()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var failed error
 	select {
 	case err := <-errc:
 		return err
+	case failed = <-feedErr: // returned, and so logged, after the shutdown
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	stopFeeds()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -196,11 +213,11 @@ func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return failed
 }
 
 // bundledCase traces the case's scenario and gives its chain's screener the result.
-func bundledCase(ctx context.Context, o options, pol *trace.Policy) (screeners, error) {
+func bundledCase(ctx context.Context, o options, pol *screen.Policy) (screeners, error) {
 	var scn *scenario.Scenario
 	var err error
 	if o.caseFile == "" {
@@ -228,7 +245,7 @@ func bundledCase(ctx context.Context, o options, pol *trace.Policy) (screeners, 
 	if scn.Model == graph.Account {
 		chain = graph.Ethereum
 	}
-	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: chain, Policy: pol, Labels: set})
+	s, err := screen.New(screen.Options{Chain: chain, Policy: pol, Labels: set})
 	if err != nil {
 		return nil, err
 	}
@@ -274,17 +291,28 @@ func (s btcSource) BlockHash(ctx context.Context, h uint64) (string, error) {
 	return s.r.BlockHash(ctx, h)
 }
 
-// nodeMode opens the store and one follower per node given.
-func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logger) (screeners, []*trace.Follower, []func(), error) {
+// nodeMode opens the store and makes one screener and one feed per node given; the feeds
+// dial their nodes once the service listens (feed.run).
+func nodeMode(ctx context.Context, o options, pol *screen.Policy, log *slog.Logger) (screeners, []*feed, []func(), error) {
 	if o.store == "" {
 		return nil, nil, nil, errors.New("node mode needs -store")
 	}
-	var closers []func()
-	fail := func(err error) (screeners, []*trace.Follower, []func(), error) {
-		for _, c := range closers {
-			c()
+	var btcNet *chaincfg.Params
+	if o.btcRPC != "" {
+		nets := map[string]*chaincfg.Params{"mainnet": &chaincfg.MainNetParams, "testnet": &chaincfg.TestNet3Params, "signet": &chaincfg.SigNetParams, "regtest": &chaincfg.RegressionNetParams}
+		if btcNet = nets[o.btcNet]; btcNet == nil {
+			return nil, nil, nil, fmt.Errorf("-btc-net %q: want mainnet, testnet, signet or regtest", o.btcNet)
 		}
-		return nil, nil, nil, err
+		if o.btcUser == "" {
+			return nil, nil, nil, fmt.Errorf("-btc-rpc %s: no RPC user: give the node's rpcuser and rpcpassword with -btc-user and -btc-pass (cookie authentication is not supported)", o.btcRPC)
+		}
+	}
+	var ethAssets []graph.Asset
+	if o.ethRPC != "" {
+		var err error
+		if ethAssets, err = parseAssets(o.ethAssets); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	set := labels.NewSet()
 	var err error
@@ -294,31 +322,22 @@ func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logge
 		set, err = labels.LoadSet(ctx, append(splitList(o.seeds), splitList(o.exchanges)...)...)
 	}
 	if err != nil {
-		return fail(err)
+		return nil, nil, nil, err
 	}
 	st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: o.store})
 	if err != nil {
-		return fail(err)
+		return nil, nil, nil, err
 	}
-	closers = append(closers, func() { _ = st.Close() })
+	closers := []func(){func() { _ = st.Close() }}
 	sc := screeners{}
-	var followers []*trace.Follower
-	add := func(chain graph.Chain, src trace.BlockSource) error {
-		seeds, conflicts := set.Seeds(labels.SeedQuery{Nexus: labels.NexusDPRK, Chain: chain}, time.Time{})
-		sinks, sinkConflicts := set.Sinks(chain, labels.CategoryExchange, time.Time{})
-		for _, c := range append(conflicts, sinkConflicts...) {
+	var feeds []*feed
+	add := func(chain graph.Chain, waitingFor string, dial func(context.Context) (screen.BlockSource, func(), error)) error {
+		cfg, conflicts := screen.TraceConfig(set, chain, o.method)
+		for _, c := range conflicts {
 			log.Warn("label conflict left out", "chain", c.Chain, "address", c.Address, "reason", c.Reason)
 		}
-		var ts []trace.Seed
-		for _, s := range seeds {
-			ts = append(ts, trace.Seed{Address: s.Address, Source: s.Source, Origin: s.Origin})
-		}
-		params := trace.DefaultParams()
-		params.ImplicitBalances = chain.Model() == graph.Account // a window starting mid-history
 		if chain == graph.Ethereum {
-			if params.Assets, err = parseAssets(o.ethAssets); err != nil {
-				return err
-			}
+			cfg.Params.Assets = ethAssets
 		}
 		if chain == graph.Bitcoin && o.start > 1 {
 			if _, ok, err := st.WindowStart(ctx, chain); err != nil {
@@ -329,53 +348,52 @@ func nodeMode(ctx context.Context, o options, pol *trace.Policy, log *slog.Logge
 				}
 			}
 		}
-		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: chain, Policy: pol, Labels: set})
+		s, err := screen.New(screen.Options{Chain: chain, Policy: pol, Labels: set})
 		if err != nil {
 			return err
 		}
-		f, err := trace.NewFollower(ctx, trace.FollowerOptions{
-			Name: "screen-" + string(chain), Chain: chain, Start: o.start, Confirmations: o.confirmations,
-			Config:          trace.Config{Model: chain.Model(), Method: o.method, Seeds: ts, Exchanges: sinks, Params: params},
-			CheckpointEvery: o.ckptEvery, Store: st, Source: src, Screener: s,
-		})
-		if err != nil {
-			return err
-		}
-		h, _, _ := f.Height()
-		log.Info("following", "chain", chain, "seeds", len(ts), "exchanges", len(sinks), "height", h, "resumed", f.Resumed())
-		sc[chain], followers = s, append(followers, f)
+		log.Info("screening", "chain", chain, "seeds", len(cfg.Seeds), "exchanges", len(cfg.Exchanges), "node", waitingFor)
+		sc[chain] = s
+		feeds = append(feeds, &feed{chain: chain, screener: s, waitingFor: waitingFor, dial: dial,
+			follow: func(ctx context.Context, src screen.BlockSource) (*screen.Follower, error) {
+				return screen.Follow(ctx, screen.FollowOptions{
+					Name: "screen-" + string(chain), Chain: chain, Start: o.start, Confirmations: o.confirmations,
+					Config: cfg, CheckpointEvery: o.ckptEvery, Store: st, Source: src, Screener: s,
+				})
+			}})
 		return nil
 	}
 	if o.ethRPC != "" {
-		c, err := ethereum.Dial(ctx, o.ethRPC, ethereum.Options{Logger: log})
+		err := add(graph.Ethereum, "the Ethereum node at "+o.ethRPC, func(ctx context.Context) (screen.BlockSource, func(), error) {
+			c, err := ethereum.Dial(ctx, o.ethRPC, ethereum.Options{Logger: log})
+			if err != nil {
+				return nil, nil, err
+			}
+			if _, err := c.Head(ctx); err != nil {
+				c.Close()
+				return nil, nil, err
+			}
+			return ethSource{c}, c.Close, nil
+		})
 		if err != nil {
-			return fail(err)
-		}
-		closers = append(closers, c.Close)
-		if err := add(graph.Ethereum, ethSource{c}); err != nil {
-			return fail(err)
+			st.Close()
+			return nil, nil, nil, err
 		}
 	}
 	if o.btcRPC != "" {
-		nets := map[string]*chaincfg.Params{"mainnet": &chaincfg.MainNetParams, "testnet": &chaincfg.TestNet3Params, "signet": &chaincfg.SigNetParams, "regtest": &chaincfg.RegressionNetParams}
-		net := nets[o.btcNet]
-		if net == nil {
-			return fail(fmt.Errorf("-btc-net %q: want mainnet, testnet, signet or regtest", o.btcNet))
-		}
-		r, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: o.btcRPC, User: o.btcUser, Pass: o.btcPass, Net: net, TLS: o.btcTLS})
+		err := add(graph.Bitcoin, "the Bitcoin node at "+o.btcRPC, func(ctx context.Context) (screen.BlockSource, func(), error) {
+			r, err := bitcoin.DialRPC(ctx, bitcoin.RPCConfig{Host: o.btcRPC, User: o.btcUser, Pass: o.btcPass, Net: btcNet, TLS: o.btcTLS})
+			if err != nil {
+				return nil, nil, err
+			}
+			return btcSource{r}, r.Close, nil
+		})
 		if err != nil {
-			return fail(err)
-		}
-		closers = append(closers, r.Close)
-		if err := add(graph.Bitcoin, btcSource{r}); err != nil {
-			return fail(err)
+			st.Close()
+			return nil, nil, nil, err
 		}
 	}
-	// Closers run in reverse order of opening: clients first, the store last.
-	for i, j := 0, len(closers)-1; i < j; i, j = i+1, j-1 {
-		closers[i], closers[j] = closers[j], closers[i]
-	}
-	return sc, followers, closers, nil
+	return sc, feeds, closers, nil
 }
 
 // parseAssets parses -eth-assets: "ETH" (any case) and token contract addresses,

@@ -17,17 +17,18 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
 var caseArgs = []string{
-	"-policy", "../../trace/default-policy.yaml",
+	"-policy", "../../trace/screen/default-policy.yaml",
 	"-case", "bundled/peel-case.json",
 	"-case-labels", "bundled/case-labels.csv",
 }
 
 func caseHandler(t testing.TB, cfg serverConfig) http.Handler {
 	t.Helper()
-	pol, err := trace.LoadPolicy("../../trace/default-policy.yaml")
+	pol, err := screen.LoadPolicy("../../trace/screen/default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestBadFlags(t *testing.T) {
 	if code := run(context.Background(), []string{"-policy", "nonexistent.yaml"}, &out, nil); code != 1 || !strings.Contains(out.String(), "nonexistent.yaml") {
 		t.Errorf("missing policy: %d %s", code, out.String())
 	}
-	if code := run(context.Background(), []string{"-eth-rpc", "http://127.0.0.1:1", "-policy", "../../trace/default-policy.yaml"}, &out, nil); code != 1 || !strings.Contains(out.String(), "-store") {
+	if code := run(context.Background(), []string{"-eth-rpc", "http://127.0.0.1:1", "-policy", "../../trace/screen/default-policy.yaml"}, &out, nil); code != 1 || !strings.Contains(out.String(), "-store") {
 		t.Errorf("node mode without store: %d %s", code, out.String())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaintrace/chaintrace/graph"
 	"gopkg.in/yaml.v3"
 )
 
@@ -26,7 +27,12 @@ type openAPIDoc struct {
 			} `yaml:"content"`
 		} `yaml:"responses"`
 		Schemas map[string]struct {
-			Required []string `yaml:"required"`
+			Required   []string `yaml:"required"`
+			Properties map[string]struct {
+				AdditionalProperties struct {
+					Required []string `yaml:"required"`
+				} `yaml:"additionalProperties"`
+			} `yaml:"properties"`
 		} `yaml:"schemas"`
 	} `yaml:"components"`
 }
@@ -54,19 +60,28 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 	if strings.Join(paths, " ") != strings.Join(want, " ") {
 		t.Fatalf("documented paths %v, the service has %v", paths, want)
 	}
+	// A node-mode service whose bitcoin feed has not reached its node yet.
+	syncing := caseHandler(t, serverConfig{Status: func(graph.Chain) feedStatus {
+		return feedStatus{WaitingFor: "the Bitcoin node at 127.0.0.1:1", LastError: "connection refused"}
+	}})
 	for _, c := range []struct {
 		method, path, route string
+		h                   http.Handler
 	}{
-		{"GET", "/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0", "/v1/address/{chain}/{address}"},
-		{"GET", "/v1/address/bitcoin/not-an-address", "/v1/address/{chain}/{address}"},
-		{"GET", "/v1/address/dogecoin/x", "/v1/address/{chain}/{address}"},
-		{"GET", "/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0?as_of=yesterday", "/v1/address/{chain}/{address}"},
-		{"GET", "/v1/deposit/bitcoin/p2:0", "/v1/deposit/{chain}/{ref}"},
-		{"GET", "/v1/deposit/bitcoin/zzzz:0", "/v1/deposit/{chain}/{ref}"},
-		{"POST", "/v1/deposit/bitcoin/p2:0", "/v1/deposit/{chain}/{ref}"},
-		{"GET", "/healthz", "/healthz"},
+		{"GET", "/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0", "/v1/address/{chain}/{address}", nil},
+		{"GET", "/v1/address/bitcoin/not-an-address", "/v1/address/{chain}/{address}", nil},
+		{"GET", "/v1/address/dogecoin/x", "/v1/address/{chain}/{address}", nil},
+		{"GET", "/v1/address/bitcoin/bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0?as_of=yesterday", "/v1/address/{chain}/{address}", nil},
+		{"GET", "/v1/deposit/bitcoin/p2:0", "/v1/deposit/{chain}/{ref}", nil},
+		{"GET", "/v1/deposit/bitcoin/zzzz:0", "/v1/deposit/{chain}/{ref}", nil},
+		{"POST", "/v1/deposit/bitcoin/p2:0", "/v1/deposit/{chain}/{ref}", nil},
+		{"GET", "/healthz", "/healthz", nil},
+		{"GET", "/healthz", "/healthz", syncing},
 	} {
-		r := get(t, h, c.method, c.path)
+		if c.h == nil {
+			c.h = h
+		}
+		r := get(t, c.h, c.method, c.path)
 		resp, ok := doc.Paths[c.route]["get"].Responses[strconv.Itoa(r.code)]
 		if !ok {
 			t.Errorf("%s %s: status %d is not documented for %s", c.method, c.path, r.code, c.route)
@@ -81,6 +96,18 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		for _, f := range req {
 			if _, ok := r.body[f]; !ok {
 				t.Errorf("%s %s (%d): reply lacks %q, which %s requires: %.200s", c.method, c.path, r.code, f, schema, r.raw)
+			}
+		}
+		// Maps of objects (healthz's chains): every entry has the entry schema's fields.
+		for name, prop := range doc.Components.Schemas[schema].Properties {
+			entries, _ := r.body[name].(map[string]any)
+			for key, e := range entries {
+				obj, _ := e.(map[string]any)
+				for _, f := range prop.AdditionalProperties.Required {
+					if _, ok := obj[f]; !ok {
+						t.Errorf("%s %s (%d): %s[%s] lacks %q, which %s requires: %.200s", c.method, c.path, r.code, name, key, f, schema, r.raw)
+					}
+				}
 			}
 		}
 	}

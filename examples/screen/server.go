@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chaintrace/chaintrace/graph"
-	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
 // serverConfig bounds the service's work.
@@ -22,6 +22,10 @@ type serverConfig struct {
 	// Timeout bounds reading a request and writing its answer (http.Server's ReadTimeout and
 	// WriteTimeout): a client slower than that is disconnected.
 	Timeout time.Duration
+	// Status, if set, says how a chain's feed is doing (node mode): /healthz reports a chain
+	// "syncing", with what it waits for and its last error, until its feed is ready. Without
+	// it a chain is ready once its screener has a trace.
+	Status func(graph.Chain) feedStatus
 }
 
 // newServer returns the HTTP server with its timeouts.
@@ -46,7 +50,7 @@ func newServer(h http.Handler, cfg serverConfig) *http.Server {
 }
 
 // screeners maps a chain to the screener serving it.
-type screeners map[graph.Chain]*trace.Screener
+type screeners map[graph.Chain]*screen.Screener
 
 // newHandler returns the service's routes:
 //
@@ -62,10 +66,10 @@ func newHandler(sc screeners, cfg serverConfig) http.Handler {
 	bounded := func(h http.HandlerFunc) http.Handler { return boundedHandler(sem, h) }
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/address/{chain}/{address}", bounded(func(w http.ResponseWriter, r *http.Request) {
-		serveCheck(w, r, sc, r.PathValue("address"), (*trace.Screener).CheckAddressAt)
+		serveCheck(w, r, sc, r.PathValue("address"), (*screen.Screener).CheckAddressAt)
 	}))
 	mux.Handle("GET /v1/deposit/{chain}/{ref}", bounded(func(w http.ResponseWriter, r *http.Request) {
-		serveCheck(w, r, sc, r.PathValue("ref"), (*trace.Screener).CheckDepositAt)
+		serveCheck(w, r, sc, r.PathValue("ref"), (*screen.Screener).CheckDepositAt)
 	}))
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
@@ -73,16 +77,32 @@ func newHandler(sc screeners, cfg serverConfig) http.Handler {
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		type chainHealth struct {
-			Ready     bool   `json:"ready"`
-			Height    uint64 `json:"height"`
-			BlockHash string `json:"block_hash,omitempty"`
+			Ready      bool   `json:"ready"`
+			Status     string `json:"status"` // "ready" or "syncing"
+			Height     uint64 `json:"height"`
+			BlockHash  string `json:"block_hash,omitempty"`
+			WaitingFor string `json:"waiting_for,omitempty"`
+			LastError  string `json:"last_error,omitempty"`
 		}
 		out := map[string]chainHealth{}
 		ready := true
 		for c, s := range sc {
 			h, hash, ok := s.Head()
-			out[string(c)] = chainHealth{ok, h, hash}
-			ready = ready && ok
+			ch := chainHealth{Ready: ok, Height: h, BlockHash: hash}
+			if !ok {
+				ch.WaitingFor = "a trace"
+			}
+			if cfg.Status != nil {
+				fs := cfg.Status(c)
+				ch.Ready = ok && fs.Ready
+				ch.WaitingFor, ch.LastError = fs.WaitingFor, fs.LastError
+			}
+			ch.Status = "syncing"
+			if ch.Ready {
+				ch.Status = "ready"
+			}
+			out[string(c)] = ch
+			ready = ready && ch.Ready
 		}
 		code := http.StatusOK
 		if !ready {
@@ -182,7 +202,7 @@ func boundedHandler(sem chan struct{}, h http.Handler) http.Handler {
 	})
 }
 
-type checkFunc func(s *trace.Screener, ctx context.Context, chain graph.Chain, subject string, asOf time.Time) (*trace.Verdict, error)
+type checkFunc func(s *screen.Screener, ctx context.Context, chain graph.Chain, subject string, asOf time.Time) (*screen.Verdict, error)
 
 func serveCheck(w http.ResponseWriter, r *http.Request, sc screeners, subject string, check checkFunc) {
 	var chain graph.Chain
@@ -212,10 +232,10 @@ func serveCheck(w http.ResponseWriter, r *http.Request, sc screeners, subject st
 	}
 	v, err := check(s, r.Context(), chain, subject, asOf)
 	switch {
-	case errors.Is(err, trace.ErrBadQuery):
+	case errors.Is(err, screen.ErrBadQuery):
 		writeError(w, http.StatusBadRequest, shortMessage(err, subject))
 		return
-	case errors.Is(err, trace.ErrNotReady):
+	case errors.Is(err, screen.ErrNotReady):
 		writeError(w, http.StatusServiceUnavailable, shortMessage(err, subject))
 		return
 	case err != nil:
@@ -240,9 +260,9 @@ var jsonContentType = []string{"application/json"}
 // What an unknown subject's verdict says besides "known": false, so that no client reads
 // risk "none" alone as "checked and clean".
 var unknownNotes = map[string]string{
-	trace.KindDeposit: "unknown deposit: the trace holds no deposit or tainted arrival with this reference; " +
+	screen.KindDeposit: "unknown deposit: the trace holds no deposit or tainted arrival with this reference; " +
 		"a clean deposit, one not yet confirmed and one that does not exist all look the same, so this is not a clearance",
-	trace.KindAddress: "unknown address: the trace has never seen this address move value; its labels, if any, are listed",
+	screen.KindAddress: "unknown address: the trace has never seen this address move value; its labels, if any, are listed",
 }
 
 // withUnknown adds "unknown": <note> to a verdict's JSON object (a copy: the screener

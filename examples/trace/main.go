@@ -107,6 +107,7 @@ type options struct {
 	labelFiles                                listFlag
 	linkFiles                                 listFlag
 	actor, method, minTaint, asOf             string
+	entity                                    string // owner of plain address lists' addresses
 	maxHops                                   int
 	store, out                                string
 	quiet                                     bool
@@ -136,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(&o.to, "to", "last block height to ingest and trace (default: the source's tip)")
 	fs.Var(&o.labelFiles, "labels", "label files (repeat or comma-separate); default: the bundled curated DPRK seed and exchange sets")
 	fs.Var(&o.linkFiles, "links", "declared links (CSV or JSON, graph/linkfile): swaps, bridges and THORChain swaps the blocks do not show, legs on any traced chain (repeat or comma-separate)")
+	fs.StringVar(&o.entity, "entity", "", "whose addresses the plain address lists (.txt, one address a line) among -labels hold: they become that actor's, seeded with -actor NAME")
 	fs.StringVar(&o.actor, "actor", "", "seed only this attributed actor, incident or sanctions program (e.g. lazarus, bybit-2025, DPRK3); default: every DPRK-attributed label")
 	fs.StringVar(&o.method, "method", "all", "taint method: poison, haircut, fifo, lifo, tiho (UTXO), seniority (account), or all")
 	fs.IntVar(&o.maxHops, "max-hops", -1, "prune taint beyond this many hops (default: unlimited)")
@@ -392,7 +394,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if o.sim {
 		notice = simcase.Notice
 		title = "chaintrace investigation — bundled simulated case"
-		rs, caseLabels, err := playCase(ctx, st, u)
+		rs, caseLabels, err := playCase(ctx, st, o.store, u)
 		if err != nil {
 			return err
 		}
@@ -534,6 +536,7 @@ func command(o *options) []string {
 	for _, l := range o.linkFiles {
 		add("links", l)
 	}
+	add("entity", o.entity)
 	add("actor", o.actor)
 	if o.method != "all" {
 		add("method", o.method)
@@ -580,11 +583,53 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 		}
 		return set, sources, nil
 	}
+	// OFAC's sdn_comments.csv continues remarks of sdn.csv: given with it, the two are read
+	// together.
+	comments := map[string]string{} // sdn.csv → its comments file
+	var sdns, cmts []string
+	for _, f := range files {
+		switch labels.OFACFile(f) {
+		case "sdn":
+			sdns = append(sdns, f)
+		case "sdn_comments":
+			cmts = append(cmts, f)
+		}
+	}
+	if len(cmts) > 0 {
+		if len(cmts) > 1 || len(sdns) != 1 {
+			return nil, nil, fmt.Errorf("labels: %s is OFAC's sdn_comments.csv, which continues the remarks of one sdn.csv: give it with exactly one sdn.csv in -labels (or leave it out: sdn.csv loads alone)", cmts[0])
+		}
+		comments[sdns[0]] = cmts[0]
+	}
 	for i, f := range files {
+		if len(cmts) > 0 && f == cmts[0] {
+			continue // read with its sdn.csv
+		}
+		if c, ok := comments[f]; ok {
+			got, err := set.ReadSDN(ctx, f, c, labels.Options{Cite: filepath.ToSlash(names[i])})
+			if err != nil {
+				return nil, nil, fmt.Errorf("labels: %w", err)
+			}
+			note := "with " + filepath.ToSlash(c)
+			if len(got.Warnings) > 0 {
+				note += fmt.Sprintf("; %d warning(s) while reading", len(got.Warnings))
+			}
+			sources = append(sources, report.LabelSource{Name: filepath.ToSlash(names[i]), Labels: got.Labels, Note: note})
+			continue
+		}
 		// Cite the bundled sets by their place in the repository, not by this machine's
 		// absolute path: reports must not depend on where the clone is. The labels are read
 		// straight into the set (no []Label in between: a million-row list stays small).
-		got, err := set.ReadFile(ctx, f, labels.Options{Cite: filepath.ToSlash(names[i])})
+		opt := labels.Options{Cite: filepath.ToSlash(names[i])}
+		if plainList(f) {
+			// A plain list says nothing but addresses: whose they are comes from -entity,
+			// and an address invalid for its chain is listed as a warning, not fatal.
+			if o.entity == "" {
+				return nil, nil, fmt.Errorf("labels: %s is a plain address list, which does not say whose the addresses are: give their owner with -entity NAME (and -actor NAME to seed from them)", f)
+			}
+			opt.Entity, opt.Incident, opt.Category, opt.SkipInvalid = o.entity, o.entity, labels.CategoryActor, true
+		}
+		got, err := set.ReadFile(ctx, f, opt)
 		if err != nil {
 			return nil, nil, fmt.Errorf("labels: %w", err)
 		}
@@ -597,7 +642,20 @@ func loadLabels(ctx context.Context, o *options) (*labels.Set, []report.LabelSou
 	return set, sources, nil
 }
 
-func playCase(ctx context.Context, st *graph.Store, u *ui) ([]chainRun, []labels.Label, error) {
+// plainList reports whether the label file at path is a plain address list (.txt).
+func plainList(path string) bool {
+	return strings.EqualFold(filepath.Ext(strings.TrimSuffix(path, ".gz")), ".txt")
+}
+
+func playCase(ctx context.Context, st *graph.Store, storeDir string, u *ui) ([]chainRun, []labels.Label, error) {
+	ethSrc := storeSource{Source: "the simulated case", Network: "simulated dev chain"}
+	btcSrc := storeSource{Source: "the simulated case", Network: "simulated regtest chain"}
+	if err := checkStoreSource(ctx, st, storeDir, graph.Ethereum, ethSrc, 1); err != nil {
+		return nil, nil, err
+	}
+	if err := checkStoreSource(ctx, st, storeDir, graph.Bitcoin, btcSrc, 1); err != nil {
+		return nil, nil, err
+	}
 	u.status("playing the bundled case — a SIMULATION, not real events — on an in-process Ethereum dev chain and Bitcoin regtest chain …")
 	bar := u.bar(simcase.Blocks, "simulating blocks")
 	c, err := simcase.Play(ctx, simcase.Options{Step: func(done, total int) {
@@ -615,6 +673,9 @@ func playCase(ctx context.Context, st *graph.Store, u *ui) ([]chainRun, []labels
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := recordStoreSource(ctx, st, graph.Ethereum, ethSrc, 1); err != nil {
+		return nil, nil, err
+	}
 	u.status("ingested %d Ethereum blocks, %d transactions, %d transfers over JSON-RPC into the store", res.Blocks, res.Txs, res.Transfers)
 	// The Bitcoin node answers JSON-RPC on a loopback port, as bitcoind or btcd would.
 	node, err := bitcoin.DialRPC(ctx, c.BTC.RPCConfig())
@@ -625,6 +686,9 @@ func playCase(ctx context.Context, st *graph.Store, u *ui) ([]chainRun, []labels
 	stats, err := bitcoin.Ingest(ctx, st, node, bitcoin.IngestOptions{From: 1, To: c.BTCHead})
 	if err != nil {
 		return nil, nil, fmt.Errorf("simulated case: ingest Bitcoin: %w", err)
+	}
+	if err := recordStoreSource(ctx, st, graph.Bitcoin, btcSrc, 1); err != nil {
+		return nil, nil, err
 	}
 	u.status("ingested %d Bitcoin blocks over JSON-RPC into the store", stats.Written)
 	runs := []chainRun{
@@ -675,9 +739,19 @@ func ingestEthereum(ctx context.Context, o *options, st *graph.Store, u *ui) (ch
 	if o.to.set {
 		to = min(o.to.v, head)
 	}
+	src := storeSource{Source: "-eth-rpc " + o.ethRPC}
+	if g, err := cl.BlockHash(ctx, 0); err == nil {
+		src.Network = ethNetwork(g)
+	}
+	if err := checkStoreSource(ctx, st, o.store, graph.Ethereum, src, o.from.v); err != nil {
+		return chainRun{}, err
+	}
 	u.status("ingesting Ethereum blocks %d..%d from %s", o.from.v, to, o.ethRPC)
 	res, err := ingestEth(ctx, cl, st, ethereum.IngestOptions{From: o.from.v, To: to}, u)
 	if err != nil {
+		return chainRun{}, err
+	}
+	if err := recordStoreSource(ctx, st, graph.Ethereum, src, o.from.v); err != nil {
 		return chainRun{}, err
 	}
 	u.status("ingested %d blocks, %d transactions, %d transfers", res.Blocks, res.Txs, res.Transfers)
@@ -736,6 +810,11 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		node = rpc
 	} else {
 		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network, WindowStart: window})
+		if errors.Is(err, bitcoin.ErrNoChain) && !strings.Contains(err.Error(), "no blk*.dat") {
+			// In the words of the flags: the reader's option that places such files is
+			// not one this program has.
+			return chainRun{}, fmt.Errorf("-btc-blocks %s: no chain of %s blocks starting at the genesis block: give the blocks directory from its first file (blk00000.dat), with the -btc-net of the node that wrote it", o.btcBlocks, network.Name)
+		}
 		if err != nil {
 			return chainRun{}, fmt.Errorf("-btc-blocks %s: %w", o.btcBlocks, err)
 		}
@@ -751,6 +830,13 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 	to := best
 	if o.to.set {
 		to = min(o.to.v, best)
+	}
+	src := storeSource{Source: "-btc-blocks " + o.btcBlocks, Network: network.Name}
+	if o.btcRPC != "" {
+		src.Source = "-btc-rpc " + redactURL(o.btcRPC)
+	}
+	if err := checkStoreSource(ctx, st, o.store, graph.Bitcoin, src, from); err != nil {
+		return chainRun{}, err
 	}
 	if from > 0 {
 		if err := st.SetWindowStart(ctx, graph.Bitcoin, from); err != nil {
@@ -795,6 +881,9 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 	finish(bar)
 	if err != nil {
 		return chainRun{}, fmt.Errorf("ingest Bitcoin: %w", err)
+	}
+	if err := recordStoreSource(ctx, st, graph.Bitcoin, src, from); err != nil {
+		return chainRun{}, err
 	}
 	u.status("ingested %d Bitcoin blocks (%d in one bulk load; store tip %d)", bulk+stats.Written, bulk, stats.Tip)
 	return chainRun{chain: graph.Bitcoin, from: from, to: to}, nil
@@ -857,6 +946,9 @@ func ingestETL(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRu
 			return nil
 		}
 		if !started {
+			if err := checkStoreSource(ctx, st, o.store, chain, storeSource{Source: "-etl " + o.etlDir}, b.Height); err != nil {
+				return err
+			}
 			started, first = true, b.Height
 			if chain == graph.Bitcoin && b.Height > 0 {
 				if err := st.SetWindowStart(ctx, graph.Bitcoin, b.Height); err != nil {
@@ -902,6 +994,9 @@ func ingestETL(ctx context.Context, o *options, st *graph.Store, u *ui) (chainRu
 	}
 	if !started {
 		return chainRun{}, fmt.Errorf("-etl %s: no block in the requested heights", o.etlDir)
+	}
+	if err := recordStoreSource(ctx, st, chain, storeSource{Source: "-etl " + o.etlDir}, first); err != nil {
+		return chainRun{}, err
 	}
 	u.status("stored %d %s blocks (%d..%d)", n, chain, first, last)
 	return chainRun{chain: chain, from: first, to: last, implicit: chain == graph.Ethereum}, nil

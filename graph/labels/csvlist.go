@@ -244,7 +244,7 @@ func ParsePlainList(r io.Reader, name string, opt Options) (*Batch, error) {
 
 func parsePlainList(r io.Reader, name string, opt Options, b *Batch) (*Batch, error) {
 	if opt.Entity == "" {
-		return nil, errAt(name, 0, fmt.Errorf("%w: a plain address list needs Options.Entity", ErrMalformed))
+		return nil, errAt(name, 0, fmt.Errorf("%w: a plain address list (.txt) does not say whose its addresses are: give their owner (Options.Entity)", ErrMalformed))
 	}
 	cat := opt.Category
 	if cat == "" {

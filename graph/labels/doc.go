@@ -33,9 +33,11 @@
 //     ParseActorPack / LoadActorPack: GraphSense ActorPacks (actor id → name).
 //   - ParseEtherscanCSV, ParseEtherscanJSON: Etherscan label pages and the combined label cloud
 //     as scraped by brianleect/etherscan-labels. ParsePlainList: one address per line.
-//   - LoadFile picks the parser by file name (and decompresses ".gz").
+//   - LoadFile picks the parser by file name (and decompresses ".gz"); a .csv in OFAC's
+//     headerless sdn.csv layout is read with ParseSDN, alone (without its comments file,
+//     entries whose remarks OFAC cut are warned of).
 //
-// Set.ReadFile and Set.Read read any of these (but the SDN pair) straight into a Set as they
+// Set.ReadFile and Set.Read read any of these (sdn.csv alone; Set.ReadSDN the pair) straight into a Set as they
 // parse, in its compact form (a 32-byte record a label, the strings it shares with other
 // labels interned): a million-row list loads in a few seconds and well under 100 MB, and
 // a file that fails is refused at its first bad line and leaves the set as it was.

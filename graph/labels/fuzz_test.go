@@ -148,6 +148,7 @@ func FuzzSetRead(f *testing.F) {
 	seedFile(f, td+"dprk-attribution/fbi_attributed_dprk_addresses.csv", 3000)
 	seedFile(f, td+"etherscan/accounts/binance.csv", 1500)
 	seedFile(f, td+"tagpacks/packs/lazarus.yaml", 2000)
+	seedFile(f, td+"ofac/sdn_2024-05-03_slice_dca_and_dprk.csv", 6000)
 	f.Add([]byte("chain,address,actor\nbitcoin,12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S,A\nbitcoin,12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S,B\n"))
 	f.Add([]byte(`{"0x0e8ba001a821f3ce0734763d008c9d7c957f5852": {"name": "AmadeusRelay", "labels": ["binance"]}}`))
 	b, err := LoadFile(context.Background(), exchangesFile, Options{})
@@ -174,9 +175,15 @@ func FuzzSetRead(f *testing.F) {
 			case "f.yaml":
 				want, werr = ParseTagPack(bytes.NewReader(data), name, nil, opt)
 			default:
-				if bytes.HasPrefix(bytes.TrimSpace(data), []byte(",Address,Name Tag")) {
+				first, _, _ := strings.Cut(string(data[:min(len(data), 8<<10)]), "\n")
+				switch {
+				case bytes.HasPrefix(bytes.TrimSpace(data), []byte(",Address,Name Tag")):
 					want, werr = ParseEtherscanCSV(bytes.NewReader(data), name, "f", opt)
-				} else {
+				case ofacColumns(first) == sdnColumns:
+					want, werr = ParseSDN(bytes.NewReader(data), name, nil, "", opt)
+				case ofacColumns(first) == 2:
+					werr = errors.New("an sdn_comments.csv alone")
+				default:
 					want, werr = ParseCSV(bytes.NewReader(data), name, opt)
 				}
 			}

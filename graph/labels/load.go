@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -44,7 +45,8 @@ func withFile(ctx context.Context, path string, fn func(r io.Reader, inner strin
 //   - *.json: Etherscan combined account labels (ParseEtherscanJSON);
 //   - *.txt: a plain address list (ParsePlainList; needs opt.Entity).
 //
-// OFAC's sdn.csv needs its comments file: use LoadSDN. To add a file's labels to a Set,
+// A *.csv in OFAC's headerless sdn.csv layout is read with ParseSDN, without the comments
+// file (LoadSDN joins sdn_comments.csv, which completes remarks OFAC cut short). To add a file's labels to a Set,
 // Set.ReadFile reads them straight into the set's compact form, with no Batch in between.
 func LoadFile(ctx context.Context, path string, opt Options) (*Batch, error) {
 	b := newBatch(nil)
@@ -60,19 +62,27 @@ func parseFile(r io.Reader, path, inner string, opt Options, b *Batch) error {
 	switch ext := strings.ToLower(filepath.Ext(inner)); ext {
 	case ".csv":
 		br := bufio.NewReaderSize(r, 64<<10)
-		head, perr := br.Peek(256)
+		head, perr := br.Peek(8 << 10) // an OFAC row is at most about 2,000 bytes
 		if perr != nil && perr != io.EOF && perr != bufio.ErrBufferFull {
 			return errAt(path, 0, fmt.Errorf("%w: read: %w", ErrMalformed, perr))
 		}
-		if first, _, _ := strings.Cut(string(head), "\n"); strings.HasPrefix(strings.TrimSpace(first), ",Address,Name Tag") {
+		first, _, _ := strings.Cut(string(head), "\n")
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(first), ",Address,Name Tag"):
 			id := strings.TrimSuffix(filepath.Base(inner), ext)
 			_, err = parseEtherscanCSV(br, path, id, opt, b)
-		} else {
+		case ofacColumns(first) == sdnColumns:
+			// OFAC's sdn.csv on its own: the addresses in its remarks, without the
+			// continuations of sdn_comments.csv (entries cut short are warned of).
+			_, err = parseSDN(br, path, nil, "", opt, b)
+		case ofacColumns(first) == 2:
+			return errAt(path, 0, fmt.Errorf("%w: this is OFAC's sdn_comments.csv, which only continues remarks of sdn.csv and holds no address of its own: give sdn.csv with it (Set.ReadSDN, LoadSDN and examples/trace's -labels join the two) or instead (it loads alone)", ErrMalformed))
+		default:
 			_, err = parseCSV(br, path, opt, b)
 		}
 	case ".yaml", ".yml":
 		if strings.HasSuffix(inner, "actorpack.yaml") {
-			return fmt.Errorf("%s is an ActorPack: use LoadActorPack", path)
+			return errAt(path, 0, fmt.Errorf("%w: this is a GraphSense ActorPack, which names actors and holds no address: give the TagPack files (.yaml) whose addresses you want instead; their actor ids are kept as they are (LoadActorPack reads the names, for Options.Actors)", ErrMalformed))
 		}
 		_, err = parseTagPack(r, path, nil, opt, b)
 	case ".json":
@@ -112,9 +122,58 @@ func (s *Set) Read(r io.Reader, name string, opt Options) (Loaded, error) {
 }
 
 func (s *Set) read(r io.Reader, path, inner string, opt Options) (Loaded, error) {
+	return s.readWith(path, opt, func(b *Batch) error { return parseFile(r, path, inner, opt, b) })
+}
+
+// ReadSDN adds OFAC's sdn.csv joined with its sdn_comments.csv (ParseSDN) to the set;
+// commentsPath may be empty. A file that fails leaves the set as it was.
+func (s *Set) ReadSDN(ctx context.Context, sdnPath, commentsPath string, opt Options) (Loaded, error) {
+	var out Loaded
+	err := withFile(ctx, sdnPath, func(sdn io.Reader, _ string) error {
+		parse := func(comments io.Reader) error {
+			var err error
+			out, err = s.readWith(sdnPath, opt, func(b *Batch) error {
+				_, err := parseSDN(sdn, sdnPath, comments, commentsPath, opt, b)
+				return err
+			})
+			return err
+		}
+		if commentsPath == "" {
+			return parse(nil)
+		}
+		return withFile(ctx, commentsPath, func(comments io.Reader, _ string) error { return parse(comments) })
+	})
+	return out, err
+}
+
+// OFACFile says whether the file at path is one of OFAC's headerless CSV files: "sdn" for
+// sdn.csv, "sdn_comments" for sdn_comments.csv, "" for anything else (or a file that cannot
+// be read: reading it says why).
+func OFACFile(path string) string {
+	kind := ""
+	_ = withFile(context.Background(), path, func(r io.Reader, inner string) error {
+		if !strings.EqualFold(filepath.Ext(inner), ".csv") {
+			return nil
+		}
+		head, _ := bufio.NewReaderSize(r, 8<<10).Peek(8 << 10)
+		first, _, _ := strings.Cut(string(head), "\n")
+		switch ofacColumns(first) {
+		case sdnColumns:
+			kind = "sdn"
+		case 2:
+			kind = "sdn_comments"
+		}
+		return nil
+	})
+	return kind
+}
+
+// readWith runs parse into a batch that writes straight into the set, and keeps what it
+// read only when it succeeds.
+func (s *Set) readWith(path string, opt Options, parse func(*Batch) error) (Loaded, error) {
 	n0 := len(s.t.recs)
 	b := &Batch{t: s.t, citePath: path, cite: opt.Cite}
-	err := parseFile(r, path, inner, opt, b)
+	err := parse(b)
 	if err == nil {
 		err = s.t.validFrom(n0)
 		if err != nil {
@@ -143,4 +202,21 @@ func LoadSet(ctx context.Context, paths ...string) (*Set, error) {
 		}
 	}
 	return s, nil
+}
+
+// ofacColumns returns how many fields line has when it is a row of OFAC's headerless CSV
+// files — a numeric ent_num, then a quoted field: 12 in sdn.csv, 2 in sdn_comments.csv —
+// and 0 when it is not.
+func ofacColumns(line string) int {
+	id, rest, ok := strings.Cut(strings.TrimPrefix(line, "\ufeff"), ",")
+	if !ok || id == "" || strings.Trim(id, "0123456789") != "" || !strings.HasPrefix(rest, `"`) {
+		return 0
+	}
+	cr := csv.NewReader(strings.NewReader(line))
+	cr.LazyQuotes = true
+	rec, err := cr.Read()
+	if err != nil {
+		return 0
+	}
+	return len(rec)
 }

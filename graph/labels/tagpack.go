@@ -201,7 +201,7 @@ func parseTagPack(r io.Reader, name string, hdr *TagPackHeader, opt Options, b *
 			}
 		case h.node.Tag == "!include":
 			if hdr == nil {
-				return nil, errAt(name, h.node.Line, fmt.Errorf("%w: header !include %s needs its header file (use LoadTagPackDir)", ErrMalformed, h.node.Value))
+				return nil, errAt(name, h.node.Line, fmt.Errorf("%w: header !include %s: a TagPack read as one file does not read the header file it includes: write the header's fields into this file (or, in Go, load the pack's directory with LoadTagPackDir)", ErrMalformed, h.node.Value))
 			}
 		default:
 			return nil, errAt(name, h.node.Line, fmt.Errorf("%w: header must be a mapping or !include", ErrMalformed))

@@ -1,4 +1,4 @@
-package trace
+package screen
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chaintrace/chaintrace/graph"
+	"github.com/chaintrace/chaintrace/trace"
 )
 
 // BlockSource is where a Follower takes new blocks from: a chain node behind an adapter
@@ -34,15 +35,15 @@ var (
 	ErrSourceBlock = errors.New("source returned an unexpected block")
 )
 
-// FollowerOptions configure a Follower.
-type FollowerOptions struct {
+// FollowOptions configure a Follower.
+type FollowOptions struct {
 	// Name keys the follower's checkpoints in the store (several followers may share one).
 	Name string
 	// Config is the trace configuration; its Model must be Chain's.
-	Config Config
+	Config trace.Config
 	// Init, if set, declares initial holdings (Engine.Fund, Engine.SetBalance) on a fresh
 	// engine, before any block.
-	Init func(*Engine) error
+	Init func(*trace.Engine) error
 	// Chain is the followed chain.
 	Chain graph.Chain
 	// Start is the first height followed when the store holds no block of Chain yet.
@@ -93,8 +94,8 @@ type FollowerOptions struct {
 // Advance and Run must be called from one goroutine at a time; checks on the Screener may
 // run concurrently with them.
 type Follower struct {
-	opts FollowerOptions
-	eng  *Engine
+	opts FollowOptions
+	eng  *trace.Engine
 
 	has    bool   // a block has been applied
 	height uint64 // the last applied block
@@ -154,19 +155,20 @@ type followState struct {
 
 func (f *Follower) ckptName(h uint64) string { return fmt.Sprintf("%s@%020d", f.opts.Name, h) }
 
-// NewFollower opens the follower's state: it restores the engine from the newest checkpoint
+// Follow opens a follower of opts.Chain: it restores the engine from the newest checkpoint
 // in the store (or starts a fresh one), replays stored blocks the checkpoint does not cover,
-// and gives the Screener its first index.
-func NewFollower(ctx context.Context, opts FollowerOptions) (*Follower, error) {
+// and gives the Screener its first index. It reads only the store; Run (or Advance) then
+// takes new blocks from the source.
+func Follow(ctx context.Context, opts FollowOptions) (*Follower, error) {
 	switch {
 	case opts.Name == "":
-		return nil, fmt.Errorf("%w: follower has no name", ErrBadConfig)
+		return nil, fmt.Errorf("%w: follower has no name", trace.ErrBadConfig)
 	case opts.Store == nil || opts.Source == nil || opts.Screener == nil:
-		return nil, fmt.Errorf("%w: follower needs a store, a source and a screener", ErrBadConfig)
+		return nil, fmt.Errorf("%w: follower needs a store, a source and a screener", trace.ErrBadConfig)
 	case opts.Chain.Model() != opts.Config.Model:
-		return nil, fmt.Errorf("%w: chain %s is %s, the trace configuration %s", ErrBadConfig, opts.Chain, opts.Chain.Model(), opts.Config.Model)
+		return nil, fmt.Errorf("%w: chain %s is %s, the trace configuration %s", trace.ErrBadConfig, opts.Chain, opts.Chain.Model(), opts.Config.Model)
 	case opts.Screener.Chain() != opts.Chain:
-		return nil, fmt.Errorf("%w: the screener serves %s, the follower follows %s", ErrBadConfig, opts.Screener.Chain(), opts.Chain)
+		return nil, fmt.Errorf("%w: the screener serves %s, the follower follows %s", trace.ErrBadConfig, opts.Screener.Chain(), opts.Chain)
 	}
 	if opts.MaxBlocksPerAdvance <= 0 {
 		opts.MaxBlocksPerAdvance = 500
@@ -180,7 +182,7 @@ func NewFollower(ctx context.Context, opts FollowerOptions) (*Follower, error) {
 	case err == nil:
 		var st followState
 		if err := json.Unmarshal(b, &st); err != nil {
-			return nil, fmt.Errorf("follower %s: %w: state record: %v", opts.Name, ErrCheckpoint, err)
+			return nil, fmt.Errorf("follower %s: %w: state record: %v", opts.Name, trace.ErrCheckpoint, err)
 		}
 		f.ckpts = st.Checkpoints
 	case !errors.Is(err, graph.ErrNotFound):
@@ -215,7 +217,7 @@ func (f *Follower) restore(ctx context.Context, upto uint64, any bool) (replayed
 		if h > upto {
 			continue
 		}
-		eng, err := LoadCheckpoint(ctx, f.opts.Store, f.ckptName(h), f.opts.Config)
+		eng, err := trace.LoadCheckpoint(ctx, f.opts.Store, f.ckptName(h), f.opts.Config)
 		if err != nil {
 			continue // an unreadable or foreign checkpoint: fall back to an older one
 		}
@@ -224,7 +226,7 @@ func (f *Follower) restore(ctx context.Context, upto uint64, any bool) (replayed
 		break
 	}
 	if f.eng == nil {
-		if f.eng, err = NewEngine(f.opts.Config); err != nil {
+		if f.eng, err = trace.NewEngine(f.opts.Config); err != nil {
 			return 0, err
 		}
 		if f.opts.Init != nil {
@@ -233,7 +235,7 @@ func (f *Follower) restore(ctx context.Context, upto uint64, any bool) (replayed
 			}
 		}
 	}
-	f.eng.keepComps = true // a Result after every Advance
+	f.eng.KeepCompositions() // a Result after every Advance
 	if !any || from > upto {
 		return 0, nil
 	}
@@ -317,7 +319,7 @@ func (f *Follower) Advance(ctx context.Context) (AdvanceReport, error) {
 			// The engine's state is undefined after a failed block: rebuild it from the
 			// store (which has the block) so that the next Advance does not build on it.
 			err = fmt.Errorf("follower %s: applying block %d: %w", f.opts.Name, h, err)
-			if oe := (*OverflowError)(nil); errors.As(err, &oe) && oe.Asset != "" && oe.Asset != f.opts.Chain.NativeAsset() {
+			if oe := (*trace.OverflowError)(nil); errors.As(err, &oe) && oe.Asset != "" && oe.Asset != f.opts.Chain.NativeAsset() {
 				// Every retry fails the same way: say how to get past it.
 				err = fmt.Errorf("%w (asset %s claims amounts no real token can hold: list the traced assets in Config.Params.Assets)", err, oe.Asset)
 			}
@@ -387,7 +389,7 @@ func (f *Follower) saveState(ctx context.Context) error {
 }
 
 // CheckpointCostRatio is how many times as long as its last checkpoint took a follower with
-// the adaptive policy (FollowerOptions.CheckpointEvery 0) lets pass before the next one.
+// the adaptive policy (FollowOptions.CheckpointEvery 0) lets pass before the next one.
 const CheckpointCostRatio = 10
 
 // checkpointDue reports whether a checkpoint is due after an Advance that applied blocks:
@@ -425,7 +427,7 @@ func (f *Follower) saveCheckpoint(ctx context.Context) error {
 		return err
 	}
 	for _, h := range drop {
-		if err := f.opts.Store.DeleteRecord(ctx, CheckpointNamespace, []byte(f.ckptName(h))); err != nil {
+		if err := f.opts.Store.DeleteRecord(ctx, trace.CheckpointNamespace, []byte(f.ckptName(h))); err != nil {
 			return fmt.Errorf("follower %s: dropping checkpoint %d: %w", f.opts.Name, h, err)
 		}
 	}
@@ -490,7 +492,7 @@ func (f *Follower) rollback(ctx context.Context) (*Reorg, error) {
 		return nil, err
 	}
 	for _, h := range drop {
-		if err := f.opts.Store.DeleteRecord(ctx, CheckpointNamespace, []byte(f.ckptName(h))); err != nil {
+		if err := f.opts.Store.DeleteRecord(ctx, trace.CheckpointNamespace, []byte(f.ckptName(h))); err != nil {
 			return nil, fmt.Errorf("follower %s: reorg: %w", f.opts.Name, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package trace_test
+package screen_test
 
 import (
 	"context"
@@ -9,17 +9,18 @@ import (
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/scenario"
+	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
 // A screener over a traced case: the policy is data, the labels say who the source is, and
 // a verdict explains itself (rule, exposure by source and hop, evidence path from the seed).
 func ExampleScreener() {
 	ctx := context.Background()
-	sc, _ := scenario.Load("../examples/screen/bundled/peel-case.json")
+	sc, _ := scenario.Load("../../examples/screen/bundled/peel-case.json")
 	res, _ := sc.Run(trace.Haircut)
-	pol, _ := trace.LoadPolicy("default-policy.yaml")
-	set, _ := labels.LoadSet(ctx, "../examples/screen/bundled/case-labels.csv")
-	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol, Labels: set})
+	pol, _ := screen.LoadPolicy("default-policy.yaml")
+	set, _ := labels.LoadSet(ctx, "../../examples/screen/bundled/case-labels.csv")
+	s, err := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol, Labels: set})
 	if err != nil {
 		panic(err)
 	}
@@ -52,7 +53,7 @@ func ExampleScreener() {
 
 // A policy in YAML (JSON works too): ordered rules, the first match decides.
 func ExampleParsePolicy() {
-	pol, err := trace.ParsePolicy(strings.NewReader(`
+	pol, err := screen.ParsePolicy(strings.NewReader(`
 version: 1
 name: example
 rules:
@@ -71,7 +72,7 @@ rules:
 	for _, r := range pol.Rules {
 		fmt.Println(r.Name, r.Risk, r.Score)
 	}
-	_, err = trace.ParsePolicy(strings.NewReader("version: 1\nrules: [{name: x, risk: hot, score: 1, exposure: {}}]"), "bad.yaml")
+	_, err = screen.ParsePolicy(strings.NewReader("version: 1\nrules: [{name: x, risk: hot, score: 1, exposure: {}}]"), "bad.yaml")
 	fmt.Println(err)
 	// Output:
 	// direct-dprk severe 95

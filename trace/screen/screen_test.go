@@ -1,4 +1,4 @@
-package trace_test
+package screen_test
 
 import (
 	"context"
@@ -16,14 +16,15 @@ import (
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/scenario"
+	"github.com/chaintrace/chaintrace/trace/screen"
 	"github.com/stretchr/testify/require"
 )
 
-// peelScreener builds a screener over testdata/screen/peel-case.json (haircut) with the
+// peelScreener builds a screener over examples/screen/bundled/peel-case.json (haircut) with the
 // default policy and the fixture's labels.
-func peelScreener(t testing.TB) (*trace.Screener, *trace.Result) {
+func peelScreener(t testing.TB) (*screen.Screener, *trace.Result) {
 	t.Helper()
-	sc, err := scenario.Load("../examples/screen/bundled/peel-case.json")
+	sc, err := scenario.Load("../../examples/screen/bundled/peel-case.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,15 +32,15 @@ func peelScreener(t testing.TB) (*trace.Screener, *trace.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, err := trace.LoadPolicy("default-policy.yaml")
+	pol, err := screen.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := labels.LoadSet(context.Background(), "../examples/screen/bundled/case-labels.csv")
+	set, err := labels.LoadSet(context.Background(), "../../examples/screen/bundled/case-labels.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol, Labels: set})
+	s, err := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol, Labels: set})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +64,11 @@ type verdictCase struct {
 	Labels   int    `json:"labels"`
 }
 
-// The expected verdicts of testdata/screen/peel-case.expect.json, each worked out by hand
+// The expected verdicts of testdata/peel-case.expect.json, each worked out by hand
 // from the scenario (the shares are the haircut figures of the trace).
 func TestScreenerVerdictsOnPeelCase(t *testing.T) {
 	s, _ := peelScreener(t)
-	b, err := os.ReadFile("../testdata/screen/peel-case.expect.json")
+	b, err := os.ReadFile("testdata/peel-case.expect.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +83,8 @@ func TestScreenerVerdictsOnPeelCase(t *testing.T) {
 			if c.AsOf != "" {
 				asOf, _ = time.Parse(time.DateOnly, c.AsOf)
 			}
-			var v *trace.Verdict
-			if c.Kind == trace.KindDeposit {
+			var v *screen.Verdict
+			if c.Kind == screen.KindDeposit {
 				v, err = s.CheckDepositAt(ctx, graph.Bitcoin, c.Subject, asOf)
 			} else {
 				v, err = s.CheckAddressAt(ctx, graph.Bitcoin, c.Subject, asOf)
@@ -153,11 +154,11 @@ func TestVerdictJSONIsStable(t *testing.T) {
 func TestScreenerQueries(t *testing.T) {
 	s, _ := peelScreener(t)
 	ctx := context.Background()
-	if _, err := s.CheckAddress(ctx, graph.Ethereum, "0x0000000000000000000000000000000000000001"); !errors.Is(err, trace.ErrWrongChain) {
+	if _, err := s.CheckAddress(ctx, graph.Ethereum, "0x0000000000000000000000000000000000000001"); !errors.Is(err, screen.ErrWrongChain) {
 		t.Errorf("wrong chain: %v", err)
 	}
 	for _, bad := range []string{"", "not-an-address", "bc1qwzzk5mtvywu0u5y8c0ag6t4swa44x0r5m2tzuX"} {
-		if _, err := s.CheckAddress(ctx, graph.Bitcoin, bad); !errors.Is(err, trace.ErrBadQuery) {
+		if _, err := s.CheckAddress(ctx, graph.Bitcoin, bad); !errors.Is(err, screen.ErrBadQuery) {
 			t.Errorf("address %q: %v, want ErrBadQuery", bad, err)
 		}
 	}
@@ -168,12 +169,12 @@ func TestScreenerQueries(t *testing.T) {
 		t.Errorf("upper-case spelling: %v (%p vs %p)", err, v1, v2)
 	}
 	for _, bad := range []string{"", "p2", "p2:x"} {
-		if _, err := s.CheckDeposit(ctx, graph.Bitcoin, bad); !errors.Is(err, trace.ErrBadQuery) {
+		if _, err := s.CheckDeposit(ctx, graph.Bitcoin, bad); !errors.Is(err, screen.ErrBadQuery) {
 			t.Errorf("deposit %q: %v, want ErrBadQuery", bad, err)
 		}
 	}
-	empty, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: s.Policy()})
-	if _, err := empty.CheckAddress(ctx, graph.Bitcoin, "bc1qwzzk5mtvywu0u5y8c0ag6t4swa44x0r5m2tzuh"); !errors.Is(err, trace.ErrNotReady) {
+	empty, _ := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: s.Policy()})
+	if _, err := empty.CheckAddress(ctx, graph.Bitcoin, "bc1qwzzk5mtvywu0u5y8c0ag6t4swa44x0r5m2tzuh"); !errors.Is(err, screen.ErrNotReady) {
 		t.Errorf("before Update: %v", err)
 	}
 }
@@ -196,7 +197,7 @@ func TestScreenerConcurrentChecksDuringUpdates(t *testing.T) {
 				default:
 				}
 				v, err := s.CheckAddress(ctx, graph.Bitcoin, "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0")
-				if err != nil || v.Risk != trace.RiskHigh || len(v.Evidence) == 0 {
+				if err != nil || v.Risk != screen.RiskHigh || len(v.Evidence) == 0 {
 					t.Errorf("check during update: %v %+v", err, v)
 					return
 				}
@@ -215,12 +216,12 @@ func TestScreenerConcurrentChecksDuringUpdates(t *testing.T) {
 }
 
 func TestRescreenReportsChanges(t *testing.T) {
-	sc, err := scenario.Load("../examples/screen/bundled/peel-case.json")
+	sc, err := scenario.Load("../../examples/screen/bundled/peel-case.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, _ := trace.LoadPolicy("default-policy.yaml")
-	s, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
+	pol, _ := screen.LoadPolicy("default-policy.yaml")
+	s, _ := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol})
 	eng, err := sc.NewEngine(trace.Haircut)
 	if err != nil {
 		t.Fatal(err)
@@ -228,13 +229,13 @@ func TestRescreenReportsChanges(t *testing.T) {
 	blocks := sc.Blocks()
 	ctx := context.Background()
 	const x3 = "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0"
-	var before []*trace.Verdict
+	var before []*screen.Verdict
 	for i := range blocks {
 		if blocks[i].Height == 103 {
 			s.Update(eng.Result(), 102, "")
 			v, _ := s.CheckAddress(ctx, graph.Bitcoin, x3)
 			w, _ := s.CheckAddress(ctx, graph.Bitcoin, "bc1qu7p95j983lp747skrff8l0jwsqz0s3yfl7rtuy")
-			if v.Risk != trace.RiskNone || v.Known {
+			if v.Risk != screen.RiskNone || v.Known {
 				t.Fatalf("X3 before p3: %+v", v)
 			}
 			before = append(before, v, w)
@@ -249,7 +250,7 @@ func TestRescreenReportsChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	// X3 became high; W2 got clean money (known now, still none): both changed.
-	if len(ch) != 2 || ch[0].After.Risk != trace.RiskHigh || ch[0].Before.Subject != x3 || ch[1].After.Risk != trace.RiskNone || !ch[1].After.Known {
+	if len(ch) != 2 || ch[0].After.Risk != screen.RiskHigh || ch[0].Before.Subject != x3 || ch[1].After.Risk != screen.RiskNone || !ch[1].After.Known {
 		t.Fatalf("changes: %+v", ch)
 	}
 }
@@ -275,21 +276,21 @@ func TestPolicyErrorsNameFileAndRule(t *testing.T) {
 		{"p.yaml", "", "empty file"},
 	}
 	for _, c := range cases {
-		_, err := trace.ParsePolicy(strings.NewReader(c.text), c.name)
-		if !errors.Is(err, trace.ErrBadPolicy) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.name) {
+		_, err := screen.ParsePolicy(strings.NewReader(c.text), c.name)
+		if !errors.Is(err, screen.ErrBadPolicy) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.name) {
 			t.Errorf("%q: error %v, want ErrBadPolicy mentioning %q and the file", c.text, err, c.want)
 		}
 	}
 }
 
 func TestShippedPoliciesLoad(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/screen/*polic*")
+	files, _ := filepath.Glob("testdata/*polic*")
 	files = append(files, "default-policy.yaml")
 	if len(files) < 2 {
 		t.Fatalf("policies: %v", files)
 	}
 	for _, f := range files {
-		p, err := trace.LoadPolicy(f)
+		p, err := screen.LoadPolicy(f)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
@@ -301,7 +302,7 @@ func TestShippedPoliciesLoad(t *testing.T) {
 }
 
 func FuzzParsePolicy(f *testing.F) {
-	for _, name := range []string{"default-policy.yaml", "../testdata/screen/policy-json-example.json"} {
+	for _, name := range []string{"default-policy.yaml", "testdata/policy-json-example.json"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -314,9 +315,9 @@ func FuzzParsePolicy(f *testing.F) {
 		if isJSON {
 			name = "f.json"
 		}
-		p, err := trace.ParsePolicy(strings.NewReader(string(data)), name)
+		p, err := screen.ParsePolicy(strings.NewReader(string(data)), name)
 		if err != nil {
-			if !errors.Is(err, trace.ErrBadPolicy) {
+			if !errors.Is(err, screen.ErrBadPolicy) {
 				t.Fatalf("error not wrapping ErrBadPolicy: %v", err)
 			}
 			return
@@ -351,11 +352,11 @@ func TestVerdictEvidenceTieIsStable(t *testing.T) {
 			Outputs: []graph.TxOut{{Address: dest, Value: graph.NewAmount(1000)}}})
 	}
 	require.NoError(t, eng.ApplyBlock(&graph.Block{Chain: graph.Bitcoin, Height: 1, UTXOTxs: txs}))
-	pol, err := trace.LoadPolicy("default-policy.yaml")
+	pol, err := screen.LoadPolicy("default-policy.yaml")
 	require.NoError(t, err)
 	want := fmt.Sprintf("%064x", 1) + ":0" // the smallest of the eight references
 	for run := 0; run < 20; run++ {
-		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
+		s, err := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol})
 		require.NoError(t, err)
 		s.Update(eng.Result(), 1, "")
 		v, err := s.CheckAddress(context.Background(), graph.Bitcoin, string(dest))
@@ -370,20 +371,20 @@ func TestVerdictEvidenceTieIsStable(t *testing.T) {
 // (spec §15): the evidence path leads from the deposit back through the THORChain and wrap
 // links to the seed on the other chain.
 func TestVerdictThroughLinks(t *testing.T) {
-	sc, err := scenario.Load("../testdata/vectors/L02_link_wrap_thorchain_eth_to_btc.json")
+	sc, err := scenario.Load("../../testdata/vectors/L02_link_wrap_thorchain_eth_to_btc.json")
 	require.NoError(t, err)
 	r, err := sc.RunMulti(trace.Haircut)
 	require.NoError(t, err)
-	pol, err := trace.LoadPolicy("default-policy.yaml")
+	pol, err := screen.LoadPolicy("default-policy.yaml")
 	require.NoError(t, err)
-	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: "btc", Policy: pol})
+	s, err := screen.New(screen.Options{Chain: "btc", Policy: pol})
 	require.NoError(t, err)
 	s.Update(r.Results["btc"], 800002, "")
 	v, err := s.CheckDeposit(context.Background(), "btc", "b2:0")
 	require.NoError(t, err)
 	require.Equal(t, "ExchB", v.Exchange)
 	require.Equal(t, "2500000", v.Totals(graph.BTC).Tainted.Dec())
-	require.NotEqual(t, trace.RiskNone, v.Risk)
+	require.NotEqual(t, screen.RiskNone, v.Risk)
 	require.NotEmpty(t, v.Evidence)
 	p := v.Evidence[0]
 	require.True(t, p.Complete)
@@ -404,9 +405,9 @@ func TestVerdictThroughLinks(t *testing.T) {
 // The built-in policy is the shipped file, parsed: every rule named, the first the most
 // severe.
 func TestDefaultPolicy(t *testing.T) {
-	p := trace.DefaultPolicy()
+	p := screen.DefaultPolicy()
 	require.NotEmpty(t, p.Rules)
-	require.NotSame(t, p, trace.DefaultPolicy(), "each call returns its own Policy")
+	require.NotSame(t, p, screen.DefaultPolicy(), "each call returns its own Policy")
 	for _, r := range p.Rules {
 		require.NotEmpty(t, r.Name)
 	}

@@ -1,4 +1,4 @@
-package trace_test
+package screen_test
 
 import (
 	"context"
@@ -13,10 +13,11 @@ import (
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/screen"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// ethSource adapts the Ethereum adapter's client to trace.BlockSource (and BlockHasher).
+// ethSource adapts the Ethereum adapter's client to screen.BlockSource (and BlockHasher).
 type ethSource struct{ c *ethereum.Client }
 
 func (s ethSource) Tip(ctx context.Context) (uint64, error) { return s.c.Head(ctx) }
@@ -85,7 +86,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 		Listed: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Source: labels.Source{Document: "devnode test fixture"}}); err != nil {
 		t.Fatal(err)
 	}
-	pol, err := trace.LoadPolicy("default-policy.yaml")
+	pol, err := screen.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,24 +105,24 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 	}
 	dir := t.TempDir()
 	client := ethereum.NewClient(n.RPC(), ethereum.Options{})
-	open := func() (*graph.Store, *trace.Screener, *trace.Follower) {
+	open := func() (*graph.Store, *screen.Screener, *screen.Follower) {
 		t.Helper()
 		st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Ethereum, Policy: pol, Labels: set})
+		s, err := screen.New(screen.Options{Chain: graph.Ethereum, Policy: pol, Labels: set})
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := trace.NewFollower(ctx, trace.FollowerOptions{Name: "devnode", Config: cfg, Init: init, Chain: graph.Ethereum, Start: 1,
+		f, err := screen.Follow(ctx, screen.FollowOptions{Name: "devnode", Config: cfg, Init: init, Chain: graph.Ethereum, Start: 1,
 			Confirmations: 2, CheckpointEvery: 1, Store: st, Source: ethSource{client}, Screener: s})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st, s, f
 	}
-	advance := func(f *trace.Follower) trace.AdvanceReport {
+	advance := func(f *screen.Follower) screen.AdvanceReport {
 		t.Helper()
 		rep, err := f.Advance(ctx)
 		if err != nil {
@@ -129,7 +130,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 		}
 		return rep
 	}
-	check := func(s *trace.Screener, a *devnode.Account) *trace.Verdict {
+	check := func(s *screen.Screener, a *devnode.Account) *screen.Verdict {
 		t.Helper()
 		v, err := s.CheckAddress(ctx, graph.Ethereum, a.Address.Hex()) // EIP-55 spelling
 		if err != nil {
@@ -145,7 +146,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 	n.Mine(ctx, 2)
 	advance(f)
 	before := check(s, customer)
-	if before.Risk != trace.RiskNone || !before.Known || before.Totals(graph.ETH).Received.Cmp(ptr(graph.MustAmount(devnode.Ether(1).String()))) != 0 {
+	if before.Risk != screen.RiskNone || !before.Known || before.Totals(graph.ETH).Received.Cmp(ptr(graph.MustAmount(devnode.Ether(1).String()))) != 0 {
 		t.Fatalf("customer after clean funding: %+v", before)
 	}
 	f.Watch(before)
@@ -155,7 +156,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 	commit()
 	send(mule, customer, 4)
 	commit()
-	if rep := advance(f); len(rep.Changes) != 0 || check(s, customer).Risk != trace.RiskNone {
+	if rep := advance(f); len(rep.Changes) != 0 || check(s, customer).Risk != screen.RiskNone {
 		t.Fatalf("blocks taken before two confirmations: %+v", rep)
 	}
 	n.Mine(ctx, 2)
@@ -164,7 +165,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 		t.Fatalf("rescreen after the tainted blocks: %+v", rep)
 	}
 	after := rep.Changes[0].After
-	if rep.Changes[0].Before != before || after.Risk != trace.RiskHigh || after.Rule != "indirect-share-10pct-4-hops" || after.Totals(graph.ETH).Share() != "4/5" {
+	if rep.Changes[0].Before != before || after.Risk != screen.RiskHigh || after.Rule != "indirect-share-10pct-4-hops" || after.Totals(graph.ETH).Share() != "4/5" {
 		t.Fatalf("customer verdict after the tainted blocks: %+v", after)
 	}
 	if len(after.Exposures) != 1 || after.Exposures[0].Hop != 2 || len(after.Evidence) != 1 {
@@ -177,10 +178,10 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 	if src := after.Labels; len(src) != 1 || src[0].Role != "source" || src[0].Label.Entity != "Lazarus Group (devnode fixture)" {
 		t.Fatalf("labels %+v", src)
 	}
-	if m := check(s, mule); m.Risk != trace.RiskSevere || m.Rule != "direct-sanctioned" {
+	if m := check(s, mule); m.Risk != screen.RiskSevere || m.Rule != "direct-sanctioned" {
 		t.Fatalf("mule: %+v", m)
 	}
-	if th := check(s, thief); th.Risk != trace.RiskSevere || th.Rule != "sanctioned-subject" {
+	if th := check(s, thief); th.Risk != screen.RiskSevere || th.Rule != "sanctioned-subject" {
 		t.Fatalf("thief: %+v", th)
 	}
 
@@ -193,7 +194,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dv.Risk != trace.RiskHigh || dv.Exchange != "ExchDev" || !dv.Known || dv.Exposures[0].Hop != 3 {
+	if dv.Risk != screen.RiskHigh || dv.Exchange != "ExchDev" || !dv.Known || dv.Exposures[0].Hop != 3 {
 		t.Fatalf("deposit %s: %+v", dep, dv)
 	}
 	h1, hash1, _ := f.Height()
@@ -233,7 +234,7 @@ func TestFollowerDevnodeVerdictTurnsHigh(t *testing.T) {
 	if rep.Reorg == nil || rep.Reorg.ForkHeight != forkAt || rep.Reorg.Dropped != 1 {
 		t.Fatalf("reorg report %+v (fork expected at %d)", rep.Reorg, forkAt)
 	}
-	if len(rep.Changes) != 1 || rep.Changes[0].After.Risk != trace.RiskSevere || rep.Changes[0].After.Rule != "direct-sanctioned" {
+	if len(rep.Changes) != 1 || rep.Changes[0].After.Risk != screen.RiskSevere || rep.Changes[0].After.Rule != "direct-sanctioned" {
 		t.Fatalf("changes after the reorg: %+v", rep.Changes)
 	}
 	for h := uint64(1); h <= rep.Height; h++ {

@@ -1,4 +1,4 @@
-package trace
+package screen
 
 import (
 	"cmp"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace"
 	"github.com/holiman/uint256"
 )
 
@@ -25,11 +26,11 @@ var (
 	ErrBadQuery = errors.New("bad screening query")
 )
 
-// ScreenerOptions configure a Screener.
-type ScreenerOptions struct {
+// Options configure a Screener.
+type Options struct {
 	// Chain is the chain the screener serves; addresses are canonicalized for it.
 	Chain graph.Chain
-	// Policy decides risk levels and scores (required).
+	// Policy decides risk levels and scores; nil means DefaultPolicy().
 	Policy *Policy
 	// Labels supply the subject's own labels and the labels of the sources (the seed
 	// addresses' labels); nil screens on the trace alone.
@@ -59,13 +60,16 @@ type Screener struct {
 	cur        atomic.Pointer[screenIndex]
 }
 
-// NewScreener returns a screener with no trace: call Update before checking.
-func NewScreener(opts ScreenerOptions) (*Screener, error) {
-	if opts.Policy == nil || len(opts.Policy.Rules) == 0 {
+// New returns a screener with no trace: call Update before checking.
+func New(opts Options) (*Screener, error) {
+	if opts.Policy == nil {
+		opts.Policy = DefaultPolicy()
+	}
+	if len(opts.Policy.Rules) == 0 {
 		return nil, fmt.Errorf("%w: no policy", ErrBadPolicy)
 	}
 	if opts.Chain == "" {
-		return nil, fmt.Errorf("%w: ScreenerOptions.Chain is empty", ErrBadConfig)
+		return nil, fmt.Errorf("%w: screen.Options.Chain is empty", trace.ErrBadConfig)
 	}
 	s := &Screener{chain: opts.Chain, policy: opts.Policy, addrLabels: map[graph.Address][]labels.Label{}, evPaths: opts.EvidencePaths}
 	if s.evPaths == 0 {
@@ -97,8 +101,11 @@ func (s *Screener) Head() (height uint64, hash string, ok bool) {
 }
 
 // Update builds the index of res — the trace's state after the block at height (hash) — and
-// makes it the one checks answer from. Checks already running finish on the old index.
-func (s *Screener) Update(res *Result, height uint64, hash string) {
+// makes it the one checks answer from. Checks already running finish on the old index. A
+// Follower calls it after every Advance; call it yourself only with a Result you traced
+// (trace.Engine.Result after its last block, or a scenario's Run), height and hash being
+// that block's (the hash may be empty; verdicts report both).
+func (s *Screener) Update(res *trace.Result, height uint64, hash string) {
 	s.cur.Store(s.build(res, height, hash))
 }
 
@@ -150,7 +157,7 @@ type subjectEntry struct {
 	known    bool
 	// amounts is what the subject received and how much of it was tainted, per asset
 	// (sorted by asset; a deposit has one).
-	amounts []AssetTotals
+	amounts []trace.AssetTotals
 	// in and out reference the taint compositions (shared with the Result, not copied) of
 	// what the subject received and passed on, with their assets; they are merged into
 	// exposure lines when its verdict is first computed.
@@ -170,7 +177,7 @@ type subjectEntry struct {
 type screenIndex struct {
 	height  uint64
 	hash    string
-	res     *Result
+	res     *trace.Result
 	addrs   map[graph.Address]*subjectEntry
 	deps    map[string]*subjectEntry
 	sources map[string]*sourceInfo
@@ -179,12 +186,12 @@ type screenIndex struct {
 // assetComps is a taint composition in one asset.
 type assetComps struct {
 	asset graph.Asset
-	cs    []Component
+	cs    []trace.Component
 }
 
 // add references a composition in asset that the subject received or passed on (while
 // the index is built).
-func (e *subjectEntry) add(asset graph.Asset, cs []Component, d Direction) {
+func (e *subjectEntry) add(asset graph.Asset, cs []trace.Component, d Direction) {
 	if len(cs) == 0 {
 		return
 	}
@@ -197,7 +204,7 @@ func (e *subjectEntry) add(asset graph.Asset, cs []Component, d Direction) {
 
 // consider makes ref the evidence reference if it carried more taint (then fewer hops, then
 // the smaller reference).
-func (e *subjectEntry) consider(ref string, tainted *uint256.Int, cs []Component) {
+func (e *subjectEntry) consider(ref string, tainted *uint256.Int, cs []trace.Component) {
 	if tainted.IsZero() || e.evRef != "" && tainted.Lt(&e.evBest) {
 		return // the common case on a long history: decided without reading cs
 	}
@@ -267,7 +274,7 @@ func compareLines(a, b ExposureLine) int {
 
 func sortLines(lines []ExposureLine) { slices.SortFunc(lines, compareLines) }
 
-func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
+func (s *Screener) build(res *trace.Result, height uint64, hash string) *screenIndex {
 	ix := &screenIndex{height: height, hash: hash, res: res, sources: map[string]*sourceInfo{}}
 	ix.addrs = make(map[graph.Address]*subjectEntry, len(res.Addresses)+len(s.addrLabels))
 	// Entries come from slabs: one allocation per few thousand addresses.
@@ -313,7 +320,7 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 		}
 	} else {
 		for ref, x := range res.Transfers {
-			if x.To == FeeSink {
+			if x.To == trace.FeeSink {
 				continue
 			}
 			b := entry(x.To)
@@ -383,7 +390,7 @@ func (s *Screener) build(res *Result, height uint64, hash string) *screenIndex {
 
 // buildDeposits indexes res's deposits at exchanges, then every other tainted arrival,
 // by reference.
-func buildDeposits(res *Result) map[string]*subjectEntry {
+func buildDeposits(res *trace.Result) map[string]*subjectEntry {
 	deps := map[string]*subjectEntry{}
 	for name, x := range res.Exposure {
 		for _, ax := range x.Assets {
@@ -400,7 +407,7 @@ func buildDeposits(res *Result) map[string]*subjectEntry {
 		}
 	} else {
 		for ref, x := range res.Transfers {
-			if x.To != FeeSink && deps[ref] == nil {
+			if x.To != trace.FeeSink && deps[ref] == nil {
 				deps[ref] = depositEntry(ref, x.To, "", x.Asset, &x.Amount, &x.Tainted, x.Taint)
 			}
 		}
@@ -408,9 +415,9 @@ func buildDeposits(res *Result) map[string]*subjectEntry {
 	return deps
 }
 
-func depositEntry(ref string, addr graph.Address, exchange string, asset graph.Asset, value, tainted *uint256.Int, cs []Component) *subjectEntry {
+func depositEntry(ref string, addr graph.Address, exchange string, asset graph.Asset, value, tainted *uint256.Int, cs []trace.Component) *subjectEntry {
 	e := &subjectEntry{kind: KindDeposit, subject: ref, address: addr, exchange: exchange, known: true,
-		amounts: []AssetTotals{{Asset: asset, Received: *value, Tainted: *tainted}}, evRef: ref}
+		amounts: []trace.AssetTotals{{Asset: asset, Received: *value, Tainted: *tainted}}, evRef: ref}
 	if len(cs) > 0 {
 		e.in = []assetComps{{asset, cs}}
 	}
@@ -552,11 +559,11 @@ func (s *Screener) evaluate(ix *screenIndex, e *subjectEntry, asOf time.Time) *V
 }
 
 type evidenceCache struct {
-	paths []Path
+	paths []trace.Path
 	total int
 }
 
-func (e *subjectEntry) paths(res *Result, n int) *evidenceCache {
+func (e *subjectEntry) paths(res *trace.Result, n int) *evidenceCache {
 	if p := e.evidence.Load(); p != nil {
 		return p
 	}

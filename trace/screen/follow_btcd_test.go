@@ -1,4 +1,4 @@
-package trace_test
+package screen_test
 
 import (
 	"bytes"
@@ -24,9 +24,10 @@ import (
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
-// btcSource adapts the Bitcoin adapter's RPC client to trace.BlockSource (and BlockHasher).
+// btcSource adapts the Bitcoin adapter's RPC client to screen.BlockSource (and BlockHasher).
 type btcSource struct{ r *bitcoin.RPC }
 
 func (s btcSource) Tip(ctx context.Context) (uint64, error) { return s.r.BestHeight(ctx) }
@@ -201,7 +202,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 		Listed: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Source: labels.Source{Document: "regtest test fixture"}}); err != nil {
 		t.Fatal(err)
 	}
-	pol, err := trace.LoadPolicy("default-policy.yaml")
+	pol, err := screen.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,11 +211,11 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol, Labels: set})
+	s, err := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol, Labels: set})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := trace.NewFollower(ctx, trace.FollowerOptions{Name: "regtest", Chain: graph.Bitcoin, Start: 1, Confirmations: 1,
+	f, err := screen.Follow(ctx, screen.FollowOptions{Name: "regtest", Chain: graph.Bitcoin, Start: 1, Confirmations: 1,
 		Config: trace.Config{Model: graph.UTXO, Method: trace.Haircut,
 			Seeds:     []trace.Seed{{Address: thief.graphAddr(), Source: "lazarus-regtest"}},
 			Exchanges: map[string][]graph.Address{"ExchReg": {exchange.graphAddr()}}, Params: trace.DefaultParams()},
@@ -222,7 +223,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	advance := func() trace.AdvanceReport {
+	advance := func() screen.AdvanceReport {
 		t.Helper()
 		rep, err := f.Advance(ctx)
 		if err != nil {
@@ -230,7 +231,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 		}
 		return rep
 	}
-	check := func(w *regWallet) *trace.Verdict {
+	check := func(w *regWallet) *screen.Verdict {
 		t.Helper()
 		v, err := s.CheckAddress(ctx, graph.Bitcoin, w.addr.EncodeAddress())
 		if err != nil {
@@ -243,7 +244,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 	generate(2)
 	advance()
 	before := check(customer)
-	if before.Risk != trace.RiskNone || !before.Known || before.Totals(graph.BTC).Received.Uint64() != 1_000_000_000 {
+	if before.Risk != screen.RiskNone || !before.Known || before.Totals(graph.BTC).Received.Uint64() != 1_000_000_000 {
 		t.Fatalf("customer after clean funding: %+v", before)
 	}
 	f.Watch(before)
@@ -261,13 +262,13 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 		t.Fatalf("rescreen: %+v", rep)
 	}
 	after := rep.Changes[0].After
-	if after.Risk != trace.RiskHigh || after.Rule != "indirect-share-10pct-4-hops" || after.Totals(graph.BTC).Share() != "1/3" || after.Exposures[0].Hop != 2 {
+	if after.Risk != screen.RiskHigh || after.Rule != "indirect-share-10pct-4-hops" || after.Totals(graph.BTC).Share() != "1/3" || after.Exposures[0].Hop != 2 {
 		t.Fatalf("customer after the tainted block: %+v", after)
 	}
 	if len(after.Evidence) != 1 || after.Evidence[0].Steps[0].Kind != "seed" || !after.Evidence[0].Complete {
 		t.Fatalf("evidence %+v", after.Evidence)
 	}
-	if m := check(mule); m.Risk != trace.RiskSevere || m.Rule != "direct-sanctioned" {
+	if m := check(mule); m.Risk != screen.RiskSevere || m.Rule != "direct-sanctioned" {
 		t.Fatalf("mule: %+v", m)
 	}
 
@@ -278,7 +279,7 @@ func TestFollowerBtcdRegtestVerdictTurnsHigh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dv.Risk != trace.RiskHigh || dv.Exchange != "ExchReg" || dv.Exposures[0].Hop != 3 || dv.Totals(graph.BTC).Share() != "1" {
+	if dv.Risk != screen.RiskHigh || dv.Exchange != "ExchReg" || dv.Exposures[0].Hop != 3 || dv.Totals(graph.BTC).Share() != "1" {
 		t.Fatalf("deposit: %+v", dv)
 	}
 	if h, _, _ := f.Height(); h != 107 {

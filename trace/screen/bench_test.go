@@ -1,4 +1,4 @@
-package trace_test
+package screen_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/internal/benchchain"
+	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
 // The screening benchmarks check addresses and deposits of a generated history
@@ -23,7 +25,7 @@ import (
 // plain map lookup of the same keys, measured in the same process: the screener's cost is
 // the difference. Run on 2 cores:
 //
-//	go test ./trace -run '^$' -bench ScreenChecks -cpu 2 -benchtime 2000000x -count 5
+//	go test ./trace/screen -run '^$' -bench ScreenChecks -cpu 2 -benchtime 2000000x -count 5
 
 type histogram struct{ b [64 * 8]uint64 }
 
@@ -68,10 +70,13 @@ func (h *histogram) quantile(q float64) uint64 {
 }
 
 type screenBench struct {
-	s        *trace.Screener
+	s        *screen.Screener
 	addrs    []string
 	deposits []string
 }
+
+// benchHistory is the generated history of every screening benchmark, made once.
+var benchHistory = sync.OnceValue(func() *benchchain.Chain { return benchchain.UTXO(100_000, 0.3) })
 
 var (
 	screenBenchOnce sync.Once
@@ -80,17 +85,21 @@ var (
 
 func loadScreenBench(b *testing.B) *screenBench {
 	screenBenchOnce.Do(func() {
-		c := cached("screen-utxo-100k", func() *genChain { return genUTXOChain(100_000, 0.3) })
-		res := replay(b, c, graph.UTXO, trace.Haircut).Result()
-		pol, err := trace.LoadPolicy("default-policy.yaml")
+		c := benchHistory()
+		eng, err := benchchain.Replay(c, trace.Haircut)
 		if err != nil {
 			b.Fatal(err)
 		}
-		s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
+		res := eng.Result()
+		pol, err := screen.LoadPolicy("default-policy.yaml")
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.Update(res, uint64(len(c.blocks)), "")
+		s, err := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Update(res, uint64(len(c.Blocks)), "")
 		d := &screenBench{s: s}
 		for a := range res.Addresses {
 			d.addrs = append(d.addrs, string(a))
@@ -164,7 +173,7 @@ func runChecks(b *testing.B, keys []string, check func(string) bool) {
 func BenchmarkScreenChecks(b *testing.B) {
 	d := loadScreenBench(b)
 	ctx := context.Background()
-	base := make(map[graph.Address]*trace.Verdict, len(d.addrs))
+	base := make(map[graph.Address]*screen.Verdict, len(d.addrs))
 	for _, a := range d.addrs {
 		v, err := d.s.CheckAddress(ctx, graph.Bitcoin, a) // also warms the verdict caches
 		if err != nil {
@@ -207,27 +216,16 @@ func BenchmarkScreenChecks(b *testing.B) {
 // Result() on the same history ("engine-result", the baseline: the follower calls both) and
 // the engine's checkpoint ("engine-checkpoint", which the follower saves after each advance).
 func BenchmarkScreenUpdate(b *testing.B) {
-	c := cached("screen-utxo-100k", func() *genChain { return genUTXOChain(100_000, 0.3) })
-	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Seeds: c.seeds, Exchanges: map[string][]graph.Address{"ex": {graph.Address(baddr(7))}}, Params: trace.DefaultParams()})
+	eng, err := benchchain.Replay(benchHistory(), trace.Haircut)
 	if err != nil {
 		b.Fatal(err)
-	}
-	for _, f := range c.funding {
-		if err := eng.Fund(f.op, f.addr, graph.NewAmount(f.value)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for i := range c.blocks {
-		if err := eng.ApplyBlock(&c.blocks[i]); err != nil {
-			b.Fatal(err)
-		}
 	}
 	res := eng.Result()
-	pol, err := trace.LoadPolicy("default-policy.yaml")
+	pol, err := screen.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
+	s, _ := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol})
 	b.Run("engine-result", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
@@ -238,13 +236,20 @@ func BenchmarkScreenUpdate(b *testing.B) {
 	// change): after the first, a Result converts only what the new blocks added. Here no
 	// block comes between two Results, so this is the rest of a Result's cost.
 	b.Run("engine-result-kept", func(b *testing.B) {
-		trace.SetKeepComps(eng, true)
-		defer trace.SetKeepComps(eng, false)
-		_ = eng.Result()
+		cp, err := eng.Checkpoint()
+		if err != nil {
+			b.Fatal(err)
+		}
+		kept, err := trace.RestoreEngine(eng.Config(), cp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		kept.KeepCompositions()
+		_ = kept.Result()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			_ = eng.Result()
+			_ = kept.Result()
 		}
 	})
 	// The follower also checkpoints the engine after each advance.

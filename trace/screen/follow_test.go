@@ -1,4 +1,4 @@
-package trace_test
+package screen_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"github.com/chaintrace/chaintrace/graph/labels"
 	"github.com/chaintrace/chaintrace/trace"
 	"github.com/chaintrace/chaintrace/trace/scenario"
+	"github.com/chaintrace/chaintrace/trace/screen"
 )
 
 // chainSource serves a list of blocks as a chain (hashes and parents filled in) that the
@@ -76,7 +77,7 @@ func link(blocks []graph.Block) []graph.Block {
 // single transactions), and its scenario.
 func peelBlocks(t *testing.T) (*scenario.Scenario, []graph.Block) {
 	t.Helper()
-	sc, err := scenario.Load("../examples/screen/bundled/peel-case.json")
+	sc, err := scenario.Load("../../examples/screen/bundled/peel-case.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +94,10 @@ type followFixture struct {
 	sc  *scenario.Scenario
 	src *chainSource
 	st  *graph.Store
-	pol *trace.Policy
+	pol *screen.Policy
 	set *labels.Set
 	dir string
-	// every is FollowerOptions.CheckpointEvery for the followers the fixture makes (1
+	// every is FollowOptions.CheckpointEvery for the followers the fixture makes (1
 	// unless a test sets it: a checkpoint after every block).
 	every uint64
 }
@@ -104,11 +105,11 @@ type followFixture struct {
 func newFollowFixture(t *testing.T) *followFixture {
 	t.Helper()
 	sc, blocks := peelBlocks(t)
-	pol, err := trace.LoadPolicy("default-policy.yaml")
+	pol, err := screen.LoadPolicy("default-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := labels.LoadSet(context.Background(), "../examples/screen/bundled/case-labels.csv")
+	set, err := labels.LoadSet(context.Background(), "../../examples/screen/bundled/case-labels.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,13 +135,13 @@ func (fx *followFixture) reopen(t *testing.T) {
 	fx.open(t)
 }
 
-func (fx *followFixture) follower(t *testing.T, keep int) (*trace.Screener, *trace.Follower) {
+func (fx *followFixture) follower(t *testing.T, keep int) (*screen.Screener, *screen.Follower) {
 	t.Helper()
-	s, err := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: fx.pol, Labels: fx.set})
+	s, err := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: fx.pol, Labels: fx.set})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := trace.NewFollower(context.Background(), trace.FollowerOptions{Name: "peel", Chain: graph.Bitcoin, Start: 1,
+	f, err := screen.Follow(context.Background(), screen.FollowOptions{Name: "peel", Chain: graph.Bitcoin, Start: 1,
 		Config: fx.sc.Config(trace.Haircut), Init: func(e *trace.Engine) error {
 			for _, fd := range fx.sc.Funding {
 				if err := e.Fund(fd.Outpoint, fd.Address, fd.Value); err != nil {
@@ -156,7 +157,7 @@ func (fx *followFixture) follower(t *testing.T, keep int) (*trace.Screener, *tra
 }
 
 // reference screens the same blocks replayed in memory, without store or follower.
-func (fx *followFixture) reference(t *testing.T, blocks []graph.Block) *trace.Screener {
+func (fx *followFixture) reference(t *testing.T, blocks []graph.Block) *screen.Screener {
 	t.Helper()
 	eng, err := fx.sc.NewEngine(trace.Haircut)
 	if err != nil {
@@ -167,7 +168,7 @@ func (fx *followFixture) reference(t *testing.T, blocks []graph.Block) *trace.Sc
 			t.Fatal(err)
 		}
 	}
-	s, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: fx.pol, Labels: fx.set})
+	s, _ := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: fx.pol, Labels: fx.set})
 	s.Update(eng.Result(), blocks[len(blocks)-1].Height, blocks[len(blocks)-1].Hash)
 	return s
 }
@@ -179,7 +180,7 @@ var peelSubjects = []string{
 	"bc1qu7p95j983lp747skrff8l0jwsqz0s3yfl7rtuy", "12283Cq1pJ3f1gXwqi6K3bRf5LZb8Bkm6g",
 }
 
-func sameVerdicts(t *testing.T, got, want *trace.Screener) {
+func sameVerdicts(t *testing.T, got, want *screen.Screener) {
 	t.Helper()
 	ctx := context.Background()
 	for _, a := range peelSubjects {
@@ -293,7 +294,7 @@ func TestFollowerAdaptiveCheckpoints(t *testing.T) {
 	// The clock moves by a second each time the follower reads it, whatever happens in
 	// between: every checkpoint "takes" one second, so the next is due 10 s after it.
 	var clock time.Time
-	trace.SetFollowerClock(f, func() time.Time { clock = clock.Add(time.Second); return clock })
+	screen.SetFollowerClock(f, func() time.Time { clock = clock.Add(time.Second); return clock })
 	var saved []uint64
 	for h := uint64(1); h <= uint64(len(all)); h++ {
 		n := len(checkpointNames(t, fx.st))
@@ -339,7 +340,7 @@ func checkpointNames(t *testing.T, st *graph.Store) []string {
 
 // advanceAll advances f until it has nothing to apply, and returns the last reorg it went
 // through and the verdict changes it reported.
-func advanceAll(t *testing.T, f *trace.Follower) (reorg *trace.Reorg, changes []trace.Change) {
+func advanceAll(t *testing.T, f *screen.Follower) (reorg *screen.Reorg, changes []screen.Change) {
 	t.Helper()
 	for {
 		rep, err := f.Advance(context.Background())
@@ -369,7 +370,7 @@ func TestFollowerReorgWithoutHasher(t *testing.T) {
 	advanceAll(t, f)
 	const x3 = "bc1qxgtwlsu06dsmd3pyxk33nd57y0f53vylnmu2j0"
 	v, _ := s.CheckAddress(ctx, graph.Bitcoin, x3)
-	if v.Risk != trace.RiskHigh {
+	if v.Risk != screen.RiskHigh {
 		t.Fatalf("X3 before the reorg: %+v", v)
 	}
 	f.Watch(v)
@@ -382,7 +383,7 @@ func TestFollowerReorgWithoutHasher(t *testing.T) {
 	if reorg == nil || reorg.ForkHeight != 2 || reorg.Dropped != 3 {
 		t.Fatalf("reorg %+v", reorg)
 	}
-	if len(changes) != 1 || changes[0].After.Risk != trace.RiskNone || changes[0].After.Known {
+	if len(changes) != 1 || changes[0].After.Risk != screen.RiskNone || changes[0].After.Known {
 		t.Fatalf("changes %+v", changes)
 	}
 	sameVerdicts(t, s, fx.reference(t, branch))
@@ -392,10 +393,10 @@ func TestFollowerConfigErrors(t *testing.T) {
 	ctx := context.Background()
 	fx := newFollowFixture(t)
 	pol := fx.pol
-	sBTC, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
-	sETH, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Ethereum, Policy: pol})
+	sBTC, _ := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol})
+	sETH, _ := screen.New(screen.Options{Chain: graph.Ethereum, Policy: pol})
 	cfg := fx.sc.Config(trace.Haircut)
-	cases := []trace.FollowerOptions{
+	cases := []screen.FollowOptions{
 		{Chain: graph.Bitcoin, Config: cfg, Store: fx.st, Source: fx.src, Screener: sBTC},             // no name
 		{Name: "x", Chain: graph.Bitcoin, Config: cfg, Source: fx.src, Screener: sBTC},                // no store
 		{Name: "x", Chain: graph.Ethereum, Config: cfg, Store: fx.st, Source: fx.src, Screener: sETH}, // model
@@ -403,18 +404,18 @@ func TestFollowerConfigErrors(t *testing.T) {
 		{Name: "x", Chain: graph.Bitcoin, Config: trace.Config{Model: graph.UTXO, Method: "nope"}, Store: fx.st, Source: fx.src, Screener: sBTC},
 	}
 	for i, o := range cases {
-		if _, err := trace.NewFollower(ctx, o); !errors.Is(err, trace.ErrBadConfig) {
+		if _, err := screen.Follow(ctx, o); !errors.Is(err, trace.ErrBadConfig) {
 			t.Errorf("case %d: %v, want ErrBadConfig", i, err)
 		}
 	}
 	// A source that answers another chain's block is refused, and nothing is stored.
 	bad := &chainSource{blocks: []graph.Block{{Chain: graph.Ethereum, Height: 1, Hash: "0x01"}}}
-	s, _ := trace.NewScreener(trace.ScreenerOptions{Chain: graph.Bitcoin, Policy: pol})
-	f2, err := trace.NewFollower(ctx, trace.FollowerOptions{Name: "bad", Chain: graph.Bitcoin, Start: 1, Config: cfg, Store: fx.st, Source: bad, Screener: s})
+	s, _ := screen.New(screen.Options{Chain: graph.Bitcoin, Policy: pol})
+	f2, err := screen.Follow(ctx, screen.FollowOptions{Name: "bad", Chain: graph.Bitcoin, Start: 1, Config: cfg, Store: fx.st, Source: bad, Screener: s})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f2.Advance(ctx); !errors.Is(err, trace.ErrSourceBlock) {
+	if _, err := f2.Advance(ctx); !errors.Is(err, screen.ErrSourceBlock) {
 		t.Errorf("foreign block: %v", err)
 	}
 }
@@ -435,7 +436,7 @@ func TestFollowerInconsistentSource(t *testing.T) {
 	bad := all[2]
 	bad.Parent = all[0].Hash
 	fx.src.blocks = append(all[:2:2], bad)
-	if _, err := f.Advance(ctx); !errors.Is(err, trace.ErrSourceBlock) {
+	if _, err := f.Advance(ctx); !errors.Is(err, screen.ErrSourceBlock) {
 		t.Fatalf("inconsistent source: %v", err)
 	}
 	if h, _, _ := f.Height(); h != 2 {

@@ -1,4 +1,4 @@
-package trace
+package screen
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/graph/labels"
+	"github.com/chaintrace/chaintrace/trace"
+	"github.com/holiman/uint256"
 )
 
 // Subject kinds of a verdict.
@@ -41,7 +43,7 @@ type Verdict struct {
 	// Amounts is, per asset (sorted by asset), what an address received and how much of
 	// that was tainted, or a deposit's value and tainted part (one asset). Amounts of two
 	// assets are never added together (spec v2 A.1).
-	Amounts []AssetTotals
+	Amounts []trace.AssetTotals
 	// Deposit only: the receiving address and its exchange label ("" when not an exchange's).
 	Address  graph.Address
 	Exchange string
@@ -51,9 +53,9 @@ type Verdict struct {
 	Exposures []ExposureLine
 	Labels    []MatchedLabel
 	// Evidence holds the paths of the largest components of the taint of the movement
-	// that explains the verdict (ScreenerOptions.EvidencePaths of them), largest first;
+	// that explains the verdict (Options.EvidencePaths of them), largest first;
 	// EvidenceComponents is how many components that taint has in all.
-	Evidence           []Path
+	Evidence           []trace.Path
 	EvidenceComponents int
 
 	// enc caches the JSON encoding of verdicts the screener shares (nil for others).
@@ -79,13 +81,13 @@ func (v *Verdict) JSON() ([]byte, error) {
 
 // Totals returns what the subject received of asset and how much of it was tainted (zero
 // amounts for an asset it never received). Verdicts are shared: do not change it.
-func (v *Verdict) Totals(asset graph.Asset) *AssetTotals {
+func (v *Verdict) Totals(asset graph.Asset) *trace.AssetTotals {
 	for i := range v.Amounts {
 		if v.Amounts[i].Asset == asset {
 			return &v.Amounts[i]
 		}
 	}
-	return &AssetTotals{Asset: asset}
+	return &trace.AssetTotals{Asset: asset}
 }
 
 // ExposureLine is the taint of one source at one hop, in one asset, that reached
@@ -164,7 +166,7 @@ type jsonVerdict struct {
 	Seed      string                      `json:"seed,omitempty"`
 	Exposures []jsonExposure              `json:"exposures"`
 	Labels    []jsonLabel                 `json:"labels"`
-	Evidence  []Path                      `json:"evidence"`
+	Evidence  []trace.Path                `json:"evidence"`
 	// EvidenceComponents is how many (source, hop) components the explaining movement's
 	// taint has; evidence lists the paths of the largest of them.
 	EvidenceComponents int `json:"evidence_components"`
@@ -188,7 +190,7 @@ func (v *Verdict) MarshalJSON() ([]byte, error) {
 		Evidence: v.Evidence, EvidenceComponents: v.EvidenceComponents,
 	}
 	if j.Evidence == nil {
-		j.Evidence = []Path{}
+		j.Evidence = []trace.Path{}
 	}
 	for _, t := range v.Amounts {
 		j.Amounts[string(t.Asset)] = jsonAssetAmounts{Received: t.Received.Dec(), Tainted: t.Tainted.Dec(), Share: t.Share()}
@@ -245,4 +247,16 @@ func shareAtLeast(amount, den *graph.Amount, q *big.Rat) bool {
 	l := new(big.Int).Mul(amount.ToBig(), q.Denom())
 	r := new(big.Int).Mul(q.Num(), den.ToBig())
 	return l.Cmp(r) >= 0
+}
+
+// ratio is num/den in lowest terms ("0" when either is zero), as the result's shares are.
+func ratio(num, den *uint256.Int) string {
+	if num.IsZero() || den.IsZero() {
+		return "0"
+	}
+	q := new(big.Rat).SetFrac(num.ToBig(), den.ToBig())
+	if q.IsInt() {
+		return q.Num().String()
+	}
+	return q.String()
 }
