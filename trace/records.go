@@ -1,0 +1,491 @@
+package trace
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/chaintrace/chaintrace/graph"
+	"github.com/holiman/uint256"
+)
+
+// ErrRecords is wrapped by the errors of an engine's record files (Engine.RecordTo): a
+// failed write (a full disk), a failed read, a record that does not decode.
+var ErrRecords = errors.New("trace records")
+
+// recordLog keeps an engine's evidence movements on disk instead of in memory
+// (Engine.RecordTo): on a long history they are nearly all of a replay's memory (every
+// tainted output ever, each with its (source, hop) composition), while the live state
+// (unspent tainted outputs, holdings) is a small part. Two append-only files:
+//
+//   - records: one varint-framed record per movement (encodeMov);
+//   - index: 16 bytes per movement id, the record's offset (or, negative, the index of a
+//     movement kept in memory: seeds and links, few and changed after they are made) and
+//     a 64-bit hash of its reference, which Evidence scans to find a reference without a
+//     map of every reference in memory.
+//
+// Writes go through buffers; readers (a Result's Evidence, which may run on other
+// goroutines while the engine goes on) read flushed bytes with ReadAt. The first write
+// error is kept and fails the next ApplyBlock.
+type recordLog struct {
+	dir        string
+	rec, idx   *os.File
+	recW, idxW *bufio.Writer
+	mu         sync.Mutex // guards the writers and the counters below
+	recOff     int64      // bytes of records written (buffered or not)
+	n          int64      // index entries written
+	flushedN   int64      // index entries readable with ReadAt
+	err        error
+	buf        []byte
+	closed     bool
+}
+
+const idxEntry = 16
+
+func newRecordLog(dir string) (*recordLog, error) {
+	d, err := os.MkdirTemp(dir, "chaintrace-records-*")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRecords, err)
+	}
+	l := &recordLog{dir: d}
+	if l.rec, err = os.Create(d + string(os.PathSeparator) + "movements"); err == nil {
+		l.idx, err = os.Create(d + string(os.PathSeparator) + "index")
+	}
+	if err != nil {
+		l.close()
+		return nil, fmt.Errorf("%w: %w", ErrRecords, err)
+	}
+	l.recW, l.idxW = bufio.NewWriterSize(l.rec, 1<<20), bufio.NewWriterSize(l.idx, 1<<16)
+	return l, nil
+}
+
+// append writes movement m's record and its index entry.
+func (l *recordLog) append(m *movement) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		l.n++ // ids stay in step; the error fails the replay
+		return
+	}
+	l.buf = encodeMov(l.buf[:0], m)
+	var ent [idxEntry]byte
+	binary.LittleEndian.PutUint64(ent[:8], uint64(l.recOff))
+	binary.LittleEndian.PutUint64(ent[8:], refHash(m.ref))
+	l.write(ent[:])
+	l.recOff += int64(len(l.buf))
+}
+
+// pin writes the index entry of movement kept in memory at position i.
+func (l *recordLog) pin(i int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		l.n++
+		return
+	}
+	var ent [idxEntry]byte
+	binary.LittleEndian.PutUint64(ent[:8], uint64(-1-int64(i)))
+	l.buf = l.buf[:0]
+	l.write(ent[:])
+}
+
+func (l *recordLog) write(ent []byte) {
+	if _, err := l.recW.Write(l.buf); err != nil {
+		l.err = err
+	} else if _, err := l.idxW.Write(ent); err != nil {
+		l.err = err
+	}
+	l.n++
+}
+
+// flush makes every entry written so far readable.
+func (l *recordLog) flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushLocked()
+}
+
+func (l *recordLog) flushLocked() error {
+	if l.err == nil && !l.closed && l.flushedN < l.n {
+		if err := l.recW.Flush(); err != nil {
+			l.err = err
+		} else if err := l.idxW.Flush(); err != nil {
+			l.err = err
+		} else {
+			l.flushedN = l.n
+		}
+	}
+	return l.failed()
+}
+
+// failed returns the first write error, wrapped, or nil.
+func (l *recordLog) failed() error {
+	if l.err != nil {
+		return fmt.Errorf("%w: writing %s: %w", ErrRecords, l.dir, l.err)
+	}
+	if l.closed {
+		return fmt.Errorf("%w: %s: the engine was closed", ErrRecords, l.dir)
+	}
+	return nil
+}
+
+// failedNow is failed under the lock.
+func (l *recordLog) failedNow() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed()
+}
+
+// close closes and removes the files.
+func (l *recordLog) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	var errs []error
+	for _, f := range []*os.File{l.rec, l.idx} {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	errs = append(errs, os.RemoveAll(l.dir))
+	return errors.Join(errs...)
+}
+
+// entry returns index entry id: the record's offset (negative: a pinned movement) and
+// the reference hash.
+func (l *recordLog) entry(id int32) (int64, uint64, error) {
+	if int64(id) >= l.readable() {
+		if err := l.flush(); err != nil {
+			return 0, 0, err
+		}
+	}
+	var ent [idxEntry]byte
+	if _, err := l.idx.ReadAt(ent[:], int64(id)*idxEntry); err != nil {
+		return 0, 0, fmt.Errorf("%w: %s: index entry %d: %w", ErrRecords, l.dir, id, err)
+	}
+	return int64(binary.LittleEndian.Uint64(ent[:8])), binary.LittleEndian.Uint64(ent[8:]), nil
+}
+
+func (l *recordLog) readable() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushedN
+}
+
+// read decodes the record at offset off.
+func (l *recordLog) read(off int64) (movement, error) {
+	var head [512]byte
+	n, err := l.rec.ReadAt(head[:], off)
+	if n == 0 && err != nil {
+		return movement{}, fmt.Errorf("%w: %s: record at %d: %w", ErrRecords, l.dir, off, err)
+	}
+	size, k := binary.Uvarint(head[:n])
+	if k <= 0 || size > 1<<32 {
+		return movement{}, fmt.Errorf("%w: %s: record at %d: bad length", ErrRecords, l.dir, off)
+	}
+	b := head[k:n]
+	if uint64(len(b)) < size {
+		b = make([]byte, size)
+		if _, err := l.rec.ReadAt(b, off+int64(k)); err != nil {
+			return movement{}, fmt.Errorf("%w: %s: record at %d: %w", ErrRecords, l.dir, off, err)
+		}
+	}
+	m, err := decodeMov(b[:size])
+	if err != nil {
+		return movement{}, fmt.Errorf("%w: %s: record at %d: %w", ErrRecords, l.dir, off, err)
+	}
+	return m, nil
+}
+
+// scan calls fn with every index entry of ids [0, n) in order, reading the index file
+// sequentially.
+func (l *recordLog) scan(n int32, fn func(id int32, off int64, hash uint64) error) error {
+	if int64(n) > l.readable() {
+		if err := l.flush(); err != nil {
+			return err
+		}
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(l.idx, 0, int64(n)*idxEntry), 1<<20)
+	var ent [idxEntry]byte
+	for id := int32(0); id < n; id++ {
+		if _, err := io.ReadFull(r, ent[:]); err != nil {
+			return fmt.Errorf("%w: %s: index entry %d: %w", ErrRecords, l.dir, id, err)
+		}
+		if err := fn(id, int64(binary.LittleEndian.Uint64(ent[:8])), binary.LittleEndian.Uint64(ent[8:])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// records calls fn with every record of ids [0, n) that is on disk, in id order, reading
+// the records file sequentially.
+func (l *recordLog) records(n int32, fn func(id int32, m *movement) error) error {
+	if int64(n) > l.readable() {
+		if err := l.flush(); err != nil {
+			return err
+		}
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(l.rec, 0, 1<<62), 1<<20)
+	var pos int64
+	var buf []byte
+	return l.scan(n, func(id int32, off int64, _ uint64) error {
+		if off < 0 {
+			return nil
+		}
+		if off != pos {
+			return fmt.Errorf("%w: %s: record %d at %d, expected at %d", ErrRecords, l.dir, id, off, pos)
+		}
+		size, err := binary.ReadUvarint(r)
+		if err != nil || size > 1<<32 {
+			return fmt.Errorf("%w: %s: record %d: bad length", ErrRecords, l.dir, id)
+		}
+		if uint64(cap(buf)) < size {
+			buf = make([]byte, size)
+		}
+		buf = buf[:size]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return fmt.Errorf("%w: %s: record %d: %w", ErrRecords, l.dir, id, err)
+		}
+		pos += int64(uvarintLen(size)) + int64(size)
+		m, err := decodeMov(buf)
+		if err != nil {
+			return fmt.Errorf("%w: %s: record %d: %w", ErrRecords, l.dir, id, err)
+		}
+		return fn(id, &m)
+	})
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// refHash is FNV-1a of a reference: the index entry's key for Evidence.
+func refHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// ---- the record format ----
+//
+// uvarint size, then: kind, eng (uvarint), seed (varint), height, tx index (uvarint), tx,
+// ref (a flag byte: 1 = ref is tx + the rest, 0 = whole), from, to, asset (uvarint length
+// + bytes), value (length byte + big-endian bytes), taint (1 byte wide flag, uvarint
+// count, per component src, hop, amount: uvarint when narrow, length byte + big-endian
+// bytes when wide), parents (uvarint count, each id as a varint).
+
+func encodeMov(dst []byte, m *movement) []byte {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0) // room for the size, fixed up below
+	body := len(dst)
+	dst = append(dst, byte(m.kind))
+	dst = binary.AppendUvarint(dst, uint64(m.eng))
+	dst = binary.AppendVarint(dst, int64(m.seed))
+	dst = binary.AppendUvarint(dst, m.pos.Height)
+	dst = binary.AppendUvarint(dst, uint64(m.pos.TxIndex))
+	dst = appendStr(dst, m.tx)
+	if m.tx != "" && strings.HasPrefix(m.ref, m.tx) {
+		dst = append(dst, 1)
+		dst = appendStr(dst, m.ref[len(m.tx):])
+	} else {
+		dst = append(dst, 0)
+		dst = appendStr(dst, m.ref)
+	}
+	dst = appendStr(dst, string(m.from))
+	dst = appendStr(dst, string(m.to))
+	dst = appendStr(dst, string(m.asset))
+	dst = appendU256(dst, &m.value)
+	if m.taint.wide != nil {
+		dst = append(dst, 1)
+		dst = binary.AppendUvarint(dst, uint64(len(m.taint.wide)))
+		for i := range m.taint.wide {
+			g := &m.taint.wide[i]
+			dst = binary.AppendUvarint(dst, uint64(g.c.src))
+			dst = binary.AppendUvarint(dst, uint64(g.c.hop))
+			dst = appendU256(dst, &g.amt)
+		}
+	} else {
+		dst = append(dst, 0)
+		dst = binary.AppendUvarint(dst, uint64(len(m.taint.narrow)))
+		for _, g := range m.taint.narrow {
+			dst = binary.AppendUvarint(dst, uint64(g.c.src))
+			dst = binary.AppendUvarint(dst, uint64(g.c.hop))
+			dst = binary.AppendUvarint(dst, g.amt)
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(m.parents)))
+	for _, p := range m.parents {
+		dst = binary.AppendVarint(dst, int64(p))
+	}
+	// Move the body so that the size prefix is exactly as long as it needs to be.
+	size := uint64(len(dst) - body)
+	var pre [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(pre[:], size)
+	copy(dst[start+5-k:], pre[:k])
+	return append(dst[:start], dst[start+5-k:]...)
+}
+
+func appendStr(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+func appendU256(dst []byte, v *uint256.Int) []byte {
+	b := v.Bytes() // big-endian, no leading zeros
+	dst = append(dst, byte(len(b)))
+	return append(dst, b...)
+}
+
+// movDecoder reads a record's fields, keeping the first error.
+type movDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *movDecoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("truncated or malformed %s", what)
+	}
+}
+
+func (d *movDecoder) byte1(what string) byte {
+	if d.err != nil || len(d.b) == 0 {
+		d.fail(what)
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *movDecoder) uvarint(what string, max uint64) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, k := binary.Uvarint(d.b)
+	if k <= 0 || v > max {
+		d.fail(what)
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+func (d *movDecoder) varint(what string, lo, hi int64) int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, k := binary.Varint(d.b)
+	if k <= 0 || v < lo || v > hi {
+		d.fail(what)
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+func (d *movDecoder) str(what string) string {
+	n := d.uvarint(what, uint64(len(d.b)))
+	if d.err != nil {
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *movDecoder) u256(what string) uint256.Int {
+	var v uint256.Int
+	n := int(d.byte1(what))
+	if d.err != nil || n > 32 || n > len(d.b) {
+		d.fail(what)
+		return v
+	}
+	v.SetBytes(d.b[:n])
+	d.b = d.b[n:]
+	return v
+}
+
+// decodeMov decodes a record body (without its size prefix).
+func decodeMov(b []byte) (movement, error) {
+	d := movDecoder{b: b}
+	var m movement
+	kind := d.byte1("kind")
+	if kind > byte(movLink) {
+		d.fail("kind")
+	}
+	m.kind = movKind(kind)
+	m.eng = uint16(d.uvarint("engine", 1<<16-1))
+	m.seed = int32(d.varint("seed", -1<<31, 1<<31-1))
+	m.pos.Height = d.uvarint("height", 1<<63)
+	m.pos.TxIndex = uint32(d.uvarint("tx index", 1<<32-1))
+	m.tx = d.str("tx")
+	switch d.byte1("ref flag") {
+	case 0:
+		m.ref = d.str("ref")
+	case 1:
+		m.ref = m.tx + d.str("ref")
+	default:
+		d.fail("ref flag")
+	}
+	m.from = graph.Address(d.str("from"))
+	m.to = graph.Address(d.str("to"))
+	m.asset = graph.Asset(d.str("asset"))
+	m.value = d.u256("value")
+	wide := d.byte1("taint flag")
+	n := d.uvarint("taint length", uint64(len(d.b))) // every component takes at least 3 bytes
+	switch {
+	case d.err != nil:
+	case wide == 0 && n > 0:
+		m.taint.narrow = make([]cseg, n)
+		for i := range m.taint.narrow {
+			g := &m.taint.narrow[i]
+			g.c.src = uint32(d.uvarint("source", 1<<32-1))
+			g.c.hop = uint32(d.uvarint("hop", 1<<32-1))
+			g.amt = d.uvarint("amount", 1<<64-1)
+		}
+	case wide == 1:
+		m.taint.wide = make([]seg, n)
+		for i := range m.taint.wide {
+			g := &m.taint.wide[i]
+			g.c.src = uint32(d.uvarint("source", 1<<32-1))
+			g.c.hop = uint32(d.uvarint("hop", 1<<32-1))
+			g.amt = d.u256("amount")
+		}
+	case wide > 1:
+		d.fail("taint flag")
+	}
+	if np := d.uvarint("parents", uint64(len(d.b))); np > 0 && d.err == nil {
+		m.parents = make([]int32, np)
+		for i := range m.parents {
+			m.parents[i] = int32(d.varint("parent", -1<<31, 1<<31-1))
+		}
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("record (bytes left over)")
+	}
+	if d.err != nil {
+		return movement{}, d.err
+	}
+	return m, nil
+}
+
+// uvarintOf decodes a record's size prefix.
+func uvarintOf(b []byte) (uint64, int) { return binary.Uvarint(b) }
