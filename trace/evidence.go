@@ -252,30 +252,10 @@ type Path struct {
 // ErrNoEvidence is returned by Evidence for a reference that carried no taint.
 var ErrNoEvidence = errors.New("no tainted movement with that reference")
 
-// movID returns the movement a reference names, building the index on first use. With
-// records on disk it scans their index for the reference's hash instead, and keeps no
-// index in memory.
+// movID returns the movement a reference names, building the index on first use.
 func (r *Result) movID(ref string) (int32, bool, error) {
 	if r.movs.log != nil {
-		if r.recErr != nil {
-			return 0, false, r.recErr
-		}
-		h := refHash(ref)
-		found := int32(-1)
-		err := r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, eh uint64) error {
-			if off < 0 || eh != h {
-				return nil
-			}
-			m, err := r.movs.log.read(off)
-			if err != nil {
-				return err
-			}
-			if m.ref == ref && m.kind != movSeed && m.kind != movLink && m.eng == r.eng {
-				found = id // the last record of a reference, as the index keeps
-			}
-			return nil
-		})
-		return found, found >= 0, err
+		return r.diskMovID(ref)
 	}
 	r.movOnce.Do(func() {
 		r.movIndex = make(map[string]int32, r.movs.len())
@@ -351,7 +331,7 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool, error) {
 	var rev []Step
 	complete := false
 	for steps := 0; steps < 1_000_000; steps++ {
-		m, err := r.movs.get(id)
+		m, err := r.mov(id)
 		if err != nil {
 			return nil, false, err
 		}
@@ -367,7 +347,7 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool, error) {
 		// from a link to an in-leg keeps the hop; every other step back is one hop less.
 		sameHop := m.kind == movLink
 		for _, p := range m.parents {
-			pm, err := r.movs.get(p)
+			pm, err := r.mov(p)
 			if err != nil {
 				return nil, false, err
 			}

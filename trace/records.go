@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 
@@ -489,3 +490,87 @@ func decodeMov(b []byte) (movement, error) {
 
 // uvarintOf decodes a record's size prefix.
 func uvarintOf(b []byte) (uint64, int) { return binary.Uvarint(b) }
+
+// ---- a Result's reads of the records on disk ----
+
+// diskIndex is a Result's index of its records on disk, built on the first Evidence call:
+// the references' hashes, sorted, with their movement ids — 12 bytes per record instead
+// of a map of every reference string.
+type diskIndex struct {
+	hashes []uint64
+	ids    []int32
+}
+
+func (x *diskIndex) Len() int { return len(x.hashes) }
+func (x *diskIndex) Less(i, j int) bool {
+	return x.hashes[i] < x.hashes[j] || x.hashes[i] == x.hashes[j] && x.ids[i] < x.ids[j]
+}
+func (x *diskIndex) Swap(i, j int) {
+	x.hashes[i], x.hashes[j] = x.hashes[j], x.hashes[i]
+	x.ids[i], x.ids[j] = x.ids[j], x.ids[i]
+}
+
+// diskMovID is movID for records on disk: the last record of ref (as the in-memory index
+// keeps), found by its hash and checked against the record.
+func (r *Result) diskMovID(ref string) (int32, bool, error) {
+	if r.recErr != nil {
+		return 0, false, r.recErr
+	}
+	r.movOnce.Do(func() {
+		x := &diskIndex{}
+		r.idxErr = r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
+			if off >= 0 {
+				x.hashes = append(x.hashes, h)
+				x.ids = append(x.ids, id)
+			}
+			return nil
+		})
+		sort.Sort(x)
+		r.diskIdx = x
+	})
+	if r.idxErr != nil {
+		return 0, false, r.idxErr
+	}
+	x := r.diskIdx
+	h := refHash(ref)
+	i := sort.Search(len(x.hashes), func(i int) bool { return x.hashes[i] >= h })
+	found := int32(-1)
+	for ; i < len(x.hashes) && x.hashes[i] == h; i++ {
+		m, err := r.mov(x.ids[i])
+		if err != nil {
+			return 0, false, err
+		}
+		if m.ref == ref && m.kind != movSeed && m.kind != movLink && m.eng == r.eng {
+			found = x.ids[i] // ids ascend within a hash: the last one wins
+		}
+	}
+	return found, found >= 0, nil
+}
+
+// movCacheSize bounds a Result's cache of movements read from disk.
+const movCacheSize = 1 << 16
+
+// mov returns movement id, from the Result's cache when it was read recently: an
+// evidence walk reads the same ancestors for every (source, hop) component it explains.
+func (r *Result) mov(id int32) (*movement, error) {
+	if r.movs.log == nil {
+		return r.movs.at(id), nil
+	}
+	r.cacheMu.Lock()
+	m, ok := r.movCache[id]
+	r.cacheMu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, err := r.movs.get(id)
+	if err != nil {
+		return nil, err
+	}
+	r.cacheMu.Lock()
+	if r.movCache == nil || len(r.movCache) >= movCacheSize {
+		r.movCache = make(map[int32]*movement, 1024)
+	}
+	r.movCache[id] = m
+	r.cacheMu.Unlock()
+	return m, nil
+}

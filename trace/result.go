@@ -229,6 +229,12 @@ type Result struct {
 	movIndex map[string]int32
 	// recErr is the first error reading or flushing the records on disk.
 	recErr error
+	// With records on disk: their index by reference hash (built on the first Evidence
+	// call, under movOnce) and recently read movements.
+	diskIdx  *diskIndex
+	idxErr   error
+	cacheMu  sync.Mutex
+	movCache map[int32]*movement
 }
 
 // Records returns the number of tainted outputs (UTXO) or transfers (account) the result
