@@ -126,35 +126,12 @@ func (l *movList) each(fn func(id int32, m *movement) error) error {
 		}
 		return nil
 	}
-	// Pinned movements come from memory, the others in file order.
-	var pins []int32
-	if err := l.log.scan(int32(l.ids), func(id int32, off int64, _ uint64) error {
+	return l.log.records(int32(l.ids), func(id int32, off int64, m *movement) error {
 		if off < 0 {
-			pins = append(pins, id, int32(-1-off))
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	next := 0
-	emitPins := func(upTo int32) error {
-		for next < len(pins) && pins[next] < upTo {
-			if err := fn(pins[next], l.mem(pins[next+1])); err != nil {
-				return err
-			}
-			next += 2
-		}
-		return nil
-	}
-	if err := l.log.records(int32(l.ids), func(id int32, m *movement) error {
-		if err := emitPins(id); err != nil {
-			return err
+			m = l.mem(int32(-1 - off)) // a pinned movement, kept in memory
 		}
 		return fn(id, m)
-	}); err != nil {
-		return err
-	}
-	return emitPins(int32(l.ids))
+	})
 }
 
 // snapshot returns a view of the movements recorded so far.

@@ -227,9 +227,10 @@ func (l *recordLog) scan(n int32, fn func(id int32, off int64, hash uint64) erro
 	return nil
 }
 
-// records calls fn with every record of ids [0, n) that is on disk, in id order, reading
-// the records file sequentially.
-func (l *recordLog) records(n int32, fn func(id int32, m *movement) error) error {
+// records calls fn with every index entry of ids [0, n) in id order, with its record
+// decoded when it is on disk (off ≥ 0; m is nil otherwise), reading the index and the
+// records files sequentially in one pass.
+func (l *recordLog) records(n int32, fn func(id int32, off int64, m *movement) error) error {
 	if int64(n) > l.readable() {
 		if err := l.flush(); err != nil {
 			return err
@@ -240,7 +241,7 @@ func (l *recordLog) records(n int32, fn func(id int32, m *movement) error) error
 	var buf []byte
 	return l.scan(n, func(id int32, off int64, _ uint64) error {
 		if off < 0 {
-			return nil
+			return fn(id, off, nil)
 		}
 		if off != pos {
 			return fmt.Errorf("%w: %s: record %d at %d, expected at %d", ErrRecords, l.dir, id, off, pos)
@@ -261,7 +262,7 @@ func (l *recordLog) records(n int32, fn func(id int32, m *movement) error) error
 		if err != nil {
 			return fmt.Errorf("%w: %s: record %d: %w", ErrRecords, l.dir, id, err)
 		}
-		return fn(id, &m)
+		return fn(id, off, &m)
 	})
 }
 

@@ -231,10 +231,17 @@ type Result struct {
 	recErr error
 	// With records on disk: their index by reference hash (built on the first Evidence
 	// call, under movOnce) and recently read movements.
-	diskIdx  *diskIndex
-	idxErr   error
-	cacheMu  sync.Mutex
-	movCache map[int32]*movement
+	diskIdx *diskIndex
+	// The records' duplicate references and their count, found on first use.
+	dupOnce   sync.Once
+	dupLast   map[uint64]int32
+	dupErr    error
+	countOnce sync.Once
+	count     int
+	countErr  error
+	idxErr    error
+	cacheMu   sync.Mutex
+	movCache  map[int32]*movement
 }
 
 // Records returns the number of tainted outputs (UTXO) or transfers (account) the result
@@ -243,12 +250,13 @@ func (r *Result) Records() (int, error) {
 	if r.movs.log == nil {
 		return len(r.Outputs) + len(r.Transfers), nil
 	}
-	n := 0
-	err := r.eachRecord(func(m *movement) error {
-		n++
-		return nil
+	r.countOnce.Do(func() {
+		r.countErr = r.eachRecord(func(m *movement) error {
+			r.count++
+			return nil
+		})
 	})
-	return n, err
+	return r.count, r.countErr
 }
 
 // eachRecord calls fn with the result's output and transfer records on disk, each
@@ -258,39 +266,11 @@ func (r *Result) eachRecord(fn func(m *movement) error) error {
 	if r.recErr != nil {
 		return r.recErr
 	}
-	// A reference recorded twice (a repeated transfer id) keeps its last record. The
-	// records' hashes, sorted, show which hashes occur more than once (rarely any); only
-	// for those is the last record's id kept.
-	var hashes []uint64
-	if err := r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
-		if off >= 0 {
-			hashes = append(hashes, h)
-		}
-		return nil
-	}); err != nil {
-		return err
+	r.dupOnce.Do(func() { r.dupLast, r.dupErr = r.duplicates() })
+	if r.dupErr != nil {
+		return r.dupErr
 	}
-	slices.Sort(hashes)
-	var last map[uint64]int32
-	for i := 1; i < len(hashes); i++ {
-		if hashes[i] == hashes[i-1] {
-			if last == nil {
-				last = map[uint64]int32{}
-			}
-			last[hashes[i]] = -1
-		}
-	}
-	hashes = nil
-	if last != nil {
-		if err := r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
-			if _, ok := last[h]; ok && off >= 0 {
-				last[h] = id
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-	}
+	last := r.dupLast
 	return r.movs.each(func(id int32, m *movement) error {
 		if m.kind == movSeed || m.kind == movFee || m.kind == movLink || m.eng != r.eng {
 			return nil
@@ -308,6 +288,43 @@ func (r *Result) eachRecord(fn func(m *movement) error) error {
 		}
 		return fn(m)
 	})
+}
+
+// duplicates finds the reference hashes that more than one record on disk has (rarely
+// any) and returns the last such record's id for each, or nil when there are none: a
+// reference recorded twice (a repeated transfer id) keeps its last record, as Outputs
+// and Transfers do. The records' hashes are sorted to find them, which needs 8 bytes per
+// record for the time it takes.
+func (r *Result) duplicates() (map[uint64]int32, error) {
+	var hashes []uint64
+	if err := r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
+		if off >= 0 {
+			hashes = append(hashes, h)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	slices.Sort(hashes)
+	var last map[uint64]int32
+	for i := 1; i < len(hashes); i++ {
+		if hashes[i] == hashes[i-1] {
+			if last == nil {
+				last = map[uint64]int32{}
+			}
+			last[hashes[i]] = -1
+		}
+	}
+	if last == nil {
+		return nil, nil
+	}
+	err := r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
+		if _, ok := last[h]; ok && off >= 0 {
+			last[h] = id
+		}
+		return nil
+	})
+	return last, err
 }
 
 // EachOutput calls fn with every tainted output the result holds (UTXO), in no particular

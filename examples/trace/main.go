@@ -40,6 +40,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,9 +63,46 @@ import (
 func main() {
 	// SIGTERM too ends the run through its deferred clean-up (the temporary store).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := cpuProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
+}
+
+// cpuProfile writes a CPU profile of the run to $CHAINTRACE_CPUPROFILE when it is set (for
+// measuring: trace/PERFORMANCE.md); it returns the function that ends it.
+func cpuProfile() func() {
+	path := os.Getenv("CHAINTRACE_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "trace: CHAINTRACE_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// heapProfile writes a heap profile to $CHAINTRACE_MEMPROFILE when it is set: called once
+// the results are built, when the most is live.
+func heapProfile() {
+	path := os.Getenv("CHAINTRACE_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "trace: CHAINTRACE_MEMPROFILE: %v\n", err)
+	}
 }
 
 // Bundled label sets, relative to the repository root.
@@ -491,6 +529,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if o.to.set {
 		params["to"] = o.to.String()
 	}
+	heapProfile()
 	rep, err := report.Build(report.Meta{Title: title, Notice: notice, Command: command(o), Parameters: params, LabelSources: sources}, repRuns...)
 	if err != nil {
 		return err
