@@ -13,7 +13,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"time"
@@ -102,6 +104,18 @@ func run(dir, seed, method string, result bool, memprof, records string) error {
 		if err := pprof.WriteHeapProfile(f); err != nil {
 			return err
 		}
+	}
+	var recBytes int64
+	if records != "-" && records != "" {
+		_ = filepath.WalkDir(records, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if info, err := d.Info(); err == nil {
+					recBytes += info.Size()
+				}
+			}
+			return nil
+		})
+		fmt.Printf("records on disk: %.2f GB\n", float64(recBytes)/1e9)
 	}
 	st := eng.Result().Stats
 	fmt.Printf("method %s: %d blocks, %d tx, %d tainted tx; replay %.1f s, total %.1f s; outputs %d, unspent %d with %d components; heap in use %.2f GB, sys %.2f GB\n",
