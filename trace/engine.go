@@ -426,7 +426,7 @@ func (e *Engine) RecordTo(dir string) error {
 	if e.ev.movs.log != nil {
 		return fmt.Errorf("%w: RecordTo called twice", ErrBadConfig)
 	}
-	if e.links != nil {
+	if e.links != nil || e.engID != 0 {
 		return fmt.Errorf("%w: RecordTo on an engine with links (a multi-chain trace shares its records in memory)", ErrBadConfig)
 	}
 	l, err := newRecordLog(dir)

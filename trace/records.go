@@ -27,8 +27,8 @@ var ErrRecords = errors.New("trace records")
 //   - records: one varint-framed record per movement (encodeMov);
 //   - index: 16 bytes per movement id, the record's offset (or, negative, the index of a
 //     movement kept in memory: seeds and links, few and changed after they are made) and
-//     a 64-bit hash of its reference, which Evidence scans to find a reference without a
-//     map of every reference in memory.
+//     a key, the movement's kind and a 56-bit hash of its reference, from which a Result
+//     counts its records and builds a compact index for Evidence without reading them.
 //
 // Writes go through buffers; readers (a Result's Evidence, which may run on other
 // goroutines while the engine goes on) read flushed bytes with ReadAt. The first write
@@ -76,7 +76,7 @@ func (l *recordLog) append(m *movement) {
 	l.buf = encodeMov(l.buf[:0], m)
 	var ent [idxEntry]byte
 	binary.LittleEndian.PutUint64(ent[:8], uint64(l.recOff))
-	binary.LittleEndian.PutUint64(ent[8:], refHash(m.ref))
+	binary.LittleEndian.PutUint64(ent[8:], entryKey(m))
 	l.write(ent[:])
 	l.recOff += int64(len(l.buf))
 }
@@ -274,6 +274,16 @@ func uvarintLen(v uint64) int {
 	}
 	return n
 }
+
+// entryKey is an index entry's key: the movement's kind in the top byte, the low 56 bits
+// of its reference's hash below (hashKey).
+func entryKey(m *movement) uint64 { return uint64(m.kind)<<56 | hashKey(m.ref) }
+
+// keyKind returns the movement kind of an index entry's key.
+func keyKind(k uint64) movKind { return movKind(k >> 56) }
+
+// hashKey is the low 56 bits of refHash.
+func hashKey(ref string) uint64 { return refHash(ref) & (1<<56 - 1) }
 
 // refHash is FNV-1a of a reference: the index entry's key for Evidence.
 func refHash(s string) uint64 {
@@ -521,7 +531,7 @@ func (r *Result) diskMovID(ref string) (int32, bool, error) {
 		x := &diskIndex{}
 		r.idxErr = r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
 			if off >= 0 {
-				x.hashes = append(x.hashes, h)
+				x.hashes = append(x.hashes, h&(1<<56-1))
 				x.ids = append(x.ids, id)
 			}
 			return nil
@@ -533,7 +543,7 @@ func (r *Result) diskMovID(ref string) (int32, bool, error) {
 		return 0, false, r.idxErr
 	}
 	x := r.diskIdx
-	h := refHash(ref)
+	h := hashKey(ref)
 	i := sort.Search(len(x.hashes), func(i int) bool { return x.hashes[i] >= h })
 	found := int32(-1)
 	for ; i < len(x.hashes) && x.hashes[i] == h; i++ {

@@ -67,3 +67,43 @@ func TestEncodeMovRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsDuplicateRefs: a reference recorded twice counts once and gives its last
+// record, on disk as in memory (Outputs keeps the last).
+func TestRecordsDuplicateRefs(t *testing.T) {
+	var l movList
+	log, err := newRecordLog(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.close()
+	l.log = log
+	seed := l.add(movement{kind: movSeed, ref: "s"})
+	out := func(ref string, v uint64) {
+		l.add(movement{kind: movOutput, ref: ref, tx: "t", value: *uint256.NewInt(v), taint: packed{narrow: []cseg{{comp{1, 1}, v}}}, parents: []int32{seed}})
+	}
+	out("a:0", 1)
+	out("b:0", 2)
+	out("a:0", 3) // recorded again: this one counts
+	l.add(movement{kind: movFee, ref: "t#fee", value: *uint256.NewInt(9)})
+	r := &Result{Method: Haircut, movs: l.snapshot(), sources: []string{"", "x"}, seeds: []Seed{{Source: "x", Address: "s"}}}
+	r.recErr = log.flush()
+	n, err := r.Records()
+	if err != nil || n != 2 {
+		t.Fatalf("Records = %d, %v; want 2", n, err)
+	}
+	got := map[string]uint64{}
+	if err := r.EachOutput(func(o *Output) error { got[o.Outpoint] = o.Value.Uint64(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["a:0"] != 3 || got["b:0"] != 2 {
+		t.Fatalf("EachOutput: %v", got)
+	}
+	paths, err := r.Evidence("a:0")
+	if err != nil || len(paths) != 1 || paths[0].Amount != "3" || !paths[0].Complete {
+		t.Fatalf("Evidence: %+v, %v", paths, err)
+	}
+	if _, err := r.Evidence("t#fee"); err != nil {
+		t.Fatalf("a fee's evidence: %v", err)
+	}
+}

@@ -251,8 +251,24 @@ func (r *Result) Records() (int, error) {
 		return len(r.Outputs) + len(r.Transfers), nil
 	}
 	r.countOnce.Do(func() {
-		r.countErr = r.eachRecord(func(m *movement) error {
-			r.count++
+		r.dupOnce.Do(func() { r.dupLast, r.dupErr = r.duplicates() })
+		if r.countErr = r.dupErr; r.countErr != nil {
+			return
+		}
+		if r.dupLast != nil {
+			// A reference recorded twice, or two references with one hash: the records
+			// say which.
+			r.countErr = r.eachRecord(func(m *movement) error {
+				r.count++
+				return nil
+			})
+			return
+		}
+		// Every key once: the index entries of outputs and transfers are the records.
+		r.countErr = r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, k uint64) error {
+			if kd := keyKind(k); off >= 0 && (kd == movOutput || kd == movTransfer) {
+				r.count++
+			}
 			return nil
 		})
 	})
@@ -276,7 +292,7 @@ func (r *Result) eachRecord(fn func(m *movement) error) error {
 			return nil
 		}
 		if last != nil {
-			if l, ok := last[refHash(m.ref)]; ok && l != id {
+			if l, ok := last[entryKey(m)]; ok && l != id {
 				// A later record has the same hash: skip this one if it is the same
 				// reference (a hash collision of two references keeps both).
 				if lm, err := r.movs.get(l); err != nil {
@@ -298,7 +314,7 @@ func (r *Result) eachRecord(fn func(m *movement) error) error {
 func (r *Result) duplicates() (map[uint64]int32, error) {
 	var hashes []uint64
 	if err := r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
-		if off >= 0 {
+		if kd := keyKind(h); off >= 0 && (kd == movOutput || kd == movTransfer) {
 			hashes = append(hashes, h)
 		}
 		return nil
