@@ -44,6 +44,17 @@ type recordLog struct {
 	err        error
 	buf        []byte
 	closed     bool
+	flushedRec int64 // bytes of records readable
+
+	// Random reads (evidence walks) go through read-only mappings of the flushed files
+	// where the system has them: a walk reads thousands of small records, and a pread
+	// each was most of its time. rmu guards the mappings: readers copy out of them under
+	// the read lock, and close unmaps them under the write lock.
+	rmu     sync.RWMutex
+	recMap  []byte
+	idxMap  []byte
+	oldMaps [][]byte // smaller mappings replaced by larger ones, unmapped at close
+	noMap   bool     // mapping failed once: use ReadAt
 }
 
 const idxEntry = 16
@@ -118,7 +129,7 @@ func (l *recordLog) flushLocked() error {
 		} else if err := l.idxW.Flush(); err != nil {
 			l.err = err
 		} else {
-			l.flushedN = l.n
+			l.flushedN, l.flushedRec = l.n, l.recOff
 		}
 	}
 	return l.failed()
@@ -151,6 +162,14 @@ func (l *recordLog) close() error {
 	}
 	l.closed = true
 	var errs []error
+	l.rmu.Lock()
+	for _, m := range append(l.oldMaps, l.recMap, l.idxMap) {
+		if m != nil {
+			errs = append(errs, munmap(m))
+		}
+	}
+	l.oldMaps, l.recMap, l.idxMap, l.noMap = nil, nil, nil, true
+	l.rmu.Unlock()
 	for _, f := range []*os.File{l.rec, l.idx} {
 		if f != nil {
 			errs = append(errs, f.Close())
@@ -158,6 +177,72 @@ func (l *recordLog) close() error {
 	}
 	errs = append(errs, os.RemoveAll(l.dir))
 	return errors.Join(errs...)
+}
+
+// mapRecords says whether random reads of the records file go through a mapping too, not
+// only those of the index. Off: the pages of the records a walk touches would count in the
+// process's resident memory (file-backed, reclaimable, but what an RSS limit sees), and
+// the record file is the history's size.
+const mapRecords = false
+
+// readAt reads len(p) bytes at off of the records (idx false) or the index (idx true):
+// from the mapping when it covers them, else after mapping what has been flushed, else
+// with ReadAt.
+func (l *recordLog) readAt(idx bool, p []byte, off int64) (int, error) {
+	if !idx && !mapRecords {
+		return l.rec.ReadAt(p, off)
+	}
+	if n, ok := l.fromMap(idx, p, off); ok {
+		return n, nil
+	}
+	l.mu.Lock()
+	size, closed := l.flushedRec, l.closed
+	if idx {
+		size = l.flushedN * idxEntry
+	}
+	l.mu.Unlock()
+	if closed {
+		return 0, l.failedNow()
+	}
+	l.rmu.Lock()
+	cur := &l.recMap
+	f := l.rec
+	if idx {
+		cur, f = &l.idxMap, l.idx
+	}
+	if !l.noMap && size > int64(len(*cur)) && size < 1<<46 {
+		if m, err := mmapFile(f, int(size)); err == nil {
+			if *cur != nil {
+				l.oldMaps = append(l.oldMaps, *cur)
+			}
+			*cur = m
+		} else {
+			l.noMap = true
+		}
+	}
+	l.rmu.Unlock()
+	if n, ok := l.fromMap(idx, p, off); ok {
+		return n, nil
+	}
+	if idx {
+		return l.idx.ReadAt(p, off)
+	}
+	return l.rec.ReadAt(p, off)
+}
+
+// fromMap copies what the mapping holds of [off, off+len(p)); ok says it held the start
+// and either all of p or the whole flushed file's rest (a short read at the end).
+func (l *recordLog) fromMap(idx bool, p []byte, off int64) (int, bool) {
+	l.rmu.RLock()
+	defer l.rmu.RUnlock()
+	m := l.recMap
+	if idx {
+		m = l.idxMap
+	}
+	if off < 0 || off+int64(len(p)) > int64(len(m)) {
+		return 0, false
+	}
+	return copy(p, m[off:]), true
 }
 
 // entry returns index entry id: the record's offset (negative: a pinned movement) and
@@ -169,7 +254,7 @@ func (l *recordLog) entry(id int32) (int64, uint64, error) {
 		}
 	}
 	var ent [idxEntry]byte
-	if _, err := l.idx.ReadAt(ent[:], int64(id)*idxEntry); err != nil {
+	if _, err := l.readAt(true, ent[:], int64(id)*idxEntry); err != nil {
 		return 0, 0, fmt.Errorf("%w: %s: index entry %d: %w", ErrRecords, l.dir, id, err)
 	}
 	return int64(binary.LittleEndian.Uint64(ent[:8])), binary.LittleEndian.Uint64(ent[8:]), nil
@@ -184,7 +269,11 @@ func (l *recordLog) readable() int64 {
 // read decodes the record at offset off.
 func (l *recordLog) read(off int64) (movement, error) {
 	var head [512]byte
-	n, err := l.rec.ReadAt(head[:], off)
+	n, err := l.readAt(false, head[:], off)
+	if err != nil && n == 0 {
+		// Near the end of the file: read what there is.
+		n, err = l.rec.ReadAt(head[:], off)
+	}
 	if n == 0 && err != nil {
 		return movement{}, fmt.Errorf("%w: %s: record at %d: %w", ErrRecords, l.dir, off, err)
 	}
@@ -195,7 +284,7 @@ func (l *recordLog) read(off int64) (movement, error) {
 	b := head[k:n]
 	if uint64(len(b)) < size {
 		b = make([]byte, size)
-		if _, err := l.rec.ReadAt(b, off+int64(k)); err != nil {
+		if _, err := l.readAt(false, b, off+int64(k)); err != nil {
 			return movement{}, fmt.Errorf("%w: %s: record at %d: %w", ErrRecords, l.dir, off, err)
 		}
 	}
