@@ -19,6 +19,11 @@
 //	go run ./examples/trace -btc-blocks ~/.bitcoin/blocks -to 200000
 //	go run ./examples/trace -etl ./export -labels my-labels.csv -actor lazarus -as-of 2025-03-01
 //
+// -btc-blocks without -store streams the blk files straight into the trace (no store); every
+// method's engine takes each block in one pass. The engines keep their evidence records in a
+// temporary directory (trace.Engine.RecordTo), so that memory follows the live tainted
+// state, not the length of the history.
+//
 // -verify-store DIR checks a store kept with -store (graph.Store.Verify) and exits: 0 when
 // it is consistent; 1, with what to do, when it is not (remove it and ingest again).
 //
@@ -172,7 +177,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxHops, "max-hops", -1, "prune taint beyond this many hops (default: unlimited)")
 	fs.StringVar(&o.minTaint, "min-taint", "0", "prune taint below this many base units per movement and source (0 = off)")
 	fs.StringVar(&o.asOf, "as-of", "", "read the labels as of this date (YYYY-MM-DD); default: ignoring dates")
-	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end, or by the next run if this one is killed)")
+	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: -btc-blocks streams the blk files into the trace without a store; the other sources use a temporary one, removed at the end, or by the next run if this one is killed)")
 	fs.StringVar(&o.out, "out", "chaintrace-out", "directory for report.json, deposits.csv, flow-*.dot/.svg and report.html")
 	fs.BoolVar(&o.quiet, "q", false, "no progress display")
 	fs.StringVar(&o.verifyStore, "verify-store", "", "check the badger store in this directory (every block, outpoint and address index entry) and exit: 0 when consistent, 1 when not")
