@@ -503,7 +503,10 @@ func (d *movDecoder) varint(what string, lo, hi int64) int64 {
 }
 
 func (d *movDecoder) str(what string) string {
-	n := d.uvarint(what, uint64(len(d.b)))
+	n := d.uvarint(what, 1<<32)
+	if d.err == nil && n > uint64(len(d.b)) {
+		d.fail(what)
+	}
 	if d.err != nil {
 		return ""
 	}
