@@ -241,6 +241,9 @@ func (e *Engine) Checkpoint() ([]byte, error) {
 		// checkpoint alone could not restore them.
 		return nil, fmt.Errorf("%w: a chain of a multi-chain trace cannot be checkpointed on its own", ErrCheckpoint)
 	}
+	if e.ev.movs.log != nil {
+		return nil, fmt.Errorf("%w: an engine that records to disk (RecordTo) cannot be checkpointed", ErrCheckpoint)
+	}
 	s := snapshot{
 		Version: checkpointVersion, Config: configHash(e.cfg), Sources: e.sources, Assets: e.assets,
 		Free: e.free, SeedUsed: e.seedUsed, Injected: e.injected,

@@ -54,6 +54,12 @@
 // tainted output, transfer or exchange deposit as the chain of movements from a seed that
 // carried the taint, with transaction references and amounts per step.
 //
+// On a long history nearly all of a replay's memory would be the records of every tainted
+// output or transfer ever (Result.Outputs and Transfers, and the evidence): Engine.RecordTo
+// keeps them in an append-only file instead, so that memory follows the live state
+// (unspent tainted outputs, holdings); the Result then reads them from there (EachOutput,
+// EachTransfer, Records, Evidence), with the same JSON.
+//
 // Checkpoint and RestoreEngine (SaveCheckpoint/LoadCheckpoint with a graph.Store) let a
 // trace continue as blocks arrive without replaying history. The exchange-facing part —
 // verdicts for withdrawal and deposit checks under a policy, and a follower that keeps

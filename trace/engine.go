@@ -408,6 +408,47 @@ func newEngine(cfg Config, lb *linkBook, ev *evidence, sources []string) (*Engin
 	return e, nil
 }
 
+// RecordTo makes the engine keep its per-output and per-transfer records (the evidence
+// of every tainted movement, with its (source, hop) composition) in an append-only file
+// in a new directory under dir ("" is the system's temporary directory) instead of in
+// memory. On a long history those records are nearly all of a replay's memory, while the
+// live state (unspent tainted outputs, holdings), which stays in memory, is a small part:
+// with RecordTo, memory follows the live state and the records grow on disk. Call it
+// before the first block. Results then read the records from the file: Evidence answers
+// as before, and Result.Outputs and Result.Transfers are left nil — EachOutput,
+// EachTransfer and Records give them, and the JSON encoding is the same. Close removes
+// the file; the engine's Results cannot give evidence after it. An engine that records
+// to disk cannot be checkpointed.
+func (e *Engine) RecordTo(dir string) error {
+	if e.started {
+		return fmt.Errorf("%w: RecordTo after the first block", ErrBadConfig)
+	}
+	if e.ev.movs.log != nil {
+		return fmt.Errorf("%w: RecordTo called twice", ErrBadConfig)
+	}
+	if e.links != nil || e.engID != 0 {
+		return fmt.Errorf("%w: RecordTo on an engine with links (a multi-chain trace shares its records in memory)", ErrBadConfig)
+	}
+	l, err := newRecordLog(dir)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < e.ev.movs.n; i++ { // the seed nodes made so far stay in memory
+		l.pin(i)
+	}
+	e.ev.movs.log = l
+	return nil
+}
+
+// Close releases what the engine holds outside memory: the record files of RecordTo,
+// which it removes. It is safe to call more than once, and on an engine without them.
+func (e *Engine) Close() error {
+	if l := e.ev.movs.log; l != nil {
+		return l.close()
+	}
+	return nil
+}
+
 // Method returns the engine's method.
 func (e *Engine) Method() Method { return e.method }
 
@@ -529,9 +570,7 @@ func (e *Engine) applyOutputSeeds(op graph.Outpoint, ai int32, addr graph.Addres
 	if e.kind == sequence && !left.IsZero() {
 		out = appendSeg(out, seg{c: cleanComp, amt: left})
 	}
-	node := e.ev.seedNode(first, e.cfg.Seeds[first], op.String())
-	nm := e.ev.movs.at(node)
-	nm.to, nm.value, nm.taint = addr, *value, e.pk.pack(e.aggregate(out, value))
+	node := e.ev.seedNodeOf(first, op.String(), addr, *value, e.pk.pack(e.aggregate(out, value)))
 	return out, node
 }
 
@@ -621,6 +660,11 @@ func (e *Engine) ApplyBlock(b *graph.Block) error {
 	if e.model == graph.UTXO && len(b.AccountTxs) > 0 || e.model == graph.Account && len(b.UTXOTxs) > 0 {
 		return fmt.Errorf("block %d: %w", b.Height, ErrModel)
 	}
+	if l := e.ev.movs.log; l != nil {
+		if err := l.failedNow(); err != nil {
+			return fmt.Errorf("block %d: %w", b.Height, err)
+		}
+	}
 	e.stats.Blocks++
 	if e.model == graph.UTXO {
 		e.prep = e.startPrep(b)
@@ -630,6 +674,9 @@ func (e *Engine) ApplyBlock(b *graph.Block) error {
 		e.prep.finish(err != nil)
 		e.prep = nil
 		e.addrAt(int32(e.addrTab.len()) - 1)
+		if err == nil {
+			err = e.recordErr(b)
+		}
 		return err
 	}
 	for i := range b.AccountTxs {
@@ -639,6 +686,16 @@ func (e *Engine) ApplyBlock(b *graph.Block) error {
 		}
 		if err := e.applyAccountTx(b, tx); err != nil {
 			return err
+		}
+	}
+	return e.recordErr(b)
+}
+
+// recordErr is the error of block b when writing its records failed (RecordTo).
+func (e *Engine) recordErr(b *graph.Block) error {
+	if l := e.ev.movs.log; l != nil {
+		if err := l.failedNow(); err != nil {
+			return fmt.Errorf("block %d: %w", b.Height, err)
 		}
 	}
 	return nil
@@ -894,11 +951,13 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		}
 		var mov int32 = -1
 		var taint uint256.Int
+		var movTaint packed
 		if len(st) > 0 {
 			taint = e.taintAmount(st, &out.Value)
+			movTaint = e.pk.pack(e.outputTaint(st, &out.Value))
 			mov = e.addMov(movement{
 				kind: movOutput, ref: op.String(), tx: tx.TxID, pos: pos, to: out.Address, asset: graph.BTC,
-				value: out.Value, taint: e.pk.pack(e.outputTaint(st, &out.Value)), parents: e.ev.parents(parents),
+				value: out.Value, taint: movTaint, parents: e.ev.parents(parents),
 			})
 		}
 		if lk.out >= 0 {
@@ -953,7 +1012,7 @@ func (e *Engine) distributeUTXO(b *graph.Block, tx *graph.UTXOTx, inSum *uint256
 		if len(st) > 0 && mov == evMov && e.kind == composition {
 			// Unchanged since its evidence record was made: a haircut state is its own
 			// composition, so the two share one packed copy.
-			sp = e.ev.movs.at(mov).taint
+			sp = movTaint
 		} else {
 			sp = e.pk.pack(st)
 		}
@@ -1097,6 +1156,12 @@ func (e *Engine) applyFeeStream(b *graph.Block, cb *graph.UTXOTx, tp txPrep) err
 func (e *Engine) store(op graph.Outpoint, st packed) int32 {
 	if st.len() == 0 {
 		return -1
+	}
+	if e.ev.movs.log != nil && st.narrow != nil {
+		// The evidence records are on disk: the live state is all that keeps this
+		// memory, so it gets its own, freed when the output is spent. (A slab shared
+		// with other states would stay as long as its longest-lived state.)
+		st.narrow = append([]cseg(nil), st.narrow...)
 	}
 	if n := len(e.free); n > 0 {
 		i := e.free[n-1]

@@ -54,37 +54,98 @@ func (e *Engine) addMov(m movement) int32 {
 // movList is an append-only list of movements in fixed-size chunks: growing it never
 // copies what it holds (a replay can record millions of movements), and a copy of the
 // list value is a snapshot of its first len() movements that later appends leave alone.
+//
+// With a record log (Engine.RecordTo) the movements of outputs, transfers and fees go to
+// disk and the chunks hold only seeds and links (few, and a seed node is completed after
+// it is made); ids still count every movement.
 type movList struct {
 	chunks [][]movement
-	n      int
+	n      int        // movements in the chunks
+	log    *recordLog // nil: every movement is in the chunks
+	ids    int        // movements in all (= n without a log)
 }
 
 const movChunkBits = 12
 
 func (l *movList) add(m movement) int32 {
+	if l.log != nil && m.kind != movSeed && m.kind != movLink {
+		l.log.append(&m)
+		l.ids++
+		return int32(l.ids - 1)
+	}
 	if l.n>>movChunkBits == len(l.chunks) {
 		l.chunks = append(l.chunks, make([]movement, 0, 1<<movChunkBits))
 	}
 	c := &l.chunks[len(l.chunks)-1]
 	*c = append(*c, m)
 	l.n++
-	return int32(l.n - 1)
+	if l.log != nil {
+		l.log.pin(l.n - 1)
+	}
+	l.ids++
+	return int32(l.ids - 1)
 }
 
-func (l *movList) len() int { return l.n }
+func (l *movList) len() int { return l.ids }
 
-// at returns movement i (0 ≤ i < len()).
-func (l *movList) at(i int32) *movement {
+// mem returns the movement at position i of the chunks.
+func (l *movList) mem(i int32) *movement {
 	return &l.chunks[i>>movChunkBits][i&(1<<movChunkBits-1)]
+}
+
+// at returns movement i (0 ≤ i < len()) of a list without a record log.
+func (l *movList) at(i int32) *movement { return l.mem(i) }
+
+// get returns movement i, reading it from the record log when it is there. The returned
+// movement of a log is a copy: changing it changes nothing.
+func (l *movList) get(i int32) (*movement, error) {
+	if l.log == nil {
+		return l.mem(i), nil
+	}
+	off, _, err := l.log.entry(i)
+	if err != nil {
+		return nil, err
+	}
+	if off < 0 {
+		return l.mem(int32(-1 - off)), nil
+	}
+	m, err := l.log.read(off)
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// each calls fn with every movement of the list in id order.
+func (l *movList) each(fn func(id int32, m *movement) error) error {
+	if l.log == nil {
+		for i := int32(0); i < int32(l.n); i++ {
+			if err := fn(i, l.mem(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return l.log.records(int32(l.ids), func(id int32, off int64, m *movement) error {
+		if off < 0 {
+			m = l.mem(int32(-1 - off)) // a pinned movement, kept in memory
+		}
+		return fn(id, m)
+	})
 }
 
 // snapshot returns a view of the movements recorded so far.
 func (l *movList) snapshot() movList {
-	return movList{chunks: l.chunks[:len(l.chunks):len(l.chunks)], n: l.n}
+	return movList{chunks: l.chunks[:len(l.chunks):len(l.chunks)], n: l.n, log: l.log, ids: l.ids}
 }
 
 func (ev *evidence) seedNode(i int, s Seed, ref string) int32 {
 	return ev.add(movement{kind: movSeed, seed: int32(i), ref: ref, to: s.Address})
+}
+
+// seedNodeOf records the seed node of an output seed: what it paid and the taint seeded.
+func (ev *evidence) seedNodeOf(i int, ref string, to graph.Address, value uint256.Int, taint packed) int32 {
+	return ev.add(movement{kind: movSeed, seed: int32(i), ref: ref, to: to, value: value, taint: taint})
 }
 
 // parents copies ids (without -1 and duplicates) into slab memory.
@@ -169,7 +230,10 @@ type Path struct {
 var ErrNoEvidence = errors.New("no tainted movement with that reference")
 
 // movID returns the movement a reference names, building the index on first use.
-func (r *Result) movID(ref string) (int32, bool) {
+func (r *Result) movID(ref string) (int32, bool, error) {
+	if r.movs.log != nil {
+		return r.diskMovID(ref)
+	}
 	r.movOnce.Do(func() {
 		r.movIndex = make(map[string]int32, r.movs.len())
 		for i := int32(0); i < int32(r.movs.len()); i++ {
@@ -179,28 +243,38 @@ func (r *Result) movID(ref string) (int32, bool) {
 		}
 	})
 	id, ok := r.movIndex[ref]
-	return id, ok
+	return id, ok, nil
 }
 
 // Evidence explains a tainted output ("txid:vout"), transfer id or exchange deposit
 // reference: one Path per (source, hop) component of its taint.
 func (r *Result) Evidence(ref string) ([]Path, error) {
-	id, ok := r.movID(ref)
+	id, ok, err := r.movID(ref)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoEvidence, ref)
 	}
-	return r.paths(id, r.movs.at(id).taint.unpack()), nil
+	m, err := r.movs.get(id)
+	if err != nil {
+		return nil, err
+	}
+	return r.paths(id, m.taint.unpack())
 }
 
 // paths walks each component of segs (part of movement id's taint) back to a seed.
-func (r *Result) paths(id int32, segs []seg) []Path {
+func (r *Result) paths(id int32, segs []seg) ([]Path, error) {
 	var paths []Path
 	for _, g := range segs {
 		p := Path{Source: r.sources[g.c.src], Hop: g.c.hop, Amount: g.amt.Dec()}
-		p.Steps, p.Complete = r.walk(id, g.c)
+		var err error
+		if p.Steps, p.Complete, err = r.walk(id, g.c); err != nil {
+			return nil, err
+		}
 		paths = append(paths, p)
 	}
-	return paths
+	return paths, nil
 }
 
 // EvidenceLargest is Evidence restricted to the n largest components of ref's taint
@@ -209,40 +283,54 @@ func (r *Result) paths(id int32, segs []seg) []Path {
 // hundreds of (source, hop) components, each with a path as long as its hop: the largest
 // few say why a figure is what it is, and Evidence gives the rest.
 func (r *Result) EvidenceLargest(ref string, n int) (paths []Path, total int, err error) {
-	id, ok := r.movID(ref)
+	id, ok, err := r.movID(ref)
+	if err != nil {
+		return nil, 0, err
+	}
 	if !ok {
 		return nil, 0, fmt.Errorf("%w: %q", ErrNoEvidence, ref)
 	}
-	m := r.movs.at(id)
+	m, err := r.movs.get(id)
+	if err != nil {
+		return nil, 0, err
+	}
 	segs := m.taint.unpack()
 	sort.SliceStable(segs, func(i, j int) bool { return segs[i].amt.Gt(&segs[j].amt) })
 	if n >= 0 && len(segs) > n {
 		segs = segs[:n]
 	}
-	return r.paths(id, segs), m.taint.len(), nil
+	paths, err = r.paths(id, segs)
+	return paths, m.taint.len(), err
 }
 
 // walk follows component c of movement id back to a seed.
-func (r *Result) walk(id int32, c comp) ([]Step, bool) {
+func (r *Result) walk(id int32, c comp) ([]Step, bool, error) {
 	var rev []Step
 	complete := false
 	for steps := 0; steps < 1_000_000; steps++ {
-		m := r.movs.at(id)
+		m, err := r.mov(id)
+		if err != nil {
+			return nil, false, err
+		}
 		rev = append(rev, r.step(m, c))
 		if m.kind == movSeed {
 			complete = true
 			break
 		}
 		next := int32(-1)
+		nextSeed := false
 		var best uint256.Int
 		// A link's buffer holds its in-legs' taint at the hop it arrived with: going back
 		// from a link to an in-leg keeps the hop; every other step back is one hop less.
 		sameHop := m.kind == movLink
 		for _, p := range m.parents {
-			pm := r.movs.at(p)
+			pm, err := r.mov(p)
+			if err != nil {
+				return nil, false, err
+			}
 			if pm.kind == movSeed {
 				if r.seeds[pm.seed].Source == r.sources[c.src] {
-					next = p
+					next, nextSeed = p, true
 					break
 				}
 				continue
@@ -261,7 +349,7 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 		if next < 0 {
 			break
 		}
-		if pm := r.movs.at(next); pm.kind != movSeed && !sameHop {
+		if !nextSeed && !sameHop {
 			c.hop--
 		}
 		id = next
@@ -269,7 +357,7 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool) {
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
-	return rev, complete
+	return rev, complete, nil
 }
 
 func (r *Result) step(m *movement, c comp) Step {

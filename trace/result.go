@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -222,8 +223,182 @@ type Result struct {
 
 	// The reference → movement index is built on the first Evidence call: most Results
 	// are read for their figures only, and on a long history the index is a large map.
+	// With records on disk (Engine.RecordTo) there is none: Evidence scans the records'
+	// index file for the reference's hash.
 	movOnce  sync.Once
 	movIndex map[string]int32
+	// recErr is the first error reading or flushing the records on disk.
+	recErr error
+	// With records on disk: their index by reference hash (built on the first Evidence
+	// call, under movOnce) and recently read movements.
+	diskIdx *diskIndex
+	// The records' duplicate references and their count, found on first use.
+	dupOnce   sync.Once
+	dupLast   map[uint64]int32
+	dupErr    error
+	countOnce sync.Once
+	count     int
+	countErr  error
+	idxErr    error
+	cacheMu   sync.Mutex
+	movCache  map[int32]*movement
+}
+
+// Records returns the number of tainted outputs (UTXO) or transfers (account) the result
+// holds: len(Outputs) + len(Transfers), also when they are on disk (Engine.RecordTo).
+func (r *Result) Records() (int, error) {
+	if r.movs.log == nil {
+		return len(r.Outputs) + len(r.Transfers), nil
+	}
+	r.countOnce.Do(func() {
+		r.dupOnce.Do(func() { r.dupLast, r.dupErr = r.duplicates() })
+		if r.countErr = r.dupErr; r.countErr != nil {
+			return
+		}
+		if r.dupLast != nil {
+			// A reference recorded twice, or two references with one hash: the records
+			// say which.
+			r.countErr = r.eachRecord(func(m *movement) error {
+				r.count++
+				return nil
+			})
+			return
+		}
+		// Every key once: the index entries of outputs and transfers are the records.
+		r.countErr = r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, k uint64) error {
+			if kd := keyKind(k); off >= 0 && (kd == movOutput || kd == movTransfer) {
+				r.count++
+			}
+			return nil
+		})
+	})
+	return r.count, r.countErr
+}
+
+// eachRecord calls fn with the result's output and transfer records on disk, each
+// reference once (the last record of one recorded twice, as Outputs keeps it), in
+// record order.
+func (r *Result) eachRecord(fn func(m *movement) error) error {
+	if r.recErr != nil {
+		return r.recErr
+	}
+	r.dupOnce.Do(func() { r.dupLast, r.dupErr = r.duplicates() })
+	if r.dupErr != nil {
+		return r.dupErr
+	}
+	last := r.dupLast
+	return r.movs.each(func(id int32, m *movement) error {
+		if m.kind == movSeed || m.kind == movFee || m.kind == movLink || m.eng != r.eng {
+			return nil
+		}
+		if last != nil {
+			if l, ok := last[entryKey(m)]; ok && l != id {
+				// A later record has the same hash: skip this one if it is the same
+				// reference (a hash collision of two references keeps both).
+				if lm, err := r.movs.get(l); err != nil {
+					return err
+				} else if lm.ref == m.ref {
+					return nil
+				}
+			}
+		}
+		return fn(m)
+	})
+}
+
+// duplicates finds the reference hashes that more than one record on disk has (rarely
+// any) and returns the last such record's id for each, or nil when there are none: a
+// reference recorded twice (a repeated transfer id) keeps its last record, as Outputs
+// and Transfers do. The records' hashes are sorted to find them, which needs 8 bytes per
+// record for the time it takes.
+func (r *Result) duplicates() (map[uint64]int32, error) {
+	var hashes []uint64
+	if err := r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
+		if kd := keyKind(h); off >= 0 && (kd == movOutput || kd == movTransfer) {
+			hashes = append(hashes, h)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	slices.Sort(hashes)
+	var last map[uint64]int32
+	for i := 1; i < len(hashes); i++ {
+		if hashes[i] == hashes[i-1] {
+			if last == nil {
+				last = map[uint64]int32{}
+			}
+			last[hashes[i]] = -1
+		}
+	}
+	if last == nil {
+		return nil, nil
+	}
+	err := r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
+		if _, ok := last[h]; ok && off >= 0 {
+			last[h] = id
+		}
+		return nil
+	})
+	return last, err
+}
+
+// EachOutput calls fn with every tainted output the result holds (UTXO), in no particular
+// order, and stops at the first error fn returns. With records on disk (Engine.RecordTo)
+// it reads them there, and the Output and its Taint are valid only during the call (they
+// are reused); otherwise they are Outputs' entries.
+func (r *Result) EachOutput(fn func(*Output) error) error {
+	if r.movs.log == nil {
+		for _, o := range r.Outputs {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var o Output
+	var slab []Component
+	return r.eachRecord(func(m *movement) error {
+		if m.kind != movOutput {
+			return nil
+		}
+		slab = slab[:0]
+		o = Output{Outpoint: m.ref, Address: m.to, Value: m.value, Taint: appendComponents(&slab, &m.taint, r.sources), Tainted: r.taintOf(m)}
+		return fn(&o)
+	})
+}
+
+// EachTransfer is EachOutput for the tainted transfers of an account chain.
+func (r *Result) EachTransfer(fn func(*TransferTaint) error) error {
+	if r.movs.log == nil {
+		for _, x := range r.Transfers {
+			if err := fn(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var x TransferTaint
+	var slab []Component
+	return r.eachRecord(func(m *movement) error {
+		if m.kind != movTransfer {
+			return nil
+		}
+		slab = slab[:0]
+		x = TransferTaint{ID: m.ref, From: m.from, To: m.to, Asset: m.asset, Amount: m.value, Taint: appendComponents(&slab, &m.taint, r.sources), Tainted: r.taintOf(m)}
+		return fn(&x)
+	})
+}
+
+// taintOf is Engine.taintPacked for a record.
+func (r *Result) taintOf(m *movement) uint256.Int {
+	if r.Method == Poison {
+		if m.taint.len() > 0 {
+			return m.value
+		}
+		return uint256.Int{}
+	}
+	return m.taint.taint()
 }
 
 // Sources returns the source names, sorted.
@@ -302,6 +477,14 @@ func (e *Engine) Result() *Result {
 	} else {
 		r.Transfers, r.Holdings = map[string]*TransferTaint{}, map[string]*Holding{}
 	}
+	if log := e.ev.movs.log; log != nil {
+		// The records are on disk (RecordTo): the Result reads them from there
+		// (EachOutput, EachTransfer, Evidence) instead of holding them all.
+		r.recErr = log.flush()
+		r.Outputs, r.Transfers = nil, nil
+		e.resultLive(r)
+		return r
+	}
 	if e.model == graph.UTXO {
 		r.Outputs = make(map[string]*Output, e.ev.movs.len())
 	} else {
@@ -374,6 +557,13 @@ func (e *Engine) Result() *Result {
 			r.Transfers[x.ID] = x
 		}
 	}
+	e.resultLive(r)
+	return r
+}
+
+// resultLive fills in the parts of a Result that come from the engine's live state and
+// totals (everything but Outputs and Transfers).
+func (e *Engine) resultLive(r *Result) {
 	for k, u := range e.utxos {
 		if u.st < 0 {
 			continue
@@ -458,7 +648,13 @@ func (e *Engine) Result() *Result {
 				ax.BySourceHop = append(ax.BySourceHop, Component{Source: e.sources[c.src], Hop: c.hop, Amount: *x.bySourceHop[c]})
 			}
 			for _, id := range x.deposits {
-				m := e.ev.movs.at(id)
+				m, err := e.ev.movs.get(id)
+				if err != nil {
+					if r.recErr == nil {
+						r.recErr = err
+					}
+					continue
+				}
 				ax.Deposits = append(ax.Deposits, Deposit{Ref: m.ref, Address: m.to, Asset: m.asset, Value: m.value, Taint: e.componentsPacked(&m.taint), Tainted: e.taintPacked(&m.taint, &m.value)})
 			}
 			ex.Assets[ax.Asset] = ax
@@ -486,7 +682,7 @@ func (e *Engine) Result() *Result {
 			stats = append(stats, AddressStats{Address: a, Assets: totals[len(stats) : len(stats)+1 : len(stats)+1]})
 			r.Addresses[a] = &stats[len(stats)-1]
 		}
-		return r
+		return
 	}
 	for i := range e.holds {
 		h := &e.holds[i]
@@ -504,7 +700,6 @@ func (e *Engine) Result() *Result {
 	for _, st := range r.Addresses {
 		sort.Slice(st.Assets, func(i, j int) bool { return st.Assets[i].Asset < st.Assets[j].Asset })
 	}
-	return r
 }
 
 // ---- JSON: exactly the spec's result object (§10, §11) ----
@@ -526,21 +721,27 @@ func jsonAmounts(m map[string]graph.Amount) map[string]string {
 }
 
 // specObject returns the spec's result object as generic JSON values.
-func (r *Result) specObject() map[string]any {
+func (r *Result) specObject() (map[string]any, error) {
 	j := specjson.Result{UTXO: r.Model == graph.UTXO, Sinks: map[string]map[string]map[string]string{},
 		Exposure: map[string]map[string]specjson.Exposure{}, Addresses: map[string]map[string]specjson.Address{}}
 	if j.UTXO {
 		j.Outputs, j.Unspent = map[string]specjson.Output{}, map[string]specjson.Output{}
-		for k, o := range r.Outputs {
-			j.Outputs[k] = specjson.Output{Address: string(o.Address), Value: o.Value.Dec(), Taint: jsonComps(o.Taint), Tainted: o.Tainted.Dec()}
+		if err := r.EachOutput(func(o *Output) error {
+			j.Outputs[o.Outpoint] = specjson.Output{Address: string(o.Address), Value: o.Value.Dec(), Taint: jsonComps(o.Taint), Tainted: o.Tainted.Dec()}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 		for k, o := range r.Unspent {
 			j.Unspent[k] = specjson.Output{Address: string(o.Address), Value: o.Value.Dec(), Taint: jsonComps(o.Taint)}
 		}
 	} else {
 		j.Transfers, j.Holdings = map[string]specjson.Transfer{}, map[string]specjson.Holding{}
-		for k, x := range r.Transfers {
-			j.Transfers[k] = specjson.Transfer{From: string(x.From), To: string(x.To), Asset: string(x.Asset), Amount: x.Amount.Dec(), Taint: jsonComps(x.Taint), Tainted: x.Tainted.Dec()}
+		if err := r.EachTransfer(func(x *TransferTaint) error {
+			j.Transfers[x.ID] = specjson.Transfer{From: string(x.From), To: string(x.To), Asset: string(x.Asset), Amount: x.Amount.Dec(), Taint: jsonComps(x.Taint), Tainted: x.Tainted.Dec()}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 		for k, h := range r.Holdings {
 			j.Holdings[k] = specjson.Holding{Balance: h.Balance.Dec(), Taint: jsonComps(h.Taint)}
@@ -576,13 +777,19 @@ func (r *Result) specObject() map[string]any {
 		}
 		j.Addresses[string(k)] = m
 	}
-	return j.Object()
+	return j.Object(), nil
 }
 
 // MarshalJSON encodes the spec's result object: outputs/unspent (UTXO) or
 // transfers/holdings (account), sinks, exposure and addresses, amounts as decimal strings
 // and shares as reduced fractions. Map keys are sorted, so the encoding is deterministic.
-func (r *Result) MarshalJSON() ([]byte, error) { return json.Marshal(r.specObject()) }
+func (r *Result) MarshalJSON() ([]byte, error) {
+	obj, err := r.specObject()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(obj)
+}
 
 // String renders the result as readable tables (see Table).
 func (r *Result) String() string {

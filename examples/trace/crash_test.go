@@ -236,7 +236,7 @@ func phaseAt(stderr, loading string) string {
 		return "report"
 	case strings.Contains(stderr, "ingested "):
 		return "trace"
-	case strings.Contains(stderr, "ingesting Bitcoin"):
+	case strings.Contains(stderr, "ingesting Bitcoin"), strings.Contains(stderr, "reading Bitcoin blocks"):
 		return loading
 	}
 	return "start"
@@ -270,8 +270,8 @@ func TestCrashRerun(t *testing.T) {
 	tmp := t.TempDir() // the children's TMPDIR: their temporary stores and sorted runs
 
 	// The references: the first half, then the whole chain on the same store (bulk load,
-	// then block-by-block ingest), and the whole chain on a fresh store (one bulk load).
-	// Both whole-chain reports must be the same.
+	// then block-by-block ingest), and the whole chain without a store (the blk files
+	// streamed into the trace). Both whole-chain reports must be the same.
 	refStore, refHalf, refFull, refFresh := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	timed := func(args []string) time.Duration {
 		ch := startChild(t, tmp, args)
@@ -286,10 +286,10 @@ func TestCrashRerun(t *testing.T) {
 	wantHalf := readFile(t, filepath.Join(refHalf, report.FileJSON))
 	wantFull := readFile(t, filepath.Join(refFull, report.FileJSON))
 	if got := readFile(t, filepath.Join(refFresh, report.FileJSON)); !bytes.Equal(got, wantFull) {
-		t.Fatal("the whole chain's report differs between a bulk load and a bulk load followed by ingest")
+		t.Fatal("the whole chain's report differs between a stream without a store and a bulk load followed by ingest")
 	}
 	verifyStoreT(t, refStore)
-	t.Logf("uninterrupted runs: first half %s, the rest %s, the whole chain on a temporary store %s", durHalf, durFull, durFresh)
+	t.Logf("uninterrupted runs: first half %s, the rest %s, the whole chain streamed without a store %s", durHalf, durFull, durFresh)
 
 	st := crashStats{phases: map[string]int{}}
 	// killRuns runs args until one run completes, killing the first `kills` runs at random
@@ -301,7 +301,12 @@ func TestCrashRerun(t *testing.T) {
 			// and lands at a random point of the next 200 ms; the others land at a random
 			// point of the whole run.
 			var loadBegins <-chan struct{}
-			ch := startChildWatching(t, tmp, args, "ingesting Bitcoin", &loadBegins)
+			// A run without -store streams the blk files into the trace (no store).
+			watch := "ingesting Bitcoin"
+			if store == "" {
+				watch = "reading Bitcoin blocks"
+			}
+			ch := startChildWatching(t, tmp, args, watch, &loadBegins)
 			if i < kills {
 				if i == 0 && r.IntN(2) == 0 {
 					select {
@@ -359,13 +364,13 @@ func TestCrashRerun(t *testing.T) {
 			}
 			killRuns(c.args(half, store, out), k1, durHalf, wantHalf, store, out, "bulk load")
 			killRuns(c.args(0, store, out), k2, durFull, wantFull, store, out, "ingest")
-		case 2: // without -store: a temporary store, which a kill leaves behind
+		case 2: // without -store: the blocks stream into the trace, whose records a kill leaves behind
 			out := t.TempDir()
 			k := min(left, 1+r.IntN(2))
-			killRuns(c.args(0, "", out), k, durFresh, wantFull, "", out, "bulk load")
-			// The completed run removed the stores of the killed ones (and its own).
+			killRuns(c.args(0, "", out), k, durFresh, wantFull, "", out, "stream")
+			// The completed run removed the temporary directories of the killed ones (and its own).
 			if left, _ := filepath.Glob(filepath.Join(tmp, tempStorePrefix+"*")); len(left) > 0 {
-				t.Fatalf("temporary stores left after a completed run: %v", left)
+				t.Fatalf("temporary directories left after a completed run: %v", left)
 			}
 		}
 	}

@@ -33,6 +33,12 @@ type linkSet struct {
 func collectLinks(ctx context.Context, st *graph.Store, set *labels.Set, runs []chainRun, declared []graph.LinkPart, asOf time.Time, u *ui) (linkSet, error) {
 	var parts []graph.LinkPart
 	for _, r := range runs {
+		if r.blocks != nil {
+			// Blocks streamed from blk files without a store: reading them twice would
+			// double the run's cost. Their THORChain memos need the inputs' addresses,
+			// which only a store's ingest fills in; with -store they are read.
+			continue
+		}
 		err := st.Blocks(ctx, r.chain, r.from, r.to, func(b *graph.Block) error {
 			parts = append(parts, b.Links...)
 			return nil
@@ -203,14 +209,22 @@ func traceLinked(ctx context.Context, o *options, st *graph.Store, set *labels.S
 			return nil, fmt.Errorf("trace %s: %w", m, err)
 		}
 		srcs := map[graph.Chain]trace.ChainBlocks{}
+		mctx, cancel := context.WithCancel(ctx)
 		for _, r := range runs {
 			if err := setGenesis(mt.Engine(r.chain), r); err != nil {
+				cancel()
 				return nil, err
 			}
-			srcs[r.chain] = &storeBlocks{st: st, chain: r.chain, next: r.from, to: r.to}
+			if r.blocks != nil {
+				srcs[r.chain] = newPushedBlocks(mctx, r, st)
+			} else {
+				srcs[r.chain] = &storeBlocks{st: st, chain: r.chain, next: r.from, to: r.to}
+			}
 		}
 		u.status("tracing %s across %d chain(s) with %d link(s) …", m, len(runs), len(ls.links))
-		if err := mt.Replay(ctx, srcs); err != nil {
+		err = mt.Replay(mctx, srcs)
+		cancel() // ends a streamed source's reader if the replay stopped early
+		if err != nil {
 			return nil, fmt.Errorf("trace %s: %w", m, err)
 		}
 		res := mt.Result()
@@ -242,7 +256,7 @@ func traceLinked(ctx context.Context, o *options, st *graph.Store, set *labels.S
 				return nil, err
 			}
 			u.status("tracing %s on %s alone …", m, r.chain)
-			err = st.Blocks(ctx, r.chain, r.from, r.to, func(b *graph.Block) error { return eng.ApplyBlockContext(ctx, b) })
+			err = r.replay(ctx, st, func(b *graph.Block) error { return eng.ApplyBlockContext(ctx, b) })
 			if err == nil {
 				err = eng.CheckLinks()
 			}
@@ -301,4 +315,61 @@ func setGenesis(eng *trace.Engine, r chainRun) error {
 		}
 	}
 	return nil
+}
+
+// pushedBlocks hands trace.Multi, which pulls one block at a time, the blocks of a source
+// that pushes them (chainRun.replay: blk files streamed without a store). The source runs
+// in its own goroutine and waits, after handing over each block, until the next is asked
+// for: a streamed block's memory may be reused once its callback returns.
+type pushedBlocks struct {
+	ctx     context.Context
+	run     chainRun
+	st      *graph.Store
+	blocks  chan *graph.Block
+	next    chan struct{}
+	done    chan error
+	started bool
+}
+
+func newPushedBlocks(ctx context.Context, r chainRun, st *graph.Store) *pushedBlocks {
+	return &pushedBlocks{ctx: ctx, run: r, st: st, blocks: make(chan *graph.Block), next: make(chan struct{}), done: make(chan error, 1)}
+}
+
+func (p *pushedBlocks) Next(ctx context.Context) (*graph.Block, error) {
+	if !p.started {
+		p.started = true
+		go func() {
+			p.done <- p.run.replay(p.ctx, p.st, func(b *graph.Block) error {
+				select {
+				case p.blocks <- b:
+				case <-p.ctx.Done():
+					return p.ctx.Err()
+				}
+				select {
+				case <-p.next:
+					return nil
+				case <-p.ctx.Done():
+					return p.ctx.Err()
+				}
+			})
+		}()
+	} else {
+		select {
+		case p.next <- struct{}{}:
+		case err := <-p.done:
+			p.done <- err
+		}
+	}
+	select {
+	case b := <-p.blocks:
+		return b, nil
+	case err := <-p.done:
+		p.done <- err // Next may be called again after the end
+		if err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

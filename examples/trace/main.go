@@ -23,6 +23,11 @@
 //	go run ./examples/trace -btc-blocks ~/.bitcoin/blocks -to 200000
 //	go run ./examples/trace -etl ./export -labels my-labels.csv -actor lazarus -as-of 2025-03-01
 //
+// -btc-blocks without -store streams the blk files straight into the trace (no store); every
+// method's engine takes each block in one pass. The engines keep their evidence records in a
+// temporary directory (trace.Engine.RecordTo), so that memory follows the live tainted
+// state, not the length of the history.
+//
 // -verify-store DIR checks a store kept with -store (graph.Store.Verify) and exits: 0 when
 // it is consistent; 1, with what to do, when it is not (remove it and ingest again).
 //
@@ -44,6 +49,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,9 +73,46 @@ import (
 func main() {
 	// SIGTERM too ends the run through its deferred clean-up (the temporary store).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := cpuProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
+}
+
+// cpuProfile writes a CPU profile of the run to $CHAINTRACE_CPUPROFILE when it is set (for
+// measuring: trace/PERFORMANCE.md); it returns the function that ends it.
+func cpuProfile() func() {
+	path := os.Getenv("CHAINTRACE_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "trace: CHAINTRACE_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// heapProfile writes a heap profile to $CHAINTRACE_MEMPROFILE when it is set: called once
+// the results are built, when the most is live.
+func heapProfile() {
+	path := os.Getenv("CHAINTRACE_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "trace: CHAINTRACE_MEMPROFILE: %v\n", err)
+	}
 }
 
 // Bundled label sets, relative to the repository root.
@@ -143,7 +186,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxHops, "max-hops", -1, "prune taint beyond this many hops (default: unlimited)")
 	fs.StringVar(&o.minTaint, "min-taint", "0", "prune taint below this many base units per movement and source (0 = off)")
 	fs.StringVar(&o.asOf, "as-of", "", "read the labels as of this date (YYYY-MM-DD); default: ignoring dates")
-	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: a temporary one, removed at the end, or by the next run if this one is killed)")
+	fs.StringVar(&o.store, "store", "", "keep the badger store in this directory (default: -btc-blocks streams the blk files into the trace without a store; the other sources use a temporary one, removed at the end, or by the next run if this one is killed)")
 	fs.StringVar(&o.out, "out", "chaintrace-out", "directory for report.json, deposits.csv, flow-*.dot/.svg and report.html")
 	fs.BoolVar(&o.quiet, "q", false, "no progress display")
 	fs.StringVar(&o.verifyStore, "verify-store", "", "check the badger store in this directory (every block, outpoint and address index entry) and exit: 0 when consistent, 1 when not")
@@ -338,6 +381,17 @@ type chainRun struct {
 	// in the store); done releases what it holds.
 	opening graph.OpeningBalances
 	done    func()
+	// blocks, when set, gives the blocks from..to straight from the source (blk files
+	// without a store); otherwise they are read from the store.
+	blocks func(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error
+}
+
+// replay calls fn with r's blocks from..to, from its source or the store.
+func (r chainRun) replay(ctx context.Context, st *graph.Store, fn func(*graph.Block) error) error {
+	if r.blocks != nil {
+		return r.blocks(ctx, r.from, r.to, fn)
+	}
+	return st.Blocks(ctx, r.chain, r.from, r.to, fn)
 }
 
 func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) error {
@@ -367,25 +421,47 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 		}
 		declared = append(declared, parts...)
 	}
-	storeDir := o.store
-	if storeDir == "" {
-		tmp, err := newTempStore("", u)
-		if err != nil {
-			return fmt.Errorf("temporary store: %w", err)
+	// Blk files without -store stream straight into the engines: a store is only built
+	// when the run keeps it (-store) or another source needs one (a node's or an export's
+	// blocks are written to the store first, so that a failed ingest can be resumed and
+	// the trace replays validated, contiguous blocks).
+	streamBTC := o.btcBlocks != "" && o.store == ""
+	var st *graph.Store
+	if o.store != "" || o.sim || o.ethRPC != "" || o.btcRPC != "" || o.etlDir != "" {
+		storeDir := o.store
+		if storeDir == "" {
+			tmp, err := newTempStore("", u)
+			if err != nil {
+				return fmt.Errorf("temporary store: %w", err)
+			}
+			defer os.RemoveAll(tmp)
+			storeDir = tmp
 		}
-		defer os.RemoveAll(tmp)
-		storeDir = tmp
+		st, err = graph.OpenStore(ctx, graph.StoreOptions{Dir: storeDir})
+		if err != nil {
+			// The store's errors name the directory and say what to do.
+			return fmt.Errorf("store: %w", err)
+		}
+		defer st.Close()
+		if r, ok := st.Recovered(); ok {
+			// Shown even with -q: the run redoes work a crash interrupted.
+			fmt.Fprintf(stderr, "trace: store %s: %s\n", storeDir, r)
+		}
 	}
-	st, err := graph.OpenStore(ctx, graph.StoreOptions{Dir: storeDir})
+	// The engines keep their evidence records on disk in this run's temporary directory
+	// (trace.Engine.RecordTo), so that memory follows the live tainted state, not the
+	// history; a killed run's directory is removed by the next run, like a temporary store.
+	recDir, err := newTempStore("", u)
 	if err != nil {
-		// The store's errors name the directory and say what to do.
-		return fmt.Errorf("store: %w", err)
+		return fmt.Errorf("temporary directory for the trace records: %w", err)
 	}
-	defer st.Close()
-	if r, ok := st.Recovered(); ok {
-		// Shown even with -q: the run redoes work a crash interrupted.
-		fmt.Fprintf(stderr, "trace: store %s: %s\n", storeDir, r)
-	}
+	defer os.RemoveAll(recDir)
+	var engines []*trace.Engine
+	defer func() {
+		for _, e := range engines {
+			e.Close()
+		}
+	}()
 
 	var runs []chainRun
 	params := map[string]string{}
@@ -415,7 +491,11 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 		params["eth-rpc"] = o.ethRPC
 	}
 	if o.btcRPC != "" || o.btcBlocks != "" {
-		r, err := ingestBitcoin(ctx, o, st, u)
+		ingest := ingestBitcoin
+		if streamBTC {
+			ingest = streamBitcoin
+		}
+		r, err := ingest(ctx, o, st, u)
 		if err != nil {
 			return err
 		}
@@ -458,7 +538,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 		}
 	} else {
 		for _, r := range runs {
-			rr, err := traceChain(ctx, o, st, set, r, u, params)
+			rr, err := traceChain(ctx, o, st, set, r, u, params, recDir, &engines)
 			if err != nil {
 				return err
 			}
@@ -486,6 +566,7 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if o.to.set {
 		params["to"] = o.to.String()
 	}
+	heapProfile()
 	rep, err := report.Build(report.Meta{Title: title, Notice: notice, Command: command(o), Parameters: params, LabelSources: sources}, repRuns...)
 	if err != nil {
 		return err
@@ -765,6 +846,60 @@ func ingestEthereum(ctx context.Context, o *options, st *graph.Store, u *ui) (ch
 	return r, nil
 }
 
+// streamBitcoin opens the blk files of -btc-blocks for a trace without a store: the
+// blocks are decoded (on every core) and applied to the engines as they are read, with
+// the window's earlier prevouts from the undo files or a scan of the earlier blk files.
+func streamBitcoin(ctx context.Context, o *options, _ *graph.Store, u *ui) (chainRun, error) {
+	var window uint64
+	if o.from.v > 1 {
+		window = o.from.v
+	}
+	bf, err := openBlockFiles(ctx, o, window)
+	if err != nil {
+		return chainRun{}, err
+	}
+	from, to := max(o.from.v, bf.FirstHeight()), bf.TipHeight()
+	if o.to.set {
+		to = min(o.to.v, to)
+	}
+	if from > to {
+		bf.Close()
+		return chainRun{}, fmt.Errorf("-btc-blocks %s: no block in %d..%d (the files hold %d..%d)", o.btcBlocks, from, to, bf.FirstHeight(), bf.TipHeight())
+	}
+	u.status("reading Bitcoin blocks %d..%d from %s (no store: the blocks go straight to the trace)", from, to, o.btcBlocks)
+	return chainRun{chain: graph.Bitcoin, from: from, to: to, done: func() { bf.Close() },
+		blocks: func(ctx context.Context, from, to uint64, fn func(*graph.Block) error) error {
+			return bitcoin.Stream(ctx, rangeSource{bf, from, to}, fn)
+		}}, nil
+}
+
+// openBlockFiles opens -btc-blocks, its errors in the words of the flags.
+func openBlockFiles(ctx context.Context, o *options, window uint64) (*bitcoin.BlockFiles, error) {
+	network, err := bitcoin.ParseNetwork(o.btcNet)
+	if err != nil {
+		return nil, fmt.Errorf("-btc-net: %w", err)
+	}
+	bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network, WindowStart: window})
+	if errors.Is(err, bitcoin.ErrNoChain) && !strings.Contains(err.Error(), "no blk*.dat") {
+		// The reader's option that places such files is not one this program has.
+		return nil, fmt.Errorf("-btc-blocks %s: no chain of %s blocks starting at the genesis block: give the blocks directory from its first file (blk00000.dat), with the -btc-net of the node that wrote it", o.btcBlocks, network.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("-btc-blocks %s: %w", o.btcBlocks, err)
+	}
+	return bf, nil
+}
+
+// rangeSource is the blocks from..to of blk files as a bitcoin.Source.
+type rangeSource struct {
+	bf       *bitcoin.BlockFiles
+	from, to uint64
+}
+
+func (s rangeSource) Blocks(ctx context.Context, fn func(*graph.Block) error) error {
+	return s.bf.Range(ctx, s.from, s.to, fn)
+}
+
 type btcNode interface {
 	bitcoin.Node
 }
@@ -809,14 +944,9 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 		defer rpc.Close()
 		node = rpc
 	} else {
-		bf, err := bitcoin.OpenBlockFiles(ctx, o.btcBlocks, bitcoin.BlockFilesOptions{Net: network, WindowStart: window})
-		if errors.Is(err, bitcoin.ErrNoChain) && !strings.Contains(err.Error(), "no blk*.dat") {
-			// In the words of the flags: the reader's option that places such files is
-			// not one this program has.
-			return chainRun{}, fmt.Errorf("-btc-blocks %s: no chain of %s blocks starting at the genesis block: give the blocks directory from its first file (blk00000.dat), with the -btc-net of the node that wrote it", o.btcBlocks, network.Name)
-		}
+		bf, err := openBlockFiles(ctx, o, window)
 		if err != nil {
-			return chainRun{}, fmt.Errorf("-btc-blocks %s: %w", o.btcBlocks, err)
+			return chainRun{}, err
 		}
 		defer bf.Close()
 		node = bf
@@ -1049,7 +1179,7 @@ func labelledInWindow(ctx context.Context, st *graph.Store, set *labels.Set, r c
 	for a := range r.genesis {
 		see(a)
 	}
-	err := st.Blocks(ctx, r.chain, r.from, r.to, func(b *graph.Block) error {
+	err := r.replay(ctx, st, func(b *graph.Block) error {
 		for i := range b.UTXOTxs {
 			for _, in := range b.UTXOTxs[i].Inputs {
 				see(in.Address)
@@ -1075,7 +1205,7 @@ func labelledInWindow(ctx context.Context, st *graph.Store, set *labels.Set, r c
 	return present, nil
 }
 
-func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui, params map[string]string) (report.Run, error) {
+func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui, params map[string]string, recDir string, opened *[]*trace.Engine) (report.Run, error) {
 	model := r.chain.Model()
 	var only func(graph.Chain, graph.Address) bool
 	if set.Len() > manyLabels {
@@ -1131,14 +1261,23 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 		}
 		methods = []string{o.method}
 	}
-	tip, _, _, err := st.Tip(ctx, r.chain)
-	if err != nil {
-		return report.Run{}, err
+	tip := r.to
+	if r.blocks == nil {
+		var err error
+		if tip, _, _, err = st.Tip(ctx, r.chain); err != nil {
+			return report.Run{}, err
+		}
 	}
-	var results []*trace.Result
-	for _, m := range methods {
+	// Every method's engine takes each block in one pass over the blocks: they are read
+	// (and, from blk files, decoded) once.
+	engines := make([]*trace.Engine, len(methods))
+	for i, m := range methods {
 		eng, err := trace.NewEngine(trace.Config{Model: model, Method: m, Seeds: ss, Exchanges: exchanges, Params: tp, OpeningBalances: r.opening})
 		if err != nil {
+			return report.Run{}, err
+		}
+		*opened = append(*opened, eng)
+		if err := eng.RecordTo(recDir); err != nil {
 			return report.Run{}, err
 		}
 		addrs := make([]graph.Address, 0, len(r.genesis))
@@ -1151,17 +1290,32 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 				return report.Run{}, err
 			}
 		}
-		bar := u.bar(int64(r.to-r.from+1), "tracing "+m)
-		err = st.Blocks(ctx, r.chain, r.from, r.to, func(b *graph.Block) error {
-			if bar != nil {
-				_ = bar.Set64(int64(b.Height - r.from + 1))
-			}
-			return eng.ApplyBlockContext(ctx, b)
-		})
-		finish(bar)
-		if err != nil {
-			return report.Run{}, fmt.Errorf("trace %s (%s): %w", r.chain, m, err)
+		engines[i] = eng
+	}
+	bar := u.bar(int64(r.to-r.from+1), "tracing "+strings.Join(methods, ", "))
+	failed := -1
+	err := r.replay(ctx, st, func(b *graph.Block) error {
+		if bar != nil {
+			_ = bar.Set64(int64(b.Height - r.from + 1))
 		}
+		for i, eng := range engines {
+			if err := eng.ApplyBlockContext(ctx, b); err != nil {
+				failed = i
+				return err
+			}
+		}
+		return nil
+	})
+	finish(bar)
+	if err != nil {
+		if failed >= 0 {
+			return report.Run{}, fmt.Errorf("trace %s (%s): %w", r.chain, methods[failed], err)
+		}
+		return report.Run{}, fmt.Errorf("trace %s: %w", r.chain, err)
+	}
+	var results []*trace.Result
+	for i, eng := range engines {
+		m := methods[i]
 		res := eng.Result()
 		if err := res.CheckConservation(); err != nil {
 			return report.Run{}, fmt.Errorf("trace %s (%s): %w", r.chain, m, err)

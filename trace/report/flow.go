@@ -172,40 +172,63 @@ func BuildFlow(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.
 			}
 		}
 	}
-	var moves []flowMove
-	for ref, t := range res.Transfers {
-		if t.To == trace.FeeSink || t.Tainted.IsZero() {
-			continue
-		}
-		moves = append(moves, flowMove{ref: ref, from: t.From, to: t.To, asset: t.Asset, tainted: t.Tainted, hop: minHop(t.Taint), deposit: deposits[ref]})
-	}
-	for ref, o := range res.Outputs {
-		if o.Tainted.IsZero() {
-			continue
-		}
-		moves = append(moves, flowMove{ref: ref, to: o.Address, asset: chain.NativeAsset(), tainted: o.Tainted, hop: minHop(o.Taint), deposit: deposits[ref]})
-	}
-	sort.Slice(moves, func(i, j int) bool {
-		if c := moves[i].tainted.Cmp(&moves[j].tainted); c != 0 {
-			return c > 0
-		}
-		return moves[i].ref < moves[j].ref
-	})
 	// The largest movements, plus the largest deposits (up to as many again), so that every
 	// exchange that received taint appears even when big flows elsewhere fill the picture.
-	kept := moves[:0:0]
-	deps := 0
-	for i, m := range moves {
-		switch {
-		case i < maxEdges:
-			kept = append(kept, m)
-		case m.deposit && deps < maxEdges:
-			kept = append(kept, m)
-			deps++
-		default:
-			g.LeftOut++
+	// Only the candidates are kept while the records are read (a long history has millions,
+	// on disk): the maxEdges largest movements, and the 2·maxEdges largest deposits, which
+	// hold every deposit that follows the largest movements' in that order.
+	less := func(a, b *flowMove) bool {
+		if c := a.tainted.Cmp(&b.tainted); c != 0 {
+			return c > 0
+		}
+		return a.ref < b.ref
+	}
+	var top, topDeps []flowMove
+	total := 0
+	keep := func(list []flowMove, n int, m flowMove) []flowMove {
+		list = append(list, m)
+		if len(list) >= 2*n+64 {
+			sort.Slice(list, func(i, j int) bool { return less(&list[i], &list[j]) })
+			list = list[:n]
+		}
+		return list
+	}
+	add := func(m flowMove) {
+		total++
+		top = keep(top, maxEdges, m)
+		if m.deposit {
+			topDeps = keep(topDeps, 2*maxEdges, m)
 		}
 	}
+	_ = res.EachTransfer(func(t *trace.TransferTaint) error {
+		if t.To != trace.FeeSink && !t.Tainted.IsZero() {
+			add(flowMove{ref: t.ID, from: t.From, to: t.To, asset: t.Asset, tainted: t.Tainted, hop: minHop(t.Taint), deposit: deposits[t.ID]})
+		}
+		return nil
+	})
+	_ = res.EachOutput(func(o *trace.Output) error {
+		if !o.Tainted.IsZero() {
+			add(flowMove{ref: o.Outpoint, to: o.Address, asset: chain.NativeAsset(), tainted: o.Tainted, hop: minHop(o.Taint), deposit: deposits[o.Outpoint]})
+		}
+		return nil
+	})
+	sort.Slice(top, func(i, j int) bool { return less(&top[i], &top[j]) })
+	sort.Slice(topDeps, func(i, j int) bool { return less(&topDeps[i], &topDeps[j]) })
+	top = top[:min(len(top), maxEdges)]
+	inTop := map[string]bool{}
+	for _, m := range top {
+		inTop[m.ref] = true
+	}
+	kept := top
+	deps := 0
+	for _, m := range topDeps {
+		if !inTop[m.ref] && deps < maxEdges {
+			kept = append(kept, m)
+			deps++
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return less(&kept[i], &kept[j]) })
+	g.LeftOut = total - len(kept)
 	// UTXO outputs do not name their sender: the evidence path says where the taint came from.
 	for i := range kept {
 		if kept[i].from != "" {

@@ -392,7 +392,9 @@ func methodReport(res *trace.Result, maxEntries int) (MethodReport, error) {
 	}
 	mr.Links = linkRows(res)
 	mr.UnknownOpeningBalances = res.UnknownOpeningBalances
-	if len(res.Outputs)+len(res.Transfers) <= maxEntries {
+	if n, err := res.Records(); err != nil {
+		return mr, err
+	} else if n <= maxEntries {
 		mr.Result = res
 	}
 	return mr, nil
