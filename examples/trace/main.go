@@ -147,6 +147,7 @@ func (h *heightFlag) Set(s string) error {
 type options struct {
 	ethRPC, btcRPC, btcBlocks, etlDir, btcNet string
 	from, to                                  heightFlag
+	btcFrom, btcTo                            heightFlag // Bitcoin's, when it differs (-btc-from/-btc-to); default -from/-to
 	labelFiles                                listFlag
 	linkFiles                                 listFlag
 	actor, method, minTaint, asOf             string
@@ -178,6 +179,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.etlDir, "etl", "", "trace a blockchain-etl export directory (blocks, transactions, receipts, traces, logs or token_transfers; .csv/.json/.jsonl, optionally .gz)")
 	fs.Var(&o.from, "from", "first block height to ingest and trace")
 	fs.Var(&o.to, "to", "last block height to ingest and trace (default: the source's tip)")
+	fs.Var(&o.btcFrom, "btc-from", "Bitcoin's first block height when it is traced beside another chain, whose heights -from/-to give (default: -from)")
+	fs.Var(&o.btcTo, "btc-to", "Bitcoin's last block height when it is traced beside another chain (default: -to)")
 	fs.Var(&o.labelFiles, "labels", "label files (repeat or comma-separate); default: the bundled curated DPRK seed and exchange sets")
 	fs.Var(&o.linkFiles, "links", "declared links (CSV or JSON, graph/linkfile): swaps, bridges and THORChain swaps the blocks do not show, legs on any traced chain (repeat or comma-separate)")
 	fs.StringVar(&o.entity, "entity", "", "whose addresses the plain address lists (.txt, one address a line) among -labels hold: they become that actor's, seeded with -actor NAME")
@@ -228,6 +231,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o.sim = sources == 0
 	if o.from.set && o.to.set && o.from.v > o.to.v {
 		return nil, usageError{fmt.Sprintf("-from %d is above -to %d", o.from.v, o.to.v)}
+	}
+	if (o.btcFrom.set || o.btcTo.set) && o.btcRPC == "" && o.btcBlocks == "" {
+		return nil, usageError{"-btc-from/-btc-to apply to a Bitcoin source (-btc-rpc, -btc-blocks)"}
+	}
+	if !o.btcFrom.set {
+		o.btcFrom.v = o.from.v
+	}
+	if !o.btcTo.set {
+		o.btcTo = o.to
+	}
+	if o.btcTo.set && o.btcFrom.v > o.btcTo.v {
+		return nil, usageError{fmt.Sprintf("Bitcoin's first height %d is above its last %d (-btc-from/-btc-to, or -from/-to)", o.btcFrom.v, o.btcTo.v)}
 	}
 	if o.sim && (o.from.set || o.to.set) {
 		return nil, usageError{"-from/-to apply to a data source (-eth-rpc, -btc-rpc, -btc-blocks, -etl); the simulated case is always played whole"}
@@ -566,6 +581,9 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if o.to.set {
 		params["to"] = o.to.String()
 	}
+	if o.btcFrom.set || (o.btcTo.set && o.btcTo != o.to) {
+		params["btc-from"], params["btc-to"] = o.btcFrom.String(), o.btcTo.String()
+	}
 	heapProfile()
 	rep, err := report.Build(report.Meta{Title: title, Notice: notice, Command: command(o), Parameters: params, LabelSources: sources}, repRuns...)
 	if err != nil {
@@ -610,6 +628,12 @@ func command(o *options) []string {
 	}
 	if o.to.set {
 		add("to", o.to.String())
+	}
+	if o.btcFrom.set {
+		add("btc-from", o.btcFrom.String())
+	}
+	if o.btcTo.set && (!o.to.set || o.btcTo.v != o.to.v) {
+		add("btc-to", o.btcTo.String())
 	}
 	for _, l := range o.labelFiles {
 		add("labels", l)
@@ -851,16 +875,16 @@ func ingestEthereum(ctx context.Context, o *options, st *graph.Store, u *ui) (ch
 // the window's earlier prevouts from the undo files or a scan of the earlier blk files.
 func streamBitcoin(ctx context.Context, o *options, _ *graph.Store, u *ui) (chainRun, error) {
 	var window uint64
-	if o.from.v > 1 {
-		window = o.from.v
+	if o.btcFrom.v > 1 {
+		window = o.btcFrom.v
 	}
 	bf, err := openBlockFiles(ctx, o, window)
 	if err != nil {
 		return chainRun{}, err
 	}
-	from, to := max(o.from.v, bf.FirstHeight()), bf.TipHeight()
-	if o.to.set {
-		to = min(o.to.v, to)
+	from, to := max(o.btcFrom.v, bf.FirstHeight()), bf.TipHeight()
+	if o.btcTo.set {
+		to = min(o.btcTo.v, to)
 	}
 	if from > to {
 		bf.Close()
@@ -915,8 +939,8 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 	// undo files (rev*.dat) or a scan of the earlier blk files, or from the node
 	// (getblock 3, or getrawtransaction with btcd --txindex).
 	var window uint64
-	if o.from.v > 1 {
-		window = o.from.v
+	if o.btcFrom.v > 1 {
+		window = o.btcFrom.v
 	}
 	start := time.Now()
 	var first uint64
@@ -956,10 +980,10 @@ func ingestBitcoin(ctx context.Context, o *options, st *graph.Store, u *ui) (cha
 	if err != nil {
 		return chainRun{}, fmt.Errorf("bitcoin tip: %w", err)
 	}
-	from := max(o.from.v, first)
+	from := max(o.btcFrom.v, first)
 	to := best
-	if o.to.set {
-		to = min(o.to.v, best)
+	if o.btcTo.set {
+		to = min(o.btcTo.v, best)
 	}
 	src := storeSource{Source: "-btc-blocks " + o.btcBlocks, Network: network.Name}
 	if o.btcRPC != "" {
