@@ -13,6 +13,7 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/internal/benchchain"
 )
 
 // The replay benchmarks run a deterministic generated history through the engine:
@@ -65,91 +66,18 @@ type fundingOut struct {
 	value uint64
 }
 
-func baddr(n int) string { return fmt.Sprintf("bc1q%038x", uint64(n)*0xbf58476d1ce4e5b9) }
+func baddr(n int) string { return string(benchchain.Address(n)) }
 func eaddr(n int) graph.Address {
 	return graph.Address(fmt.Sprintf("0x%040x", uint64(n)*0x94d049bb133111eb))
 }
 
-// genUTXOChain generates n transactions spending 1–3 and creating 1–3 outputs (each to a
-// fresh address, as Bitcoin wallets do), 2,000 per block, with a fraction tainted of the
-// flow seeded. Like real spending, it favours young outputs: 90% of inputs are among the
-// population's 2,000 newest. Uniformly random spending mixes hop counts far more than real
-// chains do and makes per-(source, hop) compositions grow without bound.
+// genUTXOChain is benchchain.UTXO (the screening benchmarks replay the same history) in
+// this file's form.
 func genUTXOChain(n int, tainted float64) *genChain {
-	r := rand.New(rand.NewSource(42))
-	c := &genChain{units: n}
-	type live struct {
-		op    graph.Outpoint
-		addr  graph.Address
-		value uint64
-	}
-	pools := [2][]live{}
-	nf := 50_000
-	addrN := 0
-	for i := 0; i < nf; i++ {
-		op := graph.Outpoint{TxID: txid(1<<40 + i)}
-		a := graph.Address(baddr(addrN))
-		addrN++
-		l := live{op, a, 1_000_000 + uint64(r.Intn(100_000_000))}
-		c.funding = append(c.funding, fundingOut{op, a, l.value})
-		p := 1
-		if float64(i) < tainted*float64(nf) {
-			p = 0
-			o := op
-			c.seeds = append(c.seeds, trace.Seed{Outpoint: &o, Source: fmt.Sprintf("incident-%d", i%3)})
-		}
-		pools[p] = append(pools[p], l)
-	}
-	var blk *graph.Block
-	for i := 0; i < n; i++ {
-		if i%2000 == 0 {
-			c.blocks = append(c.blocks, graph.Block{Chain: graph.Bitcoin, Height: uint64(len(c.blocks) + 1)})
-			blk = &c.blocks[len(c.blocks)-1]
-			blk.UTXOTxs = make([]graph.UTXOTx, 0, 2000)
-		}
-		p := 1
-		if r.Float64() < tainted {
-			p = 0
-		}
-		if len(pools[p]) < 4 {
-			p = 1 - p
-		}
-		tx := graph.UTXOTx{TxID: txid(i), Index: uint32(len(blk.UTXOTxs))}
-		nin := 1 + r.Intn(3)
-		var sum uint64
-		tx.Inputs = make([]graph.TxIn, 0, nin)
-		for k := 0; k < nin; k++ {
-			// Most outputs are spent young: 90% of inputs come from the 2,000 most recent
-			// outputs of the population, the rest from anywhere in it.
-			j := r.Intn(len(pools[p]))
-			if r.Intn(10) != 0 {
-				j = len(pools[p]) - 1 - r.Intn(min(2000, len(pools[p])))
-			}
-			l := pools[p][j]
-			pools[p][j] = pools[p][len(pools[p])-1]
-			pools[p] = pools[p][:len(pools[p])-1]
-			tx.Inputs = append(tx.Inputs, graph.TxIn{Prev: l.op, Address: l.addr, Value: graph.NewAmount(l.value), Resolved: true})
-			sum += l.value
-		}
-		fee := uint64(200 + r.Intn(2000))
-		if fee > sum {
-			fee = sum
-		}
-		rest := sum - fee
-		nout := 1 + r.Intn(3)
-		tx.Outputs = make([]graph.TxOut, 0, nout)
-		for k := 0; k < nout; k++ {
-			v := rest
-			if k < nout-1 {
-				v = rest / 2
-			}
-			rest -= v
-			a := graph.Address(baddr(addrN))
-			addrN++
-			tx.Outputs = append(tx.Outputs, graph.TxOut{Address: a, Value: graph.NewAmount(v)})
-			pools[p] = append(pools[p], live{graph.Outpoint{TxID: tx.TxID, Index: uint32(k)}, a, v})
-		}
-		blk.UTXOTxs = append(blk.UTXOTxs, tx)
+	g := benchchain.UTXO(n, tainted)
+	c := &genChain{seeds: g.Seeds, blocks: g.Blocks, units: g.Units}
+	for _, f := range g.Funding {
+		c.funding = append(c.funding, fundingOut{f.Outpoint, f.Address, f.Value})
 	}
 	return c
 }

@@ -1,6 +1,6 @@
-// Package benchchain generates the deterministic UTXO history the screening benchmarks
-// (trace/screen) replay: the same generator as the engine's replay benchmarks (trace's
-// genUTXOChain), so that the figures of both packages are of one history.
+// Package benchchain generates the deterministic UTXO history that the engine's replay
+// benchmarks (trace) and the screening benchmarks (trace/screen) both replay, so that the
+// figures of both packages are of one history.
 package benchchain
 
 import (
