@@ -5,14 +5,11 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,50 +20,19 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/chaintrace/chaintrace/chains/bitcoin"
+	"github.com/chaintrace/chaintrace/chains/bitcoin/internal/btcdtest"
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/stretchr/testify/require"
 )
 
-// btcd is built once per test binary from the module's tool dependency (go.mod pins
-// github.com/btcsuite/btcd v0.25.0), so the test needs no pre-installed node.
-var (
-	btcdOnce sync.Once
-	btcdPath string
-	btcdErr  error
-	btcdDir  string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if btcdDir != "" {
-		os.RemoveAll(btcdDir)
-	}
+	btcdtest.Cleanup()
 	os.Exit(code)
 }
 
-func btcdBinary(t *testing.T) string {
-	t.Helper()
-	btcdOnce.Do(func() {
-		btcdDir, btcdErr = os.MkdirTemp("", "chaintrace-btcd-")
-		if btcdErr != nil {
-			return
-		}
-		btcdPath = filepath.Join(btcdDir, "btcd")
-		if runtime.GOOS == "windows" {
-			btcdPath += ".exe"
-		}
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goBin); err != nil {
-			goBin = "go"
-		}
-		cmd := exec.Command(goBin, "build", "-o", btcdPath, "github.com/btcsuite/btcd")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			btcdErr = fmt.Errorf("go build btcd: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, btcdErr)
-	return btcdPath
-}
+// btcdBinary is btcd built from the module's pinned dependency (chains/bitcoin/internal/btcdtest).
+func btcdBinary(t *testing.T) string { return btcdtest.Binary(t) }
 
 func freePort(t *testing.T) int {
 	t.Helper()
