@@ -116,8 +116,9 @@ func (l *movList) get(i int32) (*movement, error) {
 	return &m, nil
 }
 
-// each calls fn with every movement of the list in id order.
-func (l *movList) each(fn func(id int32, m *movement) error) error {
+// each calls fn with every movement of the list in id order; want, when not nil, may
+// leave out movements of other kinds (records of those kinds on disk are not decoded).
+func (l *movList) each(want func(movKind) bool, fn func(id int32, m *movement) error) error {
 	if l.log == nil {
 		for i := int32(0); i < int32(l.n); i++ {
 			if err := fn(i, l.mem(i)); err != nil {
@@ -126,7 +127,7 @@ func (l *movList) each(fn func(id int32, m *movement) error) error {
 		}
 		return nil
 	}
-	return l.log.records(int32(l.ids), func(id int32, off int64, m *movement) error {
+	return l.log.records(int32(l.ids), want, func(id int32, off int64, m *movement) error {
 		if off < 0 {
 			m = l.mem(int32(-1 - off)) // a pinned movement, kept in memory
 		}
@@ -305,7 +306,8 @@ func (r *Result) EvidenceLargest(ref string, n int) (paths []Path, total int, er
 
 // walk follows component c of movement id back to a seed.
 func (r *Result) walk(id int32, c comp) ([]Step, bool, error) {
-	var rev []Step
+	// A path back to a seed has one step per hop (and per link): sized once.
+	rev := make([]Step, 0, min(int(c.hop)+2, 1024))
 	complete := false
 	for steps := 0; steps < 1_000_000; steps++ {
 		m, err := r.mov(id)
@@ -317,47 +319,87 @@ func (r *Result) walk(id int32, c comp) ([]Step, bool, error) {
 			complete = true
 			break
 		}
-		next := int32(-1)
-		nextSeed := false
-		var best uint256.Int
 		// A link's buffer holds its in-legs' taint at the hop it arrived with: going back
 		// from a link to an in-leg keeps the hop; every other step back is one hop less.
 		sameHop := m.kind == movLink
-		for _, p := range m.parents {
-			pm, err := r.mov(p)
-			if err != nil {
-				return nil, false, err
-			}
-			if pm.kind == movSeed {
-				if r.seeds[pm.seed].Source == r.sources[c.src] {
-					next, nextSeed = p, true
-					break
-				}
-				continue
-			}
-			want := c
-			if !sameHop {
-				if c.hop == 0 {
-					continue
-				}
-				want.hop--
-			}
-			if g, ok := pm.taint.find(want); ok && (next < 0 || g.amt.Gt(&best)) {
-				next, best = p, g.amt
-			}
+		st, err := r.stepBack(id, m, c)
+		if err != nil {
+			return nil, false, err
 		}
-		if next < 0 {
+		if st.next < 0 {
 			break
 		}
-		if !nextSeed && !sameHop {
+		if !st.seed && !sameHop {
 			c.hop--
 		}
-		id = next
+		id = st.next
 	}
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
 	return rev, complete, nil
+}
+
+type walkKey struct {
+	id int32
+	c  comp
+}
+
+// walkStep is where a walk goes from a movement: next (-1: nowhere) and whether it is
+// the seed node.
+type walkStep struct {
+	next int32
+	seed bool
+}
+
+// maxWalkMemo bounds Result.walkNext (about 40 bytes an entry); past it the memo starts
+// afresh.
+const maxWalkMemo = 1 << 20
+
+// stepBack chooses the parent of movement id (m) that carried component c: the seed
+// node of c's source if there is one, else the parent holding the most of c one hop
+// earlier (the same hop behind a link).
+func (r *Result) stepBack(id int32, m *movement, c comp) (walkStep, error) {
+	k := walkKey{id, c}
+	r.walkMu.Lock()
+	st, ok := r.walkNext[k]
+	r.walkMu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st = walkStep{next: -1}
+	var best uint256.Int
+	sameHop := m.kind == movLink
+	for _, p := range m.parents {
+		pm, err := r.mov(p)
+		if err != nil {
+			return walkStep{}, err
+		}
+		if pm.kind == movSeed {
+			if r.seeds[pm.seed].Source == r.sources[c.src] {
+				st = walkStep{next: p, seed: true}
+				break
+			}
+			continue
+		}
+		want := c
+		if !sameHop {
+			if c.hop == 0 {
+				continue
+			}
+			want.hop--
+		}
+		if g, ok := pm.taint.find(want); ok && (st.next < 0 || g.amt.Gt(&best)) {
+			st.next, best = p, g.amt
+		}
+	}
+	r.walkMu.Lock()
+	if r.walkNext == nil || len(r.walkNext) >= maxWalkMemo {
+		r.walkNext = make(map[walkKey]walkStep, 1024)
+	}
+	r.walkNext[k] = st
+	r.walkMu.Unlock()
+	return st, nil
 }
 
 func (r *Result) step(m *movement, c comp) Step {

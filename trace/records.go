@@ -319,7 +319,11 @@ func (l *recordLog) scan(n int32, fn func(id int32, off int64, hash uint64) erro
 // records calls fn with every index entry of ids [0, n) in id order, with its record
 // decoded when it is on disk (off ≥ 0; m is nil otherwise), reading the index and the
 // records files sequentially in one pass.
-func (l *recordLog) records(n int32, fn func(id int32, off int64, m *movement) error) error {
+//
+// want, when not nil, says which kinds of record on disk to decode: the others are
+// skipped undecoded (the index key has the kind), so a scan for one kind does not decode
+// the rest. Pinned movements are always passed on.
+func (l *recordLog) records(n int32, want func(movKind) bool, fn func(id int32, off int64, m *movement) error) error {
 	if int64(n) > l.readable() {
 		if err := l.flush(); err != nil {
 			return err
@@ -328,9 +332,9 @@ func (l *recordLog) records(n int32, fn func(id int32, off int64, m *movement) e
 	r := bufio.NewReaderSize(io.NewSectionReader(l.rec, 0, 1<<62), 1<<20)
 	var pos int64
 	var buf []byte
-	return l.scan(n, func(id int32, off int64, _ uint64) error {
+	return l.scan(n, func(id int32, off int64, key uint64) error {
 		if off < 0 {
-			return fn(id, off, nil)
+			return fn(id, off, nil) // pinned in memory; its entry has no key
 		}
 		if off != pos {
 			return fmt.Errorf("%w: %s: record %d at %d, expected at %d", ErrRecords, l.dir, id, off, pos)
@@ -338,6 +342,13 @@ func (l *recordLog) records(n int32, fn func(id int32, off int64, m *movement) e
 		size, err := binary.ReadUvarint(r)
 		if err != nil || size > 1<<32 {
 			return fmt.Errorf("%w: %s: record %d: bad length", ErrRecords, l.dir, id)
+		}
+		if want != nil && !want(keyKind(key)) {
+			if _, err := r.Discard(int(size)); err != nil {
+				return fmt.Errorf("%w: %s: record %d: %w", ErrRecords, l.dir, id, err)
+			}
+			pos += int64(uvarintLen(size)) + int64(size)
+			return nil
 		}
 		if uint64(cap(buf)) < size {
 			buf = make([]byte, size)
@@ -620,7 +631,8 @@ func (r *Result) diskMovID(ref string) (int32, bool, error) {
 		return 0, false, r.recErr
 	}
 	r.movOnce.Do(func() {
-		x := &diskIndex{}
+		n := r.movs.len() // an upper bound (seeds and links are in memory), sized once
+		x := &diskIndex{hashes: make([]uint64, 0, n), ids: make([]int32, 0, n)}
 		r.idxErr = r.movs.log.scan(int32(r.movs.len()), func(id int32, off int64, h uint64) error {
 			if off >= 0 {
 				x.hashes = append(x.hashes, h&(1<<56-1))
@@ -648,6 +660,17 @@ func (r *Result) diskMovID(ref string) (int32, bool, error) {
 		}
 	}
 	return found, found >= 0, nil
+}
+
+// Close removes the records on disk that a Result of an engine with RecordTo reads
+// (they are the engine's: its Close does the same, and either may come first); reading
+// the records afterwards fails. It lets a program that keeps the Result for a report
+// drop the engine, and the engine's live state with it, before reading the records.
+func (r *Result) Close() error {
+	if r.movs.log == nil {
+		return nil
+	}
+	return r.movs.log.close()
 }
 
 // movCacheSize bounds a Result's cache of movements read from disk.

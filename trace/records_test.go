@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/chaintrace/chaintrace/graph"
@@ -167,6 +169,75 @@ func TestRecordToGenerated(t *testing.T) {
 		}
 		require.NoError(t, eng.Close())
 	}
+}
+
+// TestRecordToConcurrentReads: a report reads one Result from several goroutines (its
+// flow graph scanning the records while the diagrams walk evidence); every read gives
+// what it gives alone, and the walks' shared memo and cache race with nothing (-race).
+func TestRecordToConcurrentReads(t *testing.T) {
+	c := genUTXOChain(20_000, 0.5)
+	mem := replayT(t, c, graph.UTXO, trace.Haircut)
+	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Seeds: c.seeds, Params: trace.DefaultParams()})
+	require.NoError(t, err)
+	require.NoError(t, eng.RecordTo(t.TempDir()))
+	for _, f := range c.funding {
+		require.NoError(t, eng.Fund(f.op, f.addr, graph.NewAmount(f.value)))
+	}
+	for i := range c.blocks {
+		require.NoError(t, eng.ApplyBlock(&c.blocks[i]))
+	}
+	disk := eng.Result()
+	var refs []string
+	for ref := range mem.Outputs {
+		if refs = append(refs, ref); len(refs) == 300 {
+			break
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range refs {
+				ref := refs[(i*7+g*31)%len(refs)] // each goroutine in its own order
+				want, _ := mem.Evidence(ref)
+				got, err := disk.Evidence(ref)
+				if err != nil || !reflect.DeepEqual(want, got) {
+					errs <- fmt.Errorf("evidence of %s: %v", ref, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n := 0
+		err := disk.EachOutput(func(o *trace.Output) error {
+			if w := mem.Outputs[o.Outpoint]; w == nil || !w.Tainted.Eq(&o.Tainted) {
+				return fmt.Errorf("output %s differs", o.Outpoint)
+			}
+			n++
+			return nil
+		})
+		if err == nil && n != len(mem.Outputs) {
+			err = fmt.Errorf("%d outputs read, want %d", n, len(mem.Outputs))
+		}
+		if err != nil {
+			errs <- err
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// A Result closes the records it shares with its engine: either may close first.
+	require.NoError(t, disk.Close())
+	require.ErrorIs(t, disk.EachOutput(func(*trace.Output) error { return nil }), trace.ErrRecords)
+	require.NoError(t, eng.Close())
+	require.NoError(t, disk.Close())
 }
 
 // TestRecordToClose: after Close the files are gone, evidence says why it cannot be

@@ -242,6 +242,11 @@ type Result struct {
 	idxErr    error
 	cacheMu   sync.Mutex
 	movCache  map[int32]*movement
+	// walkNext memoizes Evidence's steps back (movement, component) → the parent walked
+	// to: paths of many deposits meet in the same ancestors, and choosing a parent reads
+	// every parent's record (walkMu guards it).
+	walkMu   sync.Mutex
+	walkNext map[walkKey]walkStep
 }
 
 // Records returns the number of tainted outputs (UTXO) or transfers (account) the result
@@ -258,7 +263,7 @@ func (r *Result) Records() (int, error) {
 		if r.dupLast != nil {
 			// A reference recorded twice, or two references with one hash: the records
 			// say which.
-			r.countErr = r.eachRecord(func(m *movement) error {
+			r.countErr = r.eachRecord(nil, func(m *movement) error {
 				r.count++
 				return nil
 			})
@@ -275,10 +280,13 @@ func (r *Result) Records() (int, error) {
 	return r.count, r.countErr
 }
 
+func isOutput(k movKind) bool   { return k == movOutput }
+func isTransfer(k movKind) bool { return k == movTransfer }
+
 // eachRecord calls fn with the result's output and transfer records on disk, each
 // reference once (the last record of one recorded twice, as Outputs keeps it), in
-// record order.
-func (r *Result) eachRecord(fn func(m *movement) error) error {
+// record order; want, when not nil, names the kinds fn wants (the rest are not decoded).
+func (r *Result) eachRecord(want func(movKind) bool, fn func(m *movement) error) error {
 	if r.recErr != nil {
 		return r.recErr
 	}
@@ -287,7 +295,7 @@ func (r *Result) eachRecord(fn func(m *movement) error) error {
 		return r.dupErr
 	}
 	last := r.dupLast
-	return r.movs.each(func(id int32, m *movement) error {
+	return r.movs.each(want, func(id int32, m *movement) error {
 		if m.kind == movSeed || m.kind == movFee || m.kind == movLink || m.eng != r.eng {
 			return nil
 		}
@@ -358,7 +366,7 @@ func (r *Result) EachOutput(fn func(*Output) error) error {
 	}
 	var o Output
 	var slab []Component
-	return r.eachRecord(func(m *movement) error {
+	return r.eachRecord(isOutput, func(m *movement) error {
 		if m.kind != movOutput {
 			return nil
 		}
@@ -380,7 +388,7 @@ func (r *Result) EachTransfer(fn func(*TransferTaint) error) error {
 	}
 	var x TransferTaint
 	var slab []Component
-	return r.eachRecord(func(m *movement) error {
+	return r.eachRecord(isTransfer, func(m *movement) error {
 		if m.kind != movTransfer {
 			return nil
 		}

@@ -36,6 +36,13 @@ import (
 //
 //	CHAINTRACE_CRASH_POINTS=300 CHAINTRACE_CRASH_BLOCKS=/tmp/chain/blocks \
 //	    go test -run TestCrashRerun -timeout 0 -v ./examples/trace
+//
+// On a large chain a command killed once or twice and then completed costs minutes a
+// kill. CHAINTRACE_CRASH_PER_COMMAND=N kills each command N times in a row instead, the
+// next kill landing at a random point of 2/N of the uninterrupted run after the rerun
+// starts: a rerun goes on from what the killed one kept (the ingest keeps every block it
+// committed), so N kills spread over the whole run for the price of about one run and N
+// restarts.
 
 // childArgsEnv makes the test binary run the trace command with these arguments
 // (separated by \x1f) instead of the tests.
@@ -264,6 +271,14 @@ func TestCrashRerun(t *testing.T) {
 	if v := os.Getenv("CHAINTRACE_CRASH_SEED"); v != "" {
 		seed, _ = strconv.ParseUint(v, 10, 64)
 	}
+	perCommand := 0
+	if v := os.Getenv("CHAINTRACE_CRASH_PER_COMMAND"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("CHAINTRACE_CRASH_PER_COMMAND=%q: want a positive number", v)
+		}
+		perCommand = n
+	}
 	r := rand.New(rand.NewPCG(seed, 19))
 	t.Logf("seed %d (CHAINTRACE_CRASH_SEED), %d kill points, chain of %d blocks", seed, points, c.tip)
 	half := c.tip / 2
@@ -316,7 +331,11 @@ func TestCrashRerun(t *testing.T) {
 					}
 					time.Sleep(time.Duration(r.Int64N(int64(200 * time.Millisecond))))
 				} else {
-					time.Sleep(time.Until(ch.start.Add(time.Duration(r.Int64N(int64(dur))))))
+					span := dur
+					if perCommand > 0 {
+						span = max(2*dur/time.Duration(kills), time.Millisecond)
+					}
+					time.Sleep(time.Until(ch.start.Add(time.Duration(r.Int64N(int64(span))))))
 				}
 				_ = ch.cmd.Process.Signal(syscall.SIGKILL)
 			}
@@ -353,20 +372,34 @@ func TestCrashRerun(t *testing.T) {
 		}
 	}
 
-	for st.kills < points {
+	for seq := 0; st.kills < points; {
 		left := points - st.kills
-		switch r.IntN(3) {
+		kind := r.IntN(3)
+		if perCommand > 0 {
+			kind = seq % 2 * 2 // alternately: the store's two commands, then the stream
+		}
+		seq++
+		switch kind {
 		case 0, 1: // with -store: the first half (bulk load), then the rest (ingest)
 			store, out := t.TempDir(), t.TempDir()
 			k1, k2 := min(left, 1+r.IntN(3)), 0
+			if perCommand > 0 {
+				k1 = min(left, perCommand)
+			}
 			if left > k1 {
 				k2 = min(left-k1, 1+r.IntN(3))
+				if perCommand > 0 {
+					k2 = min(left-k1, perCommand)
+				}
 			}
 			killRuns(c.args(half, store, out), k1, durHalf, wantHalf, store, out, "bulk load")
 			killRuns(c.args(0, store, out), k2, durFull, wantFull, store, out, "ingest")
 		case 2: // without -store: the blocks stream into the trace, whose records a kill leaves behind
 			out := t.TempDir()
 			k := min(left, 1+r.IntN(2))
+			if perCommand > 0 {
+				k = min(left, perCommand)
+			}
 			killRuns(c.args(0, "", out), k, durFresh, wantFull, "", out, "stream")
 			// The completed run removed the temporary directories of the killed ones (and its own).
 			if left, _ := filepath.Glob(filepath.Join(tmp, tempStorePrefix+"*")); len(left) > 0 {

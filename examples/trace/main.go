@@ -471,7 +471,8 @@ func investigate(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 		return fmt.Errorf("temporary directory for the trace records: %w", err)
 	}
 	defer os.RemoveAll(recDir)
-	var engines []*trace.Engine
+	// What holds records in recDir (engines, then their results) is closed at the end.
+	var engines []io.Closer
 	defer func() {
 		for _, e := range engines {
 			e.Close()
@@ -1229,7 +1230,7 @@ func labelledInWindow(ctx context.Context, st *graph.Store, set *labels.Set, r c
 	return present, nil
 }
 
-func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui, params map[string]string, recDir string, opened *[]*trace.Engine) (report.Run, error) {
+func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Set, r chainRun, u *ui, params map[string]string, recDir string, opened *[]io.Closer) (report.Run, error) {
 	model := r.chain.Model()
 	var only func(graph.Chain, graph.Address) bool
 	if set.Len() > manyLabels {
@@ -1295,6 +1296,7 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 	// Every method's engine takes each block in one pass over the blocks: they are read
 	// (and, from blk files, decoded) once.
 	engines := make([]*trace.Engine, len(methods))
+	first := len(*opened)
 	for i, m := range methods {
 		eng, err := trace.NewEngine(trace.Config{Model: model, Method: m, Seeds: ss, Exchanges: exchanges, Params: tp, OpeningBalances: r.opening})
 		if err != nil {
@@ -1348,6 +1350,12 @@ func traceChain(ctx context.Context, o *options, st *graph.Store, set *labels.Se
 			u.warn("%s %s: %d tainted holding(s) rest on an unknown opening balance (the node has no state at block %d; an archive node has): their figures overstate taint; report.json lists them", r.chain, m, n, r.from-1)
 		}
 		results = append(results, res)
+	}
+	// The results now own the records: the engines' live state (the UTXO set, the
+	// address table) is garbage once nothing holds them, before the report reads records.
+	for i, res := range results {
+		(*opened)[first+i] = res
+		engines[i] = nil
 	}
 	u.status("traced %s blocks %d..%d with %s: %d seed(s) matched", r.chain, r.from, r.to, strings.Join(methods, ", "),
 		len(ss)-len(results[0].Stats.UnusedSeeds))

@@ -59,10 +59,15 @@ type naming struct {
 	asOf       time.Time
 	exchangeOf map[graph.Address]string
 	seedOf     map[graph.Address]string
+	// described memoizes describe: a Sankey diagram asks about every step of hundreds of
+	// evidence paths, mostly the same addresses, and a label lookup parses the address.
+	described map[graph.Address]description
 }
 
+type description struct{ key, label, cat, title string }
+
 func newNaming(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.Time) *naming {
-	n := &naming{chain: chain, set: set, asOf: asOf, exchangeOf: map[graph.Address]string{}, seedOf: map[graph.Address]string{}}
+	n := &naming{chain: chain, set: set, asOf: asOf, exchangeOf: map[graph.Address]string{}, seedOf: map[graph.Address]string{}, described: map[graph.Address]description{}}
 	for name, x := range res.Exposure {
 		for _, ax := range x.Assets {
 			for _, d := range ax.Deposits {
@@ -82,6 +87,21 @@ var categoryRank = map[string]int{"exchange": 0, "actor": 1, "sanctioned": 2, "m
 
 // describe returns the node key, label, category and tooltip of an address.
 func (n *naming) describe(a graph.Address) (key, label, cat, title string) {
+	if d, ok := n.described[a]; ok {
+		return d.key, d.label, d.cat, d.title
+	}
+	if len(n.described) >= maxDescribed {
+		clear(n.described)
+	}
+	key, label, cat, title = n.lookup(a)
+	n.described[a] = description{key, label, cat, title}
+	return key, label, cat, title
+}
+
+// maxDescribed bounds describe's memo (a few hundred bytes an address).
+const maxDescribed = 1 << 16
+
+func (n *naming) lookup(a graph.Address) (key, label, cat, title string) {
 	if ex, ok := n.exchangeOf[a]; ok {
 		return "exchange:" + ex, ex, string(labels.CategoryExchange), ex
 	}
@@ -234,17 +254,13 @@ func BuildFlow(res *trace.Result, chain graph.Chain, set *labels.Set, asOf time.
 		if kept[i].from != "" {
 			continue
 		}
-		paths, err := res.Evidence(kept[i].ref)
+		// The path of the largest component (the first of equal ones) names it; walking
+		// only that one matters on deep haircut histories of hundreds of components.
+		paths, _, err := res.EvidenceLargest(kept[i].ref, 1)
 		if err != nil || len(paths) == 0 {
 			continue
 		}
-		best := 0
-		for j := range paths {
-			if amountOf(paths[j].Amount).Gt(amountOf(paths[best].Amount)) {
-				best = j
-			}
-		}
-		steps := paths[best].Steps
+		steps := paths[0].Steps
 		if len(steps) >= 2 {
 			prev := steps[len(steps)-2]
 			kept[i].from = prev.To // a seed step's To is the seed address, when it is one

@@ -280,10 +280,16 @@ func Build(meta Meta, runs ...Run) (*Report, error) {
 				break
 			}
 		}
+		// The flow graph reads the primary result's records while the methods' tables and
+		// diagrams read theirs: on a long history each is seconds of record reads and
+		// evidence walks, and a Result may be read from several goroutines.
+		flow := make(chan *FlowGraph, 1)
+		go func() { flow <- BuildFlow(primary, run.Chain, run.Labels, run.AsOf, run.MaxEdges) }()
 		assets := map[graph.Asset]bool{}
 		for _, res := range run.Results {
 			mr, err := methodReport(res, run.MaxResultEntries)
 			if err != nil {
+				<-flow
 				return nil, err
 			}
 			cr.Methods = append(cr.Methods, mr)
@@ -308,7 +314,7 @@ func Build(meta Meta, runs ...Run) (*Report, error) {
 			}
 			cr.Assets = append(cr.Assets, ref)
 		}
-		cr.Flow = BuildFlow(primary, run.Chain, run.Labels, run.AsOf, run.MaxEdges)
+		cr.Flow = <-flow
 		cr.Flow.Notice, cr.Flow.Assets = meta.Notice, run.Assets
 		r.Chains = append(r.Chains, cr)
 	}
@@ -441,17 +447,12 @@ func exchangePath(res *trace.Result, x *trace.AssetExposure) (trace.Path, string
 		return trace.Path{}, "", false
 	}
 	ref := x.Deposits[best].Ref
-	paths, err := res.Evidence(ref)
+	// The largest component's path (the first of equal ones): the others need not be walked.
+	paths, _, err := res.EvidenceLargest(ref, 1)
 	if err != nil || len(paths) == 0 {
 		return trace.Path{}, "", false
 	}
-	pick := 0
-	for i := range paths {
-		if amountOf(paths[i].Amount).Gt(amountOf(paths[pick].Amount)) {
-			pick = i
-		}
-	}
-	return paths[pick], ref, true
+	return paths[0], ref, true
 }
 
 func amountOf(s string) *uint256.Int {
