@@ -38,11 +38,12 @@ import (
 //	    go test -run TestCrashRerun -timeout 0 -v ./examples/trace
 //
 // On a large chain a command killed once or twice and then completed costs minutes a
-// kill. CHAINTRACE_CRASH_PER_COMMAND=N kills each command N times in a row instead, the
-// next kill landing at a random point of 2/N of the uninterrupted run after the rerun
-// starts: a rerun goes on from what the killed one kept (the ingest keeps every block it
-// committed), so N kills spread over the whole run for the price of about one run and N
-// restarts.
+// kill. CHAINTRACE_CRASH_PER_COMMAND=N kills the block-by-block ingest of a kept store N
+// times in a row instead, each kill landing at a random point of 2/N of its uninterrupted
+// run after the rerun starts: a rerun goes on from the blocks the killed one committed, so
+// N kills spread over the whole ingest for the price of about one run and N restarts. The
+// commands a rerun starts over (the bulk load, a stream without a store) are killed up to
+// five times each, anywhere in their run, and the three commands take turns.
 
 // childArgsEnv makes the test binary run the trace command with these arguments
 // (separated by \x1f) instead of the tests.
@@ -332,7 +333,7 @@ func TestCrashRerun(t *testing.T) {
 					time.Sleep(time.Duration(r.Int64N(int64(200 * time.Millisecond))))
 				} else {
 					span := dur
-					if perCommand > 0 {
+					if perCommand > 0 && loading == "ingest" {
 						span = max(2*dur/time.Duration(kills), time.Millisecond)
 					}
 					time.Sleep(time.Until(ch.start.Add(time.Duration(r.Int64N(int64(span))))))
@@ -384,7 +385,7 @@ func TestCrashRerun(t *testing.T) {
 			store, out := t.TempDir(), t.TempDir()
 			k1, k2 := min(left, 1+r.IntN(3)), 0
 			if perCommand > 0 {
-				k1 = min(left, perCommand)
+				k1 = min(left, perCommand, 5)
 			}
 			if left > k1 {
 				k2 = min(left-k1, 1+r.IntN(3))
@@ -398,7 +399,7 @@ func TestCrashRerun(t *testing.T) {
 			out := t.TempDir()
 			k := min(left, 1+r.IntN(2))
 			if perCommand > 0 {
-				k = min(left, perCommand)
+				k = min(left, perCommand, 5)
 			}
 			killRuns(c.args(0, "", out), k, durFresh, wantFull, "", out, "stream")
 			// The completed run removed the temporary directories of the killed ones (and its own).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chaintrace/chaintrace/graph"
 	"github.com/chaintrace/chaintrace/trace"
+	"github.com/chaintrace/chaintrace/trace/internal/benchchain"
 	"github.com/chaintrace/chaintrace/trace/report"
 )
 
@@ -75,6 +76,64 @@ func BenchmarkBuild(b *testing.B) {
 				if err := w(io.Discard); err != nil {
 					b.Fatal(err)
 				}
+			}
+		}
+	})
+}
+
+// BenchmarkBuildRecordsOnDisk measures Build on a long UTXO haircut history whose records
+// are on disk (trace.Engine.RecordTo, as the trace command keeps them): the flow graph
+// reads every record and the diagrams walk the evidence of hundreds of deposits, each
+// (source, hop) component back to the seed. The baseline is one scan of the records
+// (Result.EachOutput), the least a report that looks at every movement can read. Each
+// iteration takes a fresh Result, whose caches start empty, as a run's does.
+func BenchmarkBuildRecordsOnDisk(b *testing.B) {
+	c := benchchain.UTXO(200_000, 0.5)
+	// Exchange deposit addresses: 300 addresses paid in the second half of the history.
+	var deps []graph.Address
+	half := len(c.Blocks) / 2
+	for i := half; i < len(c.Blocks) && len(deps) < 300; i++ {
+		for j, tx := range c.Blocks[i].UTXOTxs {
+			if j%37 == 0 && len(deps) < 300 {
+				deps = append(deps, tx.Outputs[0].Address)
+			}
+		}
+	}
+	eng, err := trace.NewEngine(trace.Config{Model: graph.UTXO, Method: trace.Haircut, Seeds: c.Seeds,
+		Exchanges: map[string][]graph.Address{"Ex1": deps[:150], "Ex2": deps[150:]}, Params: trace.DefaultParams()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := eng.RecordTo(b.TempDir()); err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	for _, f := range c.Funding {
+		if err := eng.Fund(f.Outpoint, f.Address, graph.NewAmount(f.Value)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range c.Blocks {
+		if err := eng.ApplyBlock(&c.Blocks[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("baseline-scan-records", func(b *testing.B) {
+		for b.Loop() {
+			n := 0
+			if err := eng.Result().EachOutput(func(*trace.Output) error { n++; return nil }); err != nil || n == 0 {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			rep, err := report.Build(report.Meta{Title: "bench"}, report.Run{Chain: graph.Bitcoin, Results: []*trace.Result{eng.Result()}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(rep.Chains[0].Sankeys) == 0 {
+				b.Fatal("no diagram")
 			}
 		}
 	})
