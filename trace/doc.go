@@ -58,7 +58,9 @@
 // output or transfer ever (Result.Outputs and Transfers, and the evidence): Engine.RecordTo
 // keeps them in an append-only file instead, so that memory follows the live state
 // (unspent tainted outputs, holdings); the Result then reads them from there (EachOutput,
-// EachTransfer, Records, Evidence), with the same JSON.
+// EachTransfer, Records, Evidence), with the same JSON. Result.Close removes the records
+// as the engine's Close does, so that a program keeping only the Result for its report can
+// let the engine, and its live state, go first.
 //
 // Checkpoint and RestoreEngine (SaveCheckpoint/LoadCheckpoint with a graph.Store) let a
 // trace continue as blocks arrive without replaying history. The exchange-facing part —
