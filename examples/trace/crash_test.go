@@ -39,11 +39,13 @@ import (
 //
 // On a large chain a command killed once or twice and then completed costs minutes a
 // kill. CHAINTRACE_CRASH_PER_COMMAND=N kills the block-by-block ingest of a kept store N
-// times in a row instead, each kill landing at a random point of 2/N of its uninterrupted
-// run after the rerun starts: a rerun goes on from the blocks the killed one committed, so
-// N kills spread over the whole ingest for the price of about one run and N restarts. The
-// commands a rerun starts over (the bulk load, a stream without a store) are killed up to
-// five times each, anywhere in their run, and the three commands take turns.
+// times in a row instead, each kill landing once the rerun has begun to ingest, at a
+// random point of 2/N of the uninterrupted run's ingest: a rerun goes on from the blocks
+// the killed one committed, so N kills spread over the whole ingest for the price of about
+// one run and N restarts. The commands a rerun starts over (the bulk load, a stream without
+// a store) are killed up to five times each, at a random point after their load begins
+// (reading and indexing the blk files before it writes nothing), and the three commands
+// take turns.
 
 // childArgsEnv makes the test binary run the trace command with these arguments
 // (separated by \x1f) instead of the tests.
@@ -61,6 +63,22 @@ type child struct {
 	cmd    *exec.Cmd
 	stderr lineWatch
 	start  time.Time
+
+	waitOnce sync.Once
+	done     chan struct{} // closed when the process has ended (exited)
+	waitErr  error
+}
+
+// exited returns a channel closed when the child has ended.
+func (c *child) exited() <-chan struct{} {
+	c.waitOnce.Do(func() {
+		c.done = make(chan struct{})
+		go func() {
+			c.waitErr = c.cmd.Wait()
+			close(c.done)
+		}()
+	})
+	return c.done
 }
 
 // lineWatch collects a child's stderr and tells when a given text has appeared in it.
@@ -122,7 +140,8 @@ func startChildWatching(t *testing.T, tmp string, args []string, watch string, s
 // test if it ended by itself with an error.
 func (c *child) wait(t *testing.T) (killed bool) {
 	t.Helper()
-	err := c.cmd.Wait()
+	<-c.exited()
+	err := c.waitErr
 	if err == nil {
 		return false
 	}
@@ -289,28 +308,41 @@ func TestCrashRerun(t *testing.T) {
 	// then block-by-block ingest), and the whole chain without a store (the blk files
 	// streamed into the trace). Both whole-chain reports must be the same.
 	refStore, refHalf, refFull, refFresh := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
-	timed := func(args []string) time.Duration {
-		ch := startChild(t, tmp, args)
+	// timed runs a reference: its duration and when its load began (the status line).
+	timed := func(args []string, watch string) (dur, loadAt time.Duration) {
+		var begins <-chan struct{}
+		ch := startChildWatching(t, tmp, args, watch, &begins)
+		loadAt = -1
+		select {
+		case <-begins:
+			loadAt = time.Since(ch.start)
+		case <-ch.exited():
+		}
 		if ch.wait(t) {
 			t.Fatal("the reference run was killed")
 		}
-		return time.Since(ch.start)
+		dur = time.Since(ch.start)
+		if loadAt < 0 {
+			loadAt = 0
+		}
+		return dur, loadAt
 	}
-	durHalf := timed(c.args(half, refStore, refHalf))
-	durFull := timed(c.args(0, refStore, refFull))
-	durFresh := timed(c.args(0, "", refFresh))
+	durHalf, loadHalf := timed(c.args(half, refStore, refHalf), "ingesting Bitcoin")
+	durFull, loadFull := timed(c.args(0, refStore, refFull), "ingesting Bitcoin")
+	durFresh, loadFresh := timed(c.args(0, "", refFresh), "reading Bitcoin blocks")
 	wantHalf := readFile(t, filepath.Join(refHalf, report.FileJSON))
 	wantFull := readFile(t, filepath.Join(refFull, report.FileJSON))
 	if got := readFile(t, filepath.Join(refFresh, report.FileJSON)); !bytes.Equal(got, wantFull) {
 		t.Fatal("the whole chain's report differs between a stream without a store and a bulk load followed by ingest")
 	}
 	verifyStoreT(t, refStore)
-	t.Logf("uninterrupted runs: first half %s, the rest %s, the whole chain streamed without a store %s", durHalf, durFull, durFresh)
+	t.Logf("uninterrupted runs: first half %s, the rest %s, the whole chain streamed without a store %s (their loads began after %s, %s, %s)",
+		durHalf, durFull, durFresh, loadHalf, loadFull, loadFresh)
 
 	st := crashStats{phases: map[string]int{}}
 	// killRuns runs args until one run completes, killing the first `kills` runs at random
 	// points of the uninterrupted run's duration; it checks the report and the store.
-	killRuns := func(args []string, kills int, dur time.Duration, want []byte, store, out, loading string) {
+	killRuns := func(args []string, kills int, dur, loadAt time.Duration, want []byte, store, out, loading string) {
 		t.Helper()
 		for i := 0; ; i++ {
 			// Every other first kill of a command waits for its load to begin (the event)
@@ -323,7 +355,25 @@ func TestCrashRerun(t *testing.T) {
 				watch = "reading Bitcoin blocks"
 			}
 			ch := startChildWatching(t, tmp, args, watch, &loadBegins)
-			if i < kills {
+			if i < kills && perCommand > 0 {
+				// After the load begins, at a random point of what the reference spent
+				// from there (2/N of it for the ingest, which a rerun resumes).
+				span := max(dur-loadAt, time.Millisecond)
+				if loading == "ingest" {
+					span = max(2*span/time.Duration(kills), time.Millisecond)
+				}
+				select {
+				case <-loadBegins:
+					select {
+					case <-time.After(time.Duration(r.Int64N(int64(span)))):
+					case <-ch.exited():
+					}
+				case <-ch.exited():
+				case <-time.After(10 * time.Minute): // a hang guard
+					t.Fatalf("the run did not start loading: %s", ch.stderr.String())
+				}
+				_ = ch.cmd.Process.Signal(syscall.SIGKILL)
+			} else if i < kills {
 				if i == 0 && r.IntN(2) == 0 {
 					select {
 					case <-loadBegins:
@@ -332,11 +382,7 @@ func TestCrashRerun(t *testing.T) {
 					}
 					time.Sleep(time.Duration(r.Int64N(int64(200 * time.Millisecond))))
 				} else {
-					span := dur
-					if perCommand > 0 && loading == "ingest" {
-						span = max(2*dur/time.Duration(kills), time.Millisecond)
-					}
-					time.Sleep(time.Until(ch.start.Add(time.Duration(r.Int64N(int64(span))))))
+					time.Sleep(time.Until(ch.start.Add(time.Duration(r.Int64N(int64(dur))))))
 				}
 				_ = ch.cmd.Process.Signal(syscall.SIGKILL)
 			}
@@ -393,15 +439,15 @@ func TestCrashRerun(t *testing.T) {
 					k2 = min(left-k1, perCommand)
 				}
 			}
-			killRuns(c.args(half, store, out), k1, durHalf, wantHalf, store, out, "bulk load")
-			killRuns(c.args(0, store, out), k2, durFull, wantFull, store, out, "ingest")
+			killRuns(c.args(half, store, out), k1, durHalf, loadHalf, wantHalf, store, out, "bulk load")
+			killRuns(c.args(0, store, out), k2, durFull, loadFull, wantFull, store, out, "ingest")
 		case 2: // without -store: the blocks stream into the trace, whose records a kill leaves behind
 			out := t.TempDir()
 			k := min(left, 1+r.IntN(2))
 			if perCommand > 0 {
 				k = min(left, perCommand, 5)
 			}
-			killRuns(c.args(0, "", out), k, durFresh, wantFull, "", out, "stream")
+			killRuns(c.args(0, "", out), k, durFresh, loadFresh, wantFull, "", out, "stream")
 			// The completed run removed the temporary directories of the killed ones (and its own).
 			if left, _ := filepath.Glob(filepath.Join(tmp, tempStorePrefix+"*")); len(left) > 0 {
 				t.Fatalf("temporary directories left after a completed run: %v", left)
